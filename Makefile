@@ -1,0 +1,39 @@
+# Set-up and everyday commands. `make demo` and `make test` work on a fresh machine with Python 3.11.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.9
+PY := .venv/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+DEMO_HOME ?= .datadsn/demo
+
+.PHONY: demo test lint typecheck check bench norm clean
+
+$(UV):
+	python3 -m pip install --quiet --target .tools/lib "uv==$(UV_VERSION)"
+	mkdir -p .tools/bin && ln -sf ../lib/bin/uv .tools/bin/uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python python3
+	touch $@
+
+demo: .venv/.synced
+	.venv/bin/datadsn demo --home $(DEMO_HOME)
+
+lint: .venv/.synced
+	.venv/bin/ruff check src tests
+	.venv/bin/ruff format --check src tests
+
+typecheck: .venv/.synced
+	.venv/bin/mypy
+
+test: lint typecheck
+	.venv/bin/pytest -q
+
+bench: .venv/.synced
+	.venv/bin/datadsn bench ingest --size-mb 50
+
+norm: .venv/.synced
+	.venv/bin/datadsn norm generate ../shared/corpus/neodes_spec/*.xlsx
+
+clean:
+	rm -rf .venv .tools .datadsn
