@@ -25,6 +25,7 @@ class NormVersionWarning(UserWarning):
 class Block:
     id: str
     name: str
+    table: str  # raw table name, French snake case
     parent: str | None
     min: int
     max: str
@@ -40,6 +41,7 @@ class Rubrique:
     id: str
     block: str
     name: str
+    column: str  # column name in the block's raw table
     datatype: str
     nature: str  # Alphanumeric, Numeric, Date, Enumeration, ExternalReferential
     sql: str  # VARCHAR, DATE, DECIMAL(18,2), BIGINT
@@ -115,7 +117,7 @@ def load_norm(version: str = DEFAULT_VERSION) -> Norm:
         warnings.warn(warning, NormVersionWarning, stacklevel=2)
     raw = json.loads((DATA_DIR / f"{resolved}.json").read_text(encoding="utf-8"))
     blocks = {
-        b["id"]: Block(b["id"], b["name"], b["parent"], b["min"], b["max"], i)
+        b["id"]: Block(b["id"], b["name"], b["table"], b["parent"], b["min"], b["max"], i)
         for i, b in enumerate(raw["blocks"])
     }
     datatypes = raw["datatypes"]
@@ -127,6 +129,7 @@ def load_norm(version: str = DEFAULT_VERSION) -> Norm:
             id=r["id"],
             block=r["id"][:10],
             name=r["name"] or "",
+            column=r["column"],
             datatype=r["datatype"],
             nature=dt.get("nature", "Alphanumeric"),
             sql=dt.get("sql", "VARCHAR"),

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from datadsn.norm.naming import column_name, table_name
+
 DATA_DIR = Path(__file__).parent / "data"
 
 ROOTS = {"S10.G00.00": "Envoi", "S20.G00.05": "Déclaration", "S90.G00.90": "Total de l'envoi"}
@@ -99,7 +101,14 @@ def workbook_to_catalogue(path: Path) -> dict[str, Any]:
     def add_root(block_id: str) -> None:
         bound = "*" if block_id == "S20.G00.05" else "1"
         blocks.append(
-            {"id": block_id, "name": ROOTS[block_id], "parent": None, "min": 1, "max": bound}
+            {
+                "id": block_id,
+                "name": ROOTS[block_id],
+                "table": table_name(block_id, ROOTS[block_id]),
+                "parent": None,
+                "min": 1,
+                "max": bound,
+            }
         )
 
     add_root("S10.G00.00")
@@ -114,6 +123,7 @@ def workbook_to_catalogue(path: Path) -> dict[str, Any]:
             {
                 "id": block_id,
                 "name": _clean(row.get("Name")),
+                "table": table_name(block_id, _clean(row.get("Name")) or block_id),
                 "parent": parent,
                 "min": int(row.get("lowerBound") or 0),
                 "max": str(row.get("upperBound") or "*").strip(),
@@ -137,6 +147,11 @@ def workbook_to_catalogue(path: Path) -> dict[str, Any]:
             }
         )
     rubriques.sort(key=lambda r: r["id"])
+    taken: dict[str, set[str]] = {}
+    for r in rubriques:
+        names = taken.setdefault(r["id"][:10], set())
+        r["column"] = column_name(r["id"], r["name"] or r["id"], names)
+        names.add(r["column"])
     return {
         "version": version,
         "revision": str(standard.get("Revision") or "").strip(),
@@ -152,9 +167,19 @@ def workbook_to_catalogue(path: Path) -> dict[str, Any]:
 def generate(workbooks: list[Path], out_dir: Path = DATA_DIR) -> list[Path]:
     """Write one ``<version>.json`` per workbook; returns the written paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    catalogues = sorted(
+        (workbook_to_catalogue(path) for path in workbooks), key=lambda c: c["version"]
+    )
+    # A rubrique keeps one column name across norm versions: the newest label wins.
+    columns: dict[str, str] = {}
+    for catalogue in reversed(catalogues):
+        for r in catalogue["rubriques"]:
+            columns.setdefault(r["id"], r["column"])
     written = []
-    for path in workbooks:
-        catalogue = workbook_to_catalogue(path)
+    for catalogue in catalogues:
+        for r in catalogue["rubriques"]:
+            r["column"] = columns[r["id"]]
+        path = Path(catalogue["source"])
         if not re.fullmatch(r"P\d{2}V\d{2}", catalogue["version"]):
             raise ValueError(f"{path}: version inattendue {catalogue['version']!r}")
         target = out_dir / f"{catalogue['version']}.json"

@@ -1,0 +1,119 @@
+"""Problem codes found while reading DSN files, with their French messages.
+
+Every problem is reported with file, line, rubrique, a machine code and a French message. A
+``rejet`` removes the line (or the declaration, or the file) from the tables; an ``avertissement``
+keeps the data and only informs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    LIGNE = "ligne"
+    DECLARATION = "declaration"
+    FICHIER = "fichier"
+
+
+@dataclass(frozen=True)
+class IssueType:
+    code: str
+    level: Level
+    rejects: bool  # False: warning only, the data is kept
+    message: str
+
+
+def _t(code: str, level: Level, rejects: bool, message: str) -> IssueType:
+    return IssueType(code, level, rejects, message)
+
+
+L, D, F = Level.LIGNE, Level.DECLARATION, Level.FICHIER
+
+LIGNE_VIDE = _t("LIGNE_VIDE", L, True, "ligne vide")
+LIGNE_MALFORMEE = _t(
+    "LIGNE_MALFORMEE", L, True, "ligne illisible : la forme attendue est Sxx.Gxx.xx.xxx,'valeur'"
+)
+APOSTROPHE_MANQUANTE = _t(
+    "APOSTROPHE_MANQUANTE", L, True, "la valeur ne se termine pas par une apostrophe"
+)
+VALEUR_SANS_APOSTROPHES = _t(
+    "VALEUR_SANS_APOSTROPHES", L, False, "valeur non entourée d'apostrophes (acceptée telle quelle)"
+)
+VALEUR_VIDE = _t("VALEUR_VIDE", L, True, "rubrique vide, interdite par la norme")
+RUBRIQUE_INCONNUE = _t("RUBRIQUE_INCONNUE", L, True, "rubrique absente du catalogue de la norme")
+LONGUEUR_INVALIDE = _t("LONGUEUR_INVALIDE", L, True, "longueur de la valeur hors des bornes")
+FORMAT_INVALIDE = _t("FORMAT_INVALIDE", L, True, "valeur non conforme au format de la rubrique")
+DATE_INVALIDE = _t("DATE_INVALIDE", L, True, "date impossible ou mal formée (JJMMAAAA attendu)")
+CODE_INCONNU = _t("CODE_INCONNU", L, True, "valeur hors de la liste de codes de la rubrique")
+CODE_NON_VERIFIE = _t(
+    "CODE_NON_VERIFIE",
+    L,
+    False,
+    "code absent de la norme approchée utilisée pour ce fichier (ancienne norme) : conservé",
+)
+BLOC_REPETE = _t(
+    "BLOC_REPETE", L, False, "bloc répété alors que la norme n'en autorise qu'un (conservé)"
+)
+BLOC_ORPHELIN = _t("BLOC_ORPHELIN", D, True, "bloc sans son bloc parent : déclaration rejetée")
+BLOC_HORS_ORDRE = _t(
+    "BLOC_HORS_ORDRE", D, True, "bloc hors de l'ordre de la norme : déclaration rejetée"
+)
+DECLARATION_INCOMPLETE = _t(
+    "DECLARATION_INCOMPLETE",
+    D,
+    True,
+    "déclaration sans bloc Entreprise (S21.G00.06) ou Etablissement (S21.G00.11) : rejetée",
+)
+MOIS_DECLARE_INVALIDE = _t(
+    "MOIS_DECLARE_INVALIDE",
+    D,
+    True,
+    "mois principal déclaré (S20.G00.05.005) absent ou invalide : déclaration rejetée",
+)
+FICHIER_TRONQUE = _t(
+    "FICHIER_TRONQUE",
+    D,
+    True,
+    "envoi sans bloc Total (S90.G00.90) : fichier tronqué, dernière déclaration rejetée",
+)
+HORS_DECLARATION = _t(
+    "HORS_DECLARATION", L, True, "ligne en dehors de toute déclaration ou de tout envoi"
+)
+TOTAL_INCOHERENT = _t(
+    "TOTAL_INCOHERENT", L, False, "le total de l'envoi (S90.G00.90) ne correspond pas au contenu"
+)
+NORME_APPROCHEE = _t("NORME_APPROCHEE", F, False, "version de norme non livrée")
+FICHIER_NON_DSN = _t(
+    "FICHIER_NON_DSN", F, True, "ce fichier n'est pas une DSN (aucune ligne Sxx.Gxx.xx.xxx)"
+)
+FICHIER_ILLISIBLE = _t("FICHIER_ILLISIBLE", F, True, "fichier illisible")
+
+ALL = {
+    t.code: t
+    for t in [
+        LIGNE_VIDE,
+        LIGNE_MALFORMEE,
+        APOSTROPHE_MANQUANTE,
+        VALEUR_SANS_APOSTROPHES,
+        VALEUR_VIDE,
+        RUBRIQUE_INCONNUE,
+        LONGUEUR_INVALIDE,
+        FORMAT_INVALIDE,
+        DATE_INVALIDE,
+        CODE_INCONNU,
+        CODE_NON_VERIFIE,
+        BLOC_REPETE,
+        BLOC_ORPHELIN,
+        BLOC_HORS_ORDRE,
+        DECLARATION_INCOMPLETE,
+        MOIS_DECLARE_INVALIDE,
+        FICHIER_TRONQUE,
+        HORS_DECLARATION,
+        TOTAL_INCOHERENT,
+        NORME_APPROCHEE,
+        FICHIER_NON_DSN,
+        FICHIER_ILLISIBLE,
+    ]
+}

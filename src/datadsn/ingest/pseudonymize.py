@@ -1,0 +1,149 @@
+"""Pseudonymisation at the ingestion boundary.
+
+Direct identifiers (NIR, NTT, names, birth date and place, personal address, e-mail, phone, bank
+identifiers, contacts) never leave ingest in clear: each is replaced by a keyed HMAC-SHA256
+pseudonym of its *normalised* value (upper case, accents removed, spaces collapsed), so that two
+spellings of one name match later. The birth year and month are kept for statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+DEMO_SECRET = b"datadsn-demo-key-not-secret"
+PSEUDO_LENGTH = 16  # hex characters: 64 bits, no collision expected below billions of values
+
+# rubrique -> kind. One kind = one key domain: an old name (31.009) and a name (30.002) share
+# the kind "nom" so that the consolidation can match them.
+PERSONAL: dict[str, str] = {
+    # individu, changements individu, ayant-droit, individu non salarié
+    "S21.G00.30.001": "nir",
+    "S21.G00.31.008": "nir",
+    "S21.G00.73.007": "nir",
+    "S21.G00.73.008": "nir",
+    "S89.G00.91.001": "nir",
+    "S21.G00.30.020": "ntt",
+    "S89.G00.91.021": "ntt",
+    "S21.G00.30.002": "nom",
+    "S21.G00.30.003": "nom",
+    "S21.G00.31.009": "nom",
+    "S21.G00.73.006": "nom",
+    "S89.G00.91.002": "nom",
+    "S89.G00.91.003": "nom",
+    "S89.G00.32.002": "nom",
+    "S21.G00.30.004": "prenoms",
+    "S21.G00.31.010": "prenoms",
+    "S21.G00.73.009": "prenoms",
+    "S89.G00.91.004": "prenoms",
+    "S89.G00.32.003": "prenoms",
+    "S21.G00.30.006": "date_naissance",
+    "S21.G00.31.011": "date_naissance",
+    "S21.G00.73.005": "date_naissance",
+    "S89.G00.91.006": "date_naissance",
+    "S21.G00.30.007": "lieu_naissance",
+    "S89.G00.91.007": "lieu_naissance",
+    "S21.G00.30.019": "matricule",
+    "S89.G00.91.016": "matricule",
+    # personal address and contact details
+    **dict.fromkeys(
+        [
+            "S21.G00.30.008",
+            "S21.G00.30.009",
+            "S21.G00.30.010",
+            "S21.G00.30.012",
+            "S21.G00.30.016",
+            "S21.G00.30.017",
+            "S89.G00.91.008",
+            "S89.G00.91.009",
+            "S89.G00.91.010",
+            "S89.G00.91.012",
+            "S89.G00.91.013",
+            "S89.G00.91.014",
+            "S89.G00.32.007",
+            "S89.G00.32.008",
+            "S89.G00.32.010",
+            "S89.G00.32.011",
+            "S89.G00.32.012",
+            "S89.G00.32.014",
+        ],
+        "adresse",
+    ),
+    **dict.fromkeys(["S21.G00.30.018", "S89.G00.91.015"], "mel"),
+    # contacts of the sender and of the declarant (real people)
+    **dict.fromkeys(["S10.G00.02.002", "S20.G00.07.001"], "nom_contact"),
+    **dict.fromkeys(["S10.G00.02.004", "S20.G00.07.003"], "mel"),
+    **dict.fromkeys(["S10.G00.02.005", "S10.G00.02.006", "S20.G00.07.002"], "telephone"),
+    # bank identifiers
+    **dict.fromkeys(["S21.G00.12.002", "S21.G00.20.003", "S21.G00.60.008"], "bic"),
+    **dict.fromkeys(["S21.G00.12.003", "S21.G00.20.004", "S21.G00.60.007"], "iban"),
+}
+
+# Kept for statistics beside the pseudonym: the département of residence (from the postal code).
+POSTAL_CODES = {"S21.G00.30.009", "S89.G00.91.009"}
+BIRTH_DATES = {k for k, v in PERSONAL.items() if v == "date_naissance"}
+
+
+class SecretMissingError(RuntimeError):
+    """No pseudonymisation secret configured outside demo mode."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    key: bytes
+    demo: bool
+
+    @classmethod
+    def from_env(cls, demo: bool = False) -> Secret:
+        """Secret from ``DATADSN_SECRET`` or the file named by ``DATADSN_SECRET_FILE``."""
+        value = os.environ.get("DATADSN_SECRET")
+        path = os.environ.get("DATADSN_SECRET_FILE")
+        if value:
+            return cls(value.encode("utf-8"), demo=False)
+        if path:
+            return cls(Path(path).read_bytes().strip(), demo=False)
+        if demo:
+            return cls(DEMO_SECRET, demo=True)
+        raise SecretMissingError(
+            "aucune clé de pseudonymisation : définissez DATADSN_SECRET (ou DATADSN_SECRET_FILE "
+            "vers un fichier contenant la clé), ou utilisez --demo pour la clé de démonstration"
+        )
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(value: str) -> str:
+    """Upper case, accents removed, spaces collapsed: the form that is hashed."""
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _SPACES.sub(" ", text).strip().upper()
+
+
+def pseudonym(secret: Secret, kind: str, value: str) -> str:
+    digest = hmac.new(secret.key, f"{kind}\x1f{normalise(value)}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:PSEUDO_LENGTH]
+
+
+def pseudonymize_values(secret: Secret, kind: str, values: pl.Series) -> pl.Series:
+    """Pseudonyms for a column; each distinct value is hashed once."""
+    uniques = values.drop_nulls().unique()
+    mapping = {v: pseudonym(secret, kind, v) for v in uniques.to_list()}
+    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def departement(postal_code: pl.Expr) -> pl.Expr:
+    """Département from a postal code: 2 digits, 3 for overseas (97x, 98x)."""
+    code = postal_code.str.strip_chars()
+    return (
+        pl.when(code.str.slice(0, 2).is_in(["97", "98"]))
+        .then(code.str.slice(0, 3))
+        .otherwise(code.str.slice(0, 2))
+    )

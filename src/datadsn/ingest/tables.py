@@ -1,0 +1,141 @@
+"""Pivot checked lines into one typed table per block, with lineage and pseudonyms.
+
+Each row of a block table is one block instance: the ``fichier`` it comes from, its first line
+``ligne``, the declared month ``mois_declaration`` (YYYY-MM), one ``<ancestor>_ligne`` column per
+ancestor block (the key to join with the parent tables inside the same file), then one column per
+rubrique of the block, typed from the catalogue.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+
+from datadsn.ingest.pseudonymize import (
+    BIRTH_DATES,
+    PERSONAL,
+    POSTAL_CODES,
+    Secret,
+    departement,
+    pseudonymize_values,
+)
+from datadsn.norm import Norm, load_norm
+
+LINEAGE = ["fichier", "ligne", "mois_declaration"]
+ENVELOPE_TABLE = "enveloppe"
+SQL_TYPES: dict[str, pl.DataType] = {
+    "DATE": pl.Date(),
+    "DECIMAL(18,2)": pl.Decimal(18, 2),
+    "BIGINT": pl.Int64(),
+    "VARCHAR": pl.String(),
+}
+
+
+def _month(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.strftime("%Y-%m")
+
+
+def _ancestor_lines(data: pl.DataFrame, norm: Norm, blocks: list[str]) -> pl.DataFrame:
+    """Per block instance: the first line of each of its ancestor instances."""
+    needed = sorted({a for b in blocks for a in norm.ancestors(b)})
+    file_start = (pl.col("file_idx") != pl.col("file_idx").shift(1)).fill_null(True)
+    marks = [
+        pl.when(pl.col("new") & (pl.col("block") == a))
+        .then(pl.col("inst_line"))
+        .when(file_start)
+        .then(-1)
+        .forward_fill()
+        .alias(a)
+        for a in needed
+    ]
+    return (
+        data.filter(pl.col("decl_issue").is_null())
+        .with_columns(marks)
+        .filter("new")
+        .select("inst", "block", *needed)
+    )
+
+
+def build_tables(
+    stored: pl.DataFrame, envelope: pl.DataFrame, data: pl.DataFrame, secret: Secret
+) -> dict[str, pa.Table]:
+    """Arrow table per raw table name, from the lines whose values passed every check."""
+    version = str(stored["version"][0]) if "version" in stored.columns and stored.height else None
+    norm = load_norm(version) if version else load_norm()
+    blocks = sorted(stored["block"].unique().to_list())
+    ancestors = _ancestor_lines(data, norm, blocks)
+    instances = (
+        stored.group_by("inst")
+        .agg(
+            pl.col("fichier").first(),
+            ligne=pl.col("inst_line").first(),
+            mois_declaration=_month(pl.col("month").first()),
+            block=pl.col("block").first(),
+        )
+        .join(ancestors.drop("block"), on="inst", how="left")
+    )
+    tables: dict[str, pa.Table] = {}
+    for block_id in blocks:
+        block = norm.blocks[block_id]
+        rows = stored.filter(pl.col("block") == block_id)
+        wide = rows.pivot(on="column", index="inst", values="value", aggregate_function="first")
+        meta = instances.filter(pl.col("block") == block_id)
+        parents = [
+            pl.when(pl.col(a) >= 0)
+            .then(pl.col(a))
+            .cast(pl.Int32)
+            .alias(f"{norm.blocks[a].table}_ligne")
+            for a in reversed(norm.ancestors(block_id))
+        ]
+        frame = meta.select("inst", *LINEAGE, *parents).join(wide, on="inst", how="left")
+        frame = _typed(frame, norm, block_id)
+        frame = _pseudonymize(frame, norm, block_id, secret)
+        tables[block.table] = frame.sort("fichier", "ligne").drop("inst").to_arrow()
+    if envelope.height:
+        file_month = stored.group_by("fichier").agg(mois_declaration=_month(pl.col("month").min()))
+        env = envelope.select(
+            "fichier", ligne=pl.col("line_no"), rubrique="rubrique", valeur="value"
+        ).join(file_month, on="fichier", how="left")
+        tables[ENVELOPE_TABLE] = env.select(*LINEAGE, "rubrique", "valeur").to_arrow()
+    return tables
+
+
+def _typed(frame: pl.DataFrame, norm: Norm, block_id: str) -> pl.DataFrame:
+    """All the block's columns, in norm order, cast to their catalogue type."""
+    columns = []
+    for r in norm.block_rubriques(block_id):
+        source = pl.col(r.column) if r.column in frame.columns else pl.lit(None, pl.String)
+        if r.sql == "DATE":
+            expr = source.str.strptime(pl.Date, "%d%m%Y", strict=False)
+        else:
+            expr = source.cast(SQL_TYPES[r.sql], strict=False)
+        columns.append(expr.alias(r.column))
+    keep = [c for c in frame.columns if c.endswith("_ligne") or c in ("inst", *LINEAGE)]
+    return frame.select(*keep, *columns)
+
+
+def _pseudonymize(frame: pl.DataFrame, norm: Norm, block_id: str, secret: Secret) -> pl.DataFrame:
+    """Replace personal columns by their pseudonyms (``<column>_pseudo``)."""
+    for r in norm.block_rubriques(block_id):
+        kind = PERSONAL.get(r.id)
+        if kind is None:
+            continue
+        clear = frame[r.column].cast(pl.String)
+        extra: list[pl.Series] = []
+        if r.id in BIRTH_DATES:
+            year = clear.str.slice(4, 4).cast(pl.Int16, strict=False)
+            month = clear.str.slice(2, 2).cast(pl.Int8, strict=False)
+            month = month.set(~month.is_between(1, 12).fill_null(False), None)  # type: ignore[arg-type]
+            extra = [year.alias(f"annee_{r.column}"), month.alias(f"mois_{r.column}")]
+        if r.id in POSTAL_CODES:
+            extra = [
+                frame.select(
+                    departement(pl.col(r.column)).alias("departement_residence")
+                ).to_series()
+            ]
+        pseudo = pseudonymize_values(secret, kind, clear).alias(f"{r.column}_pseudo")
+        position = frame.columns.index(r.column)
+        frame = frame.drop(r.column)
+        for offset, series in enumerate([pseudo, *extra]):
+            frame = frame.insert_column(position + offset, series)
+    return frame
