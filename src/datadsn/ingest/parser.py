@@ -61,6 +61,7 @@ class ParsedBatch:
     lines_rejected: int = 0
     encodings: dict[str, int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+    file_info: pl.DataFrame | None = None  # fichier, encodage, octets, lignes
 
 
 def parse_dsn_bytes(data: bytes, source: str, secret: Secret) -> ParsedBatch:
@@ -81,6 +82,21 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
         parts.append(_parse_lines(part, names, version, secret))
     batch = _merge(parts)
     batch.files = len(sources)
+    per_file = lines.group_by("file_idx").agg(lignes=pl.len().cast(pl.Int64))
+    batch.file_info = (
+        pl.DataFrame(
+            {
+                "file_idx": range(len(sources)),
+                "fichier": names,
+                "encodage": [e for _, e in decoded],
+                "octets": [len(s.data) for s in sources],
+            },
+            schema_overrides={"file_idx": pl.Int32, "octets": pl.Int64},
+        )
+        .join(per_file.with_columns(pl.col("file_idx").cast(pl.Int32)), on="file_idx", how="left")
+        .with_columns(pl.col("lignes").fill_null(0))
+        .drop("file_idx")
+    )
     for _, encoding in decoded:
         batch.encodings[encoding] = batch.encodings.get(encoding, 0) + 1
     return batch

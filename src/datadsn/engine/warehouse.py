@@ -1,0 +1,140 @@
+"""The warehouse on disk: Parquet files partitioned by declared month, and a DuckDB catalogue.
+
+Layout (see ARCHITECTURE.md)::
+
+    <home>/warehouse/
+      raw/<table>/mois_declaration=YYYY-MM/<lot>-<part>.parquet
+      rejections/<lot>-<part>.parquet
+      fichiers/<lot>-<part>.parquet        one row per input file (size, encoding, lines)
+      lots/<lot>.json                      one summary per ingestion run
+      catalog.duckdb                       views raw.<table>, raw.rejections over the files
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+DEFAULT_HOME = ".datadsn"
+PARTITION = "mois_declaration"
+UNKNOWN_MONTH = "inconnu"
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("DATADSN_HOME") or DEFAULT_HOME)
+
+
+class Warehouse:
+    def __init__(self, root: Path):
+        self.root = Path(root).absolute()
+
+    @classmethod
+    def at(cls, warehouse: Path | None) -> Warehouse:
+        """The warehouse given on the command line, else ``$DATADSN_HOME/warehouse``."""
+        return cls(warehouse if warehouse else default_home() / "warehouse")
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def rejections(self) -> Path:
+        return self.root / "rejections"
+
+    @property
+    def lots(self) -> Path:
+        return self.root / "lots"
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / "catalog.duckdb"
+
+    def exists(self) -> bool:
+        return self.catalog.exists()
+
+    def clear_lot(self, lot: str) -> int:
+        """Remove what an earlier ingestion of the same lot wrote (re-ingesting replaces it)."""
+        removed = 0
+        for folder in (self.raw, self.rejections, self.files):
+            for path in folder.rglob(f"{lot}-*.parquet") if folder.exists() else []:
+                path.unlink()
+                removed += 1
+        return removed
+
+    def write_table(self, table_name: str, table: pa.Table, lot: str, part: int) -> None:
+        """Write one raw table, one file per declared month, atomically (temp file + rename)."""
+        months = table.column(PARTITION)
+        for month in pc.unique(months).to_pylist():
+            rows = table.filter(
+                pc.is_null(months) if month is None else pc.equal(months, month)
+            ).drop_columns([PARTITION])
+            folder = self.raw / table_name / f"{PARTITION}={month or UNKNOWN_MONTH}"
+            _write_atomic(rows, folder / f"{lot}-{part:05d}.parquet")
+
+    def write_rejections(self, table: pa.Table, lot: str, part: int) -> None:
+        if table.num_rows:
+            _write_atomic(table, self.rejections / f"{lot}-{part:05d}.parquet")
+
+    @property
+    def files(self) -> Path:
+        return self.root / "fichiers"
+
+    def write_file_info(self, table: pa.Table, lot: str, part: int) -> None:
+        _write_atomic(table, self.files / f"{lot}-{part:05d}.parquet")
+
+    def raw_tables(self) -> list[str]:
+        if not self.raw.exists():
+            return []
+        return sorted(
+            p.name for p in self.raw.iterdir() if p.is_dir() and any(p.rglob("*.parquet"))
+        )
+
+    def refresh_catalog(self) -> None:
+        """(Re)create the DuckDB views over every Parquet folder of the warehouse."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.catalog.with_suffix(".duckdb.tmp")
+        tmp.unlink(missing_ok=True)
+        with duckdb.connect(str(tmp)) as con:
+            con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+            for name in self.raw_tables():
+                pattern = str(self.raw / name / "*" / "*.parquet")
+                con.execute(
+                    f"CREATE VIEW raw.{name} AS SELECT * FROM read_parquet('{pattern}', "
+                    "hive_partitioning = true, union_by_name = true)"
+                )
+            if any(self.rejections.glob("*.parquet")):
+                pattern = str(self.rejections / "*.parquet")
+                con.execute(
+                    f"CREATE VIEW raw.rejections AS SELECT * FROM read_parquet('{pattern}', "
+                    "union_by_name = true)"
+                )
+            if any(self.files.glob("*.parquet")):
+                pattern = str(self.files / "*.parquet")
+                con.execute(
+                    f"CREATE VIEW raw.fichiers AS SELECT * FROM read_parquet('{pattern}', "
+                    "union_by_name = true)"
+                )
+            for hook in _catalog_hooks:
+                hook(self, con)
+        os.replace(tmp, self.catalog)
+
+    def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+        if not self.catalog.exists():
+            self.refresh_catalog()
+        return duckdb.connect(str(self.catalog), read_only=read_only)
+
+
+# Later stages (quality snapshots...) register functions that add their views to the catalogue.
+_catalog_hooks: list = []
+
+
+def _write_atomic(table: pa.Table, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, target)

@@ -1,0 +1,157 @@
+"""An ingestion run: files in, raw tables and rejections written to the warehouse, a summary out.
+
+Files are parsed in chunks of bounded size (memory does not grow with the number of files), on
+several processes when there is more than one chunk. Each chunk writes its own Parquet files, so
+nothing but counts travels between processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from datadsn.engine.warehouse import Warehouse
+from datadsn.ingest.parser import parse_batch
+from datadsn.ingest.pseudonymize import Secret
+from datadsn.ingest.sources import SourceRef, chunks, expand
+
+CHUNK_BYTES = 24 * 1024 * 1024
+CHUNK_FILES = 4000
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass
+class ChunkResult:
+    files: int = 0
+    bytes: int = 0
+    declarations: int = 0
+    declarations_rejected: int = 0
+    lines_read: int = 0
+    lines_stored: int = 0
+    lines_rejected: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    rejections: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    encodings: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: ChunkResult) -> None:
+        for name, value in asdict(other).items():
+            if isinstance(value, dict):
+                merged = Counter(getattr(self, name))
+                merged.update(value)
+                setattr(self, name, dict(sorted(merged.items())))
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class IngestSummary(ChunkResult):
+    lot: str = ""
+    warehouse: str = ""
+    seconds: float = 0.0
+
+    @property
+    def reconciled(self) -> bool:
+        return self.lines_read == self.lines_stored + self.lines_rejected
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["mb_per_s"] = round(self.bytes / 1e6 / self.seconds, 2) if self.seconds else None
+        data["reconciled"] = self.reconciled
+        return data
+
+
+def lot_id(refs: list[SourceRef]) -> str:
+    """The same set of inputs is the same lot: ingesting it again replaces it."""
+    digest = hashlib.sha256("\n".join(sorted(r.name for r in refs)).encode()).hexdigest()
+    return digest[:12]
+
+
+def process_chunk(
+    refs: list[SourceRef], root: str, lot: str, part: int, secret: Secret
+) -> ChunkResult:
+    """Parse one chunk of files and write its tables; runs in a worker process."""
+    warehouse = Warehouse(Path(root))
+    batch = parse_batch([r.load() for r in refs], secret)
+    for name, table in batch.tables.items():
+        warehouse.write_table(name, table, lot, part)
+    warehouse.write_rejections(batch.rejections.to_arrow(), lot, part)
+    if batch.file_info is not None:
+        info = batch.file_info.with_columns(lot=pl.lit(lot))
+        warehouse.write_file_info(info.to_arrow(), lot, part)
+    codes = batch.rejections.group_by("code", "rejet").agg(n=pl.len())
+    return ChunkResult(
+        files=batch.files,
+        bytes=sum(r.size for r in refs),
+        declarations=batch.declarations,
+        declarations_rejected=batch.declarations_rejected,
+        lines_read=batch.lines_read,
+        lines_stored=batch.lines_stored,
+        lines_rejected=batch.lines_rejected,
+        rows={name: t.num_rows for name, t in batch.tables.items()},
+        rejections={c: n for c, r, n in codes.iter_rows() if r},
+        warnings={c: n for c, r, n in codes.iter_rows() if not r},
+        encodings=batch.encodings,
+        versions=batch.versions,
+    )
+
+
+def ingest(
+    paths: list[Path],
+    warehouse: Warehouse,
+    secret: Secret,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    started = time.perf_counter()
+    refs = expand(paths)
+    lot = lot_id(refs)
+    warehouse.root.mkdir(parents=True, exist_ok=True)
+    warehouse.clear_lot(lot)
+    summary = IngestSummary(lot=lot, warehouse=str(warehouse.root))
+    total = sum(r.size for r in refs)
+    groups = list(chunks(refs, CHUNK_BYTES, CHUNK_FILES))
+    workers = min(workers or os.cpu_count() or 1, len(groups))
+    done = 0
+    if progress:
+        progress(0, total)
+    if workers <= 1:
+        for part, group in enumerate(groups):
+            result = process_chunk(group, str(warehouse.root), lot, part, secret)
+            summary.add(result)
+            done += result.bytes
+            if progress:
+                progress(done, total)
+    else:
+        # spawn, not fork: forking a process that already runs Polars threads can deadlock.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(process_chunk, group, str(warehouse.root), lot, part, secret)
+                for part, group in enumerate(groups)
+            ]
+            for future in futures:
+                result = future.result()
+                summary.add(result)
+                done += result.bytes
+                if progress:
+                    progress(done, total)
+    warehouse.refresh_catalog()
+    summary.seconds = time.perf_counter() - started
+    warehouse.lots.mkdir(parents=True, exist_ok=True)
+    (warehouse.lots / f"{lot}.json").write_text(
+        json.dumps(summary.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return summary

@@ -1,0 +1,81 @@
+"""Input files: plain files, folders (recursively), .zip archives and .gz files."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from datadsn.ingest.lines import Source
+
+
+class InputError(ValueError):
+    """A path given on the command line cannot be read."""
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where one DSN file's bytes are: a path, or a member of a zip archive."""
+
+    path: Path
+    member: str | None = None
+    size: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    def read(self) -> bytes:
+        if self.member is not None:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(self.member)
+        if self.path.suffix == ".gz":
+            return gzip.decompress(self.path.read_bytes())
+        return self.path.read_bytes()
+
+    def load(self) -> Source:
+        return Source(self.name, self.read())
+
+
+def _from_file(path: Path) -> Iterator[SourceRef]:
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                    if not info.is_dir():
+                        yield SourceRef(path, info.filename, info.file_size)
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"{path} : archive zip illisible ({exc})") from exc
+    else:
+        yield SourceRef(path, None, path.stat().st_size)
+
+
+def expand(paths: list[Path]) -> list[SourceRef]:
+    """Every DSN file under the given paths, in a stable order."""
+    refs: list[SourceRef] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path} : fichier ou dossier introuvable")
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    refs.extend(_from_file(child))
+        else:
+            refs.extend(_from_file(path))
+    return refs
+
+
+def chunks(refs: list[SourceRef], max_bytes: int, max_files: int) -> Iterator[list[SourceRef]]:
+    """Groups of files small enough to parse in memory at once."""
+    chunk: list[SourceRef] = []
+    size = 0
+    for ref in refs:
+        if chunk and (size + ref.size > max_bytes or len(chunk) >= max_files):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(ref)
+        size += ref.size
+    if chunk:
+        yield chunk

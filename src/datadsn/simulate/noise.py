@@ -1,0 +1,47 @@
+"""Noise profiles: how often each declaration defect is injected.
+
+Rates are per entity (contract, person, file...) as noted. Every injected event is listed in
+the ``anomalies`` truth table so that a consolidation can be scored against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class NoiseProfile:
+    identity_change_with_block: float = 0.004  # per person: name change declared with S21.G00.31
+    identity_change_without_block: float = 0.002  # per person: new name, no change block
+    fragmented_change: float = 0.001  # per person: name and birth date changed in 2 blocks
+    nir_absent_then_present: float = 0.01  # per contract hired in the window
+    nir_correction: float = 0.003  # per person: wrong NIR first, then corrected (31.008)
+    contract_number_change: float = 0.004  # per contract (41.014)
+    start_date_correction: float = 0.004  # per contract hired in the window (41.021)
+    forgotten_end: float = 0.02  # per ended contract: no S21.G00.62
+    cancelled_end: float = 0.002  # per contract: wrong end, cancelled with motif 099
+    late_declaration: float = 0.01  # per envoi: sent with the next month
+    cancel_and_replace: float = 0.005  # per envoi: a 'annule et remplace' follows
+    negative_correction: float = 0.003  # per contract-month: overstated hours fixed next month
+    duplicate_declaration: float = 0.003  # per envoi: the same file sent twice
+    silent_closure: float = 0.5  # per closing establishment: no end blocks at closure
+    unknown_code: float = 0.002  # per envoi: one enumeration value outside its list
+    malformed_line: float = 0.002  # per envoi: one line that is not Sxx.Gxx.xx.xxx,'value'
+
+    def scaled(self, factor: float) -> NoiseProfile:
+        return replace(
+            self, **{f.name: min(1.0, getattr(self, f.name) * factor) for f in fields(self)}
+        )
+
+
+PROFILES = {
+    "default": NoiseProfile(),
+    "none": NoiseProfile().scaled(0.0),
+    "heavy": NoiseProfile().scaled(8.0),
+}
+
+
+def profile(name: str) -> NoiseProfile:
+    if name not in PROFILES:
+        raise ValueError(f"profil de bruit inconnu : {name!r} (attendu : {', '.join(PROFILES)})")
+    return PROFILES[name]
