@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from datadsn.engine.warehouse import Warehouse
+from datadsn.ingest.run import IngestSummary
 
 EXIT_USAGE = 2
 EXIT_REJECTIONS = 3
@@ -114,7 +115,7 @@ def ingest(
         raise typer.Exit(EXIT_REJECTIONS)
 
 
-def print_ingest_summary(result) -> None:  # type: ignore[no-untyped-def]
+def print_ingest_summary(result: IngestSummary) -> None:
     head = Table(title=f"Ingestion du lot {result.lot}", show_header=False)
     head.add_column("", style="bold")
     head.add_column("", justify="right")
@@ -130,7 +131,9 @@ def print_ingest_summary(result) -> None:  # type: ignore[no-untyped-def]
         ("Volume", f"{mb:.1f} Mo en {result.seconds:.1f} s ({speed})"),
         ("Entrepôt", result.warehouse),
     ]:
-        head.add_row(label, f"{value:,}".replace(",", " ") if isinstance(value, int) else value)
+        head.add_row(
+            label, f"{value:,}".replace(",", " ") if isinstance(value, int) else str(value)
+        )
     console.print(head)
     status = "[green]OK[/]" if result.reconciled else "[bold red]ÉCART[/]"
     console.print(

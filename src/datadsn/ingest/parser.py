@@ -34,17 +34,19 @@ from datadsn.ingest.validate import rubrique_frame, validate_values
 from datadsn.norm import resolve_version
 
 MONTH_RUBRIQUES = ("S20.G00.05.005", "S20.G00.05.007")
-REJECTION_SCHEMA = {
-    "fichier": pl.String,
-    "ligne": pl.Int32,
-    "rubrique": pl.String,
-    "code": pl.String,
-    "niveau": pl.String,
-    "rejet": pl.Boolean,
-    "message": pl.String,
-    "valeur": pl.String,
-    "lignes": pl.Int64,  # lines rejected by this row (a declaration or a file spans many)
-}
+REJECTION_SCHEMA = pl.Schema(
+    {
+        "fichier": pl.String(),
+        "ligne": pl.Int32(),
+        "rubrique": pl.String(),
+        "code": pl.String(),
+        "niveau": pl.String(),
+        "rejet": pl.Boolean(),
+        "message": pl.String(),
+        "valeur": pl.String(),
+        "lignes": pl.Int64(),  # lines rejected by this row (a declaration or a file spans many)
+    }
+)
 
 
 @dataclass
@@ -91,7 +93,7 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
                 "encodage": [e for _, e in decoded],
                 "octets": [len(s.data) for s in sources],
             },
-            schema_overrides={"file_idx": pl.Int32, "octets": pl.Int64},
+            schema_overrides={"file_idx": pl.Int32(), "octets": pl.Int64},
         )
         .join(per_file.with_columns(pl.col("file_idx").cast(pl.Int32)), on="file_idx", how="left")
         .with_columns(pl.col("lignes").fill_null(0))
@@ -123,7 +125,7 @@ def _parse_lines(
 ) -> ParsedBatch:
     files = pl.DataFrame(
         {"file_idx": range(len(names)), "fichier": names},
-        schema={"file_idx": pl.Int32, "fichier": pl.String},
+        schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
     lines = lines.join(files, on="file_idx", how="left")
     declared = (

@@ -125,7 +125,7 @@ def _pseudonymize(frame: pl.DataFrame, norm: Norm, block_id: str, secret: Secret
         if r.id in BIRTH_DATES:
             year = clear.str.slice(4, 4).cast(pl.Int16, strict=False)
             month = clear.str.slice(2, 2).cast(pl.Int8, strict=False)
-            month = month.set(~month.is_between(1, 12).fill_null(False), None)  # type: ignore[arg-type]
+            month = month.set(~month.is_between(1, 12).fill_null(False), None)
             extra = [year.alias(f"annee_{r.column}"), month.alias(f"mois_{r.column}")]
         if r.id in POSTAL_CODES:
             extra = [

@@ -68,10 +68,10 @@ def _check(norm: Norm, datatype: str, values: pl.Expr) -> pl.Expr:
         checks.append((~values.str.contains(r"^-?[0-9]+(\.[0-9]+)?$"), issues.FORMAT_INVALIDE.code))
     if not checks:
         return pl.lit(None, pl.String)
-    expr = pl.when(checks[0][0]).then(pl.lit(checks[0][1]))
-    for condition, code in checks[1:]:
-        expr = expr.when(condition).then(pl.lit(code))
-    return expr.otherwise(None)
+    expr: pl.Expr = pl.lit(None, pl.String)
+    for condition, code in reversed(checks):  # the first failing check names the problem
+        expr = pl.when(condition).then(pl.lit(code)).otherwise(expr)
+    return expr
 
 
 def validate_values(data: pl.DataFrame, version: str) -> pl.Series:
