@@ -29,5 +29,5 @@ def uniform(seed: int, salt: str, entity: np.ndarray, month: int | np.ndarray = 
     key = np.uint64((seed * 1_000_003 + zlib.crc32(salt.encode())) % 2**63)
     with np.errstate(over="ignore"):
         x = _mix(np.asarray(entity, dtype=np.uint64) * _GOLD + key)
-        x = _mix(x + np.asarray(month, dtype=np.uint64) * _GOLD)
+        x = _mix(x + (np.asarray(month, dtype=np.int64) + 1000).astype(np.uint64) * _GOLD)
     return (x >> np.uint64(11)).astype(np.float64) / float(2**53)

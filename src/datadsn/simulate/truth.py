@@ -1,0 +1,188 @@
+"""Ground-truth Parquet tables written beside the DSN files.
+
+Monthly tables are appended month by month (bounded memory); hours are split per calendar
+month and re-aggregated at the end because shifted pay periods feed two months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from .careers import Contracts, Persons
+from .economy import NEVER, Economy
+from .events import Plan
+from .payroll import MonthRows
+
+
+def _dates(days: np.ndarray) -> pl.Series:
+    arr = np.asarray(days, dtype=np.int64)
+    return pl.Series(np.where(arr >= NEVER, None, arr).tolist(), dtype=pl.Int64).cast(pl.Date)
+
+
+class TruthWriter:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parts = folder / "_parts"
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self._anoms: list[pl.DataFrame] = []
+        self.anomaly_count = 0
+        self._month_no = 0
+
+    # -- monthly -----------------------------------------------------------------------------
+    def add_month(self, month: dt.date, rows: MonthRows, split: dict[str, np.ndarray]) -> None:
+        tag = month.strftime("%Y-%m")
+        pl.DataFrame(
+            {
+                "contrat_id": rows.c.astype(np.int64),
+                "mois": pl.Series([month] * len(rows.c), dtype=pl.Date),
+                "brut": rows.true_brut / 100.0,
+            }
+        ).write_parquet(self.parts / f"remunerations_{tag}.parquet")
+        pl.DataFrame(
+            {
+                "contrat_id": split["c"].astype(np.int64),
+                "mois": pl.Series(split["mois"].astype("datetime64[M]").astype("datetime64[D]")).cast(pl.Date),
+                "rem": split["rem"] / 100.0,
+                "nonrem": split["nonrem"] / 100.0,
+                "supp": split["supp"] / 100.0,
+            }
+        ).write_parquet(self.parts / f"heures_{tag}.parquet")
+
+    def _append(self, **cols: object) -> None:
+        n = len(cols["type"])  # type: ignore[arg-type]
+        if n == 0:
+            return
+        self._anoms.append(
+            pl.DataFrame(
+                {
+                    "type": cols["type"],
+                    "mois": pl.Series(cols["mois"], dtype=pl.Date),
+                    "file": pl.Series(cols["file"], dtype=pl.String),
+                    "line": pl.Series(cols["line"], dtype=pl.Int64),
+                    "rubrique": pl.Series(cols["rubrique"], dtype=pl.String),
+                    "person_id": pl.Series(cols["person_id"], dtype=pl.Int64),
+                    "contrat_id": pl.Series(cols["contrat_id"], dtype=pl.Int64),
+                    "siret": pl.Series(cols["siret"], dtype=pl.String),
+                    "detail": pl.Series(cols["detail"], dtype=pl.String),
+                }
+            )
+        )
+        self.anomaly_count += n
+
+    def anomalies(
+        self, kind: str, month: dt.date, c: np.ndarray, con: Contracts, per: Persons, eco: Economy, detail: str
+    ) -> None:
+        n = len(c)
+        self._append(
+            type=[kind] * n,
+            mois=[month] * n,
+            file=[None] * n,
+            line=[None] * n,
+            rubrique=[None] * n,
+            person_id=con.person[c].tolist(),
+            contrat_id=c.tolist(),
+            siret=eco.siret[con.etab[c]].tolist(),
+            detail=[detail] * n,
+        )
+
+    def line_anomaly(
+        self, kind: str, month: dt.date, file: str, line: int, rubrique: str, siret: str | None, detail: str
+    ) -> None:
+        self._append(
+            type=[kind], mois=[month], file=[file], line=[line], rubrique=[rubrique],
+            person_id=[None], contrat_id=[None], siret=[siret], detail=[detail],
+        )  # fmt: skip
+
+    def file_anomaly(self, kind: str, month: dt.date, file: str, siret: str | None, detail: str) -> None:
+        self._append(
+            type=[kind], mois=[month], file=[file], line=[None], rubrique=[None],
+            person_id=[None], contrat_id=[None], siret=[siret], detail=[detail],
+        )  # fmt: skip
+
+    # -- final tables ------------------------------------------------------------------------
+    def finish(self, eco: Economy, con: Contracts, per: Persons, plan: Plan, w1: int) -> None:
+        f = self.folder
+        pl.DataFrame(
+            {
+                "person_id": np.arange(len(per.nir), dtype=np.int64),
+                "nir": per.nir.astype(str),
+                "sexe": per.sexe.astype(str),
+                "date_naissance": _dates(per.birth),
+                "nom": per.nom.astype(str),
+                "prenoms": per.prenoms.astype(str),
+            }
+        ).write_parquet(f / "personnes.parquet")
+
+        changed = plan.numchg_mi >= 0
+        numeros = [[o, n] if ch else [n] for o, n, ch in zip(plan.old_numero, con.numero, changed, strict=True)]
+        user = con.user_etab
+        pl.DataFrame(
+            {
+                "contrat_id": np.arange(len(con), dtype=np.int64),
+                "person_id": con.person.astype(np.int64),
+                "siret": eco.siret[con.etab].astype(str),
+                "nature": con.nature.astype(str),
+                "dispositif": pl.Series(np.where(con.dispositif == "", None, con.dispositif).tolist(), dtype=pl.String),
+                "motif_recours": pl.Series(np.where(con.recours == "", None, con.recours).tolist(), dtype=pl.String),
+                "date_debut": _dates(con.start),
+                "date_debut_declaree": _dates(con.declared_start),
+                "date_fin": _dates(con.end),
+                "motif_fin": pl.Series(np.where(con.motif_fin == "", None, con.motif_fin).tolist(), dtype=pl.String),
+                "siret_utilisateur": pl.Series(
+                    np.where(user >= 0, eco.siret[np.maximum(user, 0)], None).tolist(), dtype=pl.String
+                ),
+                "numero": con.numero.astype(str),
+                "numeros": pl.Series(numeros, dtype=pl.List(pl.String)),
+                "contrat_precedent_id": pl.Series(np.where(con.previous >= 0, con.previous, None).tolist(), dtype=pl.Int64),
+                "heures_hebdo": con.weekly,
+            }
+        ).write_parquet(f / "contrats.parquet")
+
+        from . import referentials as ref
+
+        pl.DataFrame(
+            {
+                "siret": eco.siret.astype(str),
+                "siren": eco.siren[eco.company].astype(str),
+                "nic": eco.nic.astype(str),
+                "naf": eco.naf.astype(str),
+                "code_commune": np.array([c[0] for c in ref.COMMUNES])[eco.commune],
+                "idcc": eco.idcc.astype(str),
+                "date_creation": _dates(eco.created),
+                "date_fermeture": _dates(eco.closed),
+                "fermeture_silencieuse": plan.silent,
+                "effectif_cible": eco.size.astype(np.int64),
+                "siege": eco.is_siege,
+            }
+        ).write_parquet(f / "etablissements.parquet")
+
+        (
+            pl.scan_parquet(self.parts / "heures_*.parquet")
+            .group_by(["contrat_id", "mois"])
+            .agg(
+                pl.col("rem").sum().round(2).alias("heures_remunerees"),
+                pl.col("nonrem").sum().round(2).alias("heures_non_remunerees"),
+                pl.col("supp").sum().round(4).alias("heures_supp"),
+            )
+            .sort(["contrat_id", "mois"])
+            .sink_parquet(f / "heures.parquet")
+        )
+        (
+            pl.scan_parquet(self.parts / "remunerations_*.parquet")
+            .sort(["contrat_id", "mois"])
+            .sink_parquet(f / "remunerations.parquet")
+        )
+        schema = {
+            "type": pl.String, "mois": pl.Date, "file": pl.String, "line": pl.Int64, "rubrique": pl.String,
+            "person_id": pl.Int64, "contrat_id": pl.Int64, "siret": pl.String, "detail": pl.String,
+        }  # fmt: skip
+        anoms = pl.concat(self._anoms) if self._anoms else pl.DataFrame(schema=schema)
+        anoms.with_row_index("anomaly_id").with_columns(pl.col("anomaly_id").cast(pl.Int64)).write_parquet(
+            f / "anomalies.parquet"
+        )
+        shutil.rmtree(self.parts)
