@@ -13,6 +13,7 @@ Layout (see ARCHITECTURE.md)::
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -129,8 +130,15 @@ class Warehouse:
         return duckdb.connect(str(self.catalog), read_only=read_only)
 
 
+CatalogHook = Callable[[Warehouse, duckdb.DuckDBPyConnection], None]
 # Later stages (quality snapshots...) register functions that add their views to the catalogue.
-_catalog_hooks: list = []
+_catalog_hooks: list[CatalogHook] = []
+
+
+def register_catalog_hook(hook: CatalogHook) -> None:
+    """Have ``hook(warehouse, connection)`` add views each time the catalogue is rebuilt."""
+    if hook not in _catalog_hooks:
+        _catalog_hooks.append(hook)
 
 
 def _write_atomic(table: pa.Table, target: Path) -> None:

@@ -39,7 +39,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def split_lines(texts: list[str]) -> pl.DataFrame:
-    """One row per physical line of every text: ``file_idx``, ``line_no`` (1-based), ``raw``."""
+    """One row per physical line of every text: ``file_idx``, ``line_no`` (1-based), ``raw``.
+
+    The texts are joined and read back by Polars' CSV reader with a separator that never occurs,
+    which splits lines several times faster than ``str.split``; blank lines come back as nulls.
+    """
     counts = []
     parts = []
     for text in texts:
@@ -48,13 +52,34 @@ def split_lines(texts: list[str]) -> pl.DataFrame:
         counts.append(text.count("\n") + 1 if text else 0)
         if text:
             parts.append(text)
-    joined = pl.Series("raw", ["\n".join(parts)]) if parts else pl.Series("raw", [""])
-    raw = joined.str.split("\n").explode() if parts else pl.Series("raw", [], pl.String)
     counts_arr = np.asarray(counts, dtype=np.int64)
+    n_lines = int(counts_arr.sum())
+    raw = _read_lines("\n".join(parts), n_lines)
     file_idx = np.repeat(np.arange(len(texts), dtype=np.int32), counts_arr)
     starts = np.repeat(np.cumsum(counts_arr) - counts_arr, counts_arr)
-    line_no = (np.arange(int(counts_arr.sum()), dtype=np.int64) - starts + 1).astype(np.int32)
+    line_no = (np.arange(n_lines, dtype=np.int64) - starts + 1).astype(np.int32)
     return pl.DataFrame({"file_idx": file_idx, "line_no": line_no, "raw": raw})
+
+
+def _read_lines(text: str, expected: int) -> pl.Series:
+    if not expected:
+        return pl.Series("raw", [], pl.String)
+    try:
+        frame = pl.read_csv(
+            text.encode("utf-8"),
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            new_columns=["raw"],
+            schema={"raw": pl.String},
+            infer_schema=False,
+        )
+        if frame.height == expected:
+            return frame["raw"].fill_null("")
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+        pass
+    # A line holding the separator character, or lone CRs: split the slow, exact way.
+    return pl.Series("raw", [text]).str.split("\n").explode().str.strip_chars_end("\r")
 
 
 def classify(lines: pl.DataFrame) -> pl.DataFrame:

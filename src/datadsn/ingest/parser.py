@@ -23,6 +23,7 @@ from datadsn.ingest.structure import (
     ENTREPRISE,
     ENVOI,
     ETABLISSEMENT,
+    FILE_START,
     ORPHAN,
     OUT_OF_ORDER,
     REPEATED,
@@ -127,7 +128,6 @@ def _parse_lines(
         {"file_idx": range(len(names)), "fichier": names},
         schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
-    lines = lines.join(files, on="file_idx", how="left")
     declared = (
         lines.filter(pl.col("rubrique") == "S10.G00.00.006")
         .group_by("file_idx")
@@ -157,8 +157,9 @@ def _parse_lines(
     stored = kept.filter(
         pl.col("value_issue").is_null() | pl.col("value_issue").is_in(warnings_only)
     )
-    tables = build_tables(stored, lines.filter(pl.col("kind") == "envelope"), data, secret)
-    rejections = _rejections(lines, data, kept, non_dsn, version)
+    envelope = lines.filter(pl.col("kind") == "envelope")
+    tables = build_tables(stored, envelope, data, files, secret)
+    rejections = _rejections(lines, data, kept, non_dsn, version, files)
     n_read = lines.height + int(non_dsn["n_lines"].sum() or 0)
     n_rejected = int(rejections.filter(pl.col("rejet"))["lignes"].sum() or 0)
     declarations = data.filter(pl.col("block") == DECLARATION).select("decl").n_unique()
@@ -179,7 +180,7 @@ def _parse_lines(
 def _non_dsn_files(lines: pl.DataFrame) -> pl.DataFrame:
     """Files in which no line looks like a rubrique: one clear error each."""
     return (
-        lines.group_by("file_idx", "fichier")
+        lines.group_by("file_idx")
         .agg(
             n_lines=pl.len().cast(pl.Int64),
             n_ok=(pl.col("rubrique").is_not_null()).sum(),
@@ -200,16 +201,14 @@ def _structure(data: pl.DataFrame, version: str) -> pl.DataFrame:
     )
     data = data.with_columns(new=new).with_columns(
         inst=pl.col("new").cum_sum().cast(pl.Int64),
-        prev_block=pl.when(file_start.fill_null(True)).then(None).otherwise(prev_block),
+        # Only instance starts are looked up in the transitions table: other lines get null.
+        prev_block=pl.when(file_start.fill_null(True))
+        .then(pl.lit(FILE_START))
+        .when(pl.col("new"))
+        .then(prev_block),
+        inst_line=pl.when(pl.col("new")).then(pl.col("line_no")).forward_fill(),
     )
-    verdicts = transitions(version)
-    starts = data.filter("new").select("inst", "prev_block", "block")
-    starts = starts.join(verdicts, on=["prev_block", "block"], how="left", nulls_equal=True)
-    data = data.join(starts.select("inst", "verdict"), on="inst", how="left")
-    data = data.with_columns(
-        verdict=pl.when(pl.col("new")).then(pl.col("verdict")),
-        inst_line=pl.col("line_no").first().over("inst"),
-    )
+    data = data.join(transitions(version), on=["prev_block", "block"], how="left")
     # The declaration and envoi each line belongs to (reset at file start, envoi, total).
     is_start = pl.col("new")
     decl_mark = (
@@ -291,6 +290,7 @@ def _rejections(
     kept: pl.DataFrame,
     non_dsn: pl.DataFrame,
     version: str,
+    files: pl.DataFrame,
 ) -> pl.DataFrame:
     """One row per problem: line-level, declaration-level and file-level, rejects and warnings."""
     from datadsn.ingest.pseudonymize import PERSONAL
@@ -303,7 +303,7 @@ def _rejections(
             .otherwise(value.str.slice(0, 120))
         )
 
-    base = ["fichier", "line_no", "rubrique", "code"]
+    base = ["file_idx", "line_no", "rubrique", "code"]
     parts = []
     # Lines that could not be read, or unknown rubriques.
     bad = lines.filter(pl.col("kind") == "bad").with_columns(
@@ -322,7 +322,7 @@ def _rejections(
         data.filter(pl.col("decl_issue").is_not_null())
         .group_by("decl")
         .agg(
-            pl.col("fichier").first(),
+            pl.col("file_idx").first(),
             pl.col("line_no").min(),
             code=pl.col("decl_issue").first(),
             rubrique=pl.col("rubrique").filter(pl.col("line_issue").is_not_null()).first(),
@@ -363,7 +363,7 @@ def _rejections(
     )
     parts.append(
         non_dsn.select(
-            "fichier",
+            "file_idx",
             line_no=pl.lit(None, pl.Int32),
             rubrique=pl.lit(None, pl.String),
             code=pl.lit(issues.FICHIER_NON_DSN.code),
@@ -374,6 +374,7 @@ def _rejections(
     out = pl.concat(
         [p.with_columns(pl.col("line_no").cast(pl.Int32)) for p in parts], how="vertical_relaxed"
     ).rename({"line_no": "ligne"})
+    out = out.join(files, on="file_idx", how="left")
     meta = pl.DataFrame(
         {
             "code": list(issues.ALL),

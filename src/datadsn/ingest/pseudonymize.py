@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,19 +116,17 @@ class Secret:
         )
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def normalise(value: str) -> str:
     """Upper case, accents removed, spaces collapsed: the form that is hashed."""
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return _SPACES.sub(" ", text).strip().upper()
+    if not value.isascii():
+        value = unicodedata.normalize("NFKD", value)
+        value = "".join(c for c in value if not unicodedata.combining(c))
+    return " ".join(value.split()).upper()
 
 
 def pseudonym(secret: Secret, kind: str, value: str) -> str:
-    digest = hmac.new(secret.key, f"{kind}\x1f{normalise(value)}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:PSEUDO_LENGTH]
+    message = f"{kind}\x1f{normalise(value)}".encode()
+    return hmac.digest(secret.key, message, hashlib.sha256).hex()[:PSEUDO_LENGTH]
 
 
 def pseudonymize_values(secret: Secret, kind: str, values: pl.Series) -> pl.Series:

@@ -17,6 +17,7 @@ ENVOI, DECLARATION, TOTAL = "S10.G00.00", "S20.G00.05", "S90.G00.90"
 ENTREPRISE, ETABLISSEMENT = "S21.G00.06", "S21.G00.11"
 
 OK, REPEATED, ORPHAN, OUT_OF_ORDER = "ok", "repete", "orphelin", "ordre"
+FILE_START = "^"  # stands for "no previous block" in the transitions table
 
 
 def _root(norm: Norm, block: str) -> str:
@@ -55,7 +56,7 @@ def transitions(version: str) -> pl.DataFrame:
         for previous in [None, *norm.blocks]:
             verdict = transition(norm, previous, block)
             if verdict != OK:
-                rows.append((previous, block, verdict))
+                rows.append((previous or FILE_START, block, verdict))
     return pl.DataFrame(
         rows,
         schema={"prev_block": pl.String, "block": pl.String, "verdict": pl.String},

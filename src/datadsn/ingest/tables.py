@@ -57,7 +57,11 @@ def _ancestor_lines(data: pl.DataFrame, norm: Norm, blocks: list[str]) -> pl.Dat
 
 
 def build_tables(
-    stored: pl.DataFrame, envelope: pl.DataFrame, data: pl.DataFrame, secret: Secret
+    stored: pl.DataFrame,
+    envelope: pl.DataFrame,
+    data: pl.DataFrame,
+    files: pl.DataFrame,
+    secret: Secret,
 ) -> dict[str, pa.Table]:
     """Arrow table per raw table name, from the lines whose values passed every check."""
     version = str(stored["version"][0]) if "version" in stored.columns and stored.height else None
@@ -67,17 +71,19 @@ def build_tables(
     instances = (
         stored.group_by("inst")
         .agg(
-            pl.col("fichier").first(),
+            pl.col("file_idx").first(),
             ligne=pl.col("inst_line").first(),
             mois_declaration=_month(pl.col("month").first()),
             block=pl.col("block").first(),
         )
         .join(ancestors.drop("block"), on="inst", how="left")
+        .join(files, on="file_idx", how="left")
     )
+    by_block = stored.partition_by("block", as_dict=True)
     tables: dict[str, pa.Table] = {}
     for block_id in blocks:
         block = norm.blocks[block_id]
-        rows = stored.filter(pl.col("block") == block_id)
+        rows = by_block[(block_id,)]
         wide = rows.pivot(on="column", index="inst", values="value", aggregate_function="first")
         meta = instances.filter(pl.col("block") == block_id)
         parents = [
@@ -92,10 +98,14 @@ def build_tables(
         frame = _pseudonymize(frame, norm, block_id, secret)
         tables[block.table] = frame.sort("fichier", "ligne").drop("inst").to_arrow()
     if envelope.height:
-        file_month = stored.group_by("fichier").agg(mois_declaration=_month(pl.col("month").min()))
-        env = envelope.select(
-            "fichier", ligne=pl.col("line_no"), rubrique="rubrique", valeur="value"
-        ).join(file_month, on="fichier", how="left")
+        file_month = stored.group_by("file_idx").agg(mois_declaration=_month(pl.col("month").min()))
+        env = (
+            envelope.select(
+                "file_idx", ligne=pl.col("line_no"), rubrique="rubrique", valeur="value"
+            )
+            .join(file_month, on="file_idx", how="left")
+            .join(files, on="file_idx", how="left")
+        )
         tables[ENVELOPE_TABLE] = env.select(*LINEAGE, "rubrique", "valeur").to_arrow()
     return tables
 

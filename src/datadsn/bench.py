@@ -1,0 +1,110 @@
+"""Benchmarks: commands that print figures (speed and memory), never timed tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+Log = Callable[[str], object]
+
+# Measured with the simulator: bytes of DSN text per employee for one month, to size a run.
+PROBE_EMPLOYEES = 2000
+
+
+def _simulate_mb(target_mb: float, out: Path, log: Log) -> Path:
+    """Write about ``target_mb`` of clean simulated DSN text (one month) under ``out``."""
+    from datadsn.simulate import simulate
+
+    probe = simulate(
+        out / "probe",
+        employees=PROBE_EMPLOYEES,
+        months="2024-01..2024-01",
+        seed=7,
+        noise="none",
+        write_dsnp3=False,
+    )
+    per_employee = probe.bytes / PROBE_EMPLOYEES
+    employees = max(100, int(target_mb * 1e6 / per_employee))
+    log(f"simulation de {employees} salariés (~{target_mb:.0f} Mo de DSN)...")
+    result = simulate(
+        out / "data",
+        employees=employees,
+        months="2024-01..2024-01",
+        seed=7,
+        noise="none",
+        write_dsnp3=False,
+    )
+    return result.out / "dsn"
+
+
+def _run_ingest(
+    inputs: list[Path], warehouse: Path, workers: int | None
+) -> tuple[dict, float, int]:
+    """One ingestion in a fresh process: its summary, wall time and peak RSS (KiB, any process)."""
+    summary = warehouse.parent / f"{warehouse.name}.json"
+    command = [
+        sys.executable,
+        "-m",
+        "datadsn.cli",
+        "ingest",
+        *map(str, inputs),
+        "-w",
+        str(warehouse),
+        "--summary",
+        str(summary),
+    ]
+    if workers:
+        command += ["--workers", str(workers)]
+    env = {**os.environ, "DATADSN_SECRET": "bench-secret"}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise RuntimeError(f"l'ingestion a échoué : {stderr[-2000:]}")
+    return json.loads(summary.read_text()), wall, usage.ru_maxrss
+
+
+def bench_ingest(
+    paths: list[Path],
+    size_mb: float = 50.0,
+    workers: int | None = None,
+    repeat: int = 3,
+    log: Log = print,
+) -> dict:
+    """Median throughput of text in -> Parquet written, and peak memory of the run."""
+    with tempfile.TemporaryDirectory(prefix="datadsn-bench-") as tmp:
+        inputs = paths or [_simulate_mb(size_mb, Path(tmp), log)]
+        runs = []
+        for i in range(repeat):
+            summary, wall, peak_kib = _run_ingest(inputs, Path(tmp) / f"wh{i}", workers)
+            runs.append((summary, wall, peak_kib))
+            log(f"mesure {i + 1}/{repeat} : {summary['mb_per_s']} Mo/s")
+    seconds = statistics.median(r[0]["seconds"] for r in runs)
+    summary = runs[0][0]
+    mb = summary["bytes"] / 1e6
+    return {
+        "fichiers": summary["files"],
+        "mo": round(mb, 1),
+        "lignes": summary["lines_read"],
+        "secondes_mediane": round(seconds, 3),
+        "mo_par_s": round(mb / seconds, 1),
+        "lignes_par_s": int(summary["lines_read"] / seconds),
+        "secondes_processus_mediane": round(statistics.median(r[1] for r in runs), 3),
+        "memoire_pointe_mo": round(max(r[2] for r in runs) / 1024, 1),
+        "memoire_pointe_parent_mo": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+        "mesures": repeat,
+        "processus": workers or os.cpu_count(),
+        "lignes_rejetees": summary["lines_rejected"],
+    }
