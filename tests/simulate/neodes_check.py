@@ -26,7 +26,7 @@ def check_value(norm: Norm, rub_id: str, value: str) -> str | None:
         return "valeur vide"
     if rub.codes and rub.nature == "Enumeration" and value not in rub.codes:
         return "code inconnu"
-    if rub.min_len and len(value) < rub.min_len or rub.max_len and len(value) > rub.max_len:
+    if (rub.min_len and len(value) < rub.min_len) or (rub.max_len and len(value) > rub.max_len):
         return "longueur"
     if rub.regexp and not re.fullmatch(rub.regexp, value):
         return "format"
@@ -44,7 +44,13 @@ def check_file(norm: Norm, path: Path) -> tuple[list[BadLine], dict[str, int]]:
     prev_block_order = -1
     prev_block = ""
     prev_num = -1
-    facts = {"lines": len(lines), "declarations": 0, "s90_lines": -1, "s90_decl": -1, "order_errors": 0}
+    facts = {
+        "lines": len(lines),
+        "declarations": 0,
+        "s90_lines": -1,
+        "s90_decl": -1,
+        "order_errors": 0,
+    }
     for i, ln in enumerate(lines, start=1):
         m = LINE.match(ln)
         if not m:

@@ -295,7 +295,7 @@ def build_contracts(
     first_start = np.full(len(uniq), NEVER, dtype=np.int64)
     np.minimum.at(first_start, person, start)
     age_min = np.where(np.isin(np.arange(len(uniq)), person[dispositif != ""]), 16, 18)
-    persons = _build_persons(rng, len(uniq), first_start, age_min)
+    persons = _build_persons(rng, len(uniq), first_start, age_min, w0)
     return contracts, persons
 
 
@@ -316,10 +316,13 @@ def _transfer_targets(
 
 
 def _build_persons(
-    rng: np.random.Generator, n: int, first_start: np.ndarray, age_min: np.ndarray
+    rng: np.random.Generator, n: int, first_start: np.ndarray, age_min: np.ndarray, w0: int
 ) -> Persons:
     sexe = np.where(rng.random(n) < 0.5, "01", "02").astype(object)
-    age_days = (rng.uniform(age_min, 64, n) * 365.25).astype(np.int64)
+    # Age at the first start, so that nobody is older than 65 inside the window.
+    years_before = np.maximum(0, (w0 - np.minimum(first_start, w0)) / 365.25)
+    upper = np.maximum(age_min + 1, 64 - years_before)
+    age_days = (rng.uniform(age_min, upper, n) * 365.25).astype(np.int64)
     birth = first_start - age_days
     birth = np.where(first_start == NEVER, day(dt.date(1980, 1, 1)), birth)
     commune = rng.choice(len(ref.COMMUNES), size=n, p=ref.weights([c[4] for c in ref.COMMUNES]))

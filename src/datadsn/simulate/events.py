@@ -77,7 +77,12 @@ def plan_events(
     u = rng.random(n)
     cancel = (last - first >= 2) & (u < noise.cancelled_end) & ~numchg & ~datecorr
     cancel_mi = np.where(cancel, first + (rng.random(n) * (last - first - 1)).astype(np.int64), -1)
-    month_start = (np.maximum(cancel_mi, 0) + base).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    month_start = (
+        (np.maximum(cancel_mi, 0) + base)
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
     cancel_date = np.maximum(month_start + rng.integers(0, 27, n), con.start)
 
     silent = (eco.closed != NEVER) & (rng.random(eco.n_etab) < noise.silent_closure)
@@ -104,8 +109,10 @@ def plan_events(
     old_ddn = per.birth + np.where(rng.random(m) < 0.5, -1, 1) * rng.integers(1, 40, m)
     com = np.array([int(x[7:10]) for x in per.nir]) if m else np.zeros(0, dtype=np.int64)
     new_com = np.char.zfill(((com + 499) % 998 + 1).astype(str), 3).astype(object)
-    wrong_nir = np.array([x[:7] for x in per.nir], dtype=object) + new_com + np.array(
-        [x[10:] for x in per.nir], dtype=object
+    wrong_nir = (
+        np.array([x[:7] for x in per.nir], dtype=object)
+        + new_com
+        + np.array([x[10:] for x in per.nir], dtype=object)
     )
     clash = np.isin(wrong_nir.astype(str), per.nir.astype(str))
     kind = np.where((kind == 4) & clash, 0, kind)

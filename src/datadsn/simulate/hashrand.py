@@ -24,7 +24,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def uniform(seed: int, salt: str, entity: np.ndarray, month: int | np.ndarray = 0) -> np.ndarray:
+def uniform(
+    seed: int, salt: str, entity: np.ndarray | int, month: int | np.ndarray = 0
+) -> np.ndarray:
     """Deterministic floats in [0, 1) for each entity (and month)."""
     key = np.uint64((seed * 1_000_003 + zlib.crc32(salt.encode())) % 2**63)
     with np.errstate(over="ignore"):

@@ -48,7 +48,9 @@ def when(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
     return pl.when(cond).then(value)
 
 
-def _parts(df: pl.DataFrame, text: pl.Expr, count: pl.Expr, ind: pl.Expr, k1: int, k2: pl.Expr, k3: pl.Expr) -> pl.DataFrame:
+def _parts(
+    df: pl.DataFrame, text: pl.Expr, count: pl.Expr, ind: pl.Expr, k1: int, k2: pl.Expr, k3: pl.Expr
+) -> pl.DataFrame:
     return df.select(
         pl.col("file"),
         pl.col("decl"),
@@ -183,7 +185,10 @@ def individual_parts(rows: pl.DataFrame) -> list[pl.DataFrame]:
 
     # One payment (S21.G00.50) per individual, then one S21.G00.51 per contract and type.
     pay = rows.group_by(["file", "decl", "person"]).agg(
-        pl.col("brut").sum(), pl.col("corr_amount").sum(), pl.col("pas_rate").first(), pl.col("pay_date").first()
+        pl.col("brut").sum(),
+        pl.col("corr_amount").sum(),
+        pl.col("pas_rate").first(),
+        pl.col("pay_date").first(),
     )
     net = (pl.col("brut") + pl.col("corr_amount")) * 78 // 100
     t, n = block(
@@ -212,10 +217,16 @@ def individual_parts(rows: pl.DataFrame) -> list[pl.DataFrame]:
         ("013", cents(pl.col("brut") - pl.col("ot_amount"))),
     ]
     t51, n51 = block("S21.G00.51", r51)
-    t53a, n53a = block("S21.G00.53", [("001", pl.lit("01")), ("002", cents(work)), ("003", work_unit)])
-    t53b, n53b = block("S21.G00.53", [("001", pl.lit("02")), ("002", cents(gone)), ("003", work_unit)])
+    t53a, n53a = block(
+        "S21.G00.53", [("001", pl.lit("01")), ("002", cents(work)), ("003", work_unit)]
+    )
+    t53b, n53b = block(
+        "S21.G00.53", [("001", pl.lit("02")), ("002", cents(gone)), ("003", work_unit)]
+    )
     with_abs = pl.col("unpaid") > 0
-    text = pl.concat_str([t51, t53a, pl.when(with_abs).then(t53b)], separator="\n", ignore_nulls=True)
+    text = pl.concat_str(
+        [t51, t53a, pl.when(with_abs).then(t53b)], separator="\n", ignore_nulls=True
+    )
     count = n51 + n53a + pl.when(with_abs).then(n53b).otherwise(0)
     out.append(_parts(has, text, count, ind, 3, 1 + j, pl.lit(0)))
 
@@ -232,7 +243,8 @@ def individual_parts(rows: pl.DataFrame) -> list[pl.DataFrame]:
             ],
         )
         t53, n53 = block(
-            "S21.G00.53", [("001", pl.lit("01")), ("002", cents("corr_hours")), ("003", pl.lit("10"))]
+            "S21.G00.53",
+            [("001", pl.lit("01")), ("002", cents("corr_hours")), ("003", pl.lit("10"))],
         )
         text = pl.concat_str([t51, t53], separator="\n")
         out.append(_parts(corr, text, n51 + n53, ind, 3, 1 + j, pl.lit(1)))
@@ -256,8 +268,14 @@ def individual_parts(rows: pl.DataFrame) -> list[pl.DataFrame]:
     t, n = block(
         "S21.G00.51",
         [
-            ("001", date(pl.when(pl.col("b") >= pl.col("a")).then(pl.col("a")).otherwise(pl.col("m0")))),
-            ("002", date(pl.when(pl.col("b") >= pl.col("a")).then(pl.col("b")).otherwise(pl.col("m1")))),
+            (
+                "001",
+                date(pl.when(pl.col("b") >= pl.col("a")).then(pl.col("a")).otherwise(pl.col("m0"))),
+            ),
+            (
+                "002",
+                date(pl.when(pl.col("b") >= pl.col("a")).then(pl.col("b")).otherwise(pl.col("m1"))),
+            ),
             ("010", pl.col("numero")),
             ("011", pl.lit("001")),
             ("013", cents("brut")),

@@ -1,4 +1,4 @@
-"""The simulation driver: economy, careers, then month by month NEODES files, DSNP3 CSV and truth."""
+"""The simulation driver: economy, careers, then month by month NEODES, DSNP3 CSV and truth."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from . import referentials as ref
 from .careers import INTERIM, build_contracts
 from .dsnp3 import Dsnp3Writer
 from .economy import NEVER, build_economy
-from .events import month_index, plan_events
+from .events import plan_events
 from .noise import profile
 from .payroll import calendar_split, month_rows
 from .truth import TruthWriter
 from .workdays import WorkCalendar, add_months, day, month_end, parse_months
 
 VERSION = "0.1.0"
+NULL = np.array(None, dtype=object)  # missing rubrique in object columns
 Progress = Callable[[str, int, int], None]
 
 
@@ -65,7 +66,7 @@ def simulate(
     month_list = parse_months(months)
     if employers is None and employees is None:
         employers = 300
-    if employers is not None and employers < 1 or employees is not None and employees < 1:
+    if (employers is not None and employers < 1) or (employees is not None and employees < 1):
         raise ValueError("le nombre d'employeurs et de salariés doit être positif")
     n_employers = employers if employers is not None else _default_employers(employees or 0)
     out = Path(out)
@@ -92,7 +93,21 @@ def simulate(
     )
     truth = TruthWriter(out / "truth")
     dsnp3 = Dsnp3Writer(out / "dsnp3") if write_dsnp3 else None
-    ctx = _Context(eco, con, per, plan, cal, noise_profile, seed, base, len(month_list), truth, dsnp3, out, result)
+    ctx = _Context(
+        eco,
+        con,
+        per,
+        plan,
+        cal,
+        noise_profile,
+        seed,
+        base,
+        len(month_list),
+        truth,
+        dsnp3,
+        out,
+        result,
+    )
     total = len(month_list)
     for mi, month in enumerate(month_list):
         report("Génération des déclarations mensuelles", mi, total)
@@ -123,10 +138,13 @@ def simulate(
 
 
 class _Context:
-    def __init__(self, eco, con, per, plan, cal, noise, seed, base, n_months, truth, dsnp3, out, result):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, eco, con, per, plan, cal, noise, seed, base, n_months, truth, dsnp3, out, result
+    ):
         self.eco, self.con, self.per, self.plan, self.cal = eco, con, per, plan, cal
         self.noise, self.seed, self.base, self.n_months = noise, seed, base, n_months
         self.truth, self.dsnp3, self.out, self.result = truth, dsnp3, out, result
+        self._late_groups: set[int] = set()
         jobs = ref.JOBS
         self.job_pcs = np.array([j[0] for j in jobs], dtype=object)
         self.job_label = np.array([j[1] for j in jobs], dtype=object)
@@ -152,41 +170,75 @@ class _Context:
         m0, m1 = day(month), day(month_end(month))
         open_etab = (eco.created <= m1) & (eco.closed >= m0)
         c = np.flatnonzero((con.start <= m1) & (con.end >= m0) & open_etab[con.etab])
-        rows = month_rows(con, eco, self.cal, c, month, mi, self.n_months, self.seed, self.noise.negative_correction)
+        rows = month_rows(
+            con,
+            eco,
+            self.cal,
+            c,
+            month,
+            mi,
+            self.n_months,
+            self.seed,
+            self.noise.negative_correction,
+        )
+        closing = plan.silent & (eco.closed >= m0) & (eco.closed <= m1)
+        self.truth.etab_anomaly(
+            "silent_closure",
+            month,
+            eco.siret[closing].astype(str).tolist(),
+            "fermeture sans blocs de fin",
+        )
         self.result.employee_months += len(c)
         self.result.counts_by_month[month.strftime("%Y-%m")] = len(c)
 
         etab = con.etab[c]
         person = con.person[c]
         company = eco.company[etab]
-        fraction = np.where(eco.fractions[etab] == 2, 1 + (hashrand.uniform(self.seed, "fraction", person) < 0.5), 1)
+        fraction = np.where(
+            eco.fractions[etab] == 2, 1 + (hashrand.uniform(self.seed, "fraction", person) < 0.5), 1
+        )
         multi = eco.multi_envoi[company]
         file_group = np.where(multi, -1 - company, etab * 2 + fraction - 1)
 
         frame = self._contract_frame(mi, month, rows, etab, person, fraction, file_group)
         decls = self._declarations(mi, month, open_etab)
-        files = decls.select("file_group", "file_kind", "company", "etab").unique("file_group", keep="first")
+        files = decls.select("file_group", "file_kind", "company", "etab").unique(
+            "file_group", keep="first"
+        )
         # Dense file ids in a stable order.
         fid = decls.select("file_group").unique().sort("file_group").with_row_index("file")
         frame = frame.join(fid, on="file_group", how="left")
         decls = decls.join(fid, on="file_group", how="left")
         users = self._users(frame)
 
-        parts = neodes.individual_parts(frame) + neodes.declaration_parts(decls) + neodes.user_parts(users)
+        parts = (
+            neodes.individual_parts(frame)
+            + neodes.declaration_parts(decls)
+            + neodes.user_parts(users)
+        )
         bodies = neodes.assemble(parts)
         ndecl = decls.group_by("file").agg(pl.len().alias("ndecl"))
-        files = files.join(fid, on="file_group").join(bodies, on="file", how="left").join(ndecl, on="file")
+        files = (
+            files.join(fid, on="file_group")
+            .join(bodies, on="file", how="left")
+            .join(ndecl, on="file")
+        )
         self._write_files(mi, month, files.sort("file"))
 
         self.truth.add_month(month, rows, calendar_split(rows, self.cal))
         if self.dsnp3 is not None:
             self.dsnp3.add_month(month, frame, decls, self._late_groups)
 
-    def _contract_frame(self, mi, month, rows, etab, person, fraction, file_group) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    def _contract_frame(self, mi, month, rows, etab, person, fraction, file_group) -> pl.DataFrame:
         eco, con, per, plan = self.eco, self.con, self.per, self.plan
         c = rows.c
         m0, m1 = day(month), day(month_end(month))
-        kday = (plan.person_mi[person] + self.base).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        kday = (
+            (plan.person_mi[person] + self.base)
+            .astype("datetime64[M]")
+            .astype("datetime64[D]")
+            .astype(np.int64)
+        )
         pkind = plan.person_kind[person]
         before = mi < plan.person_mi[person]
         nom = np.where((pkind > 0) & (pkind <= 3) & before, plan.old_nom[person], per.nom[person])
@@ -196,13 +248,20 @@ class _Context:
         declare31 = (pkind > 0) & ~before & (con.start[c] < kday) & ~plan.done31[c]
         plan.done31[c[declare31]] = True
         with_block = declare31 & (pkind != 2)
-        for kind_code, label in ((1, "identity_change_with_block"), (2, "identity_change_without_block"), (3, "fragmented_change"), (4, "nir_correction")):
+        for kind_code, label in (
+            (1, "identity_change_with_block"),
+            (2, "identity_change_without_block"),
+            (3, "fragmented_change"),
+            (4, "nir_correction"),
+        ):
             sel = declare31 & (pkind == kind_code)
-            self.truth.anomalies(label, month, c[sel], con, per, eco, "identité modifiée à partir de ce mois")
-        chg31_date = np.where(with_block, kday, None)
-        chg31_nir = np.where(with_block & (pkind == 4), plan.wrong_nir[person], None)
-        chg31_nom = np.where(with_block & ((pkind == 1) | (pkind == 3)), plan.old_nom[person], None)
-        frag31_ddn = np.where(with_block & (pkind == 3), _ddmmyyyy(plan.old_ddn[person]), None)
+            self.truth.anomalies(
+                label, month, c[sel], con, per, eco, "identité modifiée à partir de ce mois"
+            )
+        chg31_date = np.where(with_block, kday, NULL)
+        chg31_nir = np.where(with_block & (pkind == 4), plan.wrong_nir[person], NULL)
+        chg31_nom = np.where(with_block & ((pkind == 1) | (pkind == 3)), plan.old_nom[person], NULL)
+        frag31_ddn = np.where(with_block & (pkind == 3), _ddmmyyyy(plan.old_ddn[person]), NULL)
 
         numero = np.where(mi < plan.numchg_mi[c], plan.old_numero[c], con.numero[c])
         start_decl = np.where(mi < plan.datecorr_mi[c], plan.wrong_start[c], con.declared_start[c])
@@ -212,24 +271,84 @@ class _Context:
         chg41 = numchg_now | datecorr_now | transfer_now
         chg41_date = np.where(numchg_now, m0, np.where(datecorr_now, con.start[c], con.start[c]))
         prev_siret = eco.siret[con.etab[np.maximum(con.previous[c], 0)]]
-        self.truth.anomalies("contract_number_change", month, c[numchg_now], con, per, eco, "ancien numéro déclaré en S21.G00.41.014")
-        self.truth.anomalies("start_date_correction", month, c[datecorr_now], con, per, eco, "ancienne date de début en S21.G00.41.021")
-        self.truth.anomalies("employer_change", month, c[transfer_now], con, per, eco, "ancien SIRET en S21.G00.41.012")
+        self.truth.anomalies(
+            "contract_number_change",
+            month,
+            c[numchg_now],
+            con,
+            per,
+            eco,
+            "ancien numéro déclaré en S21.G00.41.014",
+        )
+        self.truth.anomalies(
+            "start_date_correction",
+            month,
+            c[datecorr_now],
+            con,
+            per,
+            eco,
+            "ancienne date de début en S21.G00.41.021",
+        )
+        self.truth.anomalies(
+            "employer_change",
+            month,
+            c[transfer_now],
+            con,
+            per,
+            eco,
+            "ancien SIRET en S21.G00.41.012",
+        )
         nir_back = plan.nir_absent_until[c] == mi
-        self.truth.anomalies("nir_absent_then_present", month, c[nir_back], con, per, eco, "NIR absent les mois précédents")
+        self.truth.anomalies(
+            "nir_absent_then_present",
+            month,
+            c[nir_back],
+            con,
+            per,
+            eco,
+            "NIR absent les mois précédents",
+        )
 
         # End blocks: declared ends, forgotten ones, silent closures, cancelled ends.
         ends_now = (con.end[c] <= m1) & (con.motif_fin[c] != "998")
         silent = plan.silent[etab] & (con.motif_fin[c] == "012")
         forgotten = ends_now & plan.forgot_end[c] & ~silent
         declared_end = ends_now & ~plan.forgot_end[c] & ~silent
-        self.truth.anomalies("forgotten_end", month, c[forgotten], con, per, eco, "fin de contrat sans bloc S21.G00.62")
+        self.truth.anomalies(
+            "forgotten_end",
+            month,
+            c[forgotten],
+            con,
+            per,
+            eco,
+            "fin de contrat sans bloc S21.G00.62",
+        )
         fake = plan.cancel_mi[c] == mi
         cancel = (plan.cancel_mi[c] >= 0) & (plan.cancel_mi[c] == mi - 1)
-        self.truth.anomalies("cancelled_end", month, c[fake], con, per, eco, "fin déclarée à tort, annulée (099) le mois suivant")
-        end62_date = np.where(declared_end, con.end[c], np.where(fake | cancel, plan.cancel_date[c], NEVER))
-        end62_motif = np.where(declared_end, con.motif_fin[c], np.where(fake, "059", np.where(cancel, "099", None)))
-        self.truth.anomalies("negative_correction", month, c[rows.inflated > 0], con, per, eco, "heures surdéclarées, corrigées le mois suivant")
+        self.truth.anomalies(
+            "cancelled_end",
+            month,
+            c[fake],
+            con,
+            per,
+            eco,
+            "fin déclarée à tort, annulée (099) le mois suivant",
+        )
+        end62_date = np.where(
+            declared_end, con.end[c], np.where(fake | cancel, plan.cancel_date[c], NEVER)
+        )
+        end62_motif = np.where(
+            declared_end, con.motif_fin[c], np.where(fake, "059", np.where(cancel, "099", NULL))
+        )
+        self.truth.anomalies(
+            "negative_correction",
+            month,
+            c[rows.inflated > 0],
+            con,
+            per,
+            eco,
+            "heures surdéclarées, corrigées le mois suivant",
+        )
 
         job = con.job[c]
         interim = con.nature[c] == INTERIM
@@ -275,12 +394,12 @@ class _Context:
             "lieu": np.where(interim, eco.siret[user], eco.siret[etab]),
             "recours": np.where(con.recours[c] == "", None, con.recours[c]),
             "risque_at": np.where(interim, "745BA", "511AA"),
-            "user_siret": np.where(interim, eco.siret[user], None),
+            "user_siret": np.where(interim, eco.siret[user], NULL),
             "user_etab": np.where(interim, user, -1),
-            "chg41_date": np.where(chg41, chg41_date, None),
-            "chg41_siret": np.where(transfer_now, prev_siret, None),
-            "chg41_numero": np.where(numchg_now, plan.old_numero[c], None),
-            "chg41_start": np.where(datecorr_now, plan.wrong_start[c], None),
+            "chg41_date": np.where(chg41, chg41_date, NULL),
+            "chg41_siret": np.where(transfer_now, prev_siret, NULL),
+            "chg41_numero": np.where(numchg_now, plan.old_numero[c], NULL),
+            "chg41_start": np.where(datecorr_now, plan.wrong_start[c], NULL),
             "abs_kind": rows.abs_kind,
             "abs_from": rows.abs_from,
             "abs_to": rows.abs_to,
@@ -306,11 +425,21 @@ class _Context:
             "corr_hours": rows.corr_hours,
             "seniority": seniority,
         }
-        df = pl.DataFrame({k: (v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v) for k, v in cols.items()})
-        df = df.with_columns([pl.col(k).cast(pl.String) for k, t in df.schema.items() if t == pl.Null])
+        df = pl.DataFrame(
+            {
+                k: (v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v)
+                for k, v in cols.items()
+            }
+        )
+        df = df.with_columns(
+            [pl.col(k).cast(pl.String) for k, t in df.schema.items() if t == pl.Null]
+        )
         date_cols = ["chg31_date", "start_decl", "planned_end", "chg41_date", "chg41_start"]
         return df.with_columns([pl.col(k).cast(pl.Int64) for k in date_cols]).with_columns(
-            pl.when(pl.col("end62_motif").is_null()).then(None).otherwise(pl.col("end62_date")).alias("end62_date")
+            pl.when(pl.col("end62_motif").is_null())
+            .then(None)
+            .otherwise(pl.col("end62_date"))
+            .alias("end62_date")
         )
 
     def _declarations(self, mi: int, month: dt.date, open_etab: np.ndarray) -> pl.DataFrame:
@@ -318,12 +447,18 @@ class _Context:
         e = np.flatnonzero(open_etab)
         frac_n = eco.fractions[e]
         etab = np.repeat(e, frac_n)
-        fraction = np.concatenate([np.arange(1, k + 1) for k in frac_n]) if len(e) else np.zeros(0, dtype=np.int64)
+        fraction = (
+            np.concatenate([np.arange(1, k + 1) for k in frac_n])
+            if len(e)
+            else np.zeros(0, dtype=np.int64)
+        )
         company = eco.company[etab]
         multi = eco.multi_envoi[company]
         com = eco.commune[etab]
         siege = np.searchsorted(eco.company, company, side="left")
-        frac_text = np.where(frac_n.repeat(frac_n) == 2, np.char.add(fraction.astype(str), "2"), "11")
+        frac_text = np.where(
+            frac_n.repeat(frac_n) == 2, np.char.add(fraction.astype(str), "2"), "11"
+        )
         date_fichier = _ddmmyyyy(np.full(len(etab), day(add_months(month, 1)) + 4))
         df = pl.DataFrame(
             {
@@ -372,7 +507,6 @@ class _Context:
         )
 
     # -- files -----------------------------------------------------------------------------------
-    _late_groups: set[int] = set()
 
     def _write_files(self, mi: int, month: dt.date, files: pl.DataFrame) -> None:
         eco, noise, seed = self.eco, self.noise, self.seed
@@ -381,11 +515,18 @@ class _Context:
         later = self.out / "dsn" / add_months(month, 1).strftime("%Y-%m")
         groups = files["file_group"].to_numpy()
         key = groups + 2**40
-        late = (hashrand.uniform(seed, "late", key, mi) < noise.late_declaration) & (mi < self.n_months - 1)
+        late = (hashrand.uniform(seed, "late", key, mi) < noise.late_declaration) & (
+            mi < self.n_months - 1
+        )
         replace = (hashrand.uniform(seed, "replace", key, mi) < noise.cancel_and_replace) & ~late
-        dup = (hashrand.uniform(seed, "duplicate", key, mi) < noise.duplicate_declaration) & ~late & ~replace
+        dup = (
+            (hashrand.uniform(seed, "duplicate", key, mi) < noise.duplicate_declaration)
+            & ~late
+            & ~replace
+        )
         crlf = hashrand.uniform(seed, "crlf", key, mi) < 0.10
         self._late_groups = set(groups[late].tolist())
+        u_mal, u_unk = texts.defect_draws(key, mi, seed)
         here.mkdir(parents=True, exist_ok=True)
         for i, row in enumerate(files.iter_rows(named=True)):
             company = int(row["company"])
@@ -393,9 +534,13 @@ class _Context:
             siege = int(np.searchsorted(eco.company, company, side="left"))
             com = int(eco.commune[siege])
             header = texts.envoi_header(
-                siren, str(eco.nic[siege]), str(eco.company_name[company]), str(eco.street[siege]),
-                str(self.com_cp[com]), str(self.com_name[com]),
-            )  # fmt: skip
+                siren,
+                str(eco.nic[siege]),
+                str(eco.company_name[company]),
+                str(eco.street[siege]),
+                str(self.com_cp[com]),
+                str(self.com_name[com]),
+            )
             if row["file_kind"] == "multi":
                 name = f"{siren}_multi_{tag}"
                 siret = None
@@ -403,15 +548,21 @@ class _Context:
                 etab = int(row["etab"])
                 name = f"{eco.siret[etab]}_{tag}_{int(row['file_group']) % 2 + 1}"
                 siret = str(eco.siret[etab])
-            text = texts.envoi_text(header, row["text"] or "", int(row["n"] or 0), int(row["ndecl"]))
+            text = texts.envoi_text(
+                header, row["text"] or "", int(row["n"] or 0), int(row["ndecl"])
+            )
             folder = later if late[i] else here
             folder.mkdir(parents=True, exist_ok=True)
             rel = f"dsn/{folder.name}/{name}.dsn"
-            text, defects = texts.inject_line_defects(text, int(key[i]), mi, seed, noise)
+            text, defects = texts.inject_line_defects(
+                text, int(key[i]), mi, seed, noise, float(u_mal[i]), float(u_unk[i])
+            )
             for d in defects:
                 self.truth.line_anomaly(d.kind, month, rel, d.line, d.rubrique, siret, d.detail)
             if late[i]:
-                self.truth.file_anomaly("late_declaration", month, rel, siret, "envoyée avec le mois suivant")
+                self.truth.file_anomaly(
+                    "late_declaration", month, rel, siret, "envoyée avec le mois suivant"
+                )
             outputs = [(rel, text)]
             if replace[i]:
                 outputs = [(rel, texts.inflate_amounts(text))]
@@ -420,16 +571,24 @@ class _Context:
                 )
                 rel_ar = f"dsn/{folder.name}/{name}_ar.dsn"
                 outputs.append((rel_ar, fixed))
-                self.truth.file_anomaly("cancel_and_replace", month, rel_ar, siret, f"remplace {rel}")
+                self.truth.file_anomaly(
+                    "cancel_and_replace", month, rel_ar, siret, f"remplace {rel}"
+                )
                 # Line defects of the original are repeated in the replacement.
                 for d in defects:
-                    self.truth.line_anomaly(d.kind, month, rel_ar, d.line, d.rubrique, siret, d.detail)
+                    self.truth.line_anomaly(
+                        d.kind, month, rel_ar, d.line, d.rubrique, siret, d.detail
+                    )
             if dup[i]:
                 rel_dup = f"dsn/{folder.name}/{name}_doublon.dsn"
                 outputs.append((rel_dup, text))
-                self.truth.file_anomaly("duplicate_declaration", month, rel_dup, siret, f"copie de {rel}")
+                self.truth.file_anomaly(
+                    "duplicate_declaration", month, rel_dup, siret, f"copie de {rel}"
+                )
                 for d in defects:
-                    self.truth.line_anomaly(d.kind, month, rel_dup, d.line, d.rubrique, siret, d.detail)
+                    self.truth.line_anomaly(
+                        d.kind, month, rel_dup, d.line, d.rubrique, siret, d.detail
+                    )
             for path, content in outputs:
                 if crlf[i]:
                     content = content.replace("\n", "\r\n")

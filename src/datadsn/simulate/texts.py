@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import hashrand
 from .noise import NoiseProfile
 
@@ -54,12 +56,17 @@ _MALFORMED_TARGETS = ("S21.G00.40.006", "S21.G00.30.019", "S21.G00.11.003")
 _UNKNOWN = {"S21.G00.40.007": "77", "S21.G00.62.002": "555", "S21.G00.53.003": "99"}
 
 
+def defect_draws(keys: np.ndarray, month: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-file uniform draws deciding a malformed line and an unknown code."""
+    return hashrand.uniform(seed, "malformed", keys, month), hashrand.uniform(
+        seed, "unknown", keys, month
+    )
+
+
 def inject_line_defects(
-    text: str, key: int, month: int, seed: int, noise: NoiseProfile
+    text: str, key: int, month: int, seed: int, noise: NoiseProfile, u_mal: float, u_unk: float
 ) -> tuple[str, list[LineDefect]]:
     """At most one malformed line and one unknown code per file, chosen by a keyed hash."""
-    u_mal = hashrand.uniform(seed, "malformed", key, month)
-    u_unk = hashrand.uniform(seed, "unknown", key, month)
     if u_mal >= noise.malformed_line and u_unk >= noise.unknown_code:
         return text, []
     lines = text.split("\n")

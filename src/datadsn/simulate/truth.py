@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -21,7 +22,14 @@ from .payroll import MonthRows
 
 def _dates(days: np.ndarray) -> pl.Series:
     arr = np.asarray(days, dtype=np.int64)
-    return pl.Series(np.where(arr >= NEVER, None, arr).tolist(), dtype=pl.Int64).cast(pl.Date)
+    s = pl.Series(arr, dtype=pl.Int64)
+    return pl.select(pl.when(s < NEVER).then(s)).to_series().cast(pl.Date)
+
+
+def _opt(values: np.ndarray, present: np.ndarray) -> pl.Series:
+    """String column that is null where ``present`` is false."""
+    s = pl.Series(values.astype(str))
+    return pl.select(pl.when(pl.Series(present)).then(s)).to_series()
 
 
 class TruthWriter:
@@ -46,15 +54,17 @@ class TruthWriter:
         pl.DataFrame(
             {
                 "contrat_id": split["c"].astype(np.int64),
-                "mois": pl.Series(split["mois"].astype("datetime64[M]").astype("datetime64[D]")).cast(pl.Date),
+                "mois": pl.Series(
+                    split["mois"].astype("datetime64[M]").astype("datetime64[D]")
+                ).cast(pl.Date),
                 "rem": split["rem"] / 100.0,
                 "nonrem": split["nonrem"] / 100.0,
                 "supp": split["supp"] / 100.0,
             }
         ).write_parquet(self.parts / f"heures_{tag}.parquet")
 
-    def _append(self, **cols: object) -> None:
-        n = len(cols["type"])  # type: ignore[arg-type]
+    def _append(self, **cols: Any) -> None:
+        n = len(cols["type"])
         if n == 0:
             return
         self._anoms.append(
@@ -75,7 +85,14 @@ class TruthWriter:
         self.anomaly_count += n
 
     def anomalies(
-        self, kind: str, month: dt.date, c: np.ndarray, con: Contracts, per: Persons, eco: Economy, detail: str
+        self,
+        kind: str,
+        month: dt.date,
+        c: np.ndarray,
+        con: Contracts,
+        per: Persons,
+        eco: Economy,
+        detail: str,
     ) -> None:
         n = len(c)
         self._append(
@@ -91,18 +108,55 @@ class TruthWriter:
         )
 
     def line_anomaly(
-        self, kind: str, month: dt.date, file: str, line: int, rubrique: str, siret: str | None, detail: str
+        self,
+        kind: str,
+        month: dt.date,
+        file: str,
+        line: int,
+        rubrique: str,
+        siret: str | None,
+        detail: str,
     ) -> None:
         self._append(
-            type=[kind], mois=[month], file=[file], line=[line], rubrique=[rubrique],
-            person_id=[None], contrat_id=[None], siret=[siret], detail=[detail],
-        )  # fmt: skip
+            type=[kind],
+            mois=[month],
+            file=[file],
+            line=[line],
+            rubrique=[rubrique],
+            person_id=[None],
+            contrat_id=[None],
+            siret=[siret],
+            detail=[detail],
+        )
 
-    def file_anomaly(self, kind: str, month: dt.date, file: str, siret: str | None, detail: str) -> None:
+    def etab_anomaly(self, kind: str, month: dt.date, sirets: list[str], detail: str) -> None:
+        n = len(sirets)
         self._append(
-            type=[kind], mois=[month], file=[file], line=[None], rubrique=[None],
-            person_id=[None], contrat_id=[None], siret=[siret], detail=[detail],
-        )  # fmt: skip
+            type=[kind] * n,
+            mois=[month] * n,
+            file=[None] * n,
+            line=[None] * n,
+            rubrique=[None] * n,
+            person_id=[None] * n,
+            contrat_id=[None] * n,
+            siret=sirets,
+            detail=[detail] * n,
+        )
+
+    def file_anomaly(
+        self, kind: str, month: dt.date, file: str, siret: str | None, detail: str
+    ) -> None:
+        self._append(
+            type=[kind],
+            mois=[month],
+            file=[file],
+            line=[None],
+            rubrique=[None],
+            person_id=[None],
+            contrat_id=[None],
+            siret=[siret],
+            detail=[detail],
+        )
 
     # -- final tables ------------------------------------------------------------------------
     def finish(self, eco: Economy, con: Contracts, per: Persons, plan: Plan, w1: int) -> None:
@@ -118,8 +172,12 @@ class TruthWriter:
             }
         ).write_parquet(f / "personnes.parquet")
 
-        changed = plan.numchg_mi >= 0
-        numeros = [[o, n] if ch else [n] for o, n, ch in zip(plan.old_numero, con.numero, changed, strict=True)]
+        changed = pl.Series(plan.numchg_mi >= 0)
+        old = pl.Series(plan.old_numero.astype(str))
+        new = pl.Series(con.numero.astype(str))
+        numeros = pl.select(
+            pl.when(changed).then(pl.concat_list(old, new)).otherwise(pl.concat_list(new))
+        ).to_series()
         user = con.user_etab
         pl.DataFrame(
             {
@@ -127,18 +185,18 @@ class TruthWriter:
                 "person_id": con.person.astype(np.int64),
                 "siret": eco.siret[con.etab].astype(str),
                 "nature": con.nature.astype(str),
-                "dispositif": pl.Series(np.where(con.dispositif == "", None, con.dispositif).tolist(), dtype=pl.String),
-                "motif_recours": pl.Series(np.where(con.recours == "", None, con.recours).tolist(), dtype=pl.String),
+                "dispositif": _opt(con.dispositif, con.dispositif != ""),
+                "motif_recours": _opt(con.recours, con.recours != ""),
                 "date_debut": _dates(con.start),
                 "date_debut_declaree": _dates(con.declared_start),
                 "date_fin": _dates(con.end),
-                "motif_fin": pl.Series(np.where(con.motif_fin == "", None, con.motif_fin).tolist(), dtype=pl.String),
-                "siret_utilisateur": pl.Series(
-                    np.where(user >= 0, eco.siret[np.maximum(user, 0)], None).tolist(), dtype=pl.String
-                ),
+                "motif_fin": _opt(con.motif_fin, con.motif_fin != ""),
+                "siret_utilisateur": _opt(eco.siret[np.maximum(user, 0)], user >= 0),
                 "numero": con.numero.astype(str),
-                "numeros": pl.Series(numeros, dtype=pl.List(pl.String)),
-                "contrat_precedent_id": pl.Series(np.where(con.previous >= 0, con.previous, None).tolist(), dtype=pl.Int64),
+                "numeros": numeros,
+                "contrat_precedent_id": pl.select(
+                    pl.when(pl.Series(con.previous >= 0)).then(pl.Series(con.previous))
+                ).to_series(),
                 "heures_hebdo": con.weekly,
             }
         ).write_parquet(f / "contrats.parquet")
@@ -178,11 +236,18 @@ class TruthWriter:
             .sink_parquet(f / "remunerations.parquet")
         )
         schema = {
-            "type": pl.String, "mois": pl.Date, "file": pl.String, "line": pl.Int64, "rubrique": pl.String,
-            "person_id": pl.Int64, "contrat_id": pl.Int64, "siret": pl.String, "detail": pl.String,
-        }  # fmt: skip
+            "type": pl.String,
+            "mois": pl.Date,
+            "file": pl.String,
+            "line": pl.Int64,
+            "rubrique": pl.String,
+            "person_id": pl.Int64,
+            "contrat_id": pl.Int64,
+            "siret": pl.String,
+            "detail": pl.String,
+        }
         anoms = pl.concat(self._anoms) if self._anoms else pl.DataFrame(schema=schema)
-        anoms.with_row_index("anomaly_id").with_columns(pl.col("anomaly_id").cast(pl.Int64)).write_parquet(
-            f / "anomalies.parquet"
-        )
+        anoms.with_row_index("anomaly_id").with_columns(
+            pl.col("anomaly_id").cast(pl.Int64)
+        ).write_parquet(f / "anomalies.parquet")
         shutil.rmtree(self.parts)
