@@ -1,0 +1,30 @@
+"""Small simulations shared by the simulator tests (generated once per session)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from datadsn.simulate import SimulationResult, simulate
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    out = tmp_path_factory.mktemp("sim_none")
+    return simulate(out, employers=120, months="2023-11..2024-04", seed=11, noise="none")
+
+
+@pytest.fixture(scope="session")
+def noisy_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    out = tmp_path_factory.mktemp("sim_heavy")
+    return simulate(out, employers=150, months="2023-01..2023-06", seed=5, noise="heavy")
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    out = tmp_path_factory.mktemp("sim_default")
+    return simulate(out, employers=300, months="2023-01..2023-12", seed=2, noise="default")
