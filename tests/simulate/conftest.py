@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from datadsn.simulate import SimulationResult, simulate
+from datadsn.simulate import SimulationResult, runner, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -15,7 +15,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 @pytest.fixture(scope="session")
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
     out = tmp_path_factory.mktemp("sim_none")
-    return simulate(out, employers=120, months="2023-11..2024-04", seed=11, noise="none")
+    # Small batches exercise the month-splitting path (several batches per month).
+    saved, runner.BATCH_ROWS = runner.BATCH_ROWS, 300
+    try:
+        return simulate(out, employers=120, months="2023-11..2024-04", seed=11, noise="none")
+    finally:
+        runner.BATCH_ROWS = saved
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ def test_dsnp3_tables_have_the_documented_columns(clean_run: SimulationResult) -
             path = clean_run.out / "dsnp3" / month / f"champollion_{table}_{month}-01.csv"
             df = _read_csv(path)
             assert df.columns == columns
+            assert columns[0] not in df[columns[0]].to_list()  # one header per file
             if table == "contrat":
                 contrats += df.height
                 assert df["IdContrat"].is_unique().all()

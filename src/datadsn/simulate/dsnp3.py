@@ -116,33 +116,41 @@ class Dsnp3Writer:
         return pl.Series(f"Id{table}", range(start, start + n), dtype=pl.Int64)
 
     def add_month(
-        self, month: dt.date, frame: pl.DataFrame, decls: pl.DataFrame, late: set[int]
+        self, month: dt.date, frame: pl.DataFrame, decls: pl.DataFrame, late: set[int], first: bool
     ) -> None:
+        """Append one batch of a month; late rows wait for the next month's first batch."""
         declared = month.isoformat()
         tables = self._tables(frame, decls, declared)
-        late_decl = set(decls.filter(pl.col("file_group").is_in(list(late)))["decl"].to_list())
+        late_decl = decls.filter(pl.col("file_group").is_in(list(late)))["decl"].to_list()
         for name, (df, decl_col) in tables.items():
-            is_late = pl.col(decl_col).is_in(list(late_decl)) if late_decl else pl.lit(False)
-            now = (
-                pl.concat([*self.pending[name], df.filter(~is_late).drop(decl_col)])
-                if self.pending[name]
-                else df.filter(~is_late).drop(decl_col)
-            )
-            self.pending[name] = [df.filter(is_late).drop(decl_col)]
-            self._write(name, month, now)
+            is_late = pl.col(decl_col).is_in(late_decl)
+            now = df.filter(~is_late).drop(decl_col)
+            if first:
+                now = pl.concat([*self.pending[name], now])
+                self.pending[name] = []
+            self.pending[name].append(df.filter(is_late).drop(decl_col))
+            self._write(name, month, now, first)
 
     def finish(self) -> None:
         """Late declarations of the last month are never sent inside the window: nothing to do."""
 
-    def _write(self, name: str, month: dt.date, df: pl.DataFrame) -> None:
+    def _write(self, name: str, month: dt.date, df: pl.DataFrame, first: bool) -> None:
         folder = self.folder / month.strftime("%Y-%m")
         folder.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         df.select(COLUMNS[name]).write_csv(
-            buf, separator=";", quote_char="|", quote_style="non_numeric", null_value=""
+            buf,
+            separator=";",
+            quote_char="|",
+            quote_style="non_numeric",
+            null_value="",
+            include_header=first,
         )
-        text = buf.getvalue().decode("utf-8")
-        (folder / f"champollion_{name}_{month.isoformat()}.csv").write_bytes(text.encode("cp1252"))
+        data = buf.getvalue().decode("utf-8").encode("cp1252")
+        with (folder / f"champollion_{name}_{month.isoformat()}.csv").open(
+            "ab" if not first else "wb"
+        ) as fh:
+            fh.write(data)
 
     def _tables(
         self, frame: pl.DataFrame, decls: pl.DataFrame, declared: str

@@ -53,6 +53,9 @@ class MonthRows:
     corr_amount: np.ndarray
     hourly: np.ndarray  # cents per hour
 
+    def take(self, idx: np.ndarray) -> MonthRows:
+        return MonthRows(**{k: v[idx] for k, v in vars(self).items()})
+
 
 def period_bounds(shift: np.ndarray, month: dt.date) -> tuple[np.ndarray, np.ndarray]:
     m0, m1 = day(month), day(add_months(month, 1)) - 1

@@ -7,6 +7,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from .truth import TruthWriter
 from .workdays import WorkCalendar, add_months, day, month_end, parse_months
 
 VERSION = "0.1.0"
+BATCH_ROWS = 150_000  # contract rows rendered at once
 NULL = np.array(None, dtype=object)  # missing rubrique in object columns
 Progress = Callable[[str, int, int], None]
 
@@ -145,6 +147,7 @@ class _Context:
         self.noise, self.seed, self.base, self.n_months = noise, seed, base, n_months
         self.truth, self.dsnp3, self.out, self.result = truth, dsnp3, out, result
         self._late_groups: set[int] = set()
+        self._dsnp3_first = True
         jobs = ref.JOBS
         self.job_pcs = np.array([j[0] for j in jobs], dtype=object)
         self.job_label = np.array([j[1] for j in jobs], dtype=object)
@@ -199,9 +202,29 @@ class _Context:
         )
         multi = eco.multi_envoi[company]
         file_group = np.where(multi, -1 - company, etab * 2 + fraction - 1)
+        decls_all = self._declarations(mi, month, open_etab)
 
+        # Batches of whole envois bound the memory of one month, whatever the economy's size.
+        groups, first_decl = np.unique(decls_all["file_group"].to_numpy(), return_index=True)
+        weight = np.searchsorted(np.sort(file_group), groups, side="right") - np.searchsorted(
+            np.sort(file_group), groups, side="left"
+        )
+        batch_of_group = np.cumsum(weight + 5) // BATCH_ROWS
+        row_batch = batch_of_group[np.searchsorted(groups, file_group)]
+        decl_batch = batch_of_group[np.searchsorted(groups, decls_all["file_group"].to_numpy())]
+        self._dsnp3_first = True
+        for b in np.unique(batch_of_group):
+            idx = np.flatnonzero(row_batch == b)
+            sub = rows.take(idx)
+            decls = decls_all.filter(pl.Series(decl_batch == b))
+            self._run_batch(
+                mi, month, sub, etab[idx], person[idx], fraction[idx], file_group[idx], decls
+            )
+            self.truth.add_month(month, sub, calendar_split(sub, self.cal))
+        _ = first_decl
+
+    def _run_batch(self, mi, month, rows, etab, person, fraction, file_group, decls) -> None:
         frame = self._contract_frame(mi, month, rows, etab, person, fraction, file_group)
-        decls = self._declarations(mi, month, open_etab)
         files = decls.select("file_group", "file_kind", "company", "etab").unique(
             "file_group", keep="first"
         )
@@ -224,10 +247,9 @@ class _Context:
             .join(ndecl, on="file")
         )
         self._write_files(mi, month, files.sort("file"))
-
-        self.truth.add_month(month, rows, calendar_split(rows, self.cal))
         if self.dsnp3 is not None:
-            self.dsnp3.add_month(month, frame, decls, self._late_groups)
+            self.dsnp3.add_month(month, frame, decls, self._late_groups, self._dsnp3_first)
+            self._dsnp3_first = False
 
     def _contract_frame(self, mi, month, rows, etab, person, fraction, file_group) -> pl.DataFrame:
         eco, con, per, plan = self.eco, self.con, self.per, self.plan
@@ -528,6 +550,9 @@ class _Context:
         self._late_groups = set(groups[late].tolist())
         u_mal, u_unk = texts.defect_draws(key, mi, seed)
         here.mkdir(parents=True, exist_ok=True)
+        if late.any():
+            later.mkdir(parents=True, exist_ok=True)
+        pending: list[tuple[Path, bytes]] = []
         for i, row in enumerate(files.iter_rows(named=True)):
             company = int(row["company"])
             siren = str(eco.siren[company])
@@ -552,7 +577,6 @@ class _Context:
                 header, row["text"] or "", int(row["n"] or 0), int(row["ndecl"])
             )
             folder = later if late[i] else here
-            folder.mkdir(parents=True, exist_ok=True)
             rel = f"dsn/{folder.name}/{name}.dsn"
             text, defects = texts.inject_line_defects(
                 text, int(key[i]), mi, seed, noise, float(u_mal[i]), float(u_unk[i])
@@ -593,11 +617,14 @@ class _Context:
                 if crlf[i]:
                     content = content.replace("\n", "\r\n")
                 data = content.encode("latin-1")
-                (self.out / path).write_bytes(data)
+                pending.append((self.out / path, data))
                 self.result.files += 1
                 self.result.bytes += len(data)
                 self.result.lines += content.count("\n")
                 self.result.declarations += int(row["ndecl"])
+        # File creation dominates on most file systems; threads overlap it (order-independent).
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda item: item[0].write_bytes(item[1]), pending))
 
 
 def _ddmmyyyy(days: np.ndarray) -> np.ndarray:

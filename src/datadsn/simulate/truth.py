@@ -43,7 +43,8 @@ class TruthWriter:
 
     # -- monthly -----------------------------------------------------------------------------
     def add_month(self, month: dt.date, rows: MonthRows, split: dict[str, np.ndarray]) -> None:
-        tag = month.strftime("%Y-%m")
+        self._month_no += 1
+        tag = f"{month:%Y-%m}_{self._month_no:05d}"
         pl.DataFrame(
             {
                 "contrat_id": rows.c.astype(np.int64),
