@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from datadsn.ingest import issues
+from datadsn.ingest.catalogue import Catalogue
 
 RUBRIQUE_PATTERN = r"^S\d{2}\.G\d{2}\.\d{2}\.\d{3}$"
 # Lot envelopes and platform rubriques added by concentrators (not part of the declarant norm).
@@ -82,29 +83,27 @@ def _read_lines(text: str, expected: int) -> pl.Series:
     return pl.Series("raw", [text]).str.split("\n").explode().str.strip_chars_end("\r")
 
 
-def classify(lines: pl.DataFrame) -> pl.DataFrame:
+def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split each line into rubrique and value and say what kind of line it is.
 
-    ``kind`` is ``data`` (a rubrique line), ``envelope`` (lot or platform line, kept aside) or
-    ``bad``; ``issue`` names the problem of a bad line, or a warning on a kept one.
+    Adds ``rid`` (rubrique index in the catalogue, -1 if unknown), ``rubrique``, ``value``,
+    ``kind`` (``data``, ``envelope`` for lot and platform lines kept aside, or ``bad``) and
+    ``issue`` (the problem of a bad line, or a warning on a kept one). Returns the lines of known
+    rubriques (in file order) and the others, classified separately because they are few.
     """
-    raw = pl.col("raw").str.strip_chars_end("\r")
-    code = pl.col("line").str.slice(0, 14)
-    after = pl.col("line").str.slice(14, 2)
-    length = pl.col("line").str.len_chars()
-    quoted = (after == ",'") & pl.col("line").str.ends_with("'") & (length >= 17)
-    unquoted = (pl.col("line").str.slice(14, 1) == ",") & (after != ",'")
-    code_ok = code.str.contains(RUBRIQUE_PATTERN)
-    frame = lines.with_columns(line=raw).with_columns(
-        rubrique=pl.when(code_ok).then(code),
-        value=pl.when(code_ok & quoted)
-        .then(pl.col("line").str.slice(16, length - 17))
-        .when(code_ok & unquoted)
-        .then(pl.col("line").str.slice(15)),
-        issue=pl.when(pl.col("line").str.strip_chars() == "")
+    raw = pl.col("raw")
+    length = raw.str.len_chars()
+    after = raw.str.slice(14, 2)
+    quoted = (after == ",'") & raw.str.ends_with("'") & (length >= 17)
+    unquoted = (raw.str.slice(14, 1) == ",") & (after != ",'")
+    frame = lines.with_columns(
+        code=raw.str.slice(0, 14),
+        value=pl.when(quoted)
+        .then(raw.str.slice(16).str.head(-1))
+        .when(unquoted)
+        .then(raw.str.slice(15)),
+        issue=pl.when(raw == "")
         .then(pl.lit(issues.LIGNE_VIDE.code))
-        .when(~code_ok)
-        .then(pl.lit(issues.LIGNE_MALFORMEE.code))
         .when(quoted & (length == 17))
         .then(pl.lit(issues.VALEUR_VIDE.code))
         .when(quoted)
@@ -116,22 +115,35 @@ def classify(lines: pl.DataFrame) -> pl.DataFrame:
         .when(unquoted)
         .then(pl.lit(issues.VALEUR_VIDE.code))
         .otherwise(pl.lit(issues.LIGNE_MALFORMEE.code)),
+    ).with_columns(rid=pl.col("code").replace_strict(cat.rid, default=-1, return_dtype=pl.Int16))
+    readable = pl.col("issue").is_null() | (pl.col("issue") == issues.VALEUR_SANS_APOSTROPHES.code)
+    frame = frame.with_columns(
+        kind=pl.when(readable & (pl.col("rid") >= 0)).then(pl.lit("data")).otherwise(pl.lit("bad"))
     )
-    rub = pl.col("rubrique")
+    # Lines whose code is not in the catalogue are few: look at them closely, one by one kind.
+    unknown = frame.filter(pl.col("rid") < 0).with_columns(
+        code_ok=pl.col("code").str.contains(RUBRIQUE_PATTERN)
+    )
+    code = pl.col("code")
     envelope = (
-        pl.any_horizontal([rub.str.starts_with(p) for p in ENVELOPE_PREFIXES])
-        | rub.str.slice(0, 10).is_in(ENVELOPE_BLOCKS)
-        | rub.is_in(ENVELOPE_RUBRIQUES)
+        pl.any_horizontal([code.str.starts_with(p) for p in ENVELOPE_PREFIXES])
+        | code.str.slice(0, 10).is_in(ENVELOPE_BLOCKS)
+        | code.is_in(ENVELOPE_RUBRIQUES)
         # platform rubriques are numbered 9xx inside known blocks (S21.G00.06.903, ...)
-        | (rub.str.slice(11, 1) == "9")
+        | (code.str.slice(11, 1) == "9")
     )
-    bad = pl.col("issue").is_not_null() & (pl.col("issue") != issues.VALEUR_SANS_APOSTROPHES.code)
-    return frame.with_columns(
-        kind=pl.when(bad)
-        .then(pl.lit("bad"))
-        .when(envelope)
+    unknown = unknown.with_columns(
+        kind=pl.when(pl.col("code_ok") & readable & envelope)
         .then(pl.lit("envelope"))
-        .otherwise(pl.lit("data")),
-        block=rub.str.slice(0, 10),
-        num=rub.str.slice(11, 3).cast(pl.Int16, strict=False),
-    ).drop("raw")
+        .otherwise(pl.lit("bad")),
+        issue=pl.when(~pl.col("code_ok") & (pl.col("issue") != issues.LIGNE_VIDE.code))
+        .then(pl.lit(issues.LIGNE_MALFORMEE.code))
+        .when(pl.col("code_ok") & readable & ~envelope)
+        .then(pl.lit(issues.RUBRIQUE_INCONNUE.code))
+        .otherwise(pl.col("issue")),
+    ).drop("code_ok")
+    unknown = unknown.with_columns(
+        rubrique=pl.when(pl.col("code").str.contains(RUBRIQUE_PATTERN)).then(pl.col("code"))
+    )
+    known = frame.filter(pl.col("rid") >= 0).rename({"code": "rubrique"})
+    return known, unknown.drop("code")

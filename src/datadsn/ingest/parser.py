@@ -16,22 +16,21 @@ import polars as pl
 import pyarrow as pa
 
 from datadsn.ingest import issues
+from datadsn.ingest.catalogue import NO_BLOCK, VERDICTS, Catalogue, catalogue, transition_key
 from datadsn.ingest.lines import Source, classify, decode, split_lines
-from datadsn.ingest.pseudonymize import Secret
+from datadsn.ingest.pseudonymize import PERSONAL, Secret
 from datadsn.ingest.structure import (
     DECLARATION,
     ENTREPRISE,
     ENVOI,
     ETABLISSEMENT,
-    FILE_START,
     ORPHAN,
     OUT_OF_ORDER,
     REPEATED,
     TOTAL,
-    transitions,
 )
 from datadsn.ingest.tables import build_tables
-from datadsn.ingest.validate import rubrique_frame, validate_values
+from datadsn.ingest.validate import validate_values
 from datadsn.norm import resolve_version
 
 MONTH_RUBRIQUES = ("S20.G00.05.005", "S20.G00.05.007")
@@ -76,13 +75,16 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
     """Parse several DSN files at once (same result as parsing them one by one, faster)."""
     decoded = [decode(s.data) for s in sources]
     names = [s.name for s in sources]
-    lines = classify(split_lines([text for text, _ in decoded]))
-    version_per_file = _versions(lines, len(sources))
+    lines = split_lines([text for text, _ in decoded])
+    declared = _declared_versions(lines)
+    version_per_file = [_resolve(declared.get(i)) for i in range(len(sources))]
     parts = []
     for version in sorted(set(version_per_file)):
         files = [i for i, v in enumerate(version_per_file) if v == version]
-        part = lines.filter(pl.col("file_idx").is_in(files))
-        parts.append(_parse_lines(part, names, version, secret))
+        part = (
+            lines if len(files) == len(sources) else lines.filter(pl.col("file_idx").is_in(files))
+        )
+        parts.append(_parse_lines(part, names, declared, version, secret))
     batch = _merge(parts)
     batch.files = len(sources)
     per_file = lines.group_by("file_idx").agg(lignes=pl.len().cast(pl.Int64))
@@ -94,9 +96,9 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
                 "encodage": [e for _, e in decoded],
                 "octets": [len(s.data) for s in sources],
             },
-            schema_overrides={"file_idx": pl.Int32(), "octets": pl.Int64},
+            schema_overrides={"file_idx": pl.Int32, "octets": pl.Int64},
         )
-        .join(per_file.with_columns(pl.col("file_idx").cast(pl.Int32)), on="file_idx", how="left")
+        .join(per_file, on="file_idx", how="left")
         .with_columns(pl.col("lignes").fill_null(0))
         .drop("file_idx")
     )
@@ -105,276 +107,286 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
     return batch
 
 
-def _versions(lines: pl.DataFrame, n_files: int) -> list[str]:
-    """The shipped norm version used for each file (from its first S10.G00.00.006)."""
-    declared = (
-        lines.filter(pl.col("rubrique") == "S10.G00.00.006")
+VERSION_PREFIX = "S10.G00.00.006,'"
+
+
+def _declared_versions(lines: pl.DataFrame) -> dict[int, str]:
+    """The norm version each file declares (its first S10.G00.00.006)."""
+    found = (
+        lines.filter(pl.col("raw").str.starts_with(VERSION_PREFIX))
         .group_by("file_idx")
-        .agg(pl.col("value").first())
+        .agg(version=pl.col("raw").first().str.slice(len(VERSION_PREFIX), 6))
     )
-    by_file = dict(zip(declared["file_idx"].to_list(), declared["value"].to_list(), strict=True))
-    out = []
-    for i in range(n_files):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out.append(resolve_version(by_file.get(i))[0])
-    return out
+    return dict(zip(found["file_idx"].to_list(), found["version"].to_list(), strict=True))
+
+
+def _resolve(version: str | None) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return resolve_version(version)[0]
 
 
 def _parse_lines(
-    lines: pl.DataFrame, names: list[str], version: str, secret: Secret
+    lines: pl.DataFrame,
+    names: list[str],
+    declared: dict[int, str],
+    version: str,
+    secret: Secret,
 ) -> ParsedBatch:
+    cat = catalogue(version)
     files = pl.DataFrame(
         {"file_idx": range(len(names)), "fichier": names},
         schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
-    declared = (
-        lines.filter(pl.col("rubrique") == "S10.G00.00.006")
-        .group_by("file_idx")
-        .agg(approx=pl.col("value").first() != version)
+    known, unknown = classify(lines, cat)
+    non_dsn = _non_dsn_files(lines, known, unknown)
+    if non_dsn.height:
+        dropped = non_dsn["file_idx"].implode()
+        known = known.filter(~pl.col("file_idx").is_in(dropped))
+        unknown = unknown.filter(~pl.col("file_idx").is_in(dropped))
+    exact = [i for i, v in declared.items() if v == version]
+    data = known.filter(pl.col("kind") == "data").select(
+        "file_idx",
+        "line_no",
+        "rid",
+        "value",
+        bidx=pl.lit(cat.rid_block).gather(pl.col("rid")),
+        num=pl.lit(cat.rid_num).gather(pl.col("rid")),
+        approx=~pl.col("file_idx").is_in(exact),
     )
-    lines = lines.join(declared, on="file_idx", how="left").with_columns(
-        approx=pl.col("approx").fill_null(True)
-    )
-    non_dsn = _non_dsn_files(lines)
-    lines = lines.filter(~pl.col("file_idx").is_in(non_dsn["file_idx"].implode()))
-    catalogue = rubrique_frame(version)
-    lines = lines.join(catalogue, on="rubrique", how="left")
-    lines = lines.with_columns(
-        kind=pl.when((pl.col("kind") == "data") & pl.col("datatype").is_null())
-        .then(pl.lit("bad"))
-        .otherwise(pl.col("kind")),
-        issue=pl.when((pl.col("kind") == "data") & pl.col("datatype").is_null())
-        .then(pl.lit(issues.RUBRIQUE_INCONNUE.code))
-        .otherwise(pl.col("issue")),
-    )
-    data = _structure(lines.filter(pl.col("kind") == "data"), version)
-    data = _reject_declarations(data)
-    kept = data.filter(pl.col("decl_issue").is_null() & pl.col("scope_ok"))
-    value_issue = validate_values(kept, version)
+    data = _structure(data, cat)
+    data, per_decl = _reject_declarations(data, cat)
+    kept = data.filter(pl.col("decl_ok") & pl.col("scope_ok"))
+    kept = kept.with_columns(value_issue=validate_values(kept, cat))
     warnings_only = [c for c, t in issues.ALL.items() if not t.rejects]
-    kept = kept.with_columns(value_issue=value_issue)
     stored = kept.filter(
         pl.col("value_issue").is_null() | pl.col("value_issue").is_in(warnings_only)
     )
-    envelope = lines.filter(pl.col("kind") == "envelope")
-    tables = build_tables(stored, envelope, data, files, secret)
-    rejections = _rejections(lines, data, kept, non_dsn, version, files)
-    n_read = lines.height + int(non_dsn["n_lines"].sum() or 0)
+    envelope = unknown.filter(pl.col("kind") == "envelope")
+    tables = build_tables(stored, envelope, data, per_decl, files, cat, secret)
+    rejections = _rejections(
+        known, unknown, data, kept, per_decl, non_dsn, version, declared, files, cat
+    )
+    n_read = lines.height
     n_rejected = int(rejections.filter(pl.col("rejet"))["lignes"].sum() or 0)
-    declarations = data.filter(pl.col("block") == DECLARATION).select("decl").n_unique()
-    rejected_decls = data.filter(pl.col("decl_issue").is_not_null()).select("decl").n_unique()
-    n_files = lines.select("file_idx").n_unique() + non_dsn.height
     return ParsedBatch(
         tables=tables,
         rejections=rejections,
-        declarations=declarations,
-        declarations_rejected=rejected_decls,
+        declarations=per_decl.height,
+        declarations_rejected=per_decl.filter(pl.col("decl_issue").is_not_null()).height,
         lines_read=n_read,
         lines_rejected=n_rejected,
         lines_stored=n_read - n_rejected,
-        versions={version: n_files},
+        versions={version: lines.select("file_idx").n_unique()},
     )
 
 
-def _non_dsn_files(lines: pl.DataFrame) -> pl.DataFrame:
+def _non_dsn_files(lines: pl.DataFrame, known: pl.DataFrame, unknown: pl.DataFrame) -> pl.DataFrame:
     """Files in which no line looks like a rubrique: one clear error each."""
+    readable = pl.concat(
+        [
+            known.select("file_idx"),
+            unknown.filter(pl.col("rubrique").is_not_null()).select("file_idx"),
+        ]
+    ).unique()
     return (
         lines.group_by("file_idx")
-        .agg(
-            n_lines=pl.len().cast(pl.Int64),
-            n_ok=(pl.col("rubrique").is_not_null()).sum(),
-        )
-        .filter(pl.col("n_ok") == 0)
+        .agg(n_lines=pl.len().cast(pl.Int64))
+        .join(readable, on="file_idx", how="anti")
         .sort("file_idx")
     )
 
 
-def _structure(data: pl.DataFrame, version: str) -> pl.DataFrame:
-    """Block instances, their parents, declaration and envoi of every data line."""
-    prev_block = pl.col("block").shift(1)
-    file_start = pl.col("file_idx") != pl.col("file_idx").shift(1)
-    new = (
-        file_start.fill_null(True)
-        | (pl.col("block") != prev_block).fill_null(True)
-        | (pl.col("num") <= pl.col("num").shift(1)).fill_null(True)
+def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+    """Block instances, their transitions, declaration and envoi of every data line."""
+    file_start = (pl.col("file_idx") != pl.col("file_idx").shift(1)).fill_null(True)
+    prev_block = pl.col("bidx").shift(1)
+    new = file_start | (pl.col("bidx") != prev_block) | (pl.col("num") <= pl.col("num").shift(1))
+    data = data.with_columns(file_start=file_start, new=new.fill_null(True))
+    prev = pl.when(pl.col("file_start")).then(pl.lit(NO_BLOCK, pl.Int16)).otherwise(prev_block)
+    envoi, decl, total = (cat.block_index(b) for b in (ENVOI, DECLARATION, TOTAL))
+    start = pl.col("new")
+    data = data.with_columns(
+        inst=start.cum_sum().cast(pl.Int64),
+        inst_line=pl.when(start).then(pl.col("line_no")).forward_fill(),
+        verdict=pl.when(start).then(
+            transition_key(prev, pl.col("bidx")).replace_strict(
+                cat.transitions, default=0, return_dtype=pl.Int8
+            )
+        ),
     )
-    data = data.with_columns(new=new).with_columns(
-        inst=pl.col("new").cum_sum().cast(pl.Int64),
-        # Only instance starts are looked up in the transitions table: other lines get null.
-        prev_block=pl.when(file_start.fill_null(True))
-        .then(pl.lit(FILE_START))
-        .when(pl.col("new"))
-        .then(prev_block),
-        inst_line=pl.when(pl.col("new")).then(pl.col("line_no")).forward_fill(),
-    )
-    data = data.join(transitions(version), on=["prev_block", "block"], how="left")
     # The declaration and envoi each line belongs to (reset at file start, envoi, total).
-    is_start = pl.col("new")
     decl_mark = (
-        pl.when(is_start & (pl.col("block") == DECLARATION))
+        pl.when(start & (pl.col("bidx") == decl))
         .then(pl.col("inst"))
-        .when((is_start & pl.col("block").is_in([ENVOI, TOTAL])) | file_start.fill_null(True))
+        .when((start & pl.col("bidx").is_in([envoi, total])) | pl.col("file_start"))
         .then(-1)
     )
     envoi_mark = (
-        pl.when(is_start & (pl.col("block") == ENVOI))
+        pl.when(start & (pl.col("bidx") == envoi))
         .then(pl.col("inst"))
-        .when(file_start.fill_null(True))
+        .when(pl.col("file_start"))
         .then(-1)
     )
-    data = data.with_columns(
-        decl=decl_mark.forward_fill(), envoi=envoi_mark.forward_fill()
-    ).with_columns(
+    data = data.with_columns(decl=decl_mark.forward_fill(), envoi=envoi_mark.forward_fill())
+    outside = [cat.block_index(b) for b in (ENVOI, TOTAL, "S10.G00.01", "S10.G00.02")]
+    return data.with_columns(
         decl=pl.when(pl.col("decl") >= 0).then(pl.col("decl")),
         envoi=pl.when(pl.col("envoi") >= 0).then(pl.col("envoi")),
-    )
-    in_declaration_blocks = ~pl.col("block").is_in([ENVOI, TOTAL, "S10.G00.01", "S10.G00.02"])
-    return data.with_columns(
-        scope_ok=pl.when(in_declaration_blocks)
-        .then(pl.col("decl").is_not_null())
-        .otherwise(pl.col("envoi").is_not_null())
+    ).with_columns(
+        scope_ok=pl.when(pl.col("bidx").is_in(outside))
+        .then(pl.col("envoi").is_not_null())
+        .otherwise(pl.col("decl").is_not_null())
     )
 
 
-def _reject_declarations(data: pl.DataFrame) -> pl.DataFrame:
-    """First structural problem of each declaration (null when the declaration is sound)."""
+def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per declaration: its first structural problem (null when sound) and its declared month."""
+    starts = data.filter(pl.col("new") & pl.col("decl").is_not_null())
     structural = (
-        pl.when(pl.col("verdict") == ORPHAN)
+        pl.when(pl.col("verdict") == VERDICTS[ORPHAN])
         .then(pl.lit(issues.BLOC_ORPHELIN.code))
-        .when(pl.col("verdict") == OUT_OF_ORDER)
+        .when(pl.col("verdict") == VERDICTS[OUT_OF_ORDER])
         .then(pl.lit(issues.BLOC_HORS_ORDRE.code))
     )
-    data = data.with_columns(line_issue=structural)
-    decl_lines = data.filter(pl.col("decl").is_not_null())
-    per_decl = decl_lines.group_by("decl").agg(
-        first_issue=pl.col("line_issue").drop_nulls().first(),
-        has_06=(pl.col("block") == ENTREPRISE).any(),
-        has_11=(pl.col("block") == ETABLISSEMENT).any(),
-        # Signalements (FCTU...) have no declared month: the file's constitution date stands in.
-        month=pl.coalesce(
-            pl.col("value").filter(pl.col("rubrique") == rub).first() for rub in MONTH_RUBRIQUES
-        )
-        .str.strptime(pl.Date, "%d%m%Y", strict=False)
-        .dt.month_start(),
+    entreprise, etablissement = cat.block_index(ENTREPRISE), cat.block_index(ETABLISSEMENT)
+    per_decl = starts.group_by("decl").agg(
+        first_issue=structural.drop_nulls().first(),
+        issue_rid=pl.col("rid").filter(structural.is_not_null()).first(),
+        has_06=(pl.col("bidx") == entreprise).any(),
+        has_11=(pl.col("bidx") == etablissement).any(),
         envoi=pl.col("envoi").first(),
+        file_idx=pl.col("file_idx").first(),
+        line_no=pl.col("line_no").min(),
     )
+    # Signalements (FCTU...) have no declared month: the file's constitution date stands in.
+    month_rids = cat.rids_of(*MONTH_RUBRIQUES)
+    months = (
+        data.filter(pl.col("rid").is_in(month_rids) & pl.col("decl").is_not_null())
+        .sort("decl", "rid")
+        .group_by("decl")
+        .agg(
+            month=pl.col("value")
+            .first()
+            .str.strptime(pl.Date, "%d%m%Y", strict=False)
+            .dt.month_start()
+        )
+    )
+    per_decl = per_decl.join(months, on="decl", how="left")
     # An envoi without its total (S90) was cut: its last declaration is incomplete.
-    envois_with_total = data.filter(pl.col("block") == TOTAL).select("envoi").unique()
-    last_decl = per_decl.group_by("envoi").agg(pl.col("decl").max().alias("last"))
-    truncated = last_decl.join(envois_with_total, on="envoi", how="anti")["last"]
+    total = cat.block_index(TOTAL)
+    with_total = data.filter(pl.col("bidx") == total).select("envoi").unique()
+    last = per_decl.group_by("envoi").agg(last=pl.col("decl").max())
+    truncated = last.join(with_total, on="envoi", how="anti")["last"].implode()
     per_decl = per_decl.with_columns(
         decl_issue=pl.when(pl.col("first_issue").is_not_null())
         .then(pl.col("first_issue"))
         .when(~pl.col("has_06") | ~pl.col("has_11"))
         .then(pl.lit(issues.DECLARATION_INCOMPLETE.code))
-        .when(pl.col("decl").is_in(truncated.implode()))
+        .when(pl.col("decl").is_in(truncated))
         .then(pl.lit(issues.FICHIER_TRONQUE.code))
         .when(pl.col("month").is_null())
         .then(pl.lit(issues.MOIS_DECLARE_INVALIDE.code))
     )
-    data = data.join(per_decl.select("decl", "decl_issue", "month"), on="decl", how="left")
-    # Envoi-level rows (S10, S90) take the month of the envoi's first sound declaration.
-    envoi_month = (
-        data.filter(pl.col("decl_issue").is_null() & pl.col("month").is_not_null())
-        .group_by("envoi")
-        .agg(envoi_month=pl.col("month").first())
-    )
-    data = data.join(envoi_month, on="envoi", how="left")
-    return data.with_columns(month=pl.coalesce("month", "envoi_month")).drop("envoi_month")
+    bad = per_decl.filter(pl.col("decl_issue").is_not_null())["decl"].implode()
+    data = data.with_columns(decl_ok=~pl.col("decl").is_in(bad).fill_null(False))
+    return data, per_decl
 
 
 def _rejections(
-    lines: pl.DataFrame,
+    known: pl.DataFrame,
+    unknown: pl.DataFrame,
     data: pl.DataFrame,
     kept: pl.DataFrame,
+    per_decl: pl.DataFrame,
     non_dsn: pl.DataFrame,
     version: str,
+    declared: dict[int, str],
     files: pl.DataFrame,
+    cat: Catalogue,
 ) -> pl.DataFrame:
     """One row per problem: line-level, declaration-level and file-level, rejects and warnings."""
-    from datadsn.ingest.pseudonymize import PERSONAL
+    rubrique_of = pl.lit(pl.Series(cat.rubriques)).gather(pl.col("rid"))
 
     def masked(value: pl.Expr) -> pl.Expr:
         # Never copy a personal value into the report: the rubrique says enough.
-        return (
-            pl.when(pl.col("rubrique").is_in(list(PERSONAL)))
-            .then(pl.lit("***"))
-            .otherwise(value.str.slice(0, 120))
+        personal = pl.col("rubrique").is_in(list(PERSONAL)).fill_null(False)
+        return pl.when(personal).then(pl.lit("***")).otherwise(value.str.slice(0, 120))
+
+    def rows(frame: pl.DataFrame, code: pl.Expr, valeur: pl.Expr, lignes: pl.Expr) -> pl.DataFrame:
+        return frame.select(
+            "file_idx",
+            ligne=pl.col("line_no").cast(pl.Int32),
+            rubrique=pl.col("rubrique"),
+            code=code,
+            valeur=valeur,
+            lignes=lignes.cast(pl.Int64),
         )
 
-    base = ["file_idx", "line_no", "rubrique", "code"]
-    parts = []
-    # Lines that could not be read, or unknown rubriques.
-    bad = lines.filter(pl.col("kind") == "bad").with_columns(
-        code=pl.col("issue"), valeur=masked(pl.coalesce("value", "line"))
+    one, none = pl.lit(1), pl.lit(0)
+    no_value = pl.lit(None, pl.String)
+    bad = pl.concat(
+        [
+            known.filter(pl.col("kind") == "bad").select(
+                "file_idx", "line_no", "rubrique", "issue", "value", "raw"
+            ),
+            unknown.filter(pl.col("kind") == "bad").select(
+                "file_idx", "line_no", "rubrique", "issue", "value", "raw"
+            ),
+        ]
     )
-    parts.append(bad.select(*base, "valeur", lignes=pl.lit(1, pl.Int64)))
-    # Warnings on kept lines (value without apostrophes).
-    warn = lines.filter((pl.col("kind") != "bad") & pl.col("issue").is_not_null())
-    parts.append(
-        warn.with_columns(code=pl.col("issue"), valeur=masked(pl.col("value"))).select(
-            *base, "valeur", lignes=pl.lit(0, pl.Int64)
-        )
+    warned = pl.concat(
+        [
+            known.filter((pl.col("kind") == "data") & pl.col("issue").is_not_null()),
+            unknown.filter((pl.col("kind") == "envelope") & pl.col("issue").is_not_null()),
+        ],
+        how="diagonal",
     )
-    # Whole declarations rejected for a structural problem.
-    decls = (
-        data.filter(pl.col("decl_issue").is_not_null())
-        .group_by("decl")
-        .agg(
-            pl.col("file_idx").first(),
-            pl.col("line_no").min(),
-            code=pl.col("decl_issue").first(),
-            rubrique=pl.col("rubrique").filter(pl.col("line_issue").is_not_null()).first(),
-            lignes=pl.len().cast(pl.Int64),
-        )
+    with_rubrique = pl.col("rid").is_not_null()
+    decl_lines = data.filter(~pl.col("decl_ok")).group_by("decl").agg(lignes=pl.len())
+    rejected_decls = (
+        per_decl.filter(pl.col("decl_issue").is_not_null())
+        .join(decl_lines, on="decl", how="left")
+        .with_columns(rid=pl.col("issue_rid"))
+        .with_columns(rubrique=pl.when(with_rubrique).then(rubrique_of))
     )
-    parts.append(decls.select(*base, valeur=pl.lit(None, pl.String), lignes="lignes"))
-    # Lines outside any declaration or envoi.
-    outside = data.filter(pl.col("decl_issue").is_null() & ~pl.col("scope_ok"))
-    parts.append(
-        outside.with_columns(code=pl.lit(issues.HORS_DECLARATION.code)).select(
-            *base, valeur=masked(pl.col("value")), lignes=pl.lit(1, pl.Int64)
-        )
-    )
-    # Repeated 1..1 blocks: kept, but said.
-    repeated = data.filter(pl.col("verdict") == REPEATED)
-    parts.append(
-        repeated.with_columns(code=pl.lit(issues.BLOC_REPETE.code)).select(
-            *base, valeur=pl.lit(None, pl.String), lignes=pl.lit(0, pl.Int64)
-        )
-    )
-    # Values outside their format or code list.
-    values = kept.filter(pl.col("value_issue").is_not_null())
-    parts.append(
-        values.with_columns(code=pl.col("value_issue")).select(
-            *base,
-            valeur=masked(pl.col("value")),
-            lignes=pl.when(pl.col("code") == issues.CODE_NON_VERIFIE.code).then(0).otherwise(1),
-        )
-    )
-    # Norm version mapped to a shipped one.
-    declared = lines.filter(pl.col("rubrique") == "S10.G00.00.006").unique("file_idx", keep="first")
-    mapped = declared.filter(pl.col("value") != version)
-    parts.append(
-        mapped.with_columns(code=pl.lit(issues.NORME_APPROCHEE.code)).select(
-            *base, valeur=pl.col("value"), lignes=pl.lit(0, pl.Int64)
-        )
-    )
-    parts.append(
-        non_dsn.select(
-            "file_idx",
-            line_no=pl.lit(None, pl.Int32),
-            rubrique=pl.lit(None, pl.String),
-            code=pl.lit(issues.FICHIER_NON_DSN.code),
-            valeur=pl.lit(None, pl.String),
-            lignes="n_lines",
-        )
-    )
-    out = pl.concat(
-        [p.with_columns(pl.col("line_no").cast(pl.Int32)) for p in parts], how="vertical_relaxed"
-    ).rename({"line_no": "ligne"})
-    out = out.join(files, on="file_idx", how="left")
+    named = data.with_columns(rubrique=rubrique_of)
+    exact = {i for i, v in declared.items() if v == version}
+    approx_files = named.filter(
+        (pl.col("rubrique") == "S10.G00.00.006") & ~pl.col("file_idx").is_in(list(exact))
+    ).unique("file_idx", keep="first")
+    values = kept.filter(pl.col("value_issue").is_not_null()).with_columns(rubrique=rubrique_of)
+    parts = [
+        rows(bad, pl.col("issue"), masked(pl.coalesce("value", "raw")), one),
+        rows(warned, pl.col("issue"), masked(pl.col("value")), none),
+        rows(rejected_decls, pl.col("decl_issue"), no_value, pl.col("lignes")),
+        rows(
+            named.filter(pl.col("decl_ok") & ~pl.col("scope_ok")),
+            pl.lit(issues.HORS_DECLARATION.code),
+            masked(pl.col("value")),
+            one,
+        ),
+        rows(
+            named.filter(pl.col("verdict") == VERDICTS[REPEATED]),
+            pl.lit(issues.BLOC_REPETE.code),
+            no_value,
+            none,
+        ),
+        rows(
+            values,
+            pl.col("value_issue"),
+            masked(pl.col("value")),
+            pl.when(pl.col("value_issue") == issues.CODE_NON_VERIFIE.code).then(0).otherwise(1),
+        ),
+        rows(approx_files, pl.lit(issues.NORME_APPROCHEE.code), pl.col("value"), none),
+        rows(
+            non_dsn.with_columns(line_no=pl.lit(None, pl.Int32), rubrique=no_value),
+            pl.lit(issues.FICHIER_NON_DSN.code),
+            no_value,
+            pl.col("n_lines"),
+        ),
+    ]
+    out = pl.concat(parts, how="vertical_relaxed").join(files, on="file_idx", how="left")
     meta = pl.DataFrame(
         {
             "code": list(issues.ALL),

@@ -1,23 +1,19 @@
 """Block-order rules of the NEODES message tree, as a lookup of allowed transitions.
 
 Whether a block instance may start right after a line of another block depends only on the pair
-(previous block, new block). Precomputing the verdict for every pair lets the parser check the
-whole hierarchy with one vectorised join instead of a stack walked line by line.
+(previous block, new block). Precomputing the verdict for every pair (see ingest.catalogue) lets
+the parser check the whole hierarchy with one vectorised lookup instead of a stack walked line by
+line.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
-import polars as pl
-
-from datadsn.norm import Norm, load_norm
+from datadsn.norm import Norm
 
 ENVOI, DECLARATION, TOTAL = "S10.G00.00", "S20.G00.05", "S90.G00.90"
 ENTREPRISE, ETABLISSEMENT = "S21.G00.06", "S21.G00.11"
 
 OK, REPEATED, ORPHAN, OUT_OF_ORDER = "ok", "repete", "orphelin", "ordre"
-FILE_START = "^"  # stands for "no previous block" in the transitions table
 
 
 def _root(norm: Norm, block: str) -> str:
@@ -45,20 +41,3 @@ def transition(norm: Norm, previous: str | None, block: str) -> str:
     if sibling == block:
         return REPEATED if not target.repeatable else OK
     return OK if target.order > norm.blocks[sibling].order else OUT_OF_ORDER
-
-
-@cache
-def transitions(version: str) -> pl.DataFrame:
-    """Every (previous block, block) pair that is not plainly allowed, with its verdict."""
-    norm = load_norm(version)
-    rows = []
-    for block in norm.blocks:
-        for previous in [None, *norm.blocks]:
-            verdict = transition(norm, previous, block)
-            if verdict != OK:
-                rows.append((previous or FILE_START, block, verdict))
-    return pl.DataFrame(
-        rows,
-        schema={"prev_block": pl.String, "block": pl.String, "verdict": pl.String},
-        orient="row",
-    )

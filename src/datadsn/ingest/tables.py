@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
+from datadsn.ingest.catalogue import Catalogue
 from datadsn.ingest.pseudonymize import (
     BIRTH_DATES,
     PERSONAL,
@@ -19,7 +20,7 @@ from datadsn.ingest.pseudonymize import (
     departement,
     pseudonymize_values,
 )
-from datadsn.norm import Norm, load_norm
+from datadsn.norm import Norm
 
 LINEAGE = ["fichier", "ligne", "mois_declaration"]
 ENVELOPE_TABLE = "enveloppe"
@@ -35,57 +36,65 @@ def _month(expr: pl.Expr) -> pl.Expr:
     return expr.dt.strftime("%Y-%m")
 
 
-def _ancestor_lines(data: pl.DataFrame, norm: Norm, blocks: list[str]) -> pl.DataFrame:
-    """Per block instance: the first line of each of its ancestor instances."""
-    needed = sorted({a for b in blocks for a in norm.ancestors(b)})
-    file_start = (pl.col("file_idx") != pl.col("file_idx").shift(1)).fill_null(True)
+def _ancestor_lines(data: pl.DataFrame, cat: Catalogue, blocks: list[int]) -> pl.DataFrame:
+    """Per block instance: the first line of each of its ancestor instances (-1 if none)."""
+    norm = cat.norm
+    needed = sorted({a for b in blocks for a in norm.ancestors(cat.block_ids[b])})
     marks = [
-        pl.when(pl.col("new") & (pl.col("block") == a))
+        pl.when(pl.col("new") & (pl.col("bidx") == cat.block_index(a)))
         .then(pl.col("inst_line"))
-        .when(file_start)
+        .when(pl.col("file_start"))
         .then(-1)
         .forward_fill()
         .alias(a)
         for a in needed
     ]
-    return (
-        data.filter(pl.col("decl_issue").is_null())
-        .with_columns(marks)
-        .filter("new")
-        .select("inst", "block", *needed)
-    )
+    return data.select("inst", "new", *marks).filter("new").drop("new")
 
 
 def build_tables(
     stored: pl.DataFrame,
     envelope: pl.DataFrame,
     data: pl.DataFrame,
+    per_decl: pl.DataFrame,
     files: pl.DataFrame,
+    cat: Catalogue,
     secret: Secret,
 ) -> dict[str, pa.Table]:
     """Arrow table per raw table name, from the lines whose values passed every check."""
-    version = str(stored["version"][0]) if "version" in stored.columns and stored.height else None
-    norm = load_norm(version) if version else load_norm()
-    blocks = sorted(stored["block"].unique().to_list())
-    ancestors = _ancestor_lines(data, norm, blocks)
+    norm = cat.norm
+    blocks = sorted(stored["bidx"].unique().to_list())
+    # Declared month of each declaration; envoi-level blocks take their envoi's first one.
+    decl_month = per_decl.filter(pl.col("decl_issue").is_null()).select("decl", "envoi", "month")
+    envoi_month = decl_month.group_by("envoi").agg(envoi_month=pl.col("month").min())
     instances = (
-        stored.group_by("inst")
-        .agg(
-            pl.col("file_idx").first(),
-            ligne=pl.col("inst_line").first(),
-            mois_declaration=_month(pl.col("month").first()),
-            block=pl.col("block").first(),
+        stored.select("inst", "file_idx", "inst_line", "bidx", "decl", "envoi")
+        .unique("inst", keep="first")
+        .join(decl_month.select("decl", "month"), on="decl", how="left")
+        .join(envoi_month, on="envoi", how="left")
+        .select(
+            "inst",
+            "file_idx",
+            "bidx",
+            ligne="inst_line",
+            mois_declaration=_month(pl.coalesce("month", "envoi_month")),
         )
-        .join(ancestors.drop("block"), on="inst", how="left")
+        .join(_ancestor_lines(data, cat, blocks), on="inst", how="left")
         .join(files, on="file_idx", how="left")
     )
-    by_block = stored.partition_by("block", as_dict=True)
+    by_block = stored.select("bidx", "inst", "rid", "value").partition_by(
+        "bidx", as_dict=True, include_key=False
+    )
+    meta_by_block = instances.partition_by("bidx", as_dict=True, include_key=False)
     tables: dict[str, pa.Table] = {}
-    for block_id in blocks:
-        block = norm.blocks[block_id]
-        rows = by_block[(block_id,)]
-        wide = rows.pivot(on="column", index="inst", values="value", aggregate_function="first")
-        meta = instances.filter(pl.col("block") == block_id)
+    for bidx in blocks:
+        block_id = cat.block_ids[bidx]
+        wide = by_block[(bidx,)].pivot(
+            on="rid", index="inst", values="value", aggregate_function="first"
+        )
+        wide = wide.rename(
+            {c: norm.rubriques[cat.rubriques[int(c)]].column for c in wide.columns if c != "inst"}
+        )
         parents = [
             pl.when(pl.col(a) >= 0)
             .then(pl.col(a))
@@ -93,12 +102,13 @@ def build_tables(
             .alias(f"{norm.blocks[a].table}_ligne")
             for a in reversed(norm.ancestors(block_id))
         ]
+        meta = meta_by_block[(bidx,)]
         frame = meta.select("inst", *LINEAGE, *parents).join(wide, on="inst", how="left")
         frame = _typed(frame, norm, block_id)
         frame = _pseudonymize(frame, norm, block_id, secret)
-        tables[block.table] = frame.sort("fichier", "ligne").drop("inst").to_arrow()
+        tables[norm.blocks[block_id].table] = frame.sort("fichier", "ligne").drop("inst").to_arrow()
     if envelope.height:
-        file_month = stored.group_by("file_idx").agg(mois_declaration=_month(pl.col("month").min()))
+        file_month = instances.group_by("file_idx").agg(pl.col("mois_declaration").min())
         env = (
             envelope.select(
                 "file_idx", ligne=pl.col("line_no"), rubrique="rubrique", valeur="value"

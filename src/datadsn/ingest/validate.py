@@ -11,31 +11,12 @@ from functools import cache
 import polars as pl
 
 from datadsn.ingest import issues
-from datadsn.norm import Norm, load_norm
+from datadsn.ingest.catalogue import Catalogue
+from datadsn.norm import Norm, Rubrique, load_norm
 
 # The norm version is checked by shape: older and newer versions are mapped, not rejected.
 VERSION_RUBRIQUE = "S10.G00.00.006"
 VERSION_PATTERN = r"^P\d{2}V\d{2}$"
-
-
-@cache
-def rubrique_frame(version: str) -> pl.DataFrame:
-    """The catalogue as a frame: rubrique -> data type, nature, bounds, table column."""
-    norm = load_norm(version)
-    return pl.DataFrame(
-        [
-            {
-                "rubrique": r.id,
-                "datatype": r.datatype,
-                "nature": r.nature,
-                "min_len": r.min_len,
-                "max_len": r.max_len,
-                "column": r.column,
-                "table": norm.blocks[r.block].table,
-            }
-            for r in norm.rubriques.values()
-        ]
-    )
 
 
 @cache
@@ -51,7 +32,7 @@ def _compiled(pattern: str) -> str | None:
 
 def _check(norm: Norm, datatype: str, values: pl.Expr) -> pl.Expr:
     """Issue code for each value of one data type (null when the value is valid)."""
-    rubrique = next(r for r in norm.rubriques.values() if r.datatype == datatype)
+    rubrique = _example(norm.version, datatype)
     length = values.str.len_chars()
     checks: list[tuple[pl.Expr, str]] = []
     if rubrique.max_len:
@@ -74,27 +55,32 @@ def _check(norm: Norm, datatype: str, values: pl.Expr) -> pl.Expr:
     return expr
 
 
-def validate_values(data: pl.DataFrame, version: str) -> pl.Series:
-    """Issue code per row of ``data`` (``value``, ``datatype``, ``rubrique``, ``approx``).
+@cache
+def _example(version: str, datatype: str) -> Rubrique:
+    """A rubrique of the given data type: they all share bounds, format and codes."""
+    return next(r for r in load_norm(version).rubriques.values() if r.datatype == datatype)
+
+
+def validate_values(data: pl.DataFrame, cat: Catalogue) -> pl.Series:
+    """Issue code per row of ``data`` (``value``, ``rid``, ``approx``), aligned with its rows.
 
     ``approx`` marks files whose norm version is not shipped: a code missing from the nearest
     catalogue may have been valid in theirs, so it is kept and reported, not rejected.
     """
-    norm = load_norm(version)
     out = pl.Series("issue", [None] * data.height, dtype=pl.String)
-    indexed = data.select("value", "datatype", "rubrique", "approx").with_row_index("_i")
-    is_version = pl.col("rubrique") == VERSION_RUBRIQUE
-    for (datatype,), part in indexed.group_by("datatype"):
-        if datatype is None:
-            continue
+    version_rid = cat.rid.get(VERSION_RUBRIQUE, -1)
+    indexed = data.select(
+        "value", "rid", "approx", dt=pl.lit(cat.rid_datatype).gather(pl.col("rid"))
+    ).with_row_index("_i")
+    for (dt,), part in indexed.partition_by("dt", as_dict=True).items():
         check = (
-            pl.when(is_version)
+            pl.when(pl.col("rid") == version_rid)
             .then(
                 pl.when(pl.col("value").str.contains(VERSION_PATTERN))
                 .then(None)
                 .otherwise(pl.lit(issues.FORMAT_INVALIDE.code))
             )
-            .otherwise(_check(norm, str(datatype), pl.col("value")))
+            .otherwise(_check(cat.norm, cat.datatypes[int(dt)], pl.col("value")))  # type: ignore[call-overload]
         )
         found = (
             part.select("_i", "approx", issue=check)
