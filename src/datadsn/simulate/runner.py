@@ -26,7 +26,7 @@ from .truth import TruthWriter
 from .workdays import WorkCalendar, add_months, day, month_end, parse_months
 
 VERSION = "0.1.0"
-BATCH_ROWS = 150_000  # contract rows rendered at once
+BATCH_ROWS = 40_000  # contract rows rendered at once
 NULL = np.array(None, dtype=object)  # missing rubrique in object columns
 Progress = Callable[[str, int, int], None]
 
