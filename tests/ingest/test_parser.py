@@ -216,3 +216,16 @@ def test_batch_equals_files_parsed_one_by_one(secret):
         n for x in alone if "etablissement" in x.tables for n in table(x, "etablissement")["nic"]
     )
     assert sorted(table(together, "etablissement")["nic"].to_list()) == nics
+
+
+def test_bulk_pseudonyms_equal_one_by_one_and_standard_hmac(secret):
+    import hashlib
+    import hmac
+
+    from datadsn.ingest.pseudonymize import normalise, pseudonymize_values
+
+    samples = ["  José\t d'Almeida ", "ÉLÈVE  Œuvre", "straße", "ﬁn", "1850575123456"]
+    bulk = pseudonymize_values(secret, "nom", pl.Series(samples + [None])).to_list()
+    assert bulk[:-1] == [pseudonym(secret, "nom", v) for v in samples] and bulk[-1] is None
+    expected = hmac.new(secret.key, f"nom\x1f{normalise(samples[0])}".encode(), hashlib.sha256)
+    assert bulk[0] == expected.hexdigest()[:16]

@@ -78,8 +78,8 @@ class Warehouse:
             _write_atomic(rows, folder / f"{lot}-{part:05d}.parquet")
 
     def write_rejections(self, table: pa.Table, lot: str, part: int) -> None:
-        if table.num_rows:
-            _write_atomic(table, self.rejections / f"{lot}-{part:05d}.parquet")
+        # Written even when empty, so that raw.rejections always exists and can be queried.
+        _write_atomic(table, self.rejections / f"{lot}-{part:05d}.parquet")
 
     @property
     def files(self) -> Path:

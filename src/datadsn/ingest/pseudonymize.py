@@ -9,10 +9,10 @@ spellings of one name match later. The birth year and month are kept for statist
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -124,16 +124,59 @@ def normalise(value: str) -> str:
     return " ".join(value.split()).upper()
 
 
+def normalise_expr(values: pl.Expr) -> pl.Expr:
+    """The same normalisation as :func:`normalise`, vectorised."""
+    return (
+        values.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.to_uppercase()
+    )
+
+
+class _Hmac:
+    """HMAC-SHA256 with the key's inner and outer states computed once (RFC 2104).
+
+    Equal to ``hmac.digest(key, message, "sha256")``, about twice as fast on short messages,
+    which matters with millions of identifiers a month.
+    """
+
+    def __init__(self, key: bytes):
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self.inner.copy()
+        inner.update(message)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+@cache
+def _keyed(key: bytes) -> _Hmac:
+    return _Hmac(key)
+
+
 def pseudonym(secret: Secret, kind: str, value: str) -> str:
+    """The pseudonym of one value (normalised first) for a kind of identifier."""
     message = f"{kind}\x1f{normalise(value)}".encode()
-    return hmac.digest(secret.key, message, hashlib.sha256).hex()[:PSEUDO_LENGTH]
+    return _keyed(secret.key).hexdigest(message)[:PSEUDO_LENGTH]
 
 
 def pseudonymize_values(secret: Secret, kind: str, values: pl.Series) -> pl.Series:
-    """Pseudonyms for a column; each distinct value is hashed once."""
-    uniques = values.drop_nulls().unique()
-    mapping = {v: pseudonym(secret, kind, v) for v in uniques.to_list()}
-    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+    """Pseudonyms for a column: normalised in bulk, each distinct value hashed once."""
+    normalised = values.to_frame("v").select(normalise_expr(pl.col("v")))
+    keyed = _keyed(secret.key)
+    prefix = f"{kind}\x1f".encode()
+    distinct = normalised["v"].drop_nulls().unique()
+    hashed = [keyed.hexdigest(prefix + v.encode())[:PSEUDO_LENGTH] for v in distinct.to_list()]
+    mapping = pl.DataFrame({"v": distinct, "p": pl.Series(hashed, dtype=pl.String)})
+    return normalised.join(mapping, on="v", how="left", maintain_order="left")["p"]
 
 
 def departement(postal_code: pl.Expr) -> pl.Expr:

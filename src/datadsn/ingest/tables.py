@@ -36,8 +36,12 @@ def _month(expr: pl.Expr) -> pl.Expr:
     return expr.dt.strftime("%Y-%m")
 
 
-def _ancestor_lines(data: pl.DataFrame, cat: Catalogue, blocks: list[int]) -> pl.DataFrame:
-    """Per block instance: the first line of each of its ancestor instances (-1 if none)."""
+def _instances(data: pl.DataFrame, cat: Catalogue, blocks: list[int]) -> pl.DataFrame:
+    """One row per stored block instance, in file order, with the first line of each ancestor.
+
+    An instance exists as soon as its block starts inside a sound declaration, even if every
+    value it carried was rejected: the rejections say why its columns are empty.
+    """
     norm = cat.norm
     needed = sorted({a for b in blocks for a in norm.ancestors(cat.block_ids[b])})
     marks = [
@@ -49,7 +53,12 @@ def _ancestor_lines(data: pl.DataFrame, cat: Catalogue, blocks: list[int]) -> pl
         .alias(a)
         for a in needed
     ]
-    return data.select("inst", "new", *marks).filter("new").drop("new")
+    sound = pl.col("new") & pl.col("decl_ok") & pl.col("scope_ok")
+    return (
+        data.select("inst", "file_idx", "bidx", "decl", "envoi", "inst_line", *marks, sound=sound)
+        .filter("sound")
+        .drop("sound")
+    )
 
 
 def build_tables(
@@ -63,35 +72,31 @@ def build_tables(
 ) -> dict[str, pa.Table]:
     """Arrow table per raw table name, from the lines whose values passed every check."""
     norm = cat.norm
-    blocks = sorted(stored["bidx"].unique().to_list())
+    blocks = sorted(data.filter(pl.col("decl_ok") & pl.col("scope_ok"))["bidx"].unique().to_list())
     # Declared month of each declaration; envoi-level blocks take their envoi's first one.
     decl_month = per_decl.filter(pl.col("decl_issue").is_null()).select("decl", "envoi", "month")
     envoi_month = decl_month.group_by("envoi").agg(envoi_month=pl.col("month").min())
     instances = (
-        stored.select("inst", "file_idx", "inst_line", "bidx", "decl", "envoi")
-        .unique("inst", keep="first")
-        .join(decl_month.select("decl", "month"), on="decl", how="left")
-        .join(envoi_month, on="envoi", how="left")
-        .select(
-            "inst",
-            "file_idx",
-            "bidx",
-            ligne="inst_line",
-            mois_declaration=_month(pl.coalesce("month", "envoi_month")),
-        )
-        .join(_ancestor_lines(data, cat, blocks), on="inst", how="left")
-        .join(files, on="file_idx", how="left")
+        _instances(data, cat, blocks)
+        .join(decl_month.select("decl", "month"), on="decl", how="left", maintain_order="left")
+        .join(envoi_month, on="envoi", how="left", maintain_order="left")
+        .join(files, on="file_idx", how="left", maintain_order="left")
+        .with_columns(mois_declaration=_month(pl.coalesce("month", "envoi_month")))
+        .rename({"inst_line": "ligne"})
     )
     by_block = stored.select("bidx", "inst", "rid", "value").partition_by(
         "bidx", as_dict=True, include_key=False
     )
-    meta_by_block = instances.partition_by("bidx", as_dict=True, include_key=False)
+    meta_by_block = instances.partition_by(
+        "bidx", as_dict=True, include_key=False, maintain_order=True
+    )
     tables: dict[str, pa.Table] = {}
     for bidx in blocks:
         block_id = cat.block_ids[bidx]
-        wide = by_block[(bidx,)].pivot(
-            on="rid", index="inst", values="value", aggregate_function="first"
+        values = by_block.get(
+            (bidx,), pl.DataFrame(schema={"inst": pl.Int64, "rid": pl.Int16, "value": pl.String})
         )
+        wide = values.pivot(on="rid", index="inst", values="value", aggregate_function="first")
         wide = wide.rename(
             {c: norm.rubriques[cat.rubriques[int(c)]].column for c in wide.columns if c != "inst"}
         )
@@ -103,10 +108,12 @@ def build_tables(
             for a in reversed(norm.ancestors(block_id))
         ]
         meta = meta_by_block[(bidx,)]
-        frame = meta.select("inst", *LINEAGE, *parents).join(wide, on="inst", how="left")
+        frame = meta.select("inst", *LINEAGE, *parents).join(
+            wide, on="inst", how="left", maintain_order="left"
+        )
         frame = _typed(frame, norm, block_id)
         frame = _pseudonymize(frame, norm, block_id, secret)
-        tables[norm.blocks[block_id].table] = frame.sort("fichier", "ligne").drop("inst").to_arrow()
+        tables[norm.blocks[block_id].table] = frame.drop("inst").to_arrow()
     if envelope.height:
         file_month = instances.group_by("file_idx").agg(pl.col("mois_declaration").min())
         env = (

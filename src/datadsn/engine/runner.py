@@ -1,0 +1,95 @@
+"""The SQL runner: executes portable SQL steps on DuckDB and transpiles them to Spark SQL.
+
+A step is one ``.sql`` file holding a single SELECT (DuckDB dialect, portable subset). The runner
+materialises it as ``CREATE OR REPLACE TABLE <name> AS <select>``; the SQL never writes files
+itself, the runner does (``write_parquet``), so the same step can later run on Spark.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import sqlglot
+
+# Constructs outside the portable subset (ARCHITECTURE.md, rule 4).
+_FORBIDDEN = (
+    (re.compile(r"\bwith\s+recursive\b", re.I), "WITH RECURSIVE (utiliser une boucle de point fixe)"),
+    (re.compile(r"\bmerge\s+into\b", re.I), "MERGE (reconstruire la table)"),
+    (re.compile(r"\b(copy|create|insert|update|delete|drop)\b\s", re.I), "écriture dans le SQL"),
+)
+
+
+class StepError(RuntimeError):
+    """A step failed: its name and the engine's message."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One SQL model: ``name`` is the table it produces, ``layer`` its folder."""
+
+    name: str
+    layer: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def load_step(folder: Path, layer: str, name: str) -> Step:
+    path = folder / layer / f"{name}.sql"
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return Step(name=name, layer=layer, path=path)
+
+
+def check_portable(sql: str) -> list[str]:
+    """Problems that keep a step out of the portable subset (empty list when fine)."""
+    text = _strip_comments(sql)
+    return [why for pattern, why in _FORBIDDEN if pattern.search(text)]
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def run_step(con: duckdb.DuckDBPyConnection, step: Step) -> int:
+    """Materialise a step as a table; returns its row count."""
+    sql = _strip_comments(step.sql).strip().rstrip(";")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {step.name} AS {sql}")
+        row = con.execute(f"SELECT count(*) FROM {step.name}").fetchone()
+    except duckdb.Error as exc:
+        raise StepError(f"étape {step.layer}/{step.name} en échec : {exc}") from exc
+    return int(row[0]) if row else 0
+
+
+def to_spark(sql: str) -> str:
+    """The same step in Spark SQL (SQLGlot, DuckDB dialect in, Spark out)."""
+    out = sqlglot.transpile(
+        _strip_comments(sql), read="duckdb", write="spark", unsupported_level="raise"
+    )
+    if len(out) != 1:
+        raise ValueError(f"une étape doit contenir une seule requête, trouvé {len(out)}")
+    return out[0]
+
+
+def write_parquet(
+    con: duckdb.DuckDBPyConnection, query: str, target: Path, order_by: str | None = None
+) -> None:
+    """Write a query result to one Parquet file (sorted, so reruns give the same rows in order)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    order = f" ORDER BY {order_by}" if order_by else ""
+    tmp = target.with_name(f".{target.name}.tmp")
+    con.execute(
+        f"COPY ({query}{order}) TO '{_quote(tmp)}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    os.replace(tmp, target)
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
