@@ -14,10 +14,14 @@ from pathlib import Path
 
 import duckdb
 import sqlglot
+from sqlglot.errors import ErrorLevel
 
 # Constructs outside the portable subset (ARCHITECTURE.md, rule 4).
 _FORBIDDEN = (
-    (re.compile(r"\bwith\s+recursive\b", re.I), "WITH RECURSIVE (utiliser une boucle de point fixe)"),
+    (
+        re.compile(r"\bwith\s+recursive\b", re.I),
+        "WITH RECURSIVE (utiliser une boucle de point fixe)",
+    ),
     (re.compile(r"\bmerge\s+into\b", re.I), "MERGE (reconstruire la table)"),
     (re.compile(r"\b(copy|create|insert|update|delete|drop)\b\s", re.I), "écriture dans le SQL"),
 )
@@ -71,7 +75,7 @@ def run_step(con: duckdb.DuckDBPyConnection, step: Step) -> int:
 def to_spark(sql: str) -> str:
     """The same step in Spark SQL (SQLGlot, DuckDB dialect in, Spark out)."""
     out = sqlglot.transpile(
-        _strip_comments(sql), read="duckdb", write="spark", unsupported_level="raise"
+        _strip_comments(sql), read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE
     )
     if len(out) != 1:
         raise ValueError(f"une étape doit contenir une seule requête, trouvé {len(out)}")
@@ -85,9 +89,7 @@ def write_parquet(
     target.parent.mkdir(parents=True, exist_ok=True)
     order = f" ORDER BY {order_by}" if order_by else ""
     tmp = target.with_name(f".{target.name}.tmp")
-    con.execute(
-        f"COPY ({query}{order}) TO '{_quote(tmp)}' (FORMAT parquet, COMPRESSION zstd)"
-    )
+    con.execute(f"COPY ({query}{order}) TO '{_quote(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
     os.replace(tmp, target)
 
 

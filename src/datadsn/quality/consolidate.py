@@ -1,0 +1,253 @@
+"""One monthly run: state(M) = consolidate(state(M-1), raw declarations not yet integrated).
+
+The steps are the SQL models of ``sql/`` run in the order of ``PIPELINE`` by the engine runner,
+with two Python pieces SQL cannot say well: the merge-graph fix-point and the holiday calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from datadsn import __version__
+from datadsn.engine.runner import load_step, run_step, write_parquet
+from datadsn.engine.warehouse import Warehouse
+
+from . import calendar, identity, snapshot
+from .inputs import load_pending, raw_months
+from .schema import KEYS, TABLES, create_empty, select_list
+
+SQL = Path(__file__).parent / "sql"
+
+# (layer, model). Layer "python" names a table built by a Python piece.
+PIPELINE: list[tuple[str, str]] = [
+    ("staging", "stg_declarations"),
+    ("staging", "stg_etablissements"),
+    ("staging", "stg_individus"),
+    ("staging", "stg_contrats"),
+    ("staging", "stg_individu_changements"),
+    ("staging", "stg_contrat_changements"),
+    ("staging", "stg_contrat_fins"),
+    ("staging", "stg_remunerations"),
+    ("staging", "stg_activites"),
+    ("intermediate", "int_declarations"),
+    ("intermediate", "int_declarations_nouvelles"),
+    ("intermediate", "int_entreprises"),
+    ("intermediate", "int_etablissements"),
+    ("intermediate", "int_salaries_charges"),
+    ("intermediate", "int_liens_individus"),
+    ("intermediate", "int_aretes_salaries"),
+    ("python", "int_fusions_salaries"),
+    ("intermediate", "int_remap_salaries"),
+    ("intermediate", "int_salaries"),
+    ("intermediate", "int_contrats_charges"),
+    ("intermediate", "int_remap_contrats_cascade"),
+    ("intermediate", "int_liens_contrats"),
+    ("intermediate", "int_aretes_contrats"),
+    ("python", "int_fusions_contrats"),
+    ("intermediate", "int_remap_contrats"),
+    ("intermediate", "int_contrats_fusionnes"),
+    ("intermediate", "int_remap_contrats_tous"),
+    ("intermediate", "int_liens_contrats_finaux"),
+    ("intermediate", "int_contrats"),
+    ("intermediate", "int_postes"),
+    ("intermediate", "int_heures_declarees"),
+    ("python", "calendrier"),
+    ("intermediate", "int_activites_nouvelles"),
+    ("intermediate", "int_activites_sources"),
+    ("intermediate", "int_contrats_mois"),
+    ("intermediate", "int_contrats_interim"),
+    ("marts", "declarations"),
+    ("marts", "entreprises"),
+    ("marts", "etablissements"),
+    ("marts", "postes"),
+    ("marts", "salaries"),
+    ("marts", "contrats"),
+    ("marts", "activites_sources"),
+    ("marts", "activites"),
+    ("marts", "contrats_mois"),
+    ("marts", "fusions"),
+    ("marts", "chargements"),
+]
+
+# Codes checked against the norm catalogue (unknown ones are flagged, never rejected).
+CHECKED_CODES = {
+    "nature_contrat": "S21.G00.40.007",
+    "motif_recours": "S21.G00.40.021",
+    "dispositif_politique_publique": "S21.G00.40.008",
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+class ConsolidationError(RuntimeError):
+    """A run that cannot start (bad month, missing previous snapshot...)."""
+
+
+@dataclass
+class RunSummary:
+    month: str
+    declarations: int
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    total_seconds: float = 0.0
+
+
+def previous_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+
+
+def next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
+
+
+def check_month(month: str) -> str:
+    if not snapshot.MONTH.match(month) or not 1 <= int(month[5:7]) <= 12:
+        raise ConsolidationError(f"mois invalide {month!r} : format attendu AAAA-MM")
+    return month
+
+
+def pending_months(store: Warehouse, through: str) -> list[str]:
+    """Months to run, in order, up to ``through`` (from the month after CURRENT)."""
+    check_month(through)
+    current = snapshot.current_month(store)
+    if current:
+        start = next_month(current)
+    else:
+        months = raw_months(store)
+        if not months:
+            return []
+        start = months[0]
+    out = []
+    month = start
+    while month <= through:
+        out.append(month)
+        month = next_month(month)
+    return out
+
+
+def _previous_folder(store: Warehouse, month: str) -> Path | None:
+    published = [m for m in snapshot.published_months(store) if m < month]
+    if not published:
+        return None
+    prev = previous_month(month)
+    if prev not in published:
+        raise ConsolidationError(
+            f"l'instantané {prev} manque : consolidez les mois dans l'ordre (--through {month})"
+        )
+    return snapshot.snapshot_dir(store, prev)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) -> None:
+    for table in TABLES:
+        path = folder / f"{table}.parquet" if folder else None
+        if path and path.exists():
+            quoted = str(path).replace("'", "''")
+            con.execute(
+                f"CREATE OR REPLACE VIEW prev_{table} AS SELECT {select_list(table)} "
+                f"FROM read_parquet('{quoted}')"
+            )
+        else:
+            con.execute(create_empty(table, f"prev_{table}"))
+    con.execute(
+        "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
+        "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version",
+        [f"{month}-01", dt.datetime.now(), __version__],
+    )
+    _known_codes(con)
+
+
+def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
+    from datadsn.norm import load_norm
+
+    norm = load_norm()
+    rows = [
+        (column, code)
+        for column, rubrique in CHECKED_CODES.items()
+        if rubrique in norm.rubriques
+        for code in norm.rubriques[rubrique].codes
+    ]
+    con.execute("CREATE OR REPLACE TABLE codes_connus (rubrique VARCHAR, code VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO codes_connus VALUES (?, ?)", rows)
+
+
+def _run_python(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    if name == "int_fusions_salaries":
+        return identity.resolve(con, "int_aretes_salaries", name)
+    if name == "int_fusions_contrats":
+        return identity.resolve(con, "int_aretes_contrats", name)
+    if name == "calendrier":
+        return calendar.build_calendar(con, "int_heures_declarees")
+    raise KeyError(name)
+
+
+def step_labels() -> list[str]:
+    return ["lecture des déclarations", *(n for _, n in PIPELINE), "publication"]
+
+
+def consolidate(
+    store: Warehouse,
+    month: str,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> RunSummary:
+    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically."""
+    check_month(month)
+    current = snapshot.current_month(store)
+    if current and month < current:
+        raise ConsolidationError(
+            f"le mois {month} précède le dernier mois publié ({current}) : les instantanés sont "
+            "immuables, relancez le mois courant ou les suivants"
+        )
+    report = progress or (lambda label, done, total: None)
+    labels = step_labels()
+    total = len(labels)
+    started = time.perf_counter()
+    summary = RunSummary(month=month, declarations=0)
+    snapshot.clean_leftovers(store)
+    folder = _previous_folder(store, month)
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    try:
+        t0 = time.perf_counter()
+        report(labels[0], 0, total)
+        _prepare(con, folder, month)
+        summary.declarations = load_pending(con, store, month)
+        summary.seconds[labels[0]] = time.perf_counter() - t0
+        for i, (layer, name) in enumerate(PIPELINE, start=1):
+            report(name, i, total)
+            t0 = time.perf_counter()
+            if layer == "python":
+                _run_python(con, name)
+            else:
+                rows = run_step(con, load_step(SQL, layer, name))
+                if layer == "marts":
+                    summary.counts[name] = rows
+            summary.seconds[name] = time.perf_counter() - t0
+        report(labels[-1], total - 1, total)
+        t0 = time.perf_counter()
+        tmp = snapshot.temp_dir(store, month)
+        for table in TABLES:
+            write_parquet(
+                con,
+                f"SELECT {select_list(table)} FROM {table}",
+                tmp / f"{table}.parquet",
+                order_by=KEYS[table],
+            )
+        snapshot.publish(store, month, tmp)
+        store.refresh_catalog()
+        summary.seconds[labels[-1]] = time.perf_counter() - t0
+        report(labels[-1], total, total)
+    finally:
+        con.close()
+    summary.total_seconds = time.perf_counter() - started
+    return summary

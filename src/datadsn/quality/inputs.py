@@ -1,0 +1,197 @@
+"""The raw rows a run integrates: declarations not yet in the state, and their blocks.
+
+Only the columns the consolidation uses are read; a column or a whole table missing from the
+raw store (no change block ever ingested, an older norm) becomes NULLs of the right type, so a
+step never fails on absent data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from datadsn.engine.warehouse import PARTITION, Warehouse
+
+# raw table -> {column: type}; every raw table also has fichier, ligne and ancestor *_ligne.
+RAW_COLUMNS: dict[str, dict[str, str]] = {
+    "declaration": {
+        "nature_declaration": "VARCHAR",
+        "type_declaration": "VARCHAR",
+        "fraction": "VARCHAR",
+        "numero_ordre": "BIGINT",
+        "mois_declare": "DATE",
+        "date_constitution": "DATE",
+    },
+    "entreprise": {
+        "declaration_ligne": "INTEGER",
+        "siren": "VARCHAR",
+        "nic_siege": "VARCHAR",
+        "code_apen": "VARCHAR",
+    },
+    "etablissement": {
+        "declaration_ligne": "INTEGER",
+        "nic": "VARCHAR",
+        "code_apet": "VARCHAR",
+        "code_postal": "VARCHAR",
+        "localite": "VARCHAR",
+        "nature_juridique": "VARCHAR",
+        "code_convention_collective_principale": "VARCHAR",
+    },
+    "individu": {
+        "declaration_ligne": "INTEGER",
+        "nir_pseudo": "VARCHAR",
+        "nom_famille_pseudo": "VARCHAR",
+        "nom_usage_pseudo": "VARCHAR",
+        "prenoms_pseudo": "VARCHAR",
+        "date_naissance_pseudo": "VARCHAR",
+        "annee_date_naissance": "SMALLINT",
+        "mois_date_naissance": "TINYINT",
+        "sexe": "VARCHAR",
+    },
+    "individu_changement": {
+        "declaration_ligne": "INTEGER",
+        "individu_ligne": "INTEGER",
+        "date_modification": "DATE",
+        "ancien_nir_pseudo": "VARCHAR",
+        "ancien_nom_famille_pseudo": "VARCHAR",
+        "anciens_prenoms_pseudo": "VARCHAR",
+        "ancienne_date_naissance_pseudo": "VARCHAR",
+    },
+    "contrat": {
+        "declaration_ligne": "INTEGER",
+        "individu_ligne": "INTEGER",
+        "date_debut": "DATE",
+        "statut_conventionnel": "VARCHAR",
+        "code_pcs_ese": "VARCHAR",
+        "libelle_emploi": "VARCHAR",
+        "nature_contrat": "VARCHAR",
+        "dispositif_politique_publique": "VARCHAR",
+        "numero_contrat": "VARCHAR",
+        "date_fin_previsionnelle": "DATE",
+        "unite_mesure_quotite": "VARCHAR",
+        "quotite_contrat": "DECIMAL(18,2)",
+        "modalite_temps_travail": "VARCHAR",
+        "code_convention_collective": "VARCHAR",
+        "lieu_travail": "VARCHAR",
+        "motif_recours": "VARCHAR",
+        "siret_utilisateur": "VARCHAR",
+    },
+    "contrat_changement": {
+        "declaration_ligne": "INTEGER",
+        "contrat_ligne": "INTEGER",
+        "date_modification": "DATE",
+        "siret_ancien_etablissement": "VARCHAR",
+        "ancien_numero_contrat": "VARCHAR",
+        "ancienne_date_debut": "DATE",
+    },
+    "contrat_fin": {
+        "declaration_ligne": "INTEGER",
+        "contrat_ligne": "INTEGER",
+        "date_fin": "DATE",
+        "motif_rupture": "VARCHAR",
+    },
+    "remuneration": {
+        "declaration_ligne": "INTEGER",
+        "individu_ligne": "INTEGER",
+        "date_debut_periode_paie": "DATE",
+        "date_fin_periode_paie": "DATE",
+        "numero_contrat": "VARCHAR",
+        "type_remuneration": "VARCHAR",
+        "nombre_heures": "DECIMAL(18,2)",
+        "montant": "DECIMAL(18,2)",
+    },
+    "activite": {
+        "declaration_ligne": "INTEGER",
+        "remuneration_ligne": "INTEGER",
+        "type_activite": "VARCHAR",
+        "mesure": "DECIMAL(18,2)",
+        "unite_mesure": "VARCHAR",
+    },
+}
+
+
+def raw_months(store: Warehouse) -> list[str]:
+    """Declared months present in the raw store (partitions of the declaration table)."""
+    folder = store.raw / "declaration"
+    if not folder.exists():
+        return []
+    prefix = f"{PARTITION}="
+    return sorted(
+        p.name[len(prefix) :]
+        for p in folder.iterdir()
+        if p.name.startswith(prefix)
+        and any(p.glob("*.parquet"))
+        and p.name[len(prefix) :][:1].isdigit()
+    )
+
+
+def _files(store: Warehouse, table: str, months: list[str]) -> list[str]:
+    out: list[str] = []
+    for month in months:
+        out += sorted(
+            str(p) for p in (store.raw / table / f"{PARTITION}={month}").glob("*.parquet")
+        )
+    return out
+
+
+def _read(files: list[str]) -> str:
+    quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return f"read_parquet([{quoted}], union_by_name = true)"
+
+
+def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -> int:
+    """Create ``en_attente`` and the ``raw_<table>`` inputs; returns pending declarations.
+
+    Pending = raw declarations of a month <= ``month`` absent from ``prev_declarations``
+    (so a late file for an older month is picked up by the next run, and a file integrated
+    once is never integrated again).
+    """
+    months = [m for m in raw_months(store) if m <= month]
+    files = _files(store, "declaration", months)
+    if files:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE en_attente AS
+            SELECT DISTINCT r.fichier, r.ligne AS declaration_ligne, r.{PARTITION} AS mois_partition
+            FROM (SELECT fichier, ligne, {PARTITION} FROM {_read(files)}) r
+            WHERE NOT EXISTS (SELECT 1 FROM prev_declarations p
+                              WHERE p.fichier = r.fichier AND p.declaration_ligne = r.ligne)"""
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TABLE en_attente (fichier VARCHAR, declaration_ligne INTEGER, "
+            "mois_partition VARCHAR)"
+        )
+    pending_months = [
+        r[0]
+        for r in con.execute("SELECT DISTINCT mois_partition FROM en_attente ORDER BY 1").fetchall()
+    ]
+    for table, columns in RAW_COLUMNS.items():
+        _load_table(con, store, table, columns, pending_months)
+    row = con.execute("SELECT count(*) FROM en_attente").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    store: Warehouse,
+    table: str,
+    columns: dict[str, str],
+    months: list[str],
+) -> None:
+    wanted = {"fichier": "VARCHAR", "ligne": "INTEGER", **columns}
+    files = _files(store, table, months)
+    name = f"raw_{table}"
+    if not files:
+        cols = ", ".join(f"{c} {t}" for c, t in wanted.items())
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({cols})")
+        return
+    source = _read(files)
+    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    select = ", ".join(
+        f"CAST({c if c in present else 'NULL'} AS {t}) AS {c}" for c, t in wanted.items()
+    )
+    key = "ligne" if table == "declaration" else "declaration_ligne"
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM {source} r
+        WHERE EXISTS (SELECT 1 FROM en_attente a
+                      WHERE a.fichier = r.fichier AND a.declaration_ligne = r.{key})"""
+    )

@@ -1,0 +1,102 @@
+"""Quality snapshots on disk: ``quality/<YYYY-MM>/<table>.parquet`` and ``quality/CURRENT``.
+
+A run writes into a hidden temporary folder and renames it into place; CURRENT is replaced
+atomically last. A crash at any point leaves the published snapshots and CURRENT as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from datadsn.engine.warehouse import Warehouse, register_catalog_hook
+
+from .schema import INTERNAL, TABLES
+
+MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def quality_root(store: Warehouse) -> Path:
+    return store.root / "quality"
+
+
+def snapshot_dir(store: Warehouse, month: str) -> Path:
+    return quality_root(store) / month
+
+
+def published_months(store: Warehouse) -> list[str]:
+    root = quality_root(store)
+    if not root.exists():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and MONTH.match(p.name))
+
+
+def current_month(store: Warehouse) -> str | None:
+    path = quality_root(store) / "CURRENT"
+    if not path.exists():
+        return None
+    month = path.read_text(encoding="utf-8").strip()
+    return month if MONTH.match(month) and snapshot_dir(store, month).exists() else None
+
+
+def temp_dir(store: Warehouse, month: str) -> Path:
+    path = quality_root(store) / f".tmp-{month}-{os.getpid()}"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def publish(store: Warehouse, month: str, tmp: Path) -> None:
+    """Move a finished temporary folder into place and point CURRENT at it."""
+    target = snapshot_dir(store, month)
+    old = quality_root(store) / f".old-{month}-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old.exists():
+        shutil.rmtree(old)
+    current = quality_root(store) / "CURRENT"
+    staged = current.with_name(".CURRENT.tmp")
+    staged.write_text(month + "\n", encoding="utf-8")
+    os.replace(staged, current)
+
+
+def clean_leftovers(store: Warehouse) -> None:
+    """Remove temporary folders a crashed run may have left behind."""
+    root = quality_root(store)
+    if root.exists():
+        for path in root.iterdir():
+            if path.name.startswith((".tmp-", ".old-")) and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _views(
+    con: duckdb.DuckDBPyConnection, schema: str | None, folder: Path, tables: list[str]
+) -> None:
+    for table in tables:
+        path = folder / f"{table}.parquet"
+        if not path.exists():
+            continue
+        name = f"{schema}.{table}" if schema else table
+        quoted = str(path).replace("'", "''")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+
+
+def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
+    """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for every month."""
+    for month in published_months(store):
+        schema = "quality_" + month.replace("-", "_")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        _views(con, schema, snapshot_dir(store, month), list(TABLES))
+    current = current_month(store)
+    if current:
+        public = [t for t in TABLES if t not in INTERNAL]
+        _views(con, None, snapshot_dir(store, current), public)
+
+
+register_catalog_hook(catalog_hook)

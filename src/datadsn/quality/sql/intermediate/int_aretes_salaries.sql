@@ -1,0 +1,87 @@
+-- Merge edges between employees (old id -> new id), before graph cleaning.
+-- (a) inferred: a row without NIR and a row with NIR of the same establishment share names and
+--     birth date, the NIR row being as recent -> the person obtained a NIR.
+-- (b) declared: change blocks, fragments of one individual combined up to three (fields set in
+--     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
+--     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
+--     only ever matched on NIR).
+with fragments as (
+    select c.fichier, c.individu_ligne, c.changement_ligne, c.date_modification, c.ancien_nir,
+           c.ancien_nom_famille, c.anciens_prenoms, c.ancienne_date_naissance
+    from stg_individu_changements c
+    join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
+),
+paires as (
+    select a.fichier, a.individu_ligne, b.changement_ligne as derniere_ligne,
+           greatest(a.date_modification, b.date_modification) as date_modification,
+           coalesce(a.ancien_nir, b.ancien_nir) as ancien_nir,
+           coalesce(a.ancien_nom_famille, b.ancien_nom_famille) as ancien_nom_famille,
+           coalesce(a.anciens_prenoms, b.anciens_prenoms) as anciens_prenoms,
+           coalesce(a.ancienne_date_naissance, b.ancienne_date_naissance) as ancienne_date_naissance
+    from fragments a
+    join fragments b
+        on b.fichier = a.fichier and b.individu_ligne = a.individu_ligne
+        and b.changement_ligne > a.changement_ligne
+        and coalesce(a.ancien_nir, '') = coalesce(b.ancien_nir, '')
+        and (a.ancien_nom_famille is null or b.ancien_nom_famille is null)
+        and (a.anciens_prenoms is null or b.anciens_prenoms is null)
+        and (a.ancienne_date_naissance is null or b.ancienne_date_naissance is null)
+),
+triples as (
+    select p.fichier, p.individu_ligne,
+           greatest(p.date_modification, c.date_modification) as date_modification,
+           p.ancien_nir,
+           coalesce(p.ancien_nom_famille, c.ancien_nom_famille) as ancien_nom_famille,
+           coalesce(p.anciens_prenoms, c.anciens_prenoms) as anciens_prenoms,
+           coalesce(p.ancienne_date_naissance, c.ancienne_date_naissance) as ancienne_date_naissance
+    from paires p
+    join fragments c
+        on c.fichier = p.fichier and c.individu_ligne = p.individu_ligne
+        and c.changement_ligne > p.derniere_ligne
+        and coalesce(p.ancien_nir, '') = coalesce(c.ancien_nir, '')
+        and (p.ancien_nom_famille is null or c.ancien_nom_famille is null)
+        and (p.anciens_prenoms is null or c.anciens_prenoms is null)
+        and (p.ancienne_date_naissance is null or c.ancienne_date_naissance is null)
+),
+combinaisons as (
+    select fichier, individu_ligne, date_modification, ancien_nir, ancien_nom_famille,
+           anciens_prenoms, ancienne_date_naissance
+    from fragments
+    union all
+    select fichier, individu_ligne, date_modification, ancien_nir, ancien_nom_famille,
+           anciens_prenoms, ancienne_date_naissance
+    from paires
+    union all
+    select fichier, individu_ligne, date_modification, ancien_nir, ancien_nom_famille,
+           anciens_prenoms, ancienne_date_naissance
+    from triples
+),
+anciennes_cles as (
+    select l.salarie_id as nouveau_id, l.siret, c.date_modification,
+           coalesce(c.ancien_nir, l.nir) as cle_nir,
+           concat('~', coalesce(c.ancien_nom_famille, l.nom_famille, ''), '|',
+                  coalesce(c.anciens_prenoms, l.prenoms, ''), '|',
+                  coalesce(c.ancienne_date_naissance, l.date_naissance, '')) as cle_noms
+    from combinaisons c
+    join int_liens_individus l on l.fichier = c.fichier and l.individu_ligne = c.individu_ligne
+),
+declarees as (
+    select o.salarie_id as ancien_id, k.nouveau_id, k.date_modification
+    from anciennes_cles k
+    join int_salaries_charges o on o.siret = k.siret and o.salarie_key = k.cle_nir
+    union all
+    select o.salarie_id, k.nouveau_id, k.date_modification
+    from anciennes_cles k
+    join int_salaries_charges o on o.siret = k.siret and o.salarie_key = k.cle_noms
+)
+select distinct ancien_id, nouveau_id, date_modification, 'bloc_changement_individu' as motif
+from declarees
+where ancien_id <> nouveau_id
+union all
+select o.salarie_id, n.salarie_id, n.date_derniere_declaration, 'nir_obtenu'
+from int_salaries_charges o
+join int_salaries_charges n
+    on n.siret = o.siret and n.nir is not null and n.nom_famille = o.nom_famille
+    and n.prenoms = o.prenoms and n.date_naissance = o.date_naissance
+    and n.date_derniere_declaration >= o.date_derniere_declaration
+where o.nir is null and (o.touche or n.touche)

@@ -1,0 +1,9 @@
+-- Temporary-work contracts to re-allocate: nature 03 in an agency (NAF 7820Z) whose user
+-- establishment (SIRET utilisateur) is known. Rebuilt from the whole state every month, so a user
+-- establishment declared after the contract is still found.
+select c.contrat_id, c.salarie_id, u.etablissement_id as etu_id, u.siret as etu_siret,
+       e.siret as ett_siret
+from int_contrats c
+join int_etablissements e on e.etablissement_id = c.etablissement_id
+join int_etablissements u on u.siret = c.etu_siret
+where c.nature_contrat = '03' and e.code_naf = '7820Z'

@@ -1,0 +1,41 @@
+-- Contract x declared month with that month's attributes and gross pay (type 001). A replaced
+-- declaration key drops its rows; merged contracts follow their survivor.
+with brut as (
+    select r.fichier, r.individu_ligne, r.numero, sum(r.montant) as montant
+    from stg_remunerations r
+    where r.type_remuneration = '001'
+    group by r.fichier, r.individu_ligne, r.numero
+),
+nouveaux as (
+    select l.contrat_id, l.mois, l.decl_key, c.nature_contrat, c.unite_mesure_quotite,
+           c.quotite_contrat, c.modalite_temps_travail, c.lieu_travail, c.statut_conventionnel,
+           c.code_pcs_ese, b.montant as remuneration_brute, l.version_declaration
+    from int_liens_contrats_finaux l
+    join stg_contrats c on c.fichier = l.fichier and c.contrat_ligne = l.contrat_ligne
+    left join brut b
+        on b.fichier = l.fichier and b.individu_ligne = l.individu_ligne and b.numero = l.numero
+),
+anciens as (
+    select coalesce(r.cible_id, p.contrat_id) as contrat_id, p.mois, p.decl_key, p.nature_contrat,
+           p.unite_mesure_quotite, p.quotite_contrat, p.modalite_temps_travail, p.lieu_travail,
+           p.statut_conventionnel, p.code_pcs_ese, p.remuneration_brute, p.version_declaration
+    from prev_contrats_mois p
+    left join int_remap_contrats_tous r on r.ancien_id = p.contrat_id
+    where not exists (select 1 from int_declarations_nouvelles n where n.decl_key = p.decl_key)
+),
+toutes as (
+    select * from anciens
+    union all
+    select * from nouveaux
+),
+classes as (
+    select *, row_number() over (
+        partition by contrat_id, mois order by version_declaration desc, decl_key
+    ) as rang
+    from toutes
+)
+select contrat_id, mois, decl_key, nature_contrat, unite_mesure_quotite, quotite_contrat,
+       modalite_temps_travail, lieu_travail, statut_conventionnel, code_pcs_ese,
+       remuneration_brute, version_declaration
+from classes
+where rang = 1

@@ -1,0 +1,34 @@
+-- Employees per (establishment, identity key) before merges. An existing row keeps its id
+-- (which may predate its current key after a merge); a new key gets a hash of SIRET and key.
+-- touche = declared in this run: only such rows can start an inferred merge.
+with candidats as (
+    select salarie_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance,
+           sexe, annee_naissance, mois_naissance, date_premiere_declaration,
+           date_derniere_declaration, version_declaration, false as touche
+    from prev_salaries
+    where not coalesce(allocated_from_ett, false)
+    union all
+    select substr(md5(concat('salarie|', i.siret, '|', i.salarie_key)), 1, 16), i.siret,
+           i.salarie_key, i.nir, i.nom_famille, i.nom_usage, i.prenoms, i.date_naissance, i.sexe,
+           i.annee_naissance, i.mois_naissance, i.mois, i.mois, i.version_declaration, true
+    from stg_individus i
+    join int_declarations_nouvelles n on n.version_declaration = i.version_declaration
+),
+classes as (
+    select
+        *,
+        row_number() over (partition by siret, salarie_key order by version_declaration desc) as rang,
+        first_value(salarie_id) over (
+            partition by siret, salarie_key order by touche, salarie_id
+        ) as id_retenu,
+        min(date_premiere_declaration) over (partition by siret, salarie_key) as premiere,
+        max(date_derniere_declaration) over (partition by siret, salarie_key) as derniere,
+        max(case when touche then 1 else 0 end) over (partition by siret, salarie_key) as touchee
+    from candidats
+)
+select id_retenu as salarie_id, substr(md5(concat('etablissement|', siret)), 1, 16) as etablissement_id,
+       siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance, sexe,
+       annee_naissance, mois_naissance, premiere as date_premiere_declaration,
+       derniere as date_derniere_declaration, version_declaration, touchee = 1 as touche
+from classes
+where rang = 1

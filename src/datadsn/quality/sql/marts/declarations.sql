@@ -1,0 +1,2 @@
+-- Declarations integrated so far (bookkeeping: what is pending is what is not here).
+select * from int_declarations

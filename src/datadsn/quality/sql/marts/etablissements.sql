@@ -1,0 +1,5 @@
+-- Establishments declared within the last 72 months.
+select e.*
+from int_etablissements e
+cross join run_params p
+where e.date_derniere_declaration + interval 72 month > p.mois
