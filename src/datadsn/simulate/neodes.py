@@ -50,8 +50,8 @@ def when(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
 
 def _parts(
     df: pl.DataFrame, text: pl.Expr, count: pl.Expr, ind: pl.Expr, k1: int, k2: pl.Expr, k3: pl.Expr
-) -> pl.DataFrame:
-    return df.select(
+) -> pl.LazyFrame:
+    return df.lazy().select(
         pl.col("file"),
         pl.col("decl"),
         ind.cast(pl.Int64).alias("ind"),
@@ -63,7 +63,7 @@ def _parts(
     )
 
 
-def individual_parts(rows: pl.DataFrame) -> list[pl.DataFrame]:
+def individual_parts(rows: pl.DataFrame) -> list[pl.LazyFrame]:
     """All S21.G00.30 subtrees. `rows` has one row per declared contract (see runner)."""
     rows = rows.sort(["file", "decl", "person", "start_decl", "c"]).with_columns(
         pl.int_range(pl.len()).over(["file", "decl", "person"]).alias("j")
@@ -298,7 +298,7 @@ def individual_parts(rows: pl.DataFrame) -> list[pl.DataFrame]:
     return out
 
 
-def declaration_parts(decls: pl.DataFrame) -> list[pl.DataFrame]:
+def declaration_parts(decls: pl.DataFrame) -> list[pl.LazyFrame]:
     """S20.G00.05 + S21.G00.06 + S21.G00.11 header of each declaration."""
     t05, n05 = block(
         "S20.G00.05",
@@ -340,7 +340,7 @@ def declaration_parts(decls: pl.DataFrame) -> list[pl.DataFrame]:
     return [_parts(decls, text, n05 + n06 + n11, pl.lit(IND_HEADER), 0, pl.lit(0), pl.lit(0))]
 
 
-def user_parts(users: pl.DataFrame) -> list[pl.DataFrame]:
+def user_parts(users: pl.DataFrame) -> list[pl.LazyFrame]:
     """S21.G00.85: one block per user establishment named by the declaration's interim contracts."""
     if users.height == 0:
         return []
@@ -358,11 +358,12 @@ def user_parts(users: pl.DataFrame) -> list[pl.DataFrame]:
     return [_parts(users, t, n, pl.lit(IND_TRAILER), 0, pl.col("user_rank"), pl.lit(0))]
 
 
-def assemble(parts: list[pl.DataFrame]) -> pl.DataFrame:
+def assemble(parts: list[pl.LazyFrame]) -> pl.DataFrame:
     """file -> body text (without envoi header and total) and its line count."""
     return (
         pl.concat(parts)
         .sort(["file", "decl", "ind", "k1", "k2", "k3"])
         .group_by("file", maintain_order=True)
         .agg(pl.col("text").str.join("\n"), pl.col("n").sum())
+        .collect()
     )

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 import shutil
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -114,6 +114,7 @@ def simulate(
     for mi, month in enumerate(month_list):
         report("Génération des déclarations mensuelles", mi, total)
         ctx.run_month(mi, month)
+    ctx.writer.shutdown()
     report("Génération des déclarations mensuelles", total, total)
     report("Écriture de la vérité terrain", 0, 1)
     truth.finish(eco, con, per, plan, w1)
@@ -148,6 +149,7 @@ class _Context:
         self.truth, self.dsnp3, self.out, self.result = truth, dsnp3, out, result
         self._late_groups: set[int] = set()
         self._dsnp3_first = True
+        self.writer = ThreadPoolExecutor(max_workers=4)
         jobs = ref.JOBS
         self.job_pcs = np.array([j[0] for j in jobs], dtype=object)
         self.job_label = np.array([j[1] for j in jobs], dtype=object)
@@ -622,9 +624,8 @@ class _Context:
                 self.result.bytes += len(data)
                 self.result.lines += content.count("\n")
                 self.result.declarations += int(row["ndecl"])
-        # File creation dominates on most file systems; threads overlap it (order-independent).
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda item: item[0].write_bytes(item[1]), pending))
+        # File creation dominates on slow file systems; threads overlap it (order-independent).
+        list(self.writer.map(lambda item: item[0].write_bytes(item[1]), pending))
 
 
 def _ddmmyyyy(days: np.ndarray) -> np.ndarray:
