@@ -22,6 +22,7 @@ from rich.table import Table
 
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.run import IngestSummary
+from datadsn.simulate.cli import register as register_simulate
 
 EXIT_USAGE = 2
 EXIT_REJECTIONS = 3
@@ -314,7 +315,7 @@ def demo(
     from datadsn.ingest.run import ingest as run_ingest
     from datadsn.simulate import simulate
 
-    data = home / "dsn"
+    data = home / "simulation"
     console.print(f"[bold]1. Simulation[/] de {employers} employeurs sur {months} dans {data}")
     with byte_progress("Simulation") as bar:
         task = bar.add_task("simulate", total=None)
@@ -346,15 +347,7 @@ def demo(
     )
 
 
-def _register_optional() -> None:
-    try:
-        from datadsn.simulate.cli import register
-    except ImportError:
-        return
-    register(app)
-
-
-_register_optional()
+register_simulate(app)
 
 
 def main() -> None:

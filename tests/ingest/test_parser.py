@@ -225,7 +225,16 @@ def test_bulk_pseudonyms_equal_one_by_one_and_standard_hmac(secret):
     from datadsn.ingest.pseudonymize import normalise, pseudonymize_values
 
     samples = ["  José\t d'Almeida ", "ÉLÈVE  Œuvre", "straße", "ﬁn", "1850575123456"]
-    bulk = pseudonymize_values(secret, "nom", pl.Series(samples + [None])).to_list()
+    bulk = pseudonymize_values(secret, "nom", pl.Series([*samples, None])).to_list()
     assert bulk[:-1] == [pseudonym(secret, "nom", v) for v in samples] and bulk[-1] is None
     expected = hmac.new(secret.key, f"nom\x1f{normalise(samples[0])}".encode(), hashlib.sha256)
     assert bulk[0] == expected.hexdigest()[:16]
+
+
+def test_inconsistent_totals_are_reported_as_warnings(secret):
+    lines = b.envoi(b.declaration())
+    lines[-2] = ("S90.G00.90.001", "999")
+    batch = parse_dsn_bytes(b.render(lines), "t.dsn", secret)
+    assert codes(batch) == ["TOTAL_INCOHERENT"]
+    assert batch.rejections["ligne"].to_list() == [len(lines) - 1]
+    assert batch.lines_rejected == 0

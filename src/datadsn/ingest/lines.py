@@ -136,7 +136,7 @@ def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.Data
         kind=pl.when(pl.col("code_ok") & readable & envelope)
         .then(pl.lit("envelope"))
         .otherwise(pl.lit("bad")),
-        issue=pl.when(~pl.col("code_ok") & (pl.col("issue") != issues.LIGNE_VIDE.code))
+        issue=pl.when(~pl.col("code_ok") & pl.col("issue").ne_missing(issues.LIGNE_VIDE.code))
         .then(pl.lit(issues.LIGNE_MALFORMEE.code))
         .when(pl.col("code_ok") & readable & ~envelope)
         .then(pl.lit(issues.RUBRIQUE_INCONNUE.code))

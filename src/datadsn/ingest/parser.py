@@ -357,6 +357,12 @@ def _rejections(
     ).unique("file_idx", keep="first")
     values = kept.filter(pl.col("value_issue").is_not_null()).with_columns(rubrique=rubrique_of)
     parts = [
+        rows(
+            _inconsistent_totals(data, cat).with_columns(rubrique=rubrique_of),
+            pl.lit(issues.TOTAL_INCOHERENT.code),
+            pl.col("value"),
+            none,
+        ),
         rows(bad, pl.col("issue"), masked(pl.coalesce("value", "raw")), one),
         rows(warned, pl.col("issue"), masked(pl.col("value")), none),
         rows(rejected_decls, pl.col("decl_issue"), no_value, pl.col("lignes")),
@@ -401,6 +407,19 @@ def _rejections(
         .otherwise(pl.col("message"))
     )
     return out.select(list(REJECTION_SCHEMA)).cast(REJECTION_SCHEMA).sort("fichier", "ligne")
+
+
+def _inconsistent_totals(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+    """The S90 lines whose counts (rubriques, declarations) differ from their envoi's content."""
+    lines_rid, decls_rid = cat.rids_of("S90.G00.90.001", "S90.G00.90.002")
+    counts = (
+        data.filter(pl.col("envoi").is_not_null())
+        .group_by("envoi")
+        .agg(n_lines=pl.len(), n_decls=pl.col("decl").drop_nulls().n_unique())
+    )
+    totals = data.filter(pl.col("rid").is_in([lines_rid, decls_rid])).join(counts, on="envoi")
+    expected = pl.when(pl.col("rid") == lines_rid).then("n_lines").otherwise("n_decls")
+    return totals.filter(pl.col("value").cast(pl.Int64, strict=False) != expected)
 
 
 def _merge(parts: list[ParsedBatch]) -> ParsedBatch:

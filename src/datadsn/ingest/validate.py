@@ -80,7 +80,7 @@ def validate_values(data: pl.DataFrame, cat: Catalogue) -> pl.Series:
                 .then(None)
                 .otherwise(pl.lit(issues.FORMAT_INVALIDE.code))
             )
-            .otherwise(_check(cat.norm, cat.datatypes[int(dt)], pl.col("value")))  # type: ignore[call-overload]
+            .otherwise(_check(cat.norm, cat.datatypes[int(dt)], pl.col("value")))
         )
         found = (
             part.select("_i", "approx", issue=check)

@@ -1,0 +1,51 @@
+"""Simulated DSN through the ingester: clean data stores every line, noise is caught exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from datadsn.engine.warehouse import Warehouse
+from datadsn.ingest.run import ingest
+from datadsn.simulate import simulate
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory) -> tuple[Path, Warehouse, object]:
+    root = tmp_path_factory.mktemp("noisy")
+    sim = simulate(root / "sim", employers=60, months="2023-01..2023-06", seed=11, noise="heavy")
+    warehouse = Warehouse(root / "wh")
+    from datadsn.ingest.pseudonymize import Secret
+
+    summary = ingest([sim.out / "dsn"], warehouse, Secret(b"k", demo=True), workers=1)
+    return sim.out, warehouse, summary
+
+
+def test_clean_simulation_stores_every_line(tmp_path, secret):
+    sim = simulate(tmp_path / "sim", employers=40, months="2024-01..2024-03", seed=3, noise="none")
+    summary = ingest([sim.out / "dsn"], Warehouse(tmp_path / "wh"), secret, workers=1)
+    assert summary.files == sim.files and summary.lines_read == sim.lines
+    assert summary.lines_rejected == 0 and summary.rejections == {}
+    assert summary.warnings == {}
+    assert summary.declarations == sim.declarations
+
+
+def test_noise_rejections_are_exactly_the_injected_line_defects(noisy):
+    out, warehouse, summary = noisy
+    anomalies = pl.read_parquet(out / "truth" / "anomalies.parquet")
+    injected = anomalies.filter(pl.col("type").is_in(["malformed_line", "unknown_code"]))
+    assert injected.height > 0
+    expected = {
+        (str((out / f).resolve()), int(line))
+        for f, line in injected.select("file", "line").iter_rows()
+    }
+    with warehouse.connect() as con:
+        rejected = con.execute(
+            "select fichier, ligne, code from raw.rejections where rejet"
+        ).fetchall()
+    found = {(str(Path(f).resolve()), int(line)) for f, line, _ in rejected}
+    assert found == expected
+    assert summary.lines_read == summary.lines_stored + summary.lines_rejected
+    assert summary.declarations_rejected == 0
