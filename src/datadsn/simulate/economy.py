@@ -73,6 +73,10 @@ def build_economy(
     n = employers
     # Heavy tail: most companies tiny, a few with thousands (lognormal body, Pareto-ish top).
     size = np.floor(np.exp(rng.normal(0.9, 1.5, n))).astype(np.int64)
+    # A Pareto tail on top of the lognormal body: about 1 company in 150 has hundreds to
+    # thousands of employees (INSEE: 0.2 % of firms employ about half of private-sector staff).
+    big = rng.random(n) < 0.007
+    size = np.where(big, 250 + (rng.pareto(1.1, n) * 400).astype(np.int64), size)
     size = np.clip(size, 1, 8000)
     if employees is not None:
         size = np.maximum(1, np.round(size * employees / size.sum())).astype(np.int64)
