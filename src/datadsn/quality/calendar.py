@@ -4,6 +4,7 @@ public holiday (metropolitan list of the ``holidays`` package, as the reference)
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import duckdb
 import holidays
@@ -15,7 +16,7 @@ LAST = dt.date(2100, 12, 31)
 
 def working_days(start: dt.date, end: dt.date) -> pa.Table:
     start, end = max(start, FIRST), min(end, LAST)
-    feries = holidays.country_holidays("FR", years=range(start.year, end.year + 1))
+    feries = _holidays(start.year, end.year)
     days, months, open_ = [], [], []
     day = start
     while day <= end:
@@ -30,6 +31,12 @@ def working_days(start: dt.date, end: dt.date) -> pa.Table:
             "ouvre": pa.array(open_, pa.bool_()),
         }
     )
+
+
+@lru_cache(maxsize=16)
+def _holidays(first_year: int, last_year: int) -> frozenset[dt.date]:
+    """Metropolitan French public holidays (no subdivision: no Alsace-Moselle extra days)."""
+    return frozenset(holidays.country_holidays("FR", years=range(first_year, last_year + 1)))
 
 
 def build_calendar(con: duckdb.DuckDBPyConnection, source: str) -> int:
