@@ -48,11 +48,13 @@ def split_lines(texts: list[str]) -> pl.DataFrame:
     counts = []
     parts = []
     for text in texts:
-        if text.endswith("\n"):
+        if not text:
+            counts.append(0)
+            continue
+        if text.endswith("\n"):  # the last newline ends the last line, it starts none
             text = text[:-1]
-        counts.append(text.count("\n") + 1 if text else 0)
-        if text:
-            parts.append(text)
+        counts.append(text.count("\n") + 1)
+        parts.append(text)
     counts_arr = np.asarray(counts, dtype=np.int64)
     n_lines = int(counts_arr.sum())
     raw = _read_lines("\n".join(parts), n_lines)
@@ -84,20 +86,44 @@ def _read_lines(text: str, expected: int) -> pl.Series:
 
 
 def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split each line into rubrique and value and say what kind of line it is.
+    """Split lines into rubrique and value, and set aside every line that is not plain data.
 
-    Adds ``rid`` (rubrique index in the catalogue, -1 if unknown), ``rubrique``, ``value``,
-    ``kind`` (``data``, ``envelope`` for lot and platform lines kept aside, or ``bad``) and
-    ``issue`` (the problem of a bad line, or a warning on a kept one). Returns the lines of known
-    rubriques (in file order) and the others, classified separately because they are few.
+    Returns ``data`` (lines of known rubriques with a readable value, in file order: ``file_idx``,
+    ``line_no``, ``rid`` = rubrique index in the catalogue, ``value``, ``issue`` = a warning or
+    null) and ``other`` (every other line with its ``rubrique`` if readable, ``value``, ``issue``
+    and ``kind``: ``envelope`` for lot and platform lines kept aside, ``bad`` otherwise). Almost
+    every line takes the fast path; the few others are examined closely.
     """
+    raw = pl.col("raw")
+    frame = lines.with_columns(
+        rid=raw.str.slice(0, 14).replace_strict(cat.rid, default=-1, return_dtype=pl.Int16),
+        fast=(raw.str.slice(14, 2) == ",'") & raw.str.ends_with("'") & (raw.str.len_chars() >= 18),
+    )
+    fast = pl.col("fast") & (pl.col("rid") >= 0)
+    data = frame.filter(fast).select(
+        "file_idx",
+        "line_no",
+        "rid",
+        value=raw.str.slice(16).str.head(-1),
+        issue=pl.lit(None, pl.String),
+    )
+    slow = _examine(frame.filter(~fast).drop("fast"))
+    slow_data = slow.filter(pl.col("kind") == "data")
+    if slow_data.height:
+        data = pl.concat([data, slow_data.select(data.columns)]).sort("file_idx", "line_no")
+    return data, slow.filter(pl.col("kind") != "data")
+
+
+def _examine(lines: pl.DataFrame) -> pl.DataFrame:
+    """Classify the lines that are not plain quoted values of a known rubrique."""
     raw = pl.col("raw")
     length = raw.str.len_chars()
     after = raw.str.slice(14, 2)
     quoted = (after == ",'") & raw.str.ends_with("'") & (length >= 17)
     unquoted = (raw.str.slice(14, 1) == ",") & (after != ",'")
+    code = raw.str.slice(0, 14)
     frame = lines.with_columns(
-        code=raw.str.slice(0, 14),
+        code_ok=code.str.contains(RUBRIQUE_PATTERN),
         value=pl.when(quoted)
         .then(raw.str.slice(16).str.head(-1))
         .when(unquoted)
@@ -115,16 +141,8 @@ def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.Data
         .when(unquoted)
         .then(pl.lit(issues.VALEUR_VIDE.code))
         .otherwise(pl.lit(issues.LIGNE_MALFORMEE.code)),
-    ).with_columns(rid=pl.col("code").replace_strict(cat.rid, default=-1, return_dtype=pl.Int16))
+    )
     readable = pl.col("issue").is_null() | (pl.col("issue") == issues.VALEUR_SANS_APOSTROPHES.code)
-    frame = frame.with_columns(
-        kind=pl.when(readable & (pl.col("rid") >= 0)).then(pl.lit("data")).otherwise(pl.lit("bad"))
-    )
-    # Lines whose code is not in the catalogue are few: look at them closely, one by one kind.
-    unknown = frame.filter(pl.col("rid") < 0).with_columns(
-        code_ok=pl.col("code").str.contains(RUBRIQUE_PATTERN)
-    )
-    code = pl.col("code")
     envelope = (
         pl.any_horizontal([code.str.starts_with(p) for p in ENVELOPE_PREFIXES])
         | code.str.slice(0, 10).is_in(ENVELOPE_BLOCKS)
@@ -132,18 +150,17 @@ def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.Data
         # platform rubriques are numbered 9xx inside known blocks (S21.G00.06.903, ...)
         | (code.str.slice(11, 1) == "9")
     )
-    unknown = unknown.with_columns(
-        kind=pl.when(pl.col("code_ok") & readable & envelope)
+    known = pl.col("rid") >= 0
+    return frame.with_columns(
+        kind=pl.when(known & readable)
+        .then(pl.lit("data"))
+        .when(pl.col("code_ok") & readable & envelope)
         .then(pl.lit("envelope"))
         .otherwise(pl.lit("bad")),
         issue=pl.when(~pl.col("code_ok") & pl.col("issue").ne_missing(issues.LIGNE_VIDE.code))
         .then(pl.lit(issues.LIGNE_MALFORMEE.code))
-        .when(pl.col("code_ok") & readable & ~envelope)
+        .when(~known & pl.col("code_ok") & readable & ~envelope)
         .then(pl.lit(issues.RUBRIQUE_INCONNUE.code))
         .otherwise(pl.col("issue")),
+        rubrique=pl.when(pl.col("code_ok")).then(code),
     ).drop("code_ok")
-    unknown = unknown.with_columns(
-        rubrique=pl.when(pl.col("code").str.contains(RUBRIQUE_PATTERN)).then(pl.col("code"))
-    )
-    known = frame.filter(pl.col("rid") >= 0).rename({"code": "rubrique"})
-    return known, unknown.drop("code")

@@ -138,18 +138,18 @@ def _parse_lines(
         {"file_idx": range(len(names)), "fichier": names},
         schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
-    known, unknown = classify(lines, cat)
-    non_dsn = _non_dsn_files(lines, known, unknown)
+    data, other = classify(lines, cat)
+    non_dsn = _non_dsn_files(lines, data, other)
     if non_dsn.height:
         dropped = non_dsn["file_idx"].implode()
-        known = known.filter(~pl.col("file_idx").is_in(dropped))
-        unknown = unknown.filter(~pl.col("file_idx").is_in(dropped))
+        other = other.filter(~pl.col("file_idx").is_in(dropped))
     exact = [i for i, v in declared.items() if v == version]
-    data = known.filter(pl.col("kind") == "data").select(
+    data = data.select(
         "file_idx",
         "line_no",
         "rid",
         "value",
+        "issue",
         bidx=pl.lit(cat.rid_block).gather(pl.col("rid")),
         num=pl.lit(cat.rid_num).gather(pl.col("rid")),
         approx=~pl.col("file_idx").is_in(exact),
@@ -162,11 +162,9 @@ def _parse_lines(
     stored = kept.filter(
         pl.col("value_issue").is_null() | pl.col("value_issue").is_in(warnings_only)
     )
-    envelope = unknown.filter(pl.col("kind") == "envelope")
+    envelope = other.filter(pl.col("kind") == "envelope")
     tables = build_tables(stored, envelope, data, per_decl, files, cat, secret)
-    rejections = _rejections(
-        known, unknown, data, kept, per_decl, non_dsn, version, declared, files, cat
-    )
+    rejections = _rejections(other, data, kept, per_decl, non_dsn, version, declared, files, cat)
     n_read = lines.height
     n_rejected = int(rejections.filter(pl.col("rejet"))["lignes"].sum() or 0)
     return ParsedBatch(
@@ -181,12 +179,12 @@ def _parse_lines(
     )
 
 
-def _non_dsn_files(lines: pl.DataFrame, known: pl.DataFrame, unknown: pl.DataFrame) -> pl.DataFrame:
+def _non_dsn_files(lines: pl.DataFrame, data: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
     """Files in which no line looks like a rubrique: one clear error each."""
     readable = pl.concat(
         [
-            known.select("file_idx"),
-            unknown.filter(pl.col("rubrique").is_not_null()).select("file_idx"),
+            data.select("file_idx"),
+            other.filter(pl.col("rubrique").is_not_null()).select("file_idx"),
         ]
     ).unique()
     return (
@@ -294,8 +292,7 @@ def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFra
 
 
 def _rejections(
-    known: pl.DataFrame,
-    unknown: pl.DataFrame,
+    other: pl.DataFrame,
     data: pl.DataFrame,
     kept: pl.DataFrame,
     per_decl: pl.DataFrame,
@@ -325,22 +322,13 @@ def _rejections(
 
     one, none = pl.lit(1), pl.lit(0)
     no_value = pl.lit(None, pl.String)
-    bad = pl.concat(
-        [
-            known.filter(pl.col("kind") == "bad").select(
-                "file_idx", "line_no", "rubrique", "issue", "value", "raw"
-            ),
-            unknown.filter(pl.col("kind") == "bad").select(
-                "file_idx", "line_no", "rubrique", "issue", "value", "raw"
-            ),
-        ]
-    )
+    bad = other.filter(pl.col("kind") == "bad")
     warned = pl.concat(
         [
-            known.filter((pl.col("kind") == "data") & pl.col("issue").is_not_null()),
-            unknown.filter((pl.col("kind") == "envelope") & pl.col("issue").is_not_null()),
+            data.filter(pl.col("issue").is_not_null()).with_columns(rubrique=rubrique_of),
+            other.filter((pl.col("kind") == "envelope") & pl.col("issue").is_not_null()),
         ],
-        how="diagonal",
+        how="diagonal_relaxed",
     )
     with_rubrique = pl.col("rid").is_not_null()
     decl_lines = data.filter(~pl.col("decl_ok")).group_by("decl").agg(lignes=pl.len())
