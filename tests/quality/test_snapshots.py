@@ -1,0 +1,123 @@
+"""Functional months: idempotence, crash safety, ordering rules and the catalogue views."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from datadsn.engine import runner
+from datadsn.quality import ConsolidationError, consolidate, current_month, pending_months
+from datadsn.quality.schema import TABLES
+from datadsn.quality.snapshot import snapshot_dir
+from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration
+
+SIRET = "12345678200012"
+consolidate_module = importlib.import_module("datadsn.quality.consolidate")
+
+
+def feed(sc: Scenario, month: str) -> None:
+    people = [
+        Salarie("1850575101101", "UN", "ALAIN", "01011980", [Contrat("C0001", "2020-01-01")]),
+        Salarie(
+            None,
+            "DEUX",
+            "BEA",
+            "02011980",
+            [
+                Contrat(
+                    "C0002",
+                    "2021-01-01",
+                    rems=[Rem(f"{month}-10", f"{month}-20", "017", nombre_heures="4.00")],
+                )
+            ],
+        ),
+    ]
+    if month == "2023-02":
+        people[1].nir = "2850575102102"
+    sc.ingest(declaration(month, SIRET, people))
+
+
+def contents(sc: Scenario, month: str) -> dict[str, list[tuple]]:
+    out = {}
+    for table in TABLES:
+        if table == "chargements":
+            continue
+        rows = sc.rows(f"select * from quality_{month.replace('-', '_')}.{table}")
+        out[table] = sorted(rows, key=repr)
+    return out
+
+
+@pytest.fixture
+def two_months(tmp_path: Path) -> Scenario:
+    sc = Scenario(tmp_path)
+    feed(sc, "2023-01")
+    consolidate(sc.store, "2023-01")
+    feed(sc, "2023-02")
+    return sc
+
+
+def test_rerunning_a_month_gives_identical_snapshot(two_months: Scenario) -> None:
+    """Deliberate difference: the reference doubled every hour when a month was run twice."""
+    sc = two_months
+    consolidate(sc.store, "2023-02")
+    first = contents(sc, "2023-02")
+    folder = snapshot_dir(sc.store, "2023-02")
+    files = {p.name: p.read_bytes() for p in folder.glob("*.parquet") if p.stem != "chargements"}
+    consolidate(sc.store, "2023-02")
+    assert contents(sc, "2023-02") == first
+    again = {p.name: p.read_bytes() for p in folder.glob("*.parquet") if p.stem != "chargements"}
+    assert again == files
+    assert len(sc.table("chargements")) == 2
+    assert sc.rows("select sum(heures_supp_remunerees) from activites") == [(8,)]
+
+
+def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
+    two_months: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = two_months
+    clean = Scenario(tmp_path / "clean")
+    shutil.copytree(sc.store.root, clean.store.root)
+    consolidate(clean.store, "2023-02")
+
+    real = runner.run_step
+
+    def boom(con, step):  # type: ignore[no-untyped-def]
+        if step.name == "int_contrats":
+            raise RuntimeError("panne simulée")
+        return real(con, step)
+
+    monkeypatch.setattr(consolidate_module, "run_step", boom)
+    with pytest.raises(RuntimeError, match="panne"):
+        consolidate(sc.store, "2023-02")
+    assert current_month(sc.store) == "2023-01"
+    assert not snapshot_dir(sc.store, "2023-02").exists()
+    assert sc.rows("select count(*) from salaries") == [(2,)]
+    monkeypatch.setattr(consolidate_module, "run_step", real)
+    consolidate(sc.store, "2023-02")
+    assert current_month(sc.store) == "2023-02"
+    assert contents(sc, "2023-02") == contents(clean, "2023-02")
+    assert not [p for p in (sc.store.root / "quality").iterdir() if p.name.startswith(".")]
+
+
+def test_months_run_in_order_and_published_months_are_immutable(two_months: Scenario) -> None:
+    sc = two_months
+    assert pending_months(sc.store, "2023-03") == ["2023-02", "2023-03"]
+    with pytest.raises(ConsolidationError, match="2023-02"):
+        consolidate(sc.store, "2023-03")
+    consolidate(sc.store, "2023-02")
+    with pytest.raises(ConsolidationError, match="précède"):
+        consolidate(sc.store, "2023-01")
+    with pytest.raises(ConsolidationError, match="invalide"):
+        consolidate(sc.store, "2023-13")
+
+
+def test_catalogue_has_current_and_past_months(two_months: Scenario) -> None:
+    sc = two_months
+    consolidate(sc.store, "2023-02")
+    assert sc.rows("select count(*) from salaries") == [(2,)]
+    assert sc.rows("select count(*) from quality_2023_01.salaries") == [(2,)]
+    assert sc.rows("select count(*) from fusions") == [(1,)]
+    assert sc.rows("select count(*) from raw.contrat") == [(4,)]
