@@ -26,10 +26,10 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
 @pytest.fixture(scope="session")
 def noisy_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
     out = tmp_path_factory.mktemp("sim_heavy")
-    return simulate(out, employers=150, months="2023-01..2023-06", seed=5, noise="heavy")
+    return simulate(out, employers=100, months="2023-01..2023-05", seed=5, noise="heavy")
 
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
     out = tmp_path_factory.mktemp("sim_default")
-    return simulate(out, employers=300, months="2023-01..2023-12", seed=2, noise="default")
+    return simulate(out, employers=250, months="2023-01..2023-09", seed=2, noise="default")
