@@ -49,3 +49,19 @@ def test_noise_rejections_are_exactly_the_injected_line_defects(noisy):
     assert found == expected
     assert summary.lines_read == summary.lines_stored + summary.lines_rejected
     assert summary.declarations_rejected == 0
+
+
+def test_parallel_chunks_give_the_same_warehouse(tmp_path, secret, monkeypatch):
+    import datadsn.ingest.run as run
+
+    sim = simulate(tmp_path / "sim", employers=30, months="2024-01..2024-02", seed=5, noise="heavy")
+    single = ingest([sim.out / "dsn"], Warehouse(tmp_path / "one"), secret, workers=1)
+    monkeypatch.setattr(run, "MIN_CHUNK_BYTES", 50_000)
+    monkeypatch.setattr(run, "CHUNK_BYTES", 200_000)
+    parallel = ingest([sim.out / "dsn"], Warehouse(tmp_path / "two"), secret, workers=2)
+    assert parallel.rows == single.rows and parallel.rejections == single.rejections
+    assert parallel.lines_stored == single.lines_stored
+    assert len(list((tmp_path / "two" / "rejections").glob("*.parquet"))) > 1
+    query = "select * from raw.contrat order by fichier, ligne"
+    with Warehouse(tmp_path / "one").connect() as a, Warehouse(tmp_path / "two").connect() as b:
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()

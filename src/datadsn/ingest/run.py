@@ -26,7 +26,10 @@ from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import SourceRef, chunks, expand
 
 CHUNK_BYTES = 24 * 1024 * 1024
+MIN_CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_FILES = 4000
+# Below this, starting worker processes (a Python with Polars each) costs more than it saves.
+PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -122,8 +125,11 @@ def ingest(
     warehouse.clear_lot(lot)
     summary = IngestSummary(lot=lot, warehouse=str(warehouse.root))
     total = sum(r.size for r in refs)
-    groups = list(chunks(refs, CHUNK_BYTES, CHUNK_FILES))
-    workers = min(workers or os.cpu_count() or 1, len(groups))
+    workers = workers or (os.cpu_count() or 1 if total >= PARALLEL_MIN_BYTES else 1)
+    # Enough chunks to keep every worker busy to the end, none too big for memory.
+    chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, total // (3 * workers) + 1))
+    groups = list(chunks(refs, chunk_bytes, CHUNK_FILES))
+    workers = min(workers, len(groups))
     done = 0
     if progress:
         progress(0, total)
@@ -135,8 +141,10 @@ def ingest(
             if progress:
                 progress(done, total)
     else:
-        # spawn, not fork: forking a process that already runs Polars threads can deadlock.
-        context = multiprocessing.get_context("spawn")
+        # Not a plain fork: forking a process whose Polars threads already run can deadlock.
+        # A fork server that has imported the parser once starts each worker cheaply.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["datadsn.ingest.run"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
                 pool.submit(process_chunk, group, str(warehouse.root), lot, part, secret)
