@@ -60,7 +60,8 @@ def plan_events(
     numchg = multi & (u < noise.contract_number_change) & (con.previous < 0)
     numchg_mi = np.where(numchg, first + 1 + (rng.random(n) * (last - first)).astype(np.int64), -1)
     numchg_mi = np.where(numchg_mi > last, last, numchg_mi)
-    old_numero = np.where(numchg, "M" + con.numero, con.numero)
+    old_numero = np.full(n, None, dtype=object)
+    old_numero[numchg] = "M" + con.numero[numchg]
 
     u = rng.random(n)
     datecorr = multi & hired & ~numchg & (u < noise.start_date_correction)
@@ -102,20 +103,23 @@ def plan_events(
     if n_months < 2:
         kind[:] = 0
     person_mi = 1 + (rng.random(m) * max(n_months - 1, 1)).astype(np.int64)
+    # Old values only for the persons concerned (millions of persons otherwise).
     shift = 1 + rng.integers(0, len(ref.SURNAMES) - 1, m)
-    surnames = np.array(ref.SURNAMES, dtype=object)
-    idx = np.searchsorted(np.sort(surnames), per.nom)
-    old_nom = np.sort(surnames)[(idx + shift) % len(surnames)]
+    surnames = np.sort(np.array(ref.SURNAMES, dtype=object))
+    named = np.flatnonzero((kind >= 1) & (kind <= 3))
+    old_nom = np.full(m, None, dtype=object)
+    idx = np.searchsorted(surnames, per.nom[named])
+    old_nom[named] = surnames[(idx + shift[named]) % len(surnames)]
     old_ddn = per.birth + np.where(rng.random(m) < 0.5, -1, 1) * rng.integers(1, 40, m)
-    com = np.array([int(x[7:10]) for x in per.nir]) if m else np.zeros(0, dtype=np.int64)
-    new_com = np.char.zfill(((com + 499) % 998 + 1).astype(str), 3).astype(object)
-    wrong_nir = (
-        np.array([x[:7] for x in per.nir], dtype=object)
-        + new_com
-        + np.array([x[10:] for x in per.nir], dtype=object)
+    fixed = np.flatnonzero(kind == 4)
+    wrong = np.array(
+        [f"{x[:7]}{(int(x[7:10]) + 499) % 998 + 1:03d}{x[10:]}" for x in per.nir[fixed]],
+        dtype=object,
     )
-    clash = np.isin(wrong_nir.astype(str), per.nir.astype(str))
-    kind = np.where((kind == 4) & clash, 0, kind)
+    clash = np.isin(wrong.astype(str), per.nir.astype(str)) if len(fixed) else np.zeros(0, bool)
+    kind[fixed[clash]] = 0
+    wrong_nir = np.full(m, None, dtype=object)
+    wrong_nir[fixed[~clash]] = wrong[~clash]
 
     return Plan(
         first_mi=first,

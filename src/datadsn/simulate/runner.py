@@ -160,13 +160,7 @@ class _Context:
         self.com_cp = np.array([c[1] for c in com], dtype=object)
         self.com_name = np.array([c[2] for c in com], dtype=object)
         self.com_dep = np.array([c[3][:2] for c in com], dtype=object)
-        # Individuals get a street address drawn from the persons' ids.
-        self.person_street = (
-            (np.arange(len(per.nir)) % 97 + 1).astype(str).astype(object)
-            + ", "
-            + np.array(ref.STREETS, dtype=object)[np.arange(len(per.nir)) % len(ref.STREETS)]
-        )
-        self.person_commune = (np.arange(len(per.nir)) * 7919) % len(com)
+        self.streets = np.array(ref.STREETS, dtype=object)
         self.etab_nic_siege = eco.nic[np.searchsorted(eco.company, eco.company, side="left")]
 
     # -- one month ---------------------------------------------------------------------------
@@ -378,7 +372,13 @@ class _Context:
         interim = con.nature[c] == INTERIM
         user = np.maximum(con.user_etab[c], 0)
         seniority = np.maximum(0, (m1 - con.declared_start[c]) // 30)
-        commune = self.person_commune[person]
+        # Home address and commune derived from the person id (stable over months).
+        commune = (person * 7919) % len(self.com_name)
+        street = (
+            (person % 97 + 1).astype(str).astype(object)
+            + ", "
+            + self.streets[person % len(self.streets)]
+        )
         days_unit = eco.day_unit[eco.company[etab]] & (con.weekly[c] == 35.0)
         ot_amount = (rows.ot017 + rows.ot018) * rows.hourly * 125 // 10000
         cols: dict[str, object] = {
@@ -395,7 +395,7 @@ class _Context:
             "ddn": _ddmmyyyy(ddn_day),
             "lieu_naissance": self.com_name[per.birth_commune[person]],
             "dep_naissance": self.com_dep[per.birth_commune[person]],
-            "adresse": self.person_street[person],
+            "adresse": street,
             "cp": self.com_cp[commune],
             "localite": self.com_name[commune],
             "matricule": np.char.add("M", person.astype(str)).astype(object),

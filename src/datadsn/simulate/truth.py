@@ -174,7 +174,7 @@ class TruthWriter:
         ).write_parquet(f / "personnes.parquet")
 
         changed = pl.Series(plan.numchg_mi >= 0)
-        old = pl.Series(plan.old_numero.astype(str))
+        old = pl.Series(np.where(plan.numchg_mi >= 0, plan.old_numero, con.numero).astype(str))
         new = pl.Series(con.numero.astype(str))
         numeros = pl.select(
             pl.when(changed).then(pl.concat_list(old, new)).otherwise(pl.concat_list(new))
