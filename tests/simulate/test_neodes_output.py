@@ -17,6 +17,7 @@ def _scan(run: SimulationResult) -> tuple[set[tuple[str, int]], list[str], dict[
     bad: set[tuple[str, int]] = set()
     problems: list[str] = []
     totals = {"files": 0, "lines": 0, "declarations": 0, "multi": 0, "fractions": 0, "crlf": 0}
+    totals["fraction_in_multi"] = 0
     for path in sorted((run.out / "dsn").rglob("*.dsn")):
         rel = str(path.relative_to(run.out))
         lines, facts = check_file(NORM, path)
@@ -32,7 +33,9 @@ def _scan(run: SimulationResult) -> tuple[set[tuple[str, int]], list[str], dict[
         totals["declarations"] += facts["declarations"]
         totals["multi"] += facts["declarations"] > 1
         raw = path.read_bytes()
-        totals["fractions"] += b"S20.G00.05.003,'12'" in raw
+        fractioned = b"S20.G00.05.003,'12'" in raw or b"S20.G00.05.003,'22'" in raw
+        totals["fractions"] += fractioned
+        totals["fraction_in_multi"] += fractioned and facts["declarations"] > 1
         totals["crlf"] += b"\r\n" in raw
     return bad, problems, totals
 
@@ -73,6 +76,7 @@ def test_default_noise_defects_are_exactly_the_listed_ones(default_run: Simulati
     # Shapes the ingester must meet: multi-establishment envois, fractions, CRLF files.
     assert totals["multi"] > 0
     assert totals["fractions"] > 0
+    assert totals["fraction_in_multi"] == 0  # a fraction is a file of its own
     assert 0 < totals["crlf"] < totals["files"] * 0.25
 
 

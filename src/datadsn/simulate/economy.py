@@ -124,13 +124,16 @@ def build_economy(
     closed_at = np.maximum(created, w0) + 60 + rng.integers(0, max(span, 1), len(company))
     closed = np.where(closing & (closed_at < w1), closed_at, NEVER)
     fractions = np.where((etab_size >= 40) & (rng.random(len(company)) < 0.15), 2, 1)
+    # Fractions are separate files: a company sending one envoi for all its sites does not fraction.
+    multi_envoi = (n_etab > 1) & (rng.random(n) < 0.5)
+    fractions = np.where(multi_envoi[company], 1, fractions)
 
     return Economy(
         siren=siren.astype(object),
         company_name=company_name,
         pay_shift=rng.random(n) < 0.15,
         day_unit=rng.random(n) < 0.10,
-        multi_envoi=(n_etab > 1) & (rng.random(n) < 0.5),
+        multi_envoi=multi_envoi,
         company=company,
         nic=nic,
         siret=siret,
