@@ -86,7 +86,7 @@ def consolidate_command(
                 bar.update(task, description=label, completed=done, total=total)
 
             try:
-                s = consolidate(store, m, progress=report)
+                s = consolidate(store, m, progress=report, refresh_catalog=m == months[-1])
             except ConsolidationError as exc:
                 err.print(f"[red]Erreur :[/] {exc}")
                 raise typer.Exit(2) from None

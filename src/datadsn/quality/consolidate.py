@@ -151,7 +151,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
         if path and path.exists():
             quoted = str(path).replace("'", "''")
             con.execute(
-                f"CREATE OR REPLACE VIEW prev_{table} AS SELECT {select_list(table)} "
+                f"CREATE OR REPLACE TABLE prev_{table} AS SELECT {select_list(table)} "
                 f"FROM read_parquet('{quoted}')"
             )
         else:
@@ -198,6 +198,7 @@ def consolidate(
     month: str,
     progress: Progress | None = None,
     threads: int | None = None,
+    refresh_catalog: bool = True,
 ) -> RunSummary:
     """Consolidate ``month`` into ``quality/<month>`` and publish it atomically."""
     check_month(month)
@@ -244,7 +245,8 @@ def consolidate(
                 order_by=KEYS[table],
             )
         snapshot.publish(store, month, tmp)
-        store.refresh_catalog()
+        if refresh_catalog:  # a --through run refreshes once, at its last month
+            store.refresh_catalog()
         summary.seconds[labels[-1]] = time.perf_counter() - t0
         report(labels[-1], total, total)
     finally:

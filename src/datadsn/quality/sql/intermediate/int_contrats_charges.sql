@@ -34,21 +34,36 @@ candidats as (
 classes as (
     select
         *,
-        row_number() over (partition by salarie_id, contrat_key order by version_declaration desc, contrat_id) as rang_attributs,
-        row_number() over (partition by salarie_id, contrat_key order by touche, date_premiere_declaration, contrat_id) as rang_id,
-        row_number() over (partition by salarie_id, contrat_key order by touche, version_declaration desc, contrat_id) as rang_statut,
-        min(date_premiere_declaration) over (partition by salarie_id, contrat_key) as premiere,
-        max(date_derniere_declaration) over (partition by salarie_id, contrat_key) as derniere,
-        max(case when touche then 1 else 0 end) over (partition by salarie_id, contrat_key) as touchee
+        row_number() over (
+            partition by salarie_id, contrat_key order by version_declaration desc, contrat_id
+        ) as rang_attributs,
+        -- the id first issued survives; end status comes from the most recent stored row
+        first_value(contrat_id) over prems as id_retenu,
+        first_value(date_debut_effective) over statut as debut_effectif,
+        first_value(date_fin_effective) over statut as fin_effective,
+        first_value(statut_fin) over statut as statut,
+        first_value(date_fin_declaree) over statut as fin_declaree,
+        first_value(motif_rupture) over statut as motif,
+        min(date_premiere_declaration) over cle as premiere,
+        max(date_derniere_declaration) over cle as derniere,
+        max(case when touche then 1 else 0 end) over cle as touchee
     from candidats
+    window
+        cle as (partition by salarie_id, contrat_key),
+        prems as (partition by salarie_id, contrat_key
+                  order by touche, date_premiere_declaration, contrat_id
+                  rows between unbounded preceding and unbounded following),
+        statut as (partition by salarie_id, contrat_key
+                   order by touche, version_declaration desc, contrat_id
+                   rows between unbounded preceding and unbounded following)
 )
-select i.contrat_id, a.etablissement_id, a.salarie_id, a.contrat_key, a.numero, a.date_debut,
-       a.poste_id, a.nature_contrat, a.code_convention_collective, a.motif_recours,
-       a.dispositif_politique_publique, a.lieu_travail, a.unite_mesure_quotite, a.quotite_contrat,
-       a.date_fin_previsionnelle, a.etu_siret, s.date_debut_effective, s.date_fin_effective,
-       s.statut_fin, s.date_fin_declaree, s.motif_rupture, a.premiere as date_premiere_declaration,
-       a.derniere as date_derniere_declaration, a.version_declaration, a.touchee = 1 as touche
-from classes a
-join classes i on i.salarie_id = a.salarie_id and i.contrat_key = a.contrat_key and i.rang_id = 1
-join classes s on s.salarie_id = a.salarie_id and s.contrat_key = a.contrat_key and s.rang_statut = 1
-where a.rang_attributs = 1
+select id_retenu as contrat_id, etablissement_id, salarie_id, contrat_key, numero, date_debut,
+       poste_id, nature_contrat, code_convention_collective, motif_recours,
+       dispositif_politique_publique, lieu_travail, unite_mesure_quotite, quotite_contrat,
+       date_fin_previsionnelle, etu_siret, debut_effectif as date_debut_effective,
+       fin_effective as date_fin_effective, statut as statut_fin,
+       fin_declaree as date_fin_declaree, motif as motif_rupture,
+       premiere as date_premiere_declaration, derniere as date_derniere_declaration,
+       version_declaration, touchee = 1 as touche
+from classes
+where rang_attributs = 1

@@ -1,0 +1,84 @@
+"""``datadsn bench consolidate``: consolidation speed on a simulated economy.
+
+Prints employee-months per second per step (employee-months of the month / step time) and the
+cost of the last month over the first, the population being about the same every month.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from datadsn.engine.warehouse import Warehouse
+
+console = Console()
+
+
+def _months(count: int) -> str:
+    last = 2023 * 12 + count - 1
+    return f"2023-01..{last // 12}-{last % 12 + 1:02d}"
+
+
+def bench_consolidate(employees: int, months: int, show: bool = True) -> dict:
+    """Simulate, ingest, consolidate month by month; returns the figures."""
+    from datadsn.ingest.pseudonymize import Secret
+    from datadsn.ingest.run import ingest
+    from datadsn.simulate import simulate
+
+    from .consolidate import consolidate, pending_months
+
+    with tempfile.TemporaryDirectory(prefix="datadsn-bench-") as tmp:
+        root = Path(tmp)
+        sim = simulate(
+            root / "sim", employees=employees, months=_months(months), seed=1, write_dsnp3=False
+        )
+        store = Warehouse(root / "warehouse")
+        ingest([root / "sim" / "dsn"], store, Secret(b"bench", demo=True))
+        per_month = sim.counts_by_month
+        runs = []
+        for month in pending_months(store, max(per_month)):
+            summary = consolidate(store, month, refresh_catalog=False)
+            runs.append((month, per_month.get(month, 0), summary))
+    steps: dict[str, float] = {}
+    for _, _, s in runs:
+        for name, seconds in s.seconds.items():
+            steps[name] = steps.get(name, 0.0) + seconds
+    total_em = sum(em for _, em, _ in runs)
+    total_s = sum(s.total_seconds for _, _, s in runs)
+    first, last = runs[0][2].total_seconds, runs[-1][2].total_seconds
+    result = {
+        "salaries_mois": total_em,
+        "mois": len(runs),
+        "secondes": round(total_s, 3),
+        "salaries_mois_par_seconde": round(total_em / total_s) if total_s else 0,
+        "cout_dernier_sur_premier": round(last / first, 3) if first else 0.0,
+        "par_mois": [
+            {"mois": m, "salaries_mois": em, "secondes": round(s.total_seconds, 3)}
+            for m, em, s in runs
+        ],
+        "par_etape": {
+            name: round(total_em / sec) if sec else None
+            for name, sec in sorted(steps.items(), key=lambda kv: -kv[1])
+        },
+    }
+    if show:
+        _print(result, steps)
+    return result
+
+
+def _print(result: dict, steps: dict[str, float]) -> None:
+    table = Table(title="Consolidation : salariés-mois par seconde et par étape")
+    table.add_column("étape")
+    table.add_column("secondes", justify="right")
+    table.add_column("salariés-mois/s", justify="right")
+    for name, rate in result["par_etape"].items():
+        table.add_row(name, f"{steps[name]:.3f}", f"{rate:,}" if rate else "-")
+    console.print(table)
+    console.print(
+        f"{result['salaries_mois']:,} salariés-mois en {result['secondes']:.2f} s : "
+        f"[bold]{result['salaries_mois_par_seconde']:,}[/] salariés-mois/s ; "
+        f"coût du dernier mois / premier : [bold]{result['cout_dernier_sur_premier']}[/]"
+    )
