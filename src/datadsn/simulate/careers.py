@@ -332,10 +332,8 @@ def _build_persons(
     dep = np.array([c[3][:2] for c in ref.COMMUNES], dtype=object)[commune]
     com = rng.integers(1, 999, n)
     # Order number: rank inside the (sex, year, month, place) bucket keeps NIRs unique.
-    bucket = np.char.add(
-        np.char.add(sexe.astype(str), yy.astype(str)),
-        np.char.add(mm.astype(str), (dep + com.astype(str).astype(object)).astype(str)),
-    )
+    _, dep_idx = np.unique(dep.astype(str), return_inverse=True)
+    bucket = (((np.where(sexe == "01", 1, 2) * 100 + yy) * 13 + mm) * 100 + dep_idx) * 1000 + com
     order = np.argsort(bucket, kind="stable")
     sb = bucket[order]
     is_new = np.concatenate([[True], sb[1:] != sb[:-1]])
