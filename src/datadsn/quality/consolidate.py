@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -164,16 +165,21 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
     _known_codes(con)
 
 
-def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
+@lru_cache(maxsize=1)
+def _code_rows() -> tuple[tuple[str, str], ...]:
     from datadsn.norm import load_norm
 
     norm = load_norm()
-    rows = [
+    return tuple(
         (column, code)
         for column, rubrique in CHECKED_CODES.items()
         if rubrique in norm.rubriques
         for code in norm.rubriques[rubrique].codes
-    ]
+    )
+
+
+def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
+    rows = list(_code_rows())
     con.execute("CREATE OR REPLACE TABLE codes_connus (rubrique VARCHAR, code VARCHAR)")
     if rows:
         con.executemany("INSERT INTO codes_connus VALUES (?, ?)", rows)

@@ -107,6 +107,7 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
         )
         fins = con.execute(_FINS.format(horizon=horizon)).fetchone()
         heures = pl.from_arrow(con.execute(_HEURES.format(horizon=horizon)).to_arrow_table())
+        first = con.execute("SELECT min(mois_declare) FROM raw_declaration").fetchone()
     finally:
         con.close()
     assert isinstance(salaries, pl.DataFrame) and isinstance(contrats, pl.DataFrame)
@@ -118,8 +119,10 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
         )
     s, c = pairwise(salaries), pairwise(contrats)
     fin_ok, fin_total, old_ok, old_total = fins or (0, 0, 0, 0)
-    errs = heures["erreur_heures"].drop_nulls()
-    pay = heures["erreur_brut"].drop_nulls()
+    # months before the first declared month only hold the tail of shifted pay periods
+    declared = heures.filter(pl.col("mois") >= (first[0] if first and first[0] else horizon))
+    errs = declared["erreur_heures"].drop_nulls()
+    pay = declared["erreur_brut"].drop_nulls()
     return {
         "mois": month,
         "salarie_precision": s["precision"],
