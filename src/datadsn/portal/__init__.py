@@ -1,0 +1,1 @@
+"""The DataDSN service portal: a Django project (catalogue, documentation, requests, comité)."""

@@ -1,0 +1,145 @@
+"""JSON API (django-ninja): public catalogue, token-authenticated requests and habilitations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.security import HttpBearer
+
+from . import services
+from .catalogue import INDICATORS
+from .models import AccessRequest, ApiToken, Habilitation, UseCase, User
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        row = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash(token)).first()
+        if row is None or not row.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        request.user = row.user
+        return row.user
+
+
+api = NinjaAPI(
+    title="API DataDSN",
+    version="1.0.0",
+    description="Catalogue des cas d'usage, demandes d'accès et habilitations. "
+    "Les demandes et habilitations exigent un jeton (en-tête « Authorization: Bearer … »).",
+    urls_namespace="api",
+)
+auth = TokenAuth()
+
+
+class UseCaseOut(Schema):
+    slug: str
+    title: str
+    summary: str
+    actor: str
+    actor_type: str
+    policy_domain: str
+    data_kind: str
+    status: str
+    legal_basis: str
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    definition: str
+    unit: str
+    dimensions: str
+
+
+class RequestOut(Schema):
+    reference: str
+    id: int
+    title: str
+    state: str
+    state_label: str
+    organisation: str
+    siret: str
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_reason: str
+    due_at: datetime | None
+
+
+class HabilitationOut(Schema):
+    reference: str
+    id: int
+    request: str
+    organisation: str
+    status: str
+    start_date: date
+    end_date: date
+    scope: dict[str, Any]
+
+
+def _request_out(r: AccessRequest) -> dict[str, Any]:
+    return {
+        "reference": r.reference,
+        "id": r.pk,
+        "title": r.title,
+        "state": r.state,
+        "state_label": r.get_state_display(),
+        "organisation": r.organisation.name,
+        "siret": r.organisation.siret,
+        "submitted_at": r.submitted_at,
+        "decided_at": r.decided_at,
+        "decision_reason": r.decision_reason,
+        "due_at": r.due_at(),
+    }
+
+
+def _hab_out(h: Habilitation) -> dict[str, Any]:
+    return {
+        "reference": h.reference,
+        "id": h.pk,
+        "request": h.request.reference,
+        "organisation": h.organisation.name,
+        "status": h.status,
+        "start_date": h.start_date,
+        "end_date": h.end_date,
+        "scope": h.scope,
+    }
+
+
+@api.get("/cas-usage", response=list[UseCaseOut], tags=["catalogue"])
+def list_use_cases(request: HttpRequest) -> Any:
+    return UseCase.objects.filter(published=True)
+
+
+@api.get("/cas-usage/{slug}", response=UseCaseOut, tags=["catalogue"])
+def get_use_case(request: HttpRequest, slug: str) -> Any:
+    return get_object_or_404(UseCase, slug=slug, published=True)
+
+
+@api.get("/indicateurs", response=list[IndicatorOut], tags=["catalogue"])
+def list_indicators(request: HttpRequest) -> Any:
+    return [i.__dict__ for i in INDICATORS]
+
+
+@api.get("/demandes", response=list[RequestOut], auth=auth, tags=["demandes"])
+def list_requests(request: HttpRequest) -> Any:
+    return [_request_out(r) for r in services.visible_requests(request.auth)]
+
+
+@api.get("/demandes/{pk}", response=RequestOut, auth=auth, tags=["demandes"])
+def get_request(request: HttpRequest, pk: int) -> Any:
+    return _request_out(get_object_or_404(services.visible_requests(request.auth), pk=pk))
+
+
+@api.get("/habilitations", response=list[HabilitationOut], auth=auth, tags=["habilitations"])
+def list_habilitations(request: HttpRequest) -> Any:
+    return [_hab_out(h) for h in services.visible_habilitations(request.auth)]
+
+
+@api.get("/habilitations/{pk}", response=HabilitationOut, auth=auth, tags=["habilitations"])
+def get_habilitation(request: HttpRequest, pk: int) -> Any:
+    return _hab_out(get_object_or_404(services.visible_habilitations(request.auth), pk=pk))

@@ -1,0 +1,330 @@
+"""Forms, rendered with the DSFR markup of django-dsfr."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from dsfr.forms import DsfrBaseForm
+
+from .catalogue import INDICATOR_CHOICES
+from .models import (
+    RETENTION_JUSTIFY_ABOVE_MONTHS,
+    AccessRequest,
+    ActorType,
+    ComiteSession,
+    Organisation,
+    SessionStatus,
+    User,
+    VoteChoice,
+    validate_siret,
+)
+
+
+class DsfrModelForm(DsfrBaseForm, forms.ModelForm):
+    """A ModelForm with django-dsfr's field markup."""
+
+
+# --- Accounts ----------------------------------------------------------------------------------
+
+
+class RegistrationForm(DsfrBaseForm):
+    first_name = forms.CharField(label="Prénom", max_length=150)
+    last_name = forms.CharField(label="Nom", max_length=150)
+    email = forms.EmailField(label="Adresse électronique professionnelle")
+    password = forms.CharField(
+        label="Mot de passe",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Au moins 12 caractères, pas uniquement des chiffres.",
+    )
+    siret = forms.CharField(label="SIRET de votre organisation", max_length=14, help_text="14 chiffres, sans espace.")
+    organisation_name = forms.CharField(label="Nom de l'organisation", max_length=200)
+    actor_type = forms.ChoiceField(label="Type d'acteur public", choices=ActorType.choices)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError("Un compte existe déjà avec cette adresse.")
+        return email
+
+    def clean_siret(self) -> str:
+        siret = self.cleaned_data["siret"].replace(" ", "")
+        validate_siret(siret)
+        return siret
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password"):
+            candidate = User(
+                email=data.get("email", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(data["password"], candidate)
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+def _throttle_key(request: Any, username: str) -> str:
+    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return f"login-failures:{ip}:{username.strip().lower()}"
+
+
+class LoginForm(DsfrBaseForm, AuthenticationForm):
+    """Authentication with a cache-based counter of failures per address and account."""
+
+    error_messages = {
+        "invalid_login": "Adresse électronique ou mot de passe incorrect, ou adresse non vérifiée.",
+        "inactive": "Ce compte n'est pas encore activé : cliquez sur le lien reçu par courriel.",
+        "throttled": "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Adresse électronique"
+        self.fields["password"].label = "Mot de passe"
+
+    def clean(self) -> dict[str, Any]:
+        username = self.data.get("username", "")
+        key = _throttle_key(self.request, username)
+        if cache.get(key, 0) >= settings.LOGIN_MAX_FAILURES:
+            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            return super().clean()
+        except ValidationError:
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
+            raise
+
+
+# --- Access request steps ----------------------------------------------------------------------
+
+STEPS = [
+    (1, "Organisation et contacts"),
+    (2, "Finalité et base légale"),
+    (3, "Données demandées"),
+    (4, "Conservation et sécurité"),
+    (5, "Récapitulatif et engagement"),
+]
+
+
+class ContactsForm(DsfrModelForm):
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "controller_name",
+            "controller_email",
+            "dpo_name",
+            "dpo_email",
+            "tech_name",
+            "tech_email",
+        ]
+
+
+class PurposeForm(DsfrModelForm):
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "title",
+            "purpose",
+            "policy_domain",
+            "public_policy",
+            "legal_basis_text",
+            "legal_basis_pdf",
+        ]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 4}),
+            "public_policy": forms.Textarea(attrs={"rows": 3}),
+            "legal_basis_text": forms.Textarea(attrs={"rows": 3}),
+            "legal_basis_pdf": forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        }
+        help_texts = {
+            "purpose": "Ce que vous ferez des données et la décision publique qu'elles éclairent.",
+            "legal_basis_text": "Article de loi ou de règlement qui fonde l'accès (ex. article L. 133-5-3 du "
+            "code de la sécurité sociale).",
+            "legal_basis_pdf": "Facultatif. Format PDF, 5 Mo au maximum.",
+        }
+
+    def clean_legal_basis_pdf(self) -> Any:
+        f = self.cleaned_data.get("legal_basis_pdf")
+        if not f or not hasattr(f, "read") or getattr(f, "_committed", False):
+            return f
+        if f.size > settings.LEGAL_PDF_MAX_BYTES:
+            raise ValidationError("Le fichier dépasse 5 Mo.")
+        if not f.name.lower().endswith(".pdf"):
+            raise ValidationError("Seuls les fichiers PDF sont acceptés.")
+        head = f.read(5)
+        f.seek(0)
+        if head != b"%PDF-":
+            raise ValidationError("Ce fichier n'est pas un PDF valide.")
+        return f
+
+
+class DataForm(DsfrModelForm):
+    indicators = forms.MultipleChoiceField(
+        label="Indicateurs du catalogue",
+        choices=INDICATOR_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "indicators",
+            "extract_population",
+            "extract_dimensions",
+            "extract_geography",
+            "period_start",
+            "period_end",
+            "frequency",
+        ]
+        widgets = {
+            "extract_population": forms.Textarea(attrs={"rows": 2}),
+            "extract_dimensions": forms.Textarea(attrs={"rows": 2}),
+            "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "extract_population": "Pour une extraction : population visée (ex. salariés des établissements de "
+            "la région).",
+            "extract_geography": "Ex. région Hauts-de-France, département 59, zone d'emploi.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "La fin de la période doit suivre son début.")
+        return data
+
+
+class RetentionForm(DsfrModelForm):
+    class Meta:
+        model = AccessRequest
+        fields = ["retention_months", "retention_justification", "security_measures"]
+        widgets = {
+            "retention_justification": forms.Textarea(attrs={"rows": 3}),
+            "security_measures": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "retention_justification": "Obligatoire au-delà de 36 mois.",
+            "security_measures": "Hébergement, contrôle des accès, journalisation, chiffrement.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        months = data.get("retention_months")
+        if (
+            months
+            and months > RETENTION_JUSTIFY_ABOVE_MONTHS
+            and not (data.get("retention_justification") or "").strip()
+        ):
+            self.add_error(
+                "retention_justification",
+                "Justifiez une durée de conservation supérieure à 36 mois.",
+            )
+        return data
+
+
+class CguForm(DsfrBaseForm):
+    cgu = forms.BooleanField(
+        label="J'accepte les conditions générales d'utilisation et je certifie l'exactitude des informations fournies",
+        required=True,
+    )
+
+
+STEP_FORMS: dict[int, type[forms.BaseForm]] = {
+    1: ContactsForm,
+    2: PurposeForm,
+    3: DataForm,
+    4: RetentionForm,
+    5: CguForm,
+}
+
+
+# --- Instruction, comité, habilitations --------------------------------------------------------
+
+
+class ChangesForm(DsfrBaseForm):
+    message = forms.CharField(label="Modifications attendues", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ScheduleForm(DsfrBaseForm):
+    session = forms.ModelChoiceField(
+        label="Séance du comité",
+        queryset=ComiteSession.objects.filter(status=SessionStatus.PLANNED),
+    )
+
+
+class VoteForm(DsfrBaseForm):
+    choice = forms.ChoiceField(label="Votre vote", choices=VoteChoice.choices, widget=forms.RadioSelect)
+    opinion = forms.CharField(label="Avis motivé", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(DsfrBaseForm):
+    decision = forms.ChoiceField(
+        label="Décision",
+        choices=[("accepter", "Accepter la demande"), ("refuser", "Refuser la demande")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="Motif",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire en cas de refus.",
+    )
+    start_date = forms.DateField(
+        label="Début de l'habilitation",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end_date = forms.DateField(
+        label="Fin de l'habilitation",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["start_date"].initial = today
+        self.fields["end_date"].initial = today + timedelta(days=365)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "refuser" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Un refus doit toujours être motivé.")
+        return data
+
+
+class SessionForm(DsfrBaseForm):
+    title = forms.CharField(label="Intitulé", max_length=200)
+    date = forms.DateField(label="Date de séance", widget=forms.DateInput(attrs={"type": "date"}))
+    quorum = forms.IntegerField(label="Quorum (nombre de votes requis)", min_value=1, initial=2)
+
+
+class MinutesForm(DsfrBaseForm):
+    minutes = forms.CharField(label="Procès-verbal", widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class RevokeForm(DsfrBaseForm):
+    reason = forms.CharField(label="Motif de la révocation", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RenewForm(DsfrBaseForm):
+    end_date = forms.DateField(label="Nouvelle date de fin", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+__all__ = ["STEPS", "STEP_FORMS", "Organisation"]

@@ -1,0 +1,445 @@
+"""Portal data model: organisations, users and roles, use cases, access requests, comité, habilitations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+CLOCK_DAYS = 30
+RETENTION_JUSTIFY_ABOVE_MONTHS = 36
+
+
+def validate_siret(value: str) -> None:
+    """A SIRET is 14 digits passing the Luhn check (La Poste establishments excepted)."""
+    if len(value) != 14 or not value.isdigit():
+        raise ValidationError("Le SIRET doit comporter exactement 14 chiffres.")
+    if value.startswith("356000000"):
+        if sum(int(c) for c in value) % 5 != 0:
+            raise ValidationError("Ce SIRET n'est pas valide (clé de contrôle).")
+        return
+    total = 0
+    for i, c in enumerate(reversed(value)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    if total % 10:
+        raise ValidationError("Ce SIRET n'est pas valide (clé de contrôle).")
+
+
+class ActorType(models.TextChoices):
+    STATE = "etat", "Administration centrale de l'État"
+    DECONCENTRATED = "deconcentre", "Service déconcentré de l'État"
+    OPERATOR = "operateur", "Opérateur public (France Travail, Urssaf…)"
+    LOCAL = "collectivite", "Collectivité territoriale"
+    SOCIAL = "protection_sociale", "Organisme de protection sociale"
+    RESEARCH = "recherche", "Service statistique ou organisme de recherche public"
+    OTHER = "autre", "Autre acteur public"
+
+
+class PolicyDomain(models.TextChoices):
+    EMPLOYMENT = "emploi", "Emploi et insertion"
+    LABOUR = "travail", "Travail et conditions de travail"
+    TRAINING = "formation", "Formation et apprentissage"
+    SOCIAL = "social", "Protection sociale et solidarités"
+    HEALTH = "sante", "Santé et médico-social"
+    ECONOMY = "economie", "Développement économique et territoires"
+    EQUALITY = "egalite", "Égalité professionnelle"
+
+
+class Organisation(models.Model):
+    name = models.CharField("raison sociale", max_length=200)
+    siret = models.CharField("SIRET", max_length=14, unique=True, validators=[validate_siret])
+    actor_type = models.CharField("type d'acteur public", max_length=30, choices=ActorType.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "organisation"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.siret})"
+
+
+class Role(models.TextChoices):
+    REQUESTER = "demandeur", "Demandeur"
+    INSTRUCTOR = "instructeur", "Instructeur"
+    MEMBER = "membre", "Membre du comité des usages"
+    CHAIR = "president", "Président du comité des usages"
+    ADMIN = "admin", "Administrateur"
+
+
+class User(AbstractUser):
+    email = models.EmailField("adresse électronique", unique=True)
+    role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.REQUESTER)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    organisation_confirmed = models.BooleanField(
+        "rattachement à l'organisation confirmé",
+        default=False,
+        help_text="Un compte qui rejoint une organisation existante doit être confirmé.",
+    )
+    email_verified = models.BooleanField("adresse vérifiée", default=False)
+
+    @property
+    def is_requester(self) -> bool:
+        return self.role == Role.REQUESTER
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
+
+    @property
+    def is_comite(self) -> bool:
+        return self.role in (Role.MEMBER, Role.CHAIR)
+
+    @property
+    def is_chair(self) -> bool:
+        return self.role == Role.CHAIR
+
+    @property
+    def is_portal_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_staff_role(self) -> bool:
+        """Instructors, comité and admins work on every organisation's requests."""
+        return self.role in (Role.INSTRUCTOR, Role.MEMBER, Role.CHAIR, Role.ADMIN)
+
+    def display(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class UseCaseStatus(models.TextChoices):
+    PRODUCTION = "production", "En production"
+    CONSTRUCTION = "construction", "En construction"
+    REVIEW = "instruction", "En instruction"
+    EXPLORATION = "exploration", "Exploration"
+
+
+class DataKind(models.TextChoices):
+    INDICATORS = "indicateurs", "Indicateurs agrégés"
+    EXTRACT = "extraction", "Extraction pseudonymisée"
+    BOTH = "les_deux", "Indicateurs et extraction"
+
+
+class UseCase(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField("titre", max_length=200)
+    summary = models.CharField("résumé", max_length=400)
+    description = models.TextField("description")
+    actor = models.CharField("acteur public", max_length=200)
+    actor_type = models.CharField("type d'acteur", max_length=30, choices=ActorType.choices)
+    policy_domain = models.CharField(
+        "politique publique", max_length=30, choices=PolicyDomain.choices
+    )
+    data_kind = models.CharField("données utilisées", max_length=20, choices=DataKind.choices)
+    data_used = models.TextField("détail des données utilisées")
+    status = models.CharField("statut", max_length=20, choices=UseCaseStatus.choices)
+    legal_basis = models.CharField("base légale", max_length=300)
+    published = models.BooleanField("publié", default=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "cas d'usage"
+        verbose_name_plural = "cas d'usage"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class State(models.TextChoices):
+    DRAFT = "brouillon", "Brouillon"
+    SUBMITTED = "deposee", "Déposée"
+    CHANGES_REQUESTED = "modifications", "Modifications demandées"
+    RESUBMITTED = "redeposee", "Déposée à nouveau"
+    IN_REVIEW = "comite", "En examen par le comité"
+    APPROVED = "acceptee", "Acceptée"
+    REFUSED = "refusee", "Refusée"
+
+
+OPEN_STATES = (State.SUBMITTED, State.RESUBMITTED, State.IN_REVIEW)
+EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
+
+
+class Frequency(models.TextChoices):
+    ONCE = "ponctuelle", "Ponctuelle"
+    MONTHLY = "mensuelle", "Mensuelle"
+    QUARTERLY = "trimestrielle", "Trimestrielle"
+    YEARLY = "annuelle", "Annuelle"
+
+
+class AccessRequest(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="requests"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="requests_created")
+    state = models.CharField("état", max_length=20, choices=State.choices, default=State.DRAFT)
+    # Contacts.
+    controller_name = models.CharField(
+        "responsable de traitement : nom", max_length=200, blank=True
+    )
+    controller_email = models.EmailField("responsable de traitement : courriel", blank=True)
+    dpo_name = models.CharField(
+        "délégué à la protection des données : nom", max_length=200, blank=True
+    )
+    dpo_email = models.EmailField("délégué à la protection des données : courriel", blank=True)
+    tech_name = models.CharField("contact technique : nom", max_length=200, blank=True)
+    tech_email = models.EmailField("contact technique : courriel", blank=True)
+    # Purpose.
+    title = models.CharField("intitulé de la demande", max_length=200, blank=True)
+    purpose = models.TextField("finalité", blank=True)
+    policy_domain = models.CharField(
+        "politique publique concernée", max_length=30, choices=PolicyDomain.choices, blank=True
+    )
+    public_policy = models.TextField("description de la politique publique", blank=True)
+    legal_basis_text = models.TextField("base légale", blank=True)
+    legal_basis_pdf = models.FileField(
+        "texte de la base légale (PDF)", upload_to="bases-legales/", blank=True
+    )
+    # Data requested.
+    indicators = models.JSONField("indicateurs demandés", default=list, blank=True)
+    extract_population = models.TextField("population", blank=True)
+    extract_dimensions = models.TextField("variables et dimensions", blank=True)
+    extract_geography = models.CharField("territoire", max_length=200, blank=True)
+    period_start = models.DateField("début de la période", null=True, blank=True)
+    period_end = models.DateField("fin de la période", null=True, blank=True)
+    frequency = models.CharField("fréquence", max_length=20, choices=Frequency.choices, blank=True)
+    # Retention and security.
+    retention_months = models.PositiveIntegerField(
+        "durée de conservation (mois)", null=True, blank=True
+    )
+    retention_justification = models.TextField(
+        "justification de la durée de conservation", blank=True
+    )
+    security_measures = models.TextField("mesures de sécurité", blank=True)
+    cgu_accepted_at = models.DateTimeField(
+        "conditions générales acceptées le", null=True, blank=True
+    )
+    # Workflow bookkeeping.
+    step = models.PositiveSmallIntegerField(default=1)
+    instructor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="requests_instructed"
+    )
+    session = models.ForeignKey(
+        "ComiteSession", null=True, blank=True, on_delete=models.PROTECT, related_name="agenda"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    last_submitted_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    changes_message = models.TextField("modifications demandées", blank=True)
+    decision_reason = models.TextField("motif de la décision", blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="requests_decided"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "demande d'accès"
+        verbose_name_plural = "demandes d'accès"
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title or '(sans titre)'}"
+
+    @property
+    def reference(self) -> str:
+        return f"D{self.pk}"
+
+    # The 30-day clock: starts at the first submission, paused while the requester has the hand
+    # (changes requested), stops at the decision.
+    def due_at(self) -> Any:
+        if not self.submitted_at:
+            return None
+        return self.submitted_at + timedelta(days=CLOCK_DAYS, seconds=self.paused_seconds)
+
+    def clock_days_left(self, now: Any = None) -> int | None:
+        due = self.due_at()
+        if due is None or self.state in (State.APPROVED, State.REFUSED, State.DRAFT):
+            return None
+        now = now or timezone.now()
+        if self.paused_since:
+            due = due + (now - self.paused_since)
+        return (due - now).days
+
+    @property
+    def overdue(self) -> bool:
+        left = self.clock_days_left()
+        return left is not None and left < 0 and self.state in OPEN_STATES
+
+    def scope(self) -> dict[str, Any]:
+        """The data scope frozen into a habilitation."""
+        return {
+            "demande": self.reference,
+            "organisation": {"nom": self.organisation.name, "siret": self.organisation.siret},
+            "intitule": self.title,
+            "finalite": self.purpose,
+            "politique_publique": self.get_policy_domain_display(),
+            "base_legale": self.legal_basis_text,
+            "indicateurs": list(self.indicators),
+            "extraction": {
+                "population": self.extract_population,
+                "dimensions": self.extract_dimensions,
+                "territoire": self.extract_geography,
+                "periode_debut": self.period_start.isoformat() if self.period_start else None,
+                "periode_fin": self.period_end.isoformat() if self.period_end else None,
+            },
+            "frequence": self.frequency,
+            "conservation_mois": self.retention_months,
+            "mesures_securite": self.security_measures,
+            "contacts": {
+                "responsable_traitement": [self.controller_name, self.controller_email],
+                "dpo": [self.dpo_name, self.dpo_email],
+                "technique": [self.tech_name, self.tech_email],
+            },
+        }
+
+
+class SessionStatus(models.TextChoices):
+    PLANNED = "prevue", "Prévue"
+    CLOSED = "close", "Close"
+
+
+class ComiteSession(models.Model):
+    title = models.CharField("intitulé", max_length=200)
+    date = models.DateField("date de séance")
+    quorum = models.PositiveSmallIntegerField("quorum (votes requis)", default=2)
+    status = models.CharField(
+        max_length=10, choices=SessionStatus.choices, default=SessionStatus.PLANNED
+    )
+    minutes = models.TextField("procès-verbal", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = "séance du comité"
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.date:%d/%m/%Y})"
+
+
+class VoteChoice(models.TextChoices):
+    FAVOURABLE = "favorable", "Avis favorable"
+    UNFAVOURABLE = "defavorable", "Avis défavorable"
+    ABSTAIN = "abstention", "Abstention"
+
+
+class Vote(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(User, on_delete=models.PROTECT, related_name="votes")
+    choice = models.CharField("vote", max_length=20, choices=VoteChoice.choices)
+    opinion = models.TextField("avis motivé", blank=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "member"], name="one_vote_per_member")
+        ]
+
+
+class HabilitationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RENEWED = "renouvelee", "Remplacée par un renouvellement"
+    REVOKED = "revoquee", "Révoquée"
+
+
+class Habilitation(models.Model):
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.PROTECT, related_name="habilitations"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="habilitations"
+    )
+    scope = models.JSONField("périmètre figé")
+    start_date = models.DateField("début")
+    end_date = models.DateField("fin")
+    status = models.CharField(
+        max_length=20, choices=HabilitationStatus.choices, default=HabilitationStatus.ACTIVE
+    )
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"H{self.pk}"
+
+    @property
+    def expired(self) -> bool:
+        return self.end_date < date.today()
+
+    @property
+    def effective_status(self) -> str:
+        if self.status == HabilitationStatus.ACTIVE and self.expired:
+            return "Expirée"
+        return self.get_status_display()
+
+
+class Event(models.Model):
+    """Append-only audit log: rows are never updated nor deleted."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=40)
+    request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValidationError("Le journal d'audit est en ajout seul.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValidationError("Le journal d'audit est en ajout seul.")
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> str:
+        """Create a token and return the clear key (shown once, only its hash is stored)."""
+        key = "ddsn_" + secrets.token_urlsafe(32)
+        cls.objects.create(user=user, digest=cls.hash(key))
+        return key
+
+
+siret_validator = RegexValidator(r"^\d{14}$", "Le SIRET doit comporter exactement 14 chiffres.")

@@ -1,0 +1,501 @@
+"""The request workflow: every transition, its permission check, its audit event and its e-mail.
+
+Views and the API call these functions only; none of them changes ``AccessRequest.state`` itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import (
+    EDITABLE_STATES,
+    OPEN_STATES,
+    RETENTION_JUSTIFY_ABOVE_MONTHS,
+    AccessRequest,
+    ComiteSession,
+    Event,
+    Habilitation,
+    HabilitationStatus,
+    Role,
+    SessionStatus,
+    State,
+    User,
+    Vote,
+    VoteChoice,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- Audit -------------------------------------------------------------------------------------
+
+
+def record(
+    actor: User | None,
+    action: str,
+    obj: Any,
+    changes: dict[str, Any] | None = None,
+    request: AccessRequest | None = None,
+) -> Event:
+    return Event.objects.create(
+        actor=actor,
+        actor_label=actor.email if actor else "système",
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        request=request if request is not None else (obj if isinstance(obj, AccessRequest) else None),
+        changes=changes or {},
+    )
+
+
+# --- Visibility (object-level permissions) -----------------------------------------------------
+
+
+def visible_requests(user: User) -> QuerySet[AccessRequest]:
+    qs = AccessRequest.objects.select_related("organisation", "created_by", "session")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == Role.REQUESTER:
+        if user.organisation_id is None:
+            return qs.none()
+        if user.organisation_confirmed:
+            return qs.filter(organisation_id=user.organisation_id)
+        return qs.filter(organisation_id=user.organisation_id, created_by=user)
+    if user.role in (Role.INSTRUCTOR, Role.ADMIN):
+        return qs.exclude(state=State.DRAFT)
+    # Comité members and chair see what is or was on an agenda.
+    return qs.filter(session__isnull=False)
+
+
+def visible_habilitations(user: User) -> QuerySet[Habilitation]:
+    qs = Habilitation.objects.select_related("organisation", "request")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == Role.REQUESTER:
+        if user.organisation_id is None or not user.organisation_confirmed:
+            return qs.filter(request__created_by=user)
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs
+
+
+def can_edit(user: User, req: AccessRequest) -> bool:
+    return (
+        user.is_authenticated
+        and user.role == Role.REQUESTER
+        and req.state in EDITABLE_STATES
+        and visible_requests(user).filter(pk=req.pk).exists()
+    )
+
+
+def _require(condition: bool, message: str = "Action non autorisée.") -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def _require_state(req: AccessRequest, *states: Any) -> None:
+    if req.state not in states:
+        raise ValidationError(f"Action impossible dans l'état « {req.get_state_display()} ».")
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+def _link(req: AccessRequest) -> str:
+    return settings.SITE_URL + reverse("portal:request_detail", args=[req.pk])
+
+
+def notify(recipients: Iterable[str], subject: str, body: str) -> bool:
+    to = sorted({r for r in recipients if r})
+    if not to:
+        return False
+    try:
+        send_mail(f"[DataDSN] {subject}", body, settings.DEFAULT_FROM_EMAIL, to)
+    except OSError as exc:  # SMTP down: the transition stands, the failure is logged.
+        log.warning("notification non envoyée (%s) : %s", subject, exc)
+        return False
+    return True
+
+
+def _requester_emails(req: AccessRequest) -> list[str]:
+    emails = [req.created_by.email]
+    emails += User.objects.filter(
+        organisation=req.organisation,
+        organisation_confirmed=True,
+        role=Role.REQUESTER,
+        is_active=True,
+    ).values_list("email", flat=True)
+    return emails
+
+
+def _role_emails(*roles: Any) -> list[str]:
+    return list(User.objects.filter(role__in=roles, is_active=True).values_list("email", flat=True))
+
+
+# --- Transitions -------------------------------------------------------------------------------
+
+REQUIRED_FOR_SUBMISSION = {
+    "controller_name": "le responsable de traitement",
+    "controller_email": "le courriel du responsable de traitement",
+    "dpo_name": "le délégué à la protection des données",
+    "dpo_email": "le courriel du délégué à la protection des données",
+    "title": "l'intitulé",
+    "purpose": "la finalité",
+    "policy_domain": "la politique publique",
+    "legal_basis_text": "la base légale",
+    "frequency": "la fréquence",
+    "retention_months": "la durée de conservation",
+    "security_measures": "les mesures de sécurité",
+}
+
+
+def missing_fields(req: AccessRequest) -> list[str]:
+    missing = [label for field, label in REQUIRED_FOR_SUBMISSION.items() if not getattr(req, field)]
+    if not req.indicators and not req.extract_population:
+        missing.append("les données demandées (indicateurs ou périmètre d'extraction)")
+    if (
+        req.retention_months
+        and req.retention_months > RETENTION_JUSTIFY_ABOVE_MONTHS
+        and not req.retention_justification.strip()
+    ):
+        missing.append("la justification d'une conservation de plus de 36 mois")
+    if not req.cgu_accepted_at:
+        missing.append("l'acceptation des conditions générales d'utilisation")
+    return missing
+
+
+@transaction.atomic
+def create_draft(user: User) -> AccessRequest:
+    _require(user.is_authenticated and user.role == Role.REQUESTER and user.organisation_id is not None)
+    req = AccessRequest.objects.create(organisation_id=user.organisation_id, created_by=user, state=State.DRAFT)
+    record(user, "creation", req)
+    return req
+
+
+@transaction.atomic
+def save_step(user: User, req: AccessRequest, changed: dict[str, Any], step: int) -> AccessRequest:
+    _require(can_edit(user, req))
+    diff = {}
+    for field, value in changed.items():
+        old = getattr(req, field)
+        if old != value:
+            diff[field] = [_jsonable(old), _jsonable(value)]
+            setattr(req, field, value)
+    req.step = max(req.step, step)
+    req.save()
+    if diff:
+        record(user, "modification", req, diff)
+    return req
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+@transaction.atomic
+def submit(user: User, req: AccessRequest) -> AccessRequest:
+    _require(can_edit(user, req))
+    _require_state(req, State.DRAFT, State.CHANGES_REQUESTED)
+    missing = missing_fields(req)
+    if missing:
+        raise ValidationError("Il manque : " + ", ".join(missing) + ".")
+    now = timezone.now()
+    old = req.state
+    if old == State.DRAFT:
+        req.state = State.SUBMITTED
+        req.submitted_at = now
+    else:
+        req.state = State.RESUBMITTED
+        if req.paused_since:
+            req.paused_seconds += int((now - req.paused_since).total_seconds())
+            req.paused_since = None
+    req.last_submitted_at = now
+    req.save()
+    record(user, "depot" if old == State.DRAFT else "nouveau_depot", req, {"etat": [old, req.state]})
+    notify(
+        _requester_emails(req),
+        f"Demande {req.reference} déposée",
+        f"Votre demande « {req.title} » a bien été déposée. Elle recevra une réponse, "
+        f"avec un objectif de 30 jours.\n\nSuivre la demande : {_link(req)}\n",
+    )
+    notify(
+        _role_emails(Role.INSTRUCTOR),
+        f"Nouvelle demande à instruire : {req.reference}",
+        f"{req.organisation.name} a déposé la demande « {req.title} ».\n\n{_link(req)}\n",
+    )
+    return req
+
+
+def _mark_responded(req: AccessRequest, user: User) -> None:
+    if req.first_response_at is None:
+        req.first_response_at = timezone.now()
+    if req.instructor_id is None:
+        req.instructor = user
+
+
+@transaction.atomic
+def request_changes(user: User, req: AccessRequest, message: str) -> AccessRequest:
+    _require(user.is_authenticated and user.role == Role.INSTRUCTOR)
+    _require_state(req, State.SUBMITTED, State.RESUBMITTED)
+    if not message.strip():
+        raise ValidationError("Précisez les modifications attendues.")
+    old = req.state
+    _mark_responded(req, user)
+    req.state = State.CHANGES_REQUESTED
+    req.changes_message = message.strip()
+    req.paused_since = timezone.now()
+    req.save()
+    record(user, "modifications_demandees", req, {"etat": [old, req.state], "message": message})
+    notify(
+        _requester_emails(req),
+        f"Modifications demandées sur {req.reference}",
+        f"L'équipe DataDSN demande des compléments sur « {req.title} » :\n\n{message}\n\n"
+        f"Modifier et déposer à nouveau : {_link(req)}\n",
+    )
+    return req
+
+
+@transaction.atomic
+def schedule(user: User, req: AccessRequest, session: ComiteSession) -> AccessRequest:
+    _require(user.is_authenticated and user.role == Role.INSTRUCTOR)
+    _require_state(req, State.SUBMITTED, State.RESUBMITTED)
+    if session.status != SessionStatus.PLANNED:
+        raise ValidationError("Cette séance est close.")
+    old = req.state
+    _mark_responded(req, user)
+    req.state = State.IN_REVIEW
+    req.session = session
+    req.save()
+    record(user, "inscription_comite", req, {"etat": [old, req.state], "seance": session.pk})
+    notify(
+        _requester_emails(req),
+        f"{req.reference} inscrite au comité des usages",
+        f"Votre demande « {req.title} » sera examinée par le comité des usages le "
+        f"{session.date:%d/%m/%Y}.\n\n{_link(req)}\n",
+    )
+    notify(
+        _role_emails(Role.MEMBER, Role.CHAIR),
+        f"Ordre du jour : {req.reference}",
+        f"La demande « {req.title} » est inscrite à la séance « {session.title} ».\n\n{_link(req)}\n",
+    )
+    return req
+
+
+@transaction.atomic
+def vote(user: User, req: AccessRequest, choice: str, opinion: str) -> Vote:
+    _require(user.is_authenticated and user.role in (Role.MEMBER, Role.CHAIR))
+    _require_state(req, State.IN_REVIEW)
+    if choice not in VoteChoice.values:
+        raise ValidationError("Vote inconnu.")
+    if choice == VoteChoice.UNFAVOURABLE and not opinion.strip():
+        raise ValidationError("Un avis défavorable doit être motivé.")
+    v, created = Vote.objects.update_or_create(
+        request=req, member=user, defaults={"choice": choice, "opinion": opinion.strip()}
+    )
+    record(user, "vote" if created else "vote_modifie", v, {"vote": choice, "avis": opinion}, req)
+    return v
+
+
+def tally(req: AccessRequest, exclude: User | None = None) -> dict[Any, int]:
+    counts: dict[Any, int] = {c: 0 for c in VoteChoice.values}
+    for v in req.votes.all():
+        if exclude is not None and v.member_id == exclude.pk:
+            continue
+        counts[v.choice] += 1
+    return counts
+
+
+@transaction.atomic
+def decide(
+    user: User,
+    req: AccessRequest,
+    approve: bool,
+    reason: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> Habilitation | None:
+    """The chair records the comité's decision; approval creates the habilitation."""
+    _require(user.is_authenticated and user.role == Role.CHAIR)
+    _require_state(req, State.IN_REVIEW)
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError("Un refus doit toujours être motivé.")
+    session = req.session
+    assert session is not None
+    instructed_by_chair = req.instructor_id == user.pk
+    counts = tally(req, exclude=user if instructed_by_chair else None)
+    cast = counts[VoteChoice.FAVOURABLE] + counts[VoteChoice.UNFAVOURABLE] + counts[VoteChoice.ABSTAIN]
+    if cast < session.quorum:
+        raise ValidationError(
+            f"Quorum non atteint : {cast} vote(s) sur {session.quorum} requis"
+            + (" (hors votre propre vote, puisque vous avez instruit la demande)." if instructed_by_chair else ".")
+        )
+    if instructed_by_chair:
+        majority_for = counts[VoteChoice.FAVOURABLE] > counts[VoteChoice.UNFAVOURABLE]
+        if majority_for != approve:
+            raise PermissionDenied(
+                "Vous avez instruit cette demande : votre décision doit suivre la majorité des autres membres."
+            )
+    old = req.state
+    req.state = State.APPROVED if approve else State.REFUSED
+    req.decision_reason = reason
+    req.decided_at = timezone.now()
+    req.decided_by = user
+    if req.first_response_at is None:
+        req.first_response_at = req.decided_at
+    req.save()
+    record(user, "decision", req, {"etat": [old, req.state], "motif": reason, "votes": counts})
+    hab = None
+    if approve:
+        start = start or timezone.localdate()
+        end = end or start + timedelta(days=365)
+        if end <= start:
+            raise ValidationError("La fin de l'habilitation doit suivre son début.")
+        hab = Habilitation.objects.create(
+            request=req,
+            organisation=req.organisation,
+            scope=req.scope(),
+            start_date=start,
+            end_date=end,
+        )
+        record(
+            user,
+            "habilitation_creee",
+            hab,
+            {"debut": start.isoformat(), "fin": end.isoformat()},
+            req,
+        )
+        body = (
+            f"Le comité des usages a accepté votre demande « {req.title} ».\n"
+            f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{_link(req)}\n"
+        )
+        notify(_requester_emails(req), f"{req.reference} acceptée", body)
+    else:
+        notify(
+            _requester_emails(req),
+            f"{req.reference} refusée",
+            f"Le comité des usages a refusé votre demande « {req.title} ».\nMotif : {reason}\n\n{_link(req)}\n",
+        )
+    return hab
+
+
+@transaction.atomic
+def create_session(user: User, title: str, day: date, quorum: int) -> ComiteSession:
+    _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
+    if quorum < 1:
+        raise ValidationError("Le quorum doit être d'au moins un vote.")
+    s = ComiteSession.objects.create(title=title, date=day, quorum=quorum)
+    record(user, "seance_creee", s, {"titre": title, "date": day.isoformat(), "quorum": quorum})
+    return s
+
+
+@transaction.atomic
+def close_session(user: User, session: ComiteSession, minutes: str) -> ComiteSession:
+    _require(user.is_authenticated and user.role == Role.CHAIR)
+    if session.status != SessionStatus.PLANNED:
+        raise ValidationError("Séance déjà close.")
+    if session.agenda.filter(state=State.IN_REVIEW).exists():
+        raise ValidationError("Des demandes de l'ordre du jour attendent encore une décision.")
+    if not minutes.strip():
+        raise ValidationError("Le procès-verbal est obligatoire.")
+    session.status = SessionStatus.CLOSED
+    session.minutes = minutes.strip()
+    session.save()
+    record(user, "seance_close", session, {"proces_verbal": minutes})
+    return session
+
+
+@transaction.atomic
+def revoke(user: User, hab: Habilitation, reason: str) -> Habilitation:
+    _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
+    if hab.status != HabilitationStatus.ACTIVE:
+        raise ValidationError("Seule une habilitation active peut être révoquée.")
+    if not reason.strip():
+        raise ValidationError("Une révocation doit être motivée.")
+    hab.status = HabilitationStatus.REVOKED
+    hab.revoked_at = timezone.now()
+    hab.revocation_reason = reason.strip()
+    hab.save()
+    record(user, "habilitation_revoquee", hab, {"motif": reason}, hab.request)
+    notify(
+        _requester_emails(hab.request),
+        f"Habilitation {hab.reference} révoquée",
+        f"L'habilitation {hab.reference} a été révoquée.\nMotif : {reason}\n",
+    )
+    return hab
+
+
+@transaction.atomic
+def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
+    _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
+    if hab.status != HabilitationStatus.ACTIVE:
+        raise ValidationError("Seule une habilitation active peut être renouvelée.")
+    start = max(hab.end_date, timezone.localdate())
+    if end <= start:
+        raise ValidationError("La nouvelle date de fin doit suivre la fin actuelle.")
+    hab.status = HabilitationStatus.RENEWED
+    hab.save()
+    new = Habilitation.objects.create(
+        request=hab.request,
+        organisation=hab.organisation,
+        scope=hab.scope,
+        start_date=start,
+        end_date=end,
+        previous=hab,
+    )
+    record(
+        user,
+        "habilitation_renouvelee",
+        new,
+        {"precedente": hab.reference, "fin": end.isoformat()},
+        hab.request,
+    )
+    notify(
+        _requester_emails(hab.request),
+        f"Habilitation {hab.reference} renouvelée",
+        f"Nouvelle habilitation {new.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n",
+    )
+    return new
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+def send_reminders(now: Any = None, warn_days: int = 5) -> list[AccessRequest]:
+    """E-mail the instructors about open requests due within ``warn_days`` or overdue (once a day)."""
+    now = now or timezone.now()
+    due: list[AccessRequest] = []
+    for req in AccessRequest.objects.filter(state__in=OPEN_STATES).filter(
+        Q(reminded_at__isnull=True) | Q(reminded_at__lt=now - timedelta(hours=20))
+    ):
+        left = req.clock_days_left(now)
+        if left is not None and left <= warn_days:
+            due.append(req)
+    if not due:
+        return due
+    lines = []
+    for r in due:
+        left = r.clock_days_left(now) or 0
+        when = f"en retard de {-left} jour(s)" if left < 0 else f"échéance dans {left} jour(s)"
+        lines.append(f"- {r.reference} « {r.title} » ({r.organisation.name}) : {when} — {_link(r)}")
+    recipients = set(_role_emails(Role.INSTRUCTOR))
+    recipients |= {r.instructor.email for r in due if r.instructor}
+    notify(recipients, f"{len(due)} demande(s) à traiter sous 30 jours", "\n".join(lines) + "\n")
+    AccessRequest.objects.filter(pk__in=[r.pk for r in due]).update(reminded_at=now)
+    for r in due:
+        record(None, "relance", r, {"jours_restants": r.clock_days_left(now)})
+    return due

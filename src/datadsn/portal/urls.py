@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles.views import serve as static_serve
+from django.urls import include, path, re_path
+
+from . import views
+from .api import api
+
+app_name = "portal"
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("cas-usage/", views.usecase_list, name="usecase_list"),
+    path("cas-usage/<slug:slug>/", views.usecase_detail, name="usecase_detail"),
+    path("documentation/", views.documentation, name="documentation"),
+    path("documentation/dictionnaire/", views.dictionary_index, name="dictionary"),
+    path(
+        "documentation/dictionnaire/<str:block_id>/",
+        views.dictionary_block,
+        name="dictionary_block",
+    ),
+    path("documentation/indicateurs/", views.indicators, name="indicators"),
+    path("statistiques/", views.statistics, name="statistics"),
+    path("compte/inscription/", views.register, name="register"),
+    path("compte/verifier/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),
+    path("compte/connexion/", views.LoginView.as_view(), name="login"),
+    path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("compte/jeton-api/", views.api_token, name="api_token"),
+    path("tableau-de-bord/", views.dashboard, name="dashboard"),
+    path("demandes/", views.request_list, name="request_list"),
+    path("demandes/nouvelle/", views.request_new, name="request_new"),
+    path("demandes/<int:pk>/", views.request_detail, name="request_detail"),
+    path("demandes/<int:pk>/etape/<int:n>/", views.request_step, name="request_step"),
+    path("demandes/<int:pk>/action/<str:action>/", views.request_action, name="request_action"),
+    path("demandes/<int:pk>/base-legale.pdf", views.request_pdf, name="request_pdf"),
+    path("comite/", views.session_list, name="session_list"),
+    path("comite/<int:pk>/", views.session_detail, name="session_detail"),
+    path("habilitations/", views.habilitation_list, name="habilitation_list"),
+    path("habilitations/<int:pk>/", views.habilitation_detail, name="habilitation_detail"),
+    path("journal/", views.audit_list, name="audit"),
+    path("journal/export.csv", views.audit_export, name="audit_export"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SERVE_STATIC:
+    # Small deployments serve the DSFR assets themselves; behind a web server, set DATADSN_SERVE_STATIC=0.
+    urlpatterns.append(re_path(r"^static/(?P<path>.*)$", static_serve, {"insecure": True}))
