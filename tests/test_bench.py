@@ -10,7 +10,9 @@ from datadsn.cli import app
 
 
 def test_bench_ingest_prints_figures():
-    result = CliRunner().invoke(app, ["bench", "ingest", "--size-mb", "1", "--repeat", "1", "--json"])
+    result = CliRunner().invoke(
+        app, ["bench", "ingest", "--size-mb", "1", "--repeat", "1", "--json"]
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["mo"] > 0.5 and figures["lignes"] > 10_000
