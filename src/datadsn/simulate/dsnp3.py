@@ -15,89 +15,15 @@ from pathlib import Path
 
 import polars as pl
 
-COLUMNS = {
-    "etablissement": [
-        "IdEtablissement",
-        "Siren",
-        "NIC",
-        "NICEntre",
-        "RaisonSocialeEntr",
-        "EnseigneEtablissement",
-        "VoieEtab",
-        "CompltVoieEtab",
-        "CP",
-        "Localite",
-        "CategorieJuridique",
-        "CodeAPET",
-        "CodeConvCollectivePrinci",
-        "DateDeclaration",
-    ],
-    "individu": [
-        "IdIndividu",
-        "IdEtablissement",
-        "NIRDeclare",
-        "NomFamille",
-        "NomUsage",
-        "Prenoms",
-        "DateNaissance",
-        "LieuNaissance",
-        "DateDeclaration",
-    ],
-    "contrat": [
-        "IdContrat",
-        "IdIndividu",
-        "DateDebut",
-        "Numero",
-        "LibelleEmploi",
-        "CodeNature",
-        "CodeCCN",
-        "CodeMotifRecours",
-        "CodeDispPolitiquePublique",
-        "CompltDispositifPublic",
-        "LieuTravail",
-        "MiseDispoExterneIndividu",
-        "DateFinPrev",
-        "SIRETEtabUtilisateur",
-        "CodeUniteQuotite",
-        "DateDeclaration",
-    ],
-    "individuchangement": [
-        "IdIndividuChangement",
-        "IdIndividu",
-        "DateModification",
-        "AncienNIR",
-        "NomFamille",
-        "Prenoms",
-        "DateNaissance",
-        "DateDeclaration",
-    ],
-    "contratchangement": [
-        "IdContratChangement",
-        "IdContrat",
-        "DateModification",
-        "SiretEtab",
-        "Numero",
-        "DateDebut",
-        "DateDeclaration",
-    ],
-    "contratfin": ["IdContratFin", "IdContrat", "DateFin", "CodeMotifRupture", "DateDeclaration"],
-    "versement": ["IdVersement", "IdIndividu"],
-    "remuneration": [
-        "IdRemuneration",
-        "IdVersement",
-        "DateDebutPeriodePaie",
-        "DateFinPeriodePaie",
-        "NumeroContrat",
-        "TypeRemuneration",
-        "NombreHeure",
-        "DateDeclaration",
-    ],
-    "activite": ["IdActivite", "IdRemuneration", "TypeActivite", "Mesure", "UniteMesure"],
-}
+from .dsnp3_columns import COLUMNS
+from .workdays import add_months
+
+__all__ = ["COLUMNS", "Dsnp3Writer"]
 
 
-def _iso(col: str) -> pl.Expr:
-    return pl.col(col).cast(pl.Date).dt.strftime("%Y-%m-%d")
+def _iso(col: str | pl.Expr) -> pl.Expr:
+    expr = pl.col(col) if isinstance(col, str) else col
+    return expr.cast(pl.Date).dt.strftime("%Y-%m-%d")
 
 
 def _num(expr: pl.Expr) -> pl.Expr:
@@ -107,7 +33,7 @@ def _num(expr: pl.Expr) -> pl.Expr:
 class Dsnp3Writer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.next_id = {t: 1 for t in COLUMNS}
+        self.next_id = {t: 1 for t in [*COLUMNS, "envoi"]}
         self.pending: dict[str, list[pl.DataFrame]] = {t: [] for t in COLUMNS}
 
     def _ids(self, table: str, n: int) -> pl.Series:
@@ -116,11 +42,17 @@ class Dsnp3Writer:
         return pl.Series(f"Id{table}", range(start, start + n), dtype=pl.Int64)
 
     def add_month(
-        self, month: dt.date, frame: pl.DataFrame, decls: pl.DataFrame, late: set[int], first: bool
+        self,
+        month: dt.date,
+        frame: pl.DataFrame,
+        decls: pl.DataFrame,
+        late: set[int],
+        first: bool,
+        users: pl.DataFrame | None = None,
     ) -> None:
         """Append one batch of a month; late rows wait for the next month's first batch."""
         declared = month.isoformat()
-        tables = self._tables(frame, decls, declared)
+        tables = self._tables(frame, decls, declared, users)
         late_decl = decls.filter(pl.col("file_group").is_in(list(late)))["decl"].to_list()
         for name, (df, decl_col) in tables.items():
             is_late = pl.col(decl_col).is_in(late_decl)
@@ -137,30 +69,61 @@ class Dsnp3Writer:
     def _write(self, name: str, month: dt.date, df: pl.DataFrame, first: bool) -> None:
         folder = self.folder / month.strftime("%Y-%m")
         folder.mkdir(parents=True, exist_ok=True)
+        # The extract is loaded from the 9th of the month after sending (champollion_spec §2.1).
+        loaded = add_months(month, 1).replace(day=10)
+        df = df.with_columns(
+            pl.lit(loaded.isoformat()).alias("DateChargement"),
+            pl.lit(int(loaded.strftime("%Y%m%d"))).alias("IdDateChargement"),
+        )
+        missing = [
+            pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS[name] if c not in df.columns
+        ]
         buf = io.BytesIO()
-        df.select(COLUMNS[name]).write_csv(
+        df.with_columns(missing).select(COLUMNS[name]).write_csv(
             buf,
             separator=";",
             quote_char="|",
             quote_style="non_numeric",
             null_value="",
-            include_header=first,
+            include_header=False,
         )
-        data = buf.getvalue().decode("utf-8").encode("cp1252")
+        header = ";".join(COLUMNS[name]) + "\n" if first else ""
+        data = (header + buf.getvalue().decode("utf-8")).encode("cp1252")
         with (folder / f"champollion_{name}_{month.isoformat()}.csv").open(
             "ab" if not first else "wb"
         ) as fh:
             fh.write(data)
 
     def _tables(
-        self, frame: pl.DataFrame, decls: pl.DataFrame, declared: str
+        self, frame: pl.DataFrame, decls: pl.DataFrame, declared: str, users: pl.DataFrame | None
     ) -> dict[str, tuple[pl.DataFrame, str]]:
         d = pl.lit(declared)
         etab = decls.sort("decl").with_columns(
-            self._ids("etablissement", decls.height).alias("IdEtablissement")
+            self._ids("etablissement", decls.height).alias("IdEtablissement"),
+            self._ids("declaration", decls.height).alias("IdDeclaration"),
+        )
+        envois = etab.select("file").unique().sort("file")
+        envois = envois.with_columns(self._ids("envoi", envois.height).alias("IdEnvoi"))
+        decl_t = etab.join(envois, on="file").select(
+            "IdDeclaration",
+            "IdEnvoi",
+            "decl",
+            pl.lit("01").alias("NatureDeclaration"),
+            pl.col("type_decl").alias("TypeDeclaration"),
+            pl.col("fraction").alias("NumeroFraction"),
+            pl.col("rang").alias("NumeroOrdreDeclaration"),
+            d.alias("DateDeclaration"),
+            pl.col("date_fichier")
+            .str.strptime(pl.Date, "%d%m%Y")
+            .dt.strftime("%Y-%m-%d")
+            .alias("DateFichier"),
+            pl.lit("01").alias("ChampDeclaration"),
+            pl.lit("01").alias("DeviseDeclaration"),
+            pl.col("siret").alias("SiretEtab"),
         )
         etab_t = etab.select(
             "IdEtablissement",
+            "IdDeclaration",
             "decl",
             pl.col("siren").alias("Siren"),
             pl.col("nic").alias("NIC"),
@@ -173,6 +136,8 @@ class Dsnp3Writer:
             pl.col("localite").alias("Localite"),
             pl.lit(None, dtype=pl.String).alias("CategorieJuridique"),
             pl.col("naf").alias("CodeAPET"),
+            pl.col("naf").alias("CodeAPEN"),
+            pl.col("commune").alias("CodeINSEECommune"),
             pl.col("idcc").alias("CodeConvCollectivePrinci"),
             d.alias("DateDeclaration"),
         )
@@ -180,7 +145,20 @@ class Dsnp3Writer:
             pl.int_range(pl.len()).over(["decl", "person"]).alias("j")
         )
         ind = rows.filter(pl.col("j") == 0).select(
-            "decl", "person", "nir", "nom", "prenoms", "ddn", "lieu_naissance"
+            "decl",
+            "person",
+            "nir",
+            "nom",
+            "prenoms",
+            "ddn",
+            "lieu_naissance",
+            "sexe",
+            "adresse",
+            "cp",
+            "localite",
+            "dep_naissance",
+            "matricule",
+            "pay_date",
         )
         ind = ind.with_columns(self._ids("individu", ind.height).alias("IdIndividu"))
         ind = ind.join(etab.select("decl", "IdEtablissement"), on="decl", how="left")
@@ -194,6 +172,12 @@ class Dsnp3Writer:
             pl.col("prenoms").alias("Prenoms"),
             pl.col("ddn").alias("DateNaissance"),
             pl.col("lieu_naissance").alias("LieuNaissance"),
+            pl.col("sexe").alias("CodeSexe"),
+            pl.col("adresse").alias("Voie"),
+            pl.col("cp").alias("CP"),
+            pl.col("localite").alias("Localite"),
+            pl.col("dep_naissance").alias("CodeDepartNaissance"),
+            pl.col("matricule").alias("Matricule"),
             d.alias("DateDeclaration"),
         )
         rows = rows.join(
@@ -207,6 +191,12 @@ class Dsnp3Writer:
             _iso("start_decl").alias("DateDebut"),
             pl.col("numero").alias("Numero"),
             pl.col("libelle").alias("LibelleEmploi"),
+            pl.col("statut").alias("CodeStatutConv"),
+            pl.col("statut_rc").alias("CodeStatutCatRetraiteCompl"),
+            pl.col("pcs").alias("CodePcsEse"),
+            pl.lit("151.67").alias("QuotiteTravailCategorie"),
+            _num(pl.col("quotite")).alias("QuotiteTravailContrat"),
+            pl.col("modalite").alias("ModaliteExerciceTempsTravail"),
             pl.col("nature").alias("CodeNature"),
             pl.col("idcc").alias("CodeCCN"),
             pl.col("recours").alias("CodeMotifRecours"),
@@ -281,10 +271,17 @@ class Dsnp3Writer:
             pl.col("end62_motif").alias("CodeMotifRupture"),
             d.alias("DateDeclaration"),
         )
-        ver = ind.select("IdIndividu", "decl").with_columns(
+        ver = ind.select("IdIndividu", "decl", "pay_date").with_columns(
             self._ids("versement", ind.height).alias("IdVersement")
         )
-        ver_t = ver.select("IdVersement", "IdIndividu", "decl")
+        ver_t = ver.select(
+            "IdVersement",
+            "IdIndividu",
+            "decl",
+            _iso("pay_date").alias("DateVersement"),
+            pl.lit("01").alias("NumeroVersement"),
+            d.alias("DateDeclaration"),
+        )
         rows = rows.join(ver.select("IdIndividu", "IdVersement"), on="IdIndividu", how="left")
 
         has = pl.col("b") >= pl.col("a")
@@ -298,7 +295,18 @@ class Dsnp3Writer:
         b_or_m1 = pl.when(has).then(pl.col("b")).otherwise(pl.col("m1"))
         gone_m = pl.when(pl.col("unpaid") > 0).then(_num(gone))
         rem_parts = [
-            _rem(rows.filter(has), 0, "a", "b", "002", none, _num(work), unit, gone_m),
+            _rem(
+                rows.filter(has),
+                0,
+                "a",
+                "b",
+                "002",
+                none,
+                _num(work),
+                unit,
+                gone_m,
+                pl.col("brut") - pl.col("ot_amount"),
+            ),
             _rem(
                 rows.filter(pl.col("corr_hours") < 0),
                 1,
@@ -309,6 +317,7 @@ class Dsnp3Writer:
                 _num(pl.col("corr_hours")),
                 pl.lit("10"),
                 none,
+                pl.col("corr_amount"),
             ),
             _rem(
                 rows.filter(has & (pl.col("ot017") > 0)),
@@ -320,6 +329,7 @@ class Dsnp3Writer:
                 none,
                 none,
                 none,
+                pl.col("ot017") * pl.col("hourly") * 125 // 10000,
             ),
             _rem(
                 rows.filter(has & (pl.col("ot018") > 0)),
@@ -331,10 +341,13 @@ class Dsnp3Writer:
                 none,
                 none,
                 none,
+                pl.col("ot018") * pl.col("hourly") * 125 // 10000,
             ),
-            _rem(rows, 4, a_or_m0, b_or_m1, "001", none, none, none, none),
+            _rem(rows, 4, a_or_m0, b_or_m1, "001", none, none, none, none, pl.col("brut")),
         ]
-        rem = pl.concat(rem_parts).sort(["IdVersement", "c", "t"])
+        rem = (
+            pl.concat(rem_parts).sort(["IdVersement", "c", "t"]).with_columns(_num(pl.col("brut")))
+        )
         rem = rem.with_columns(self._ids("remuneration", rem.height).alias("IdRemuneration"))
         rem_t = rem.select(
             "IdRemuneration",
@@ -345,6 +358,7 @@ class Dsnp3Writer:
             pl.col("numero").alias("NumeroContrat"),
             pl.col("typ").alias("TypeRemuneration"),
             pl.col("nb").alias("NombreHeure"),
+            pl.col("brut").alias("Montant"),
             d.alias("DateDeclaration"),
         )
         act = pl.concat(
@@ -361,9 +375,83 @@ class Dsnp3Writer:
         ).sort(["IdRemuneration", "TypeActivite"])
         act = act.with_columns(self._ids("activite", act.height).alias("IdActivite"))
         act_t = act.select(
-            "IdActivite", "IdRemuneration", "decl", "TypeActivite", "Mesure", "UniteMesure"
+            "IdActivite",
+            "IdRemuneration",
+            "decl",
+            "TypeActivite",
+            "Mesure",
+            "UniteMesure",
+            d.alias("DateDeclaration"),
         )
-        return {
+        # Tables the reference pipeline requires but does not use.
+        senior = rows.filter(pl.col("nature") == "01")
+        senior = senior.with_columns(self._ids("anciennete", senior.height).alias("IdAnciennete"))
+        anc_t = senior.select(
+            "IdAnciennete",
+            "IdIndividu",
+            "decl",
+            pl.lit("07").alias("TypeAnciennete"),
+            pl.lit("02").alias("UniteMesure"),
+            pl.col("seniority").cast(pl.String).alias("Valeur"),
+            pl.col("numero").alias("NumeroContrat"),
+            d.alias("DateDeclaration"),
+        )
+        sick = rows.filter(pl.col("abs_kind") == 1)
+        sick = sick.with_columns(self._ids("arretdetravail", sick.height).alias("IdArretDeTravail"))
+        arr_t = sick.select(
+            "IdArretDeTravail",
+            "IdContrat",
+            "decl",
+            pl.lit("01").alias("MotifArret"),
+            _iso(pl.col("abs_from") - 1).alias("DateDernierJourTravaille"),
+            _iso("abs_to").alias("DateFinPrevisionelle"),
+            pl.lit("02").alias("Subrogation"),
+            d.alias("DateDeclaration"),
+        )
+        leave = rows.filter(pl.col("abs_kind") == 2)
+        leave = leave.with_columns(
+            self._ids("autresuspensionexecutioncontrat", leave.height).alias(
+                "IdAutreSuspensionExecutionContrat"
+            )
+        )
+        sus_t = leave.select(
+            "IdAutreSuspensionExecutionContrat",
+            "IdContrat",
+            "decl",
+            pl.lit("501").alias("MotifSuspension"),
+            _iso("abs_from").alias("DateDebutSuspension"),
+            _iso("abs_to").alias("DateFinSuspension"),
+            d.alias("DateDeclaration"),
+        )
+        lieu = users if users is not None else pl.DataFrame(schema={"decl": pl.Int64})
+        lieu = lieu.sort(["decl", "user_rank"]) if users is not None else lieu
+        lieu = lieu.with_columns(self._ids("lieutravail", lieu.height).alias("IdLieuTravail"))
+        lieu_t = (
+            lieu.select(
+                "IdLieuTravail",
+                "decl",
+                pl.col("user_siret").alias("Siret"),
+                pl.col("user_naf").alias("CodeAPET"),
+                pl.col("user_adresse").alias("Voie"),
+                pl.col("user_cp").alias("CP"),
+                pl.col("user_localite").alias("Localite"),
+                pl.col("user_commune").alias("CodeINSEECommune"),
+                d.alias("DateDeclaration"),
+            )
+            if users is not None
+            else lieu
+        )
+        tpt_t = pl.DataFrame(schema={"decl": pl.Int64})
+        tables = {
+            "declaration": (decl_t, "decl"),
+            "anciennete": (anc_t, "decl"),
+            "arretdetravail": (arr_t, "decl"),
+            "autresuspensionexecutioncontrat": (sus_t, "decl"),
+            "lieutravail": (lieu_t, "decl"),
+            "tempspartieltherapeutique": (tpt_t, "decl"),
+        }
+        ids = etab.select("decl", "IdDeclaration")
+        out = {
             "etablissement": (etab_t, "decl"),
             "individu": (ind_t, "decl"),
             "contrat": (con_t, "decl"),
@@ -373,6 +461,14 @@ class Dsnp3Writer:
             "versement": (ver_t, "decl"),
             "remuneration": (rem_t, "decl"),
             "activite": (act_t, "decl"),
+            **tables,
+        }
+        return {
+            name: (
+                df if "IdDeclaration" in df.columns else df.join(ids, on="decl", how="left"),
+                col,
+            )
+            for name, (df, col) in out.items()
         }
 
 
@@ -386,6 +482,7 @@ def _rem(
     m1: pl.Expr,
     unit: pl.Expr,
     m2: pl.Expr,
+    amount: pl.Expr,
 ) -> pl.DataFrame:
     """One remuneration row per input row; m1/m2 are the activity measures to attach."""
     deb_e = pl.col(deb) if isinstance(deb, str) else deb
@@ -403,4 +500,5 @@ def _rem(
         m1.alias("m1"),
         unit.alias("u"),
         m2.alias("m2"),
+        amount.alias("brut"),
     )

@@ -244,7 +244,7 @@ class _Context:
         )
         self._write_files(mi, month, files.sort("file"))
         if self.dsnp3 is not None:
-            self.dsnp3.add_month(month, frame, decls, self._late_groups, self._dsnp3_first)
+            self.dsnp3.add_month(month, frame, decls, self._late_groups, self._dsnp3_first, users)
             self._dsnp3_first = False
 
     def _contract_frame(self, mi, month, rows, etab, person, fraction, file_group) -> pl.DataFrame:
