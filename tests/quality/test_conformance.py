@@ -70,6 +70,13 @@ def test_case_13_inferred_end_after_three_months_of_silence(sc: Scenario) -> Non
     assert (c["statut_fin"], c["date_fin_effective"]) == (1, D(2023, 1, 20))
 
 
+def test_inferred_end_is_the_last_paid_day(sc: Scenario) -> None:
+    """Deliberate difference: a contract whose last pay period stops on 10 February and that
+    then disappears ends on 10 February (the reference took the month's last day)."""
+    c = contract(sc, "C0026")
+    assert (c["statut_fin"], c["date_fin_effective"]) == (1, D(2023, 2, 10))
+
+
 def test_subject_12_reopened_when_declared_again(sc: Scenario) -> None:
     c = contract(sc, "C0004", "2023-04")
     assert (c["statut_fin"], c["date_fin_effective"]) == (1, D(2023, 1, 31))

@@ -156,6 +156,20 @@ def etab_a(month: str) -> list[Salarie]:
         else []
     )
     s.append(Salarie(nir(15), "QUINZE", "LEA", "15011980", [Contrat("C0015", DEBUT, rems=rems15)]))
+    # stops silently on 10 February (last pay period 1-10 February, no end block)
+    if month == "2023-01":
+        s.append(Salarie(nir(26), "VINGTSIX", "WES", "26011980", [Contrat("C0026", DEBUT)]))
+    elif month == "2023-02":
+        rem = Rem("2023-02-01", "2023-02-10", activites=[("01", "50.00", "10")])
+        s.append(
+            Salarie(
+                nir(26),
+                "VINGTSIX",
+                "WES",
+                "26011980",
+                [Contrat("C0026", DEBUT, heures=None, rems=[rem])],
+            )
+        )
     # transfer to B in March
     if month < "2023-03":
         s.append(Salarie(nir(17), "DIXSEPT", "MAX", "17011980", [Contrat("C0017", DEBUT)]))

@@ -150,10 +150,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
     for table in TABLES:
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
-            quoted = str(path).replace("'", "''")
+            source = "read_parquet('" + str(path).replace("'", "''") + "')"
+            present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             con.execute(
-                f"CREATE OR REPLACE TABLE prev_{table} AS SELECT {select_list(table)} "
-                f"FROM read_parquet('{quoted}')"
+                f"CREATE OR REPLACE TABLE prev_{table} AS "
+                f"SELECT {select_list(table, present)} FROM {source}"
             )
         else:
             con.execute(create_empty(table, f"prev_{table}"))

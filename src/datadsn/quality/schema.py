@@ -84,6 +84,7 @@ TABLES: dict[str, dict[str, str]] = {
         "date_fin_effective": D,
         "statut_fin": "TINYINT",
         "date_fin_declaree": D,
+        "date_fin_periode_paie": D,
         "motif_rupture": S,
         "etu_siret": S,
         "etu_id": S,
@@ -165,8 +166,12 @@ KEYS: dict[str, str] = {
 INTERNAL = {"activites_sources", "declarations"}
 
 
-def select_list(table: str) -> str:
-    return ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in TABLES[table].items())
+def select_list(table: str, present: set[str] | None = None) -> str:
+    """Columns in schema order; a column absent from an older snapshot reads as NULL."""
+    return ", ".join(
+        f"CAST({c if present is None or c in present else 'NULL'} AS {t}) AS {c}"
+        for c, t in TABLES[table].items()
+    )
 
 
 def create_empty(table: str, name: str) -> str:

@@ -1,6 +1,8 @@
 -- Contract ends and effective starts, in the reference order:
 -- 1. declared end (fin block; motif 099 cancels it and re-opens the contract);
--- 2./3. inferred end (statut 1) when the establishment has declared 3 months past the contract's
+-- 2./3. inferred end (statut 1; date = fin prévisionnelle in the last declared month, else the
+--       end of the last paid period when it stops before that month's end, else the month's end)
+--       when the establishment has declared 3 months past the contract's
 --       last declaration or is closed, re-opened (NULL) otherwise; a declared end (2) stays;
 -- 4. employer change: the contract at the old SIRET ends the day before the change (statut 2),
 --    and the new contract's effective start is the change date.
@@ -79,6 +81,11 @@ select i.contrat_id, i.etablissement_id, i.salarie_id, i.contrat_key, i.numero, 
                    when i.date_fin_previsionnelle >= i.date_derniere_declaration
                        and i.date_fin_previsionnelle <= last_day(i.date_derniere_declaration)
                        then i.date_fin_previsionnelle
+                   -- deliberate: the last paid day, when the last pay period stops early
+                   when i.date_fin_periode_paie >= i.date_debut
+                       and i.date_fin_periode_paie < last_day(i.date_derniere_declaration)
+                       and i.date_fin_periode_paie >= i.date_derniere_declaration - interval 1 month
+                       then i.date_fin_periode_paie
                    else last_day(i.date_derniere_declaration)
                end
        end as date_fin_effective,
@@ -87,7 +94,7 @@ select i.contrat_id, i.etablissement_id, i.salarie_id, i.contrat_key, i.numero, 
            when t.contrat_id is not null then cast(2 as tinyint)
            when i.silencieux then cast(1 as tinyint)
        end as statut_fin,
-       i.date_fin_bloc as date_fin_declaree,
+       i.date_fin_bloc as date_fin_declaree, i.date_fin_periode_paie,
        i.motif as motif_rupture, i.etu_siret, i.date_premiere_declaration,
        i.date_derniere_declaration, i.version_declaration, i.touche
 from inferes i

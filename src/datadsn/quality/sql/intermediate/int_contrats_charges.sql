@@ -5,13 +5,19 @@
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),
+-- end of the last paid period of each declared contract: the best end date when it stops silently
+periodes as (
+    select fichier, individu_ligne, numero, max(fin) as fin
+    from stg_remunerations
+    group by fichier, individu_ligne, numero
+),
 candidats as (
     select p.contrat_id, p.etablissement_id, coalesce(r.cible_id, p.salarie_id) as salarie_id,
            p.contrat_key, p.numero, p.date_debut, p.poste_id, p.nature_contrat,
            p.code_convention_collective, p.motif_recours, p.dispositif_politique_publique,
            p.lieu_travail, p.unite_mesure_quotite, p.quotite_contrat, p.date_fin_previsionnelle,
            p.etu_siret, p.date_debut_effective, p.date_fin_effective, p.statut_fin,
-           p.date_fin_declaree, p.motif_rupture, p.date_premiere_declaration,
+           p.date_fin_declaree, p.date_fin_periode_paie, p.motif_rupture, p.date_premiere_declaration,
            p.date_derniere_declaration, p.version_declaration, false as touche
     from prev_contrats p
     left join salaries_remap r on r.ancien_id = p.salarie_id
@@ -24,12 +30,14 @@ candidats as (
            c.nature_contrat, c.code_convention_collective, c.motif_recours,
            c.dispositif_politique_publique, c.lieu_travail, c.unite_mesure_quotite,
            c.quotite_contrat, c.date_fin_previsionnelle, c.etu_siret, cast(null as date),
-           cast(null as date), cast(null as tinyint), cast(null as date), cast(null as varchar),
-           c.mois, c.mois, c.version_declaration, true
+           cast(null as date), cast(null as tinyint), cast(null as date), q.fin,
+           cast(null as varchar), c.mois, c.mois, c.version_declaration, true
     from stg_contrats c
     join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
     join int_liens_individus l on l.fichier = c.fichier and l.individu_ligne = c.individu_ligne
     left join salaries_remap r on r.ancien_id = l.salarie_id
+    left join periodes q
+        on q.fichier = c.fichier and q.individu_ligne = c.individu_ligne and q.numero = c.numero
 ),
 classes as (
     select
@@ -60,7 +68,8 @@ classes as (
 select id_retenu as contrat_id, etablissement_id, salarie_id, contrat_key, numero, date_debut,
        poste_id, nature_contrat, code_convention_collective, motif_recours,
        dispositif_politique_publique, lieu_travail, unite_mesure_quotite, quotite_contrat,
-       date_fin_previsionnelle, etu_siret, debut_effectif as date_debut_effective,
+       date_fin_previsionnelle, etu_siret, date_fin_periode_paie,
+       debut_effectif as date_debut_effective,
        fin_effective as date_fin_effective, statut as statut_fin,
        fin_declaree as date_fin_declaree, motif as motif_rupture,
        premiere as date_premiere_declaration, derniere as date_derniere_declaration,

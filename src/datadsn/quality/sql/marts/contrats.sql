@@ -28,7 +28,8 @@ copies as (
            c.date_debut, c.date_debut_effective, c.poste_id, c.nature_contrat,
            c.code_convention_collective, c.motif_recours, c.dispositif_politique_publique,
            c.lieu_travail, c.unite_mesure_quotite, c.quotite_contrat, c.date_fin_previsionnelle,
-           c.date_fin_effective, c.statut_fin, c.date_fin_declaree, c.motif_rupture,
+           c.date_fin_effective, c.statut_fin, c.date_fin_declaree, c.date_fin_periode_paie,
+           c.motif_rupture,
            cast(null as varchar) as etu_siret, cast(null as varchar) as etu_id,
            c.contrat_id as ett_contrat_id, c.codes_inconnus, c.date_premiere_declaration,
            c.date_derniere_declaration, c.version_declaration
@@ -40,7 +41,7 @@ copies as (
 select contrat_id, etablissement_id, salarie_id, contrat_key, numero, date_debut,
        date_debut_effective, poste_id, nature_contrat, code_convention_collective, motif_recours,
        dispositif_politique_publique, lieu_travail, unite_mesure_quotite, quotite_contrat,
-       date_fin_previsionnelle, date_fin_effective, statut_fin, date_fin_declaree, motif_rupture,
+       date_fin_previsionnelle, date_fin_effective, statut_fin, date_fin_declaree, date_fin_periode_paie, motif_rupture,
        etu_siret, etu_id, cast(null as varchar) as ett_contrat_id, codes_inconnus,
        date_premiere_declaration, date_derniere_declaration, version_declaration
 from reels
@@ -48,7 +49,7 @@ union all
 select contrat_id, etablissement_id, salarie_id, contrat_key, numero, date_debut,
        date_debut_effective, poste_id, nature_contrat, code_convention_collective, motif_recours,
        dispositif_politique_publique, lieu_travail, unite_mesure_quotite, quotite_contrat,
-       date_fin_previsionnelle, date_fin_effective, statut_fin, date_fin_declaree, motif_rupture,
+       date_fin_previsionnelle, date_fin_effective, statut_fin, date_fin_declaree, date_fin_periode_paie, motif_rupture,
        etu_siret, etu_id, ett_contrat_id, codes_inconnus, date_premiere_declaration,
        date_derniere_declaration, version_declaration
 from copies
