@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,8 +21,12 @@ from rich.progress import (
 from rich.table import Table
 
 from datadsn.engine.warehouse import Warehouse
-from datadsn.ingest.run import IngestSummary
+from datadsn.portal.cli import register as register_portal
+from datadsn.quality.cli import register as register_quality
 from datadsn.simulate.cli import register as register_simulate
+
+if TYPE_CHECKING:
+    from datadsn.ingest.run import IngestSummary
 
 EXIT_USAGE = 2
 EXIT_REJECTIONS = 3
@@ -297,6 +301,20 @@ def bench_ingest(
         console.print(table)
 
 
+@bench_app.command("consolidate")
+def bench_consolidate(
+    employees: Annotated[int, typer.Option(help="Effectif simulé.")] = 20_000,
+    months: Annotated[int, typer.Option(help="Nombre de mois consolidés.")] = 12,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
+    from datadsn.quality.bench import bench_consolidate as run
+
+    figures = run(employees, months, show=not json_out)
+    if json_out:
+        print(json.dumps(figures, indent=2, default=str))
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -348,6 +366,8 @@ def demo(
 
 
 register_simulate(app)
+register_quality(app)
+register_portal(app)
 
 
 def main() -> None:
