@@ -1,0 +1,323 @@
+"""What each establishment and contract declares in one month, as polars frames.
+
+`contract_frame` resolves the planned defects (identity changes, number and start-date changes,
+transfers, ends, cancelled ends) into the values of one month's rows; `declarations` and `users`
+give the per-declaration header and the S21.G00.85 user establishments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from . import hashrand
+from .careers import INTERIM
+from .economy import NEVER
+from .payroll import MonthRows
+from .workdays import add_months, day, month_end
+
+if TYPE_CHECKING:
+    from .runner import MonthContext
+
+NULL = np.array(None, dtype=object)  # missing rubrique in object columns
+
+
+def contract_frame(
+    ctx: MonthContext,
+    mi: int,
+    month: dt.date,
+    rows: MonthRows,
+    etab: np.ndarray,
+    person: np.ndarray,
+    fraction: np.ndarray,
+    file_group: np.ndarray,
+) -> pl.DataFrame:
+    """One row per contract declared this month, with every value its blocks need."""
+    eco, con, per, plan = ctx.eco, ctx.con, ctx.per, ctx.plan
+    c = rows.c
+    m0, m1 = day(month), day(month_end(month))
+    kday = (
+        (plan.person_mi[person] + ctx.base)
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
+    pkind = plan.person_kind[person]
+    before = mi < plan.person_mi[person]
+    nom = np.where((pkind > 0) & (pkind <= 3) & before, plan.old_nom[person], per.nom[person])
+    ddn_day = np.where((pkind == 3) & before, plan.old_ddn[person], per.birth[person])
+    nir = np.where((pkind == 4) & before, plan.wrong_nir[person], per.nir[person])
+    nir = np.where(mi < plan.nir_absent_until[c], None, nir)
+    declare31 = (pkind > 0) & ~before & (con.start[c] < kday) & ~plan.done31[c]
+    plan.done31[c[declare31]] = True
+    with_block = declare31 & (pkind != 2)
+    for kind_code, label in (
+        (1, "identity_change_with_block"),
+        (2, "identity_change_without_block"),
+        (3, "fragmented_change"),
+        (4, "nir_correction"),
+    ):
+        sel = declare31 & (pkind == kind_code)
+        ctx.truth.anomalies(
+            label, month, c[sel], con, per, eco, "identité modifiée à partir de ce mois"
+        )
+    chg31_date = np.where(with_block, kday, NULL)
+    chg31_nir = np.where(with_block & (pkind == 4), plan.wrong_nir[person], NULL)
+    chg31_nom = np.where(with_block & ((pkind == 1) | (pkind == 3)), plan.old_nom[person], NULL)
+    frag31_ddn = np.where(with_block & (pkind == 3), _ddmmyyyy(plan.old_ddn[person]), NULL)
+
+    numero = np.where(mi < plan.numchg_mi[c], plan.old_numero[c], con.numero[c])
+    start_decl = np.where(mi < plan.datecorr_mi[c], plan.wrong_start[c], con.declared_start[c])
+    numchg_now = plan.numchg_mi[c] == mi
+    datecorr_now = plan.datecorr_mi[c] == mi
+    transfer_now = (con.previous[c] >= 0) & (con.start[c] >= m0) & (con.start[c] <= m1)
+    chg41 = numchg_now | datecorr_now | transfer_now
+    chg41_date = np.where(numchg_now, m0, np.where(datecorr_now, con.start[c], con.start[c]))
+    prev_siret = eco.siret[con.etab[np.maximum(con.previous[c], 0)]]
+    ctx.truth.anomalies(
+        "contract_number_change",
+        month,
+        c[numchg_now],
+        con,
+        per,
+        eco,
+        "ancien numéro déclaré en S21.G00.41.014",
+    )
+    ctx.truth.anomalies(
+        "start_date_correction",
+        month,
+        c[datecorr_now],
+        con,
+        per,
+        eco,
+        "ancienne date de début en S21.G00.41.021",
+    )
+    ctx.truth.anomalies(
+        "employer_change",
+        month,
+        c[transfer_now],
+        con,
+        per,
+        eco,
+        "ancien SIRET en S21.G00.41.012",
+    )
+    nir_back = plan.nir_absent_until[c] == mi
+    ctx.truth.anomalies(
+        "nir_absent_then_present",
+        month,
+        c[nir_back],
+        con,
+        per,
+        eco,
+        "NIR absent les mois précédents",
+    )
+
+    # End blocks: declared ends, forgotten ones, silent closures, cancelled ends.
+    ends_now = (con.end[c] <= m1) & (con.motif_fin[c] != "998")
+    silent = plan.silent[etab] & (con.motif_fin[c] == "012")
+    forgotten = ends_now & plan.forgot_end[c] & ~silent
+    declared_end = ends_now & ~plan.forgot_end[c] & ~silent
+    ctx.truth.anomalies(
+        "forgotten_end",
+        month,
+        c[forgotten],
+        con,
+        per,
+        eco,
+        "fin de contrat sans bloc S21.G00.62",
+    )
+    fake = plan.cancel_mi[c] == mi
+    cancel = (plan.cancel_mi[c] >= 0) & (plan.cancel_mi[c] == mi - 1)
+    ctx.truth.anomalies(
+        "cancelled_end",
+        month,
+        c[fake],
+        con,
+        per,
+        eco,
+        "fin déclarée à tort, annulée (099) le mois suivant",
+    )
+    end62_date = np.where(
+        declared_end, con.end[c], np.where(fake | cancel, plan.cancel_date[c], NEVER)
+    )
+    end62_motif = np.where(
+        declared_end, con.motif_fin[c], np.where(fake, "059", np.where(cancel, "099", NULL))
+    )
+    ctx.truth.anomalies(
+        "negative_correction",
+        month,
+        c[rows.inflated > 0],
+        con,
+        per,
+        eco,
+        "heures surdéclarées, corrigées le mois suivant",
+    )
+
+    job = con.job[c]
+    interim = con.nature[c] == INTERIM
+    user = np.maximum(con.user_etab[c], 0)
+    seniority = np.maximum(0, (m1 - con.declared_start[c]) // 30)
+    # Home address and commune derived from the person id (stable over months).
+    commune = (person * 7919) % len(ctx.com_name)
+    street = (
+        (person % 97 + 1).astype(str).astype(object) + ", " + ctx.streets[person % len(ctx.streets)]
+    )
+    days_unit = eco.day_unit[eco.company[etab]] & (con.weekly[c] == 35.0)
+    ot_amount = (rows.ot017 + rows.ot018) * rows.hourly * 125 // 10000
+    cols: dict[str, object] = {
+        "c": c,
+        "person": person,
+        "etab": etab,
+        "fraction": fraction,
+        "file_group": file_group,
+        "decl": etab * 2 + fraction - 1,
+        "nir": nir,
+        "nom": nom,
+        "prenoms": per.prenoms[person],
+        "sexe": per.sexe[person],
+        "ddn": _ddmmyyyy(ddn_day),
+        "lieu_naissance": ctx.com_name[per.birth_commune[person]],
+        "dep_naissance": ctx.com_dep[per.birth_commune[person]],
+        "adresse": street,
+        "cp": ctx.com_cp[commune],
+        "localite": ctx.com_name[commune],
+        "matricule": np.char.add("M", person.astype(str)).astype(object),
+        "chg31_date": chg31_date,
+        "chg31_nir": chg31_nir,
+        "chg31_nom": chg31_nom,
+        "frag31_ddn": frag31_ddn,
+        "start_decl": start_decl,
+        "statut": np.where(interim, "07", ctx.job_statut[job]),
+        "statut_rc": np.where(ctx.job_cadre[job], "01", "04"),
+        "pcs": ctx.job_pcs[job],
+        "libelle": ctx.job_label[job],
+        "nature": con.nature[c],
+        "dispositif": np.where(con.dispositif[c] == "", None, con.dispositif[c]),
+        "numero": numero,
+        "planned_end": np.where(con.planned_end[c] >= NEVER, None, con.planned_end[c]),
+        "quotite": np.round(con.weekly[c] * 52 / 12 * 100).astype(np.int64),
+        "modalite": np.where(con.weekly[c] < 35, "20", "10"),
+        "idcc": eco.idcc[etab],
+        "lieu": np.where(interim, eco.siret[user], eco.siret[etab]),
+        "recours": np.where(con.recours[c] == "", None, con.recours[c]),
+        "risque_at": np.where(interim, "745BA", "511AA"),
+        "user_siret": np.where(interim, eco.siret[user], NULL),
+        "user_etab": np.where(interim, user, -1),
+        "chg41_date": np.where(chg41, chg41_date, NULL),
+        "chg41_siret": np.where(transfer_now, prev_siret, NULL),
+        "chg41_numero": np.where(numchg_now, plan.old_numero[c], NULL),
+        "chg41_start": np.where(datecorr_now, plan.wrong_start[c], NULL),
+        "abs_kind": rows.abs_kind,
+        "abs_from": rows.abs_from,
+        "abs_to": rows.abs_to,
+        "end62_date": end62_date,
+        "end62_motif": end62_motif,
+        "brut": rows.brut,
+        "ot_amount": ot_amount,
+        "corr_amount": rows.corr_amount,
+        "pas_rate": (hashrand.uniform(ctx.seed, "pas", person) * 1200).astype(np.int64),
+        "pay_date": np.full(len(c), m1),
+        "a": rows.a,
+        "b": rows.b,
+        "m0": np.full(len(c), m0),
+        "m1": np.full(len(c), m1),
+        "days": days_unit,
+        "paid": rows.paid,
+        "unpaid": rows.unpaid,
+        "ot017": rows.ot017,
+        "ot018": rows.ot018,
+        "hourly": rows.hourly,
+        "corr_a": rows.corr_a,
+        "corr_b": rows.corr_b,
+        "corr_hours": rows.corr_hours,
+        "seniority": seniority,
+    }
+    df = pl.DataFrame(
+        {
+            k: (v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v)
+            for k, v in cols.items()
+        }
+    )
+    df = df.with_columns([pl.col(k).cast(pl.String) for k, t in df.schema.items() if t == pl.Null])
+    date_cols = ["chg31_date", "start_decl", "planned_end", "chg41_date", "chg41_start"]
+    return df.with_columns([pl.col(k).cast(pl.Int64) for k in date_cols]).with_columns(
+        pl.when(pl.col("end62_motif").is_null())
+        .then(None)
+        .otherwise(pl.col("end62_date"))
+        .alias("end62_date")
+    )
+
+
+def declarations(ctx: MonthContext, mi: int, month: dt.date, open_etab: np.ndarray) -> pl.DataFrame:
+    eco = ctx.eco
+    e = np.flatnonzero(open_etab)
+    frac_n = eco.fractions[e]
+    etab = np.repeat(e, frac_n)
+    fraction = (
+        np.concatenate([np.arange(1, k + 1) for k in frac_n])
+        if len(e)
+        else np.zeros(0, dtype=np.int64)
+    )
+    company = eco.company[etab]
+    multi = eco.multi_envoi[company]
+    com = eco.commune[etab]
+    siege = np.searchsorted(eco.company, company, side="left")
+    frac_text = np.where(frac_n.repeat(frac_n) == 2, np.char.add(fraction.astype(str), "2"), "11")
+    date_fichier = _ddmmyyyy(np.full(len(etab), day(add_months(month, 1)) + 4))
+    df = pl.DataFrame(
+        {
+            "etab": etab,
+            "company": company,
+            "file_group": np.where(multi, -1 - company, etab * 2 + fraction - 1),
+            "file_kind": np.where(multi, "multi", "etab"),
+            "decl": etab * 2 + fraction - 1,
+            "type_decl": np.full(len(etab), "01"),
+            "fraction": frac_text.astype(str),
+            "rang": np.full(len(etab), "1"),
+            "mois_declare": np.full(len(etab), month.strftime("01%m%Y")),
+            "date_fichier": date_fichier.astype(str),
+            "siren": eco.siren[company].astype(str),
+            "nic_siege": eco.nic[siege].astype(str),
+            "nic": eco.nic[etab].astype(str),
+            "naf": eco.naf[etab].astype(str),
+            "adresse": eco.street[etab].astype(str),
+            "cp": ctx.com_cp[com].astype(str),
+            "localite": ctx.com_name[com].astype(str),
+            "commune": ctx.com_insee[com].astype(str),
+            "idcc": eco.idcc[etab].astype(str),
+            "siret": eco.siret[etab].astype(str),
+        }
+    )
+    return df
+
+
+def users(ctx: MonthContext, frame: pl.DataFrame) -> pl.DataFrame:
+    eco = ctx.eco
+    users = (
+        frame.filter(pl.col("user_etab") >= 0)
+        .select("file", "decl", "user_etab")
+        .unique()
+        .sort(["file", "decl", "user_etab"])
+        .with_columns(pl.int_range(pl.len()).over(["file", "decl"]).alias("user_rank"))
+    )
+    u = users["user_etab"].to_numpy()
+    com = eco.commune[u]
+    return users.with_columns(
+        pl.Series("user_siret", eco.siret[u].astype(str)),
+        pl.Series("user_naf", eco.naf[u].astype(str)),
+        pl.Series("user_adresse", eco.street[u].astype(str)),
+        pl.Series("user_cp", ctx.com_cp[com].astype(str)),
+        pl.Series("user_localite", ctx.com_name[com].astype(str)),
+        pl.Series("user_commune", ctx.com_insee[com].astype(str)),
+    )
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def _ddmmyyyy(days: np.ndarray) -> np.ndarray:
+    text = pl.Series(np.asarray(days, dtype=np.int64)).cast(pl.Date).dt.strftime("%d%m%Y")
+    return text.to_numpy().astype(object)
