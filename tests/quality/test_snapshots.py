@@ -121,3 +121,11 @@ def test_catalogue_has_current_and_past_months(two_months: Scenario) -> None:
     assert sc.rows("select count(*) from quality_2023_01.salaries") == [(2,)]
     assert sc.rows("select count(*) from fusions") == [(1,)]
     assert sc.rows("select count(*) from raw.contrat") == [(4,)]
+
+
+def test_retention_window_of_pending_declarations() -> None:
+    """Declarations leave the state after 72 months; they must not come back as pending."""
+    from datadsn.quality.inputs import retention_cutoff
+
+    assert retention_cutoff("2023-06") == "2017-07"
+    assert retention_cutoff("2023-01") == "2017-02"

@@ -11,6 +11,8 @@ import duckdb
 
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
+RETENTION_MONTHS = 72
+
 # raw table -> {column: type}; every raw table also has fichier, ligne and ancestor *_ligne.
 RAW_COLUMNS: dict[str, dict[str, str]] = {
     "declaration": {
@@ -109,6 +111,12 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
+def retention_cutoff(month: str) -> str:
+    """Oldest declared month still kept when integrating ``month`` (72 months in all)."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 - RETENTION_MONTHS + 1
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
 def raw_months(store: Warehouse) -> list[str]:
     """Declared months present in the raw store (partitions of the declaration table)."""
     folder = store.raw / "declaration"
@@ -145,7 +153,9 @@ def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -
     (so a late file for an older month is picked up by the next run, and a file integrated
     once is never integrated again).
     """
-    months = [m for m in raw_months(store) if m <= month]
+    # declarations older than the retention are neither kept in the state nor re-read
+    cutoff = retention_cutoff(month)
+    months = [m for m in raw_months(store) if cutoff <= m <= month]
     files = _files(store, "declaration", months)
     if files:
         con.execute(

@@ -11,6 +11,8 @@ nouveaux as (
            c.quotite_contrat, c.modalite_temps_travail, c.lieu_travail, c.statut_conventionnel,
            c.code_pcs_ese, b.montant as remuneration_brute, l.version_declaration
     from int_liens_contrats_finaux l
+    join stg_declarations d
+        on d.version_declaration = l.version_declaration and d.nature_declaration = '01'
     join stg_contrats c on c.fichier = l.fichier and c.contrat_ligne = l.contrat_ligne
     left join brut b
         on b.fichier = l.fichier and b.individu_ligne = l.individu_ligne and b.numero = l.numero

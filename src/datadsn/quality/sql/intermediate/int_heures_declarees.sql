@@ -22,7 +22,9 @@ remunerations as (
     join contrats_declares k
         on k.fichier = r.fichier and k.individu_ligne = r.individu_ligne and k.numero = r.numero
         and k.rang = 1
-    where r.type_remuneration in ('002', '017', '018')
+    -- only monthly declarations carry the month's pay; event reports (signalements) would
+    -- repeat it
+    where r.type_remuneration in ('002', '017', '018') and r.nature_declaration = '01'
 ),
 activites as (
     select r.decl_key, r.mois, r.contrat_id, r.debut, r.fin, a.type_activite,
