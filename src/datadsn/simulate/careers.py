@@ -73,7 +73,6 @@ def _mission_days(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _chain_persons(
-    rng: np.random.Generator,
     end: np.ndarray,
     start: np.ndarray,
     ends: np.ndarray,
@@ -227,7 +226,6 @@ def build_contracts(
     cand, t_day, siblings = cand[ok], t_day[ok], siblings[ok]
     m = len(cand)
     if m:
-        new = np.arange(n, n + m)
         etab = np.concatenate([etab, siblings])
         nature = np.concatenate([nature, nature[cand]])
         dispositif = np.concatenate([dispositif, dispositif[cand]])
@@ -247,7 +245,6 @@ def build_contracts(
         motif[cand] = "998"  # transfer without a break: not declared as an end by the old employer
         n += m
         interim = np.concatenate([interim, interim[cand]])
-        _ = new
 
     # Persons: re-hires chain onto ended contracts (interim workers mostly stay with agencies).
     ends_pool = (end <= w1) & (motif != "998")
@@ -256,7 +253,7 @@ def build_contracts(
     parent = np.full(n, -1, dtype=np.int64)
     for group in (interim, ~interim):
         p = _chain_persons(
-            rng, end, start, np.flatnonzero(ends_pool & group), np.flatnonzero(hire & reuse & group)
+            end, start, np.flatnonzero(ends_pool & group), np.flatnonzero(hire & reuse & group)
         )
         parent = np.where(p >= 0, p, parent)
     parent = np.where(previous >= 0, previous, parent)

@@ -215,7 +215,7 @@ class MonthContext:
         decls_all = frames.declarations(self, mi, month, open_etab)
 
         # Batches of whole envois bound the memory of one month, whatever the economy's size.
-        groups, first_decl = np.unique(decls_all["file_group"].to_numpy(), return_index=True)
+        groups = np.unique(decls_all["file_group"].to_numpy())
         weight = np.searchsorted(np.sort(file_group), groups, side="right") - np.searchsorted(
             np.sort(file_group), groups, side="left"
         )
@@ -231,7 +231,6 @@ class MonthContext:
                 mi, month, sub, etab[idx], person[idx], fraction[idx], file_group[idx], decls
             )
             self.truth.add_month(month, sub, calendar_split(sub, self.cal))
-        _ = first_decl
 
     def _run_batch(
         self,
