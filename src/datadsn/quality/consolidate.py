@@ -83,6 +83,8 @@ CHECKED_CODES = {
     "dispositif_politique_publique": "S21.G00.40.008",
 }
 
+_READ_OFTEN = {"contrats", "salaries", "declarations"}
+
 Progress = Callable[[str, int, int], None]
 
 
@@ -152,8 +154,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
         if path and path.exists():
             source = "read_parquet('" + str(path).replace("'", "''") + "')"
             present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            # tables read by several steps are loaded once, the others scanned in place
+            kind = "TABLE" if table in _READ_OFTEN else "VIEW"
             con.execute(
-                f"CREATE OR REPLACE TABLE prev_{table} AS "
+                f"CREATE OR REPLACE {kind} prev_{table} AS "
                 f"SELECT {select_list(table, present)} FROM {source}"
             )
         else:
