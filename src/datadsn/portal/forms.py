@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -29,7 +29,19 @@ from .models import (
 
 
 class DsfrModelForm(DsfrBaseForm, forms.ModelForm):
-    """A ModelForm with django-dsfr's field markup."""
+    """A ModelForm with django-dsfr's field markup.
+
+    Model fields are optional so that drafts can be saved, but each step asks for what the
+    submission will require.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .services import REQUIRED_FOR_SUBMISSION
+
+        for name, field in self.fields.items():
+            if name in REQUIRED_FOR_SUBMISSION:
+                field.required = True
 
 
 # --- Accounts ----------------------------------------------------------------------------------
@@ -88,10 +100,12 @@ class LoginForm(DsfrBaseForm, AuthenticationForm):
         "throttled": "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Adresse électronique"
-        self.fields["password"].label = "Mot de passe"
+    username = UsernameField(
+        label="Adresse électronique", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     def clean(self) -> dict[str, Any]:
         username = self.data.get("username", "")
