@@ -32,4 +32,4 @@ def noisy_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
     out = tmp_path_factory.mktemp("sim_default")
-    return simulate(out, employers=250, months="2023-01..2023-09", seed=2, noise="default")
+    return simulate(out, employers=250, months="2023-01..2023-06", seed=2, noise="default")
