@@ -184,18 +184,25 @@ def test_case_4_same_person_in_two_establishments(sc: Scenario) -> None:
 
 def test_subject_3_interim_copy_in_user_establishment(sc: Scenario) -> None:
     """Case 15: copy of the worker and of the contract in the user establishment."""
-    ett = contract(sc, "T0019")
+    ett = contract(sc, "T0019", "2023-03")
     etabs = {e["siret"]: e["etablissement_id"] for e in sc.table("etablissements")}
     assert ett["etu_id"] == etabs[world.A]
-    copy = contract(sc, f"T0019_{world.T}")
+    copy = contract(sc, f"T0019_{world.T}", "2023-03")
     assert copy["contrat_key"] == f"T0019_{world.T}_2023-01-02"
     assert (
         copy["ett_contrat_id"] == ett["contrat_id"] and copy["etablissement_id"] == etabs[world.A]
     )
-    worker = [s for s in sc.table("salaries") if s["salarie_id"] == copy["salarie_id"]]
+    worker = [s for s in sc.table("salaries", "2023-03") if s["salarie_id"] == copy["salarie_id"]]
     assert worker[0]["allocated_from_ett"] is True
     assert contract(sc, "T0020")["etu_id"] is None
     assert not [c for c in sc.table("contrats") if c["numero"].startswith("T0020_")]
+
+
+def test_subject_14_user_establishment_change_moves_the_copy(sc: Scenario) -> None:
+    """The SIRET utilisateur changes from A to B in April: the copy is rebuilt in B only."""
+    etabs = {e["siret"]: e["etablissement_id"] for e in sc.table("etablissements")}
+    assert contract(sc, "T0019")["etu_id"] == etabs[world.B]
+    assert contract(sc, f"T0019_{world.T}")["etablissement_id"] == etabs[world.B]
 
 
 def test_case_1_fractions_both_integrated(sc: Scenario) -> None:

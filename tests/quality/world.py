@@ -194,6 +194,7 @@ def etab_b(month: str) -> list[Salarie]:
 
 
 def declarations(month: str) -> list[list[Line]]:
+    user = A if month < "2023-04" else B  # subject 14: the user establishment changes in April
     out = [declaration(month, A, etab_a(month)), declaration(month, B, etab_b(month))]
     if month <= "2023-02":
         out.append(
@@ -213,7 +214,11 @@ def declarations(month: str) -> list[list[Line]]:
                     "DIXNEUF",
                     "PIA",
                     "19011980",
-                    [Contrat("T0019", "2023-01-02", "03", siret_utilisateur=A, motif_recours="01")],
+                    [
+                        Contrat(
+                            "T0019", "2023-01-02", "03", siret_utilisateur=user, motif_recours="01"
+                        )
+                    ],
                 ),
                 Salarie(
                     nir(20),
