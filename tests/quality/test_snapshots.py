@@ -120,6 +120,9 @@ def test_catalogue_has_current_and_past_months(two_months: Scenario) -> None:
     assert sc.rows("select count(*) from salaries") == [(2,)]
     assert sc.rows("select count(*) from quality_2023_01.salaries") == [(2,)]
     assert sc.rows("select count(*) from fusions") == [(1,)]
+    assert sc.rows(
+        "select mois_instantane, count(*) from quality_historique.salaries group by 1 order by 1"
+    ) == [("2023-01", 2), ("2023-02", 2)]
     assert sc.rows("select count(*) from raw.contrat") == [(4,)]
 
 

@@ -18,6 +18,7 @@ from datadsn.engine.warehouse import Warehouse, register_catalog_hook
 from .schema import INTERNAL, TABLES
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
+MONTH_SCHEMAS = 12  # past months with their own schema; older ones via quality_historique
 
 
 def quality_root(store: Warehouse) -> Path:
@@ -88,11 +89,27 @@ def _views(
 
 
 def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
-    """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for every month."""
-    for month in published_months(store):
+    """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for the last
+    ``MONTH_SCHEMAS`` months, and ``quality_historique.<table>`` over every published month
+    (column ``mois_instantane``), so the catalogue costs the same whatever the history."""
+    months = published_months(store)
+    for month in months[-MONTH_SCHEMAS:]:
         schema = "quality_" + month.replace("-", "_")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         _views(con, schema, snapshot_dir(store, month), list(TABLES))
+    if months:
+        con.execute("CREATE SCHEMA IF NOT EXISTS quality_historique")
+        for table in TABLES:
+            files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
+            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files if f.exists())
+            if not listed:
+                continue
+            con.execute(
+                f"CREATE OR REPLACE VIEW quality_historique.{table} AS "
+                "SELECT * EXCLUDE (filename), "
+                r"regexp_extract(filename, '(\d{4}-\d{2})[/\\][^/\\]+$', 1) AS mois_instantane "
+                f"FROM read_parquet([{listed}], filename = true, union_by_name = true)"
+            )
     current = current_month(store)
     if current:
         public = [t for t in TABLES if t not in INTERNAL]
