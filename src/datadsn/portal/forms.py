@@ -302,12 +302,12 @@ class DecisionForm(DsfrBaseForm):
     start_date = forms.DateField(
         label="Début de l'habilitation",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end_date = forms.DateField(
         label="Fin de l'habilitation",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -325,7 +325,7 @@ class DecisionForm(DsfrBaseForm):
 
 class SessionForm(DsfrBaseForm):
     title = forms.CharField(label="Intitulé", max_length=200)
-    date = forms.DateField(label="Date de séance", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="Date de séance", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     quorum = forms.IntegerField(label="Quorum (nombre de votes requis)", min_value=1, initial=2)
 
 
@@ -338,7 +338,9 @@ class RevokeForm(DsfrBaseForm):
 
 
 class RenewForm(DsfrBaseForm):
-    end_date = forms.DateField(label="Nouvelle date de fin", widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(
+        label="Nouvelle date de fin", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 __all__ = ["STEPS", "STEP_FORMS", "Organisation"]
