@@ -139,8 +139,15 @@ def test_malformed_and_unknown_lines_are_rejected_and_the_rest_kept(secret):
     text.insert(25, "S21.G00.99.001,'x'")
     text.insert(30, "S21.G00.30.002,'UNCLOSED")
     batch = parse_dsn_bytes("\n".join(text).encode("latin-1"), "m.dsn", secret)
-    assert codes(batch) == ["APOSTROPHE_MANQUANTE", "LIGNE_MALFORMEE", "RUBRIQUE_INCONNUE"]
-    assert sorted(batch.rejections["ligne"].to_list()) == [21, 26, 31]
+    # Three lines more than the sender's total: the total is said to be off, as a warning.
+    assert codes(batch) == [
+        "APOSTROPHE_MANQUANTE",
+        "LIGNE_MALFORMEE",
+        "RUBRIQUE_INCONNUE",
+        "TOTAL_INCOHERENT",
+    ]
+    rejected = batch.rejections.filter(pl.col("rejet"))
+    assert sorted(rejected["ligne"].to_list()) == [21, 26, 31]
     assert batch.lines_rejected == 3 and reconciled(batch)
     assert table(batch, "contrat").height == 1
 
@@ -238,3 +245,11 @@ def test_inconsistent_totals_are_reported_as_warnings(secret):
     assert codes(batch) == ["TOTAL_INCOHERENT"]
     assert batch.rejections["ligne"].to_list() == [len(lines) - 1]
     assert batch.lines_rejected == 0
+
+
+def test_totals_count_unreadable_lines_but_not_the_envelope(secret):
+    text = b.render(b.envoi(b.declaration())).decode("latin-1").split("\n")
+    text[25] = "GARBAGE"  # the sender wrote it, so its total counts it
+    text.insert(12, "S10.G00.95.001,'PLATEFORME'")  # added on the way: not counted
+    batch = parse_dsn_bytes("\n".join(text).encode("latin-1"), "t.dsn", secret)
+    assert codes(batch) == ["LIGNE_MALFORMEE"]

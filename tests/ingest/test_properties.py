@@ -57,7 +57,7 @@ def individu(c: dict) -> list[b.Line]:
     return [(r, replace.get(r, v)) for r, v in lines]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contracts=st.lists(contract, min_size=1, max_size=6), crlf=st.booleans(), utf8=st.booleans())
 def test_valid_declarations_round_trip(contracts, crlf, utf8):
     lines = b.envoi(b.declaration(individus=[individu(c) for c in contracts]))
@@ -112,7 +112,7 @@ OPS = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=OPS, n_individus=st.integers(1, 4))
 def test_corruptions_never_crash_nor_lose_a_line(ops, n_individus):
     decl = b.declaration(individus=[b.salarie(numero=f"C{i:04d}") for i in range(n_individus)])
@@ -120,9 +120,7 @@ def test_corruptions_never_crash_nor_lose_a_line(ops, n_individus):
     corrupted = _corrupt(lines, ops)
     data = b"\n".join(corrupted) + (b"\n" if corrupted else b"")
     batch = parse_dsn_bytes(data, "c.dsn", SECRET)
-    assert (
-        batch.lines_read == len(data.rstrip(b"\n").split(b"\n")) if data else batch.lines_read == 0
-    )
+    assert batch.lines_read == len(corrupted)  # every physical line is counted
     assert batch.lines_read == batch.lines_stored + batch.lines_rejected
     assert stored_values(batch) == batch.lines_stored
     rejected = batch.rejections.filter(pl.col("rejet"))

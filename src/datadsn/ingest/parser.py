@@ -346,7 +346,7 @@ def _rejections(
     values = kept.filter(pl.col("value_issue").is_not_null()).with_columns(rubrique=rubrique_of)
     parts = [
         rows(
-            _inconsistent_totals(data, cat).with_columns(rubrique=rubrique_of),
+            _inconsistent_totals(data, other, cat).with_columns(rubrique=rubrique_of),
             pl.lit(issues.TOTAL_INCOHERENT.code),
             pl.col("value"),
             none,
@@ -397,15 +397,33 @@ def _rejections(
     return out.select(list(REJECTION_SCHEMA)).cast(REJECTION_SCHEMA).sort("fichier", "ligne")
 
 
-def _inconsistent_totals(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
-    """The S90 lines whose counts (rubriques, declarations) differ from their envoi's content."""
+def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+    """The S90 lines whose counts (rubriques, declarations) differ from their envoi's content.
+
+    The declared total counts every line the sender wrote from S10 to S90, unreadable ones
+    included; lot and platform lines added on the way (the envelope) are not the sender's.
+    """
     lines_rid, decls_rid = cat.rids_of("S90.G00.90.001", "S90.G00.90.002")
-    counts = (
-        data.filter(pl.col("envoi").is_not_null())
-        .group_by("envoi")
-        .agg(n_lines=pl.len(), n_decls=pl.col("decl").drop_nulls().n_unique())
+    in_envoi = data.filter(pl.col("envoi").is_not_null())
+    spans = in_envoi.group_by("envoi").agg(
+        pl.col("file_idx").first(),
+        first=pl.col("line_no").min(),
+        last=pl.col("line_no").max(),
+        n_decls=pl.col("decl").drop_nulls().n_unique(),
     )
-    totals = data.filter(pl.col("rid").is_in([lines_rid, decls_rid])).join(counts, on="envoi")
+    added = (
+        other.filter(pl.col("kind") == "envelope")
+        .join(spans, on="file_idx")
+        .filter(pl.col("line_no").is_between("first", "last"))
+        .group_by("envoi")
+        .agg(n_added=pl.len())
+    )
+    counts = spans.join(added, on="envoi", how="left").with_columns(
+        n_lines=pl.col("last") - pl.col("first") + 1 - pl.col("n_added").fill_null(0)
+    )
+    totals = data.filter(pl.col("rid").is_in([lines_rid, decls_rid])).join(
+        counts.select("envoi", "n_lines", "n_decls"), on="envoi"
+    )
     expected = pl.when(pl.col("rid") == lines_rid).then("n_lines").otherwise("n_decls")
     return totals.filter(pl.col("value").cast(pl.Int64, strict=False) != expected)
 
