@@ -18,7 +18,7 @@ candidats as (
            p.lieu_travail, p.unite_mesure_quotite, p.quotite_contrat, p.date_fin_previsionnelle,
            p.etu_siret, p.date_debut_effective, p.date_fin_effective, p.statut_fin,
            p.date_fin_declaree, p.date_fin_periode_paie, p.motif_rupture, p.date_premiere_declaration,
-           p.date_derniere_declaration, p.version_declaration, false as touche
+           p.date_derniere_declaration, p.version_declaration, false as touche, 0 as ligne
     from prev_contrats p
     left join salaries_remap r on r.ancien_id = p.salarie_id
     where p.ett_contrat_id is null
@@ -31,7 +31,7 @@ candidats as (
            c.dispositif_politique_publique, c.lieu_travail, c.unite_mesure_quotite,
            c.quotite_contrat, c.date_fin_previsionnelle, c.etu_siret, cast(null as date),
            cast(null as date), cast(null as tinyint), cast(null as date), q.fin,
-           cast(null as varchar), c.mois, c.mois, c.version_declaration, true
+           cast(null as varchar), c.mois, c.mois, c.version_declaration, true, c.contrat_ligne
     from stg_contrats c
     join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
     join int_liens_individus l on l.fichier = c.fichier and l.individu_ligne = c.individu_ligne
@@ -43,7 +43,7 @@ classes as (
     select
         *,
         row_number() over (
-            partition by salarie_id, contrat_key order by version_declaration desc, contrat_id
+            partition by salarie_id, contrat_key order by version_declaration desc, ligne desc
         ) as rang_attributs,
         -- the id first issued survives; end status comes from the most recent stored row
         first_value(contrat_id) over prems as id_retenu,

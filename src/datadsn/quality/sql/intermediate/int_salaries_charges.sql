@@ -4,20 +4,24 @@
 with candidats as (
     select salarie_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance,
            sexe, annee_naissance, mois_naissance, date_premiere_declaration,
-           date_derniere_declaration, version_declaration, false as touche
+           date_derniere_declaration, version_declaration, false as touche, 0 as ligne
     from prev_salaries
     where not coalesce(allocated_from_ett, false)
     union all
     select substr(md5(concat('salarie|', i.siret, '|', i.salarie_key)), 1, 16), i.siret,
            i.salarie_key, i.nir, i.nom_famille, i.nom_usage, i.prenoms, i.date_naissance, i.sexe,
-           i.annee_naissance, i.mois_naissance, i.mois, i.mois, i.version_declaration, true
+           i.annee_naissance, i.mois_naissance, i.mois, i.mois, i.version_declaration, true,
+           i.individu_ligne
     from stg_individus i
     join int_declarations_nouvelles n on n.version_declaration = i.version_declaration
 ),
 classes as (
     select
         *,
-        row_number() over (partition by siret, salarie_key order by version_declaration desc) as rang,
+        -- an individual declared twice in one declaration: the later block wins
+        row_number() over (
+            partition by siret, salarie_key order by version_declaration desc, ligne desc
+        ) as rang,
         first_value(salarie_id) over (
             partition by siret, salarie_key order by touche, salarie_id
         ) as id_retenu,
