@@ -6,7 +6,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 DEMO_HOME ?= .datadsn/demo
 
-.PHONY: demo test lint typecheck check bench norm clean
+.PHONY: demo test lint typecheck system-deps bench norm clean
 
 $(UV):
 	python3 -m pip install --quiet --target .tools/lib "uv==$(UV_VERSION)"
@@ -26,7 +26,14 @@ lint: .venv/.synced
 typecheck: .venv/.synced
 	.venv/bin/mypy
 
-test: lint typecheck
+# Browser tests drive Debian's chromium (no browser download is possible here).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium manque : sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: lint typecheck system-deps
 	.venv/bin/pytest -q
 
 bench: .venv/.synced
