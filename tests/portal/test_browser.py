@@ -244,6 +244,7 @@ MAIN_PAGES = [
     ("/documentation/dictionnaire/S21.G00.40/", "dictionnaire-bloc"),
     ("/documentation/indicateurs/", "indicateurs"),
     ("/statistiques/", "statistiques"),
+    ("/documentation/api/", "api"),
     ("/compte/connexion/", "connexion"),
     ("/compte/inscription/", "inscription"),
 ]

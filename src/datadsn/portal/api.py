@@ -32,6 +32,9 @@ api = NinjaAPI(
     description="Catalogue des cas d'usage, demandes d'accès et habilitations. "
     "Les demandes et habilitations exigent un jeton (en-tête « Authorization: Bearer … »).",
     urls_namespace="api",
+    # Swagger UI would load scripts from a third-party CDN: the site documents the API itself
+    # (/documentation/api/) and publishes the schema at /api/openapi.json.
+    docs_url=None,
 )
 auth = TokenAuth()
 
@@ -110,36 +113,44 @@ def _hab_out(h: Habilitation) -> dict[str, Any]:
     }
 
 
-@api.get("/cas-usage", response=list[UseCaseOut], tags=["catalogue"])
+@api.get("/cas-usage", response=list[UseCaseOut], tags=["catalogue"], summary="Liste des cas d'usage publiés")
 def list_use_cases(request: HttpRequest) -> Any:
     return UseCase.objects.filter(published=True)
 
 
-@api.get("/cas-usage/{slug}", response=UseCaseOut, tags=["catalogue"])
+@api.get("/cas-usage/{slug}", response=UseCaseOut, tags=["catalogue"], summary="Un cas d'usage")
 def get_use_case(request: HttpRequest, slug: str) -> Any:
     return get_object_or_404(UseCase, slug=slug, published=True)
 
 
-@api.get("/indicateurs", response=list[IndicatorOut], tags=["catalogue"])
+@api.get("/indicateurs", response=list[IndicatorOut], tags=["catalogue"], summary="Catalogue des indicateurs")
 def list_indicators(request: HttpRequest) -> Any:
     return [i.__dict__ for i in INDICATORS]
 
 
-@api.get("/demandes", response=list[RequestOut], auth=auth, tags=["demandes"])
+@api.get(
+    "/demandes", response=list[RequestOut], auth=auth, tags=["demandes"], summary="Demandes visibles par le compte"
+)
 def list_requests(request: HttpRequest) -> Any:
     return [_request_out(r) for r in services.visible_requests(request.auth)]
 
 
-@api.get("/demandes/{pk}", response=RequestOut, auth=auth, tags=["demandes"])
+@api.get("/demandes/{pk}", response=RequestOut, auth=auth, tags=["demandes"], summary="Une demande")
 def get_request(request: HttpRequest, pk: int) -> Any:
     return _request_out(get_object_or_404(services.visible_requests(request.auth), pk=pk))
 
 
-@api.get("/habilitations", response=list[HabilitationOut], auth=auth, tags=["habilitations"])
+@api.get(
+    "/habilitations",
+    response=list[HabilitationOut],
+    auth=auth,
+    tags=["habilitations"],
+    summary="Habilitations visibles par le compte",
+)
 def list_habilitations(request: HttpRequest) -> Any:
     return [_hab_out(h) for h in services.visible_habilitations(request.auth)]
 
 
-@api.get("/habilitations/{pk}", response=HabilitationOut, auth=auth, tags=["habilitations"])
+@api.get("/habilitations/{pk}", response=HabilitationOut, auth=auth, tags=["habilitations"], summary="Une habilitation")
 def get_habilitation(request: HttpRequest, pk: int) -> Any:
     return _hab_out(get_object_or_404(services.visible_habilitations(request.auth), pk=pk))

@@ -23,6 +23,7 @@ portal_patterns = [
         name="dictionary_block",
     ),
     path("documentation/indicateurs/", views.indicators, name="indicators"),
+    path("documentation/api/", views.api_documentation, name="api_doc"),
     path("statistiques/", views.statistics, name="statistics"),
     path("compte/inscription/", views.register, name="register"),
     path("compte/verifier/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),

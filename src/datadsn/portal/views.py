@@ -179,6 +179,24 @@ def indicators(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/indicators.html", {"indicators": INDICATORS})
 
 
+def api_documentation(request: HttpRequest) -> HttpResponse:
+    from .api import api
+
+    schema = api.get_openapi_schema()
+    endpoints = []
+    for path_, operations in schema["paths"].items():
+        for method, op in operations.items():
+            endpoints.append(
+                {
+                    "method": method.upper(),
+                    "path": path_,
+                    "summary": op.get("summary", ""),
+                    "auth": bool(op.get("security")),
+                }
+            )
+    return render(request, "portal/api_doc.html", {"endpoints": endpoints})
+
+
 def statistics(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/statistics.html", {"stats": stats.compute()})
 
