@@ -29,47 +29,51 @@ class Source:
     data: bytes
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding of a DSN file: UTF-8 when it decodes strictly, else ISO-8859-1."""
+def decode(data: bytes) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes and its encoding: UTF-8 if it decodes strictly, else ISO-8859-1."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.isascii():
+        return data, "utf-8"
     try:
-        return data.decode("utf-8"), "utf-8"
+        data.decode("utf-8")
+        return data, "utf-8"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "iso-8859-1"
+        return data.decode("latin-1").encode("utf-8"), "iso-8859-1"
 
 
-def split_lines(texts: list[str]) -> pl.DataFrame:
-    """One row per physical line of every text: ``file_idx``, ``line_no`` (1-based), ``raw``.
+def split_lines(blobs: list[bytes]) -> pl.DataFrame:
+    """One row per physical line of every file: ``file_idx``, ``line_no`` (1-based), ``raw``.
 
-    The texts are joined and read back by Polars' CSV reader with a separator that never occurs,
-    which splits lines several times faster than ``str.split``; blank lines come back as nulls.
+    The files (UTF-8 bytes) are joined and read back by Polars' CSV reader with a separator that
+    never occurs, which splits lines several times faster than ``str.split``; blank lines come
+    back as nulls. The last newline of a file ends its last line, it starts none.
     """
     counts = []
     parts = []
-    for text in texts:
-        if not text:
+    for blob in blobs:
+        if not blob:
             counts.append(0)
             continue
-        if text.endswith("\n"):  # the last newline ends the last line, it starts none
-            text = text[:-1]
-        counts.append(text.count("\n") + 1)
-        parts.append(text)
+        if blob.endswith(b"\n"):
+            blob = blob[:-1]
+        counts.append(blob.count(b"\n") + 1)
+        parts.append(blob)
     counts_arr = np.asarray(counts, dtype=np.int64)
     n_lines = int(counts_arr.sum())
-    raw = _read_lines("\n".join(parts), n_lines)
-    file_idx = np.repeat(np.arange(len(texts), dtype=np.int32), counts_arr)
+    raw = _read_lines(b"\n".join(parts), n_lines)
+    file_idx = np.repeat(np.arange(len(blobs), dtype=np.int32), counts_arr)
     starts = np.repeat(np.cumsum(counts_arr) - counts_arr, counts_arr)
     line_no = (np.arange(n_lines, dtype=np.int64) - starts + 1).astype(np.int32)
     return pl.DataFrame({"file_idx": file_idx, "line_no": line_no, "raw": raw})
 
 
-def _read_lines(text: str, expected: int) -> pl.Series:
+def _read_lines(text: bytes, expected: int) -> pl.Series:
     if not expected:
         return pl.Series("raw", [], pl.String)
     try:
         frame = pl.read_csv(
-            text.encode("utf-8"),
+            text,
             has_header=False,
             separator="\x1f",
             quote_char=None,
@@ -82,7 +86,8 @@ def _read_lines(text: str, expected: int) -> pl.Series:
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         pass
     # A line holding the separator character, or lone CRs: split the slow, exact way.
-    return pl.Series("raw", [text]).str.split("\n").explode().str.strip_chars_end("\r")
+    lines = pl.Series("raw", [text.decode("utf-8")]).str.split("\n").explode()
+    return lines.str.strip_chars_end("\r")
 
 
 def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -75,7 +75,7 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
     """Parse several DSN files at once (same result as parsing them one by one, faster)."""
     decoded = [decode(s.data) for s in sources]
     names = [s.name for s in sources]
-    lines = split_lines([text for text, _ in decoded])
+    lines = split_lines([blob for blob, _ in decoded])
     declared = _declared_versions(lines)
     version_per_file = [_resolve(declared.get(i)) for i in range(len(sources))]
     parts = []

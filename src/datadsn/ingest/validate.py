@@ -64,15 +64,19 @@ def _example(version: str, datatype: str) -> Rubrique:
 def validate_values(data: pl.DataFrame, cat: Catalogue) -> pl.Series:
     """Issue code per row of ``data`` (``value``, ``rid``, ``approx``), aligned with its rows.
 
-    ``approx`` marks files whose norm version is not shipped: a code missing from the nearest
-    catalogue may have been valid in theirs, so it is kept and reported, not rejected.
+    Values repeat a lot (codes, dates, quotités): each distinct (rubrique, value) pair is checked
+    once, and only the few bad pairs are joined back to the lines. ``approx`` marks files whose
+    norm version is not shipped: a code missing from the nearest catalogue may have been valid in
+    theirs, so it is kept and reported, not rejected.
     """
-    out = pl.Series("issue", [None] * data.height, dtype=pl.String)
     version_rid = cat.rid.get(VERSION_RUBRIQUE, -1)
-    indexed = data.select(
-        "value", "rid", "approx", dt=pl.lit(cat.rid_datatype).gather(pl.col("rid"))
-    ).with_row_index("_i")
-    for (dt,), part in indexed.partition_by("dt", as_dict=True).items():
+    distinct = (
+        data.select("rid", "value")
+        .unique()
+        .with_columns(dt=pl.lit(cat.rid_datatype).gather(pl.col("rid")))
+    )
+    bad = []
+    for (dt,), part in distinct.partition_by("dt", as_dict=True).items():
         check = (
             pl.when(pl.col("rid") == version_rid)
             .then(
@@ -82,15 +86,15 @@ def validate_values(data: pl.DataFrame, cat: Catalogue) -> pl.Series:
             )
             .otherwise(_check(cat.norm, cat.datatypes[int(dt)], pl.col("value")))
         )
-        found = (
-            part.select("_i", "approx", issue=check)
-            .filter(pl.col("issue").is_not_null())
-            .with_columns(
-                issue=pl.when(pl.col("approx") & (pl.col("issue") == issues.CODE_INCONNU.code))
-                .then(pl.lit(issues.CODE_NON_VERIFIE.code))
-                .otherwise(pl.col("issue"))
-            )
-        )
-        if found.height:
-            out = out.scatter(found["_i"], found["issue"])
-    return out
+        bad.append(part.select("rid", "value", issue=check).filter(pl.col("issue").is_not_null()))
+    if not bad or not sum(b.height for b in bad):
+        return pl.Series("issue", [None] * data.height, dtype=pl.String)
+    found = data.select("rid", "value", "approx").join(
+        pl.concat(bad), on=["rid", "value"], how="left", maintain_order="left"
+    )
+    return found.select(
+        pl.when(pl.col("approx") & (pl.col("issue") == issues.CODE_INCONNU.code))
+        .then(pl.lit(issues.CODE_NON_VERIFIE.code))
+        .otherwise(pl.col("issue"))
+        .alias("issue")
+    ).to_series()
