@@ -328,9 +328,10 @@ def demo(
         "2023-01..2024-12"
     ),
 ) -> None:
-    """Démonstration complète : simuler un lot de DSN, l'ingérer et afficher le bilan."""
+    """Démonstration complète : simuler, ingérer, consolider et mesurer l'exactitude."""
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest as run_ingest
+    from datadsn.quality.cli import consolidate_command, evaluate_command
     from datadsn.simulate import simulate
 
     data = home / "simulation"
@@ -359,8 +360,13 @@ def demo(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     print_ingest_summary(result)
+    last = months.split("..")[-1]
+    console.print(f"[bold]3. Consolidation[/] mois par mois jusqu'à {last}")
+    consolidate_command(month=None, through=last, warehouse=store.root)
+    console.print("[bold]4. Exactitude[/] de la base de qualité face à la vérité du simulateur")
+    evaluate_command(truth=data / "truth", as_json=False, warehouse=store.root)
     console.print(
-        f'\nInterrogez l\'entrepôt : datadsn sql "SELECT count(*) FROM raw.contrat" '
+        f'\nInterrogez l\'entrepôt : datadsn sql "SELECT count(*) FROM contrats" '
         f"--warehouse {store.root}"
     )
 
