@@ -253,3 +253,35 @@ def test_security_headers(client: Any) -> None:
     assert "default-src 'self'" in r["Content-Security-Policy"]
     assert r["X-Content-Type-Options"] == "nosniff"
     assert r["Referrer-Policy"] == "same-origin"
+
+
+def test_database_url_parsing() -> None:
+    from datadsn.portal.settings import database_from_url
+
+    pg = database_from_url("postgres://ddsn:s%40cret@db.example:5433/portail")
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "portail",
+        "ddsn",
+        "s@cret",
+        "db.example",
+        "5433",
+    )
+    assert database_from_url("sqlite:////var/lib/ddsn/p.sqlite3")["NAME"] == "/var/lib/ddsn/p.sqlite3"
+
+
+def test_joining_an_existing_organisation_needs_confirmation(world: Any, client: Any) -> None:
+    from .conftest import make_user
+
+    newcomer = make_user("nouveau@orga.example", "demandeur", world.org_a)
+    newcomer.organisation_confirmed = False
+    newcomer.save()
+    assert not services.visible_requests(newcomer).exists()
+    assert not services.visible_habilitations(newcomer).exists()
+    own = services.create_draft(newcomer)
+    assert list(services.visible_requests(newcomer)) == [own]
+    client.force_login(newcomer)
+    assert client.get(f"/demandes/{world.req['submitted_a'].pk}/").status_code == 404
+    newcomer.organisation_confirmed = True
+    newcomer.save()
+    assert services.visible_requests(newcomer).filter(pk=world.req["submitted_a"].pk).exists()
