@@ -285,3 +285,29 @@ def test_joining_an_existing_organisation_needs_confirmation(world: Any, client:
     newcomer.organisation_confirmed = True
     newcomer.save()
     assert services.visible_requests(newcomer).filter(pk=world.req["submitted_a"].pk).exists()
+
+
+def test_step_form_saves_draft_and_records_the_diff(world: Any, client: Any) -> None:
+    r = world.req["draft_a"]
+    client.force_login(world.users["req_a"])
+    data = {
+        "title": "Nouveau titre",
+        "purpose": r.purpose,
+        "policy_domain": r.policy_domain,
+        "public_policy": r.public_policy,
+        "legal_basis_text": r.legal_basis_text,
+        "save": "",
+    }
+    pdf = SimpleUploadedFile("base.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    response = client.post(f"/demandes/{r.pk}/etape/2/", {**data, "legal_basis_pdf": pdf})
+    assert response.status_code == 302 and response["Location"].endswith("/etape/2/")
+    r.refresh_from_db()
+    assert r.title == "Nouveau titre" and r.legal_basis_pdf.name.endswith(".pdf")
+    event = Event.objects.filter(request=r, action="modification").last()
+    assert event is not None and event.changes["title"] == ["Brouillon A", "Nouveau titre"]
+    assert "legal_basis_pdf" in event.changes
+    download = client.get(f"/demandes/{r.pk}/base-legale.pdf")
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-")
+    # A step with a missing required field is re-rendered with a French error and nothing is saved.
+    response = client.post(f"/demandes/{r.pk}/etape/2/", {**data, "title": ""})
+    assert response.status_code == 200 and "Ce champ est obligatoire" in response.content.decode()

@@ -384,7 +384,9 @@ def request_step(request: HttpRequest, pk: int, n: int) -> HttpResponse:
     if n == len(STEPS):
         form = form_class(request.POST or None, initial={"cgu": bool(req.cgu_accepted_at)})
     else:
-        form = form_class(request.POST or None, request.FILES or None, instance=req)
+        # The form works on its own copy: a ModelForm writes into its instance while validating,
+        # and the service needs the stored values to record what changed.
+        form = form_class(request.POST or None, request.FILES or None, instance=AccessRequest.objects.get(pk=req.pk))
     if request.method == "POST" and form.is_valid():
         if n == len(STEPS):
             services.save_step(user, req, {"cgu_accepted_at": req.cgu_accepted_at or timezone.now()}, n)
