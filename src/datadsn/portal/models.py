@@ -386,6 +386,8 @@ ACTION_LABELS = {
     "adresse_verifiee": "Adresse vérifiée",
     "jeton_api_cree": "Jeton d'API créé",
     "export_journal": "Export du journal",
+    "connexion_oidc": "Connexion par OpenID Connect",
+    "inscription_oidc": "Inscription par OpenID Connect",
 }
 
 

@@ -10,6 +10,8 @@ Environment variables:
 - ``DATADSN_ALLOWED_HOSTS``: comma separated host names.
 - ``DATADSN_EMAIL_HOST`` / ``DATADSN_EMAIL_PORT`` / ``DATADSN_EMAIL_USER`` / ``DATADSN_EMAIL_PASSWORD`` /
   ``DATADSN_EMAIL_TLS`` / ``DATADSN_EMAIL_FROM``: SMTP relay for notifications.
+- ``DATADSN_OIDC_ISSUER`` / ``DATADSN_OIDC_CLIENT_ID`` / ``DATADSN_OIDC_CLIENT_SECRET``: optional
+  OpenID Connect login (ProConnect-style).
 - ``DATADSN_SITE_URL``: public base URL used in e-mails (default ``http://localhost:8000``).
 """
 
@@ -187,6 +189,13 @@ EMAIL_HOST_PASSWORD = os.environ.get("DATADSN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _flag("DATADSN_EMAIL_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DATADSN_EMAIL_FROM", "DataDSN <ne-pas-repondre@data-dsn.beta.gouv.fr>")
+
+# Optional OpenID Connect (ProConnect-style) login.
+OIDC_ISSUER = os.environ.get("DATADSN_OIDC_ISSUER", "")
+OIDC_CLIENT_ID = os.environ.get("DATADSN_OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("DATADSN_OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = os.environ.get("DATADSN_OIDC_SCOPES", "openid email given_name usual_name siret")
+OIDC_LABEL = os.environ.get("DATADSN_OIDC_LABEL", "ProConnect")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DSFR_MARK_OPTIONAL_FIELDS = True

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
 
-from . import views
+from . import oidc, views
 from .api import api
 
 app_name = "portal"
@@ -29,6 +29,8 @@ portal_patterns = [
     path("compte/verifier/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),
     path("compte/connexion/", views.LoginView.as_view(), name="login"),
     path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("compte/oidc/connexion/", oidc.start, name="oidc_login"),
+    path("compte/oidc/retour/", oidc.callback, name="oidc_callback"),
     path("compte/jeton-api/", views.api_token, name="api_token"),
     path("tableau-de-bord/", views.dashboard, name="dashboard"),
     path("demandes/", views.request_list, name="request_list"),
