@@ -118,3 +118,26 @@ def test_norm_show_prints_rubrique_and_codes():
     assert result.exit_code == 0
     assert "Nature du contrat" in result.output and "Contrat de mission" in result.output
     assert runner.invoke(app, ["norm", "show", "S99.G00.00.001"]).exit_code == 2
+
+
+def test_reingesting_after_consolidation_keeps_the_quality_views(tmp_path, good_file):
+    """Each command runs in its own process: the catalogue must not depend on what was imported."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATADSN_SECRET": "x"}
+    wh = str(tmp_path / "wh")
+
+    def datadsn(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "datadsn.cli", *args, "-w", wh]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    assert datadsn("ingest", str(good_file)).returncode == 0
+    assert datadsn("consolidate", "--through", "2024-01").returncode == 0
+    other = tmp_path / "other.dsn"
+    other.write_bytes(b.render(b.envoi(b.declaration(nic="00020"))))
+    assert datadsn("ingest", str(other)).returncode == 0
+    out = datadsn("sql", "select count(*) as n from contrats", "-f", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [{"n": 1}]

@@ -12,6 +12,7 @@ Layout (see ARCHITECTURE.md)::
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -97,6 +98,8 @@ class Warehouse:
 
     def refresh_catalog(self) -> None:
         """(Re)create the DuckDB views over every Parquet folder of the warehouse."""
+        for module in STAGE_VIEW_MODULES:
+            importlib.import_module(module)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.catalog.with_suffix(".duckdb.tmp")
         tmp.unlink(missing_ok=True)
@@ -133,6 +136,9 @@ class Warehouse:
 CatalogHook = Callable[[Warehouse, duckdb.DuckDBPyConnection], None]
 # Later stages (quality snapshots...) register functions that add their views to the catalogue.
 _catalog_hooks: list[CatalogHook] = []
+# The modules that register them: imported before each rebuild, so that whichever command
+# rebuilds the catalogue (an ingestion after a consolidation, say) keeps every stage's views.
+STAGE_VIEW_MODULES = ("datadsn.quality.snapshot",)
 
 
 def register_catalog_hook(hook: CatalogHook) -> None:

@@ -1,8 +1,22 @@
 """Monthly consolidation of the raw declarations into the quality base (mise en qualité)."""
 
-from .consolidate import ConsolidationError, RunSummary, consolidate, pending_months
-from .snapshot import catalog_hook, current_month
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .consolidate import ConsolidationError, RunSummary, consolidate, pending_months
+    from .snapshot import catalog_hook, current_month
+
+_EXPORTS = {
+    "ConsolidationError": "consolidate",
+    "RunSummary": "consolidate",
+    "consolidate": "consolidate",
+    "pending_months": "consolidate",
+    "catalog_hook": "snapshot",
+    "current_month": "snapshot",
+}
 __all__ = [
     "ConsolidationError",
     "RunSummary",
@@ -11,3 +25,14 @@ __all__ = [
     "current_month",
     "pending_months",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the command line must not load the SQL engine to print its help.
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    for export, module in _EXPORTS.items():
+        # Bound explicitly: importing the submodule `consolidate` would otherwise leave the
+        # module, not the function, under that name.
+        globals()[export] = getattr(importlib.import_module(f".{module}", __name__), export)
+    return globals()[name]
