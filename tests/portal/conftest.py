@@ -16,18 +16,30 @@ from typing import Any
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="datadsn-portal-tests-")
+# The portal reads these once, when its settings module is imported; they are restored afterwards
+# so that the rest of the suite (which may use DATADSN_HOME) sees its usual environment.
+_ENV = {
+    "DATADSN_SECRET_KEY": "tests-only-secret-key-0123456789abcdef",
+    "DATADSN_DEBUG": "0",
+    "DATADSN_HTTPS": "0",
+    "DATADSN_HOME": _HOME,
+    "DATADSN_SITE_URL": "http://testserver",
+}
+_saved = {k: os.environ.get(k) for k in _ENV}
+os.environ.update(_ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "datadsn.portal.settings"
-os.environ.setdefault("DATADSN_SECRET_KEY", "tests-only-secret-key-0123456789abcdef")
-os.environ["DATADSN_DEBUG"] = "0"
-os.environ["DATADSN_HTTPS"] = "0"
-os.environ["DATADSN_HOME"] = _HOME
-os.environ["DATADSN_SITE_URL"] = "http://testserver"
 
 import django  # noqa: E402
 
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+for _k, _v in _saved.items():
+    if _v is None:
+        os.environ.pop(_k, None)
+    else:
+        os.environ[_k] = _v
 
 PRODUCTION_HASHERS = list(settings.PASSWORD_HASHERS)
 # Argon2 is checked in its own test; elsewhere a fast hasher keeps the suite quick.
