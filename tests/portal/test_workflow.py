@@ -311,3 +311,9 @@ def test_step_form_saves_draft_and_records_the_diff(world: Any, client: Any) -> 
     # A step with a missing required field is re-rendered with a French error and nothing is saved.
     response = client.post(f"/demandes/{r.pk}/etape/2/", {**data, "title": ""})
     assert response.status_code == 200 and "Ce champ est obligatoire" in response.content.decode()
+
+
+def test_error_pages_are_in_french(world: Any, client: Any) -> None:
+    client.force_login(world.users["req_b"])
+    assert "Page introuvable" in client.get(f"/demandes/{world.req['submitted_a'].pk}/").content.decode()
+    assert "Accès refusé" in client.get("/journal/").content.decode()
