@@ -1,0 +1,215 @@
+"""The ``indicators`` command group (``register(app)``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .catalogue import CATALOGUE, DIMENSIONS, UnknownIndicator, get
+
+console = Console()
+err = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse", "-w", help="Dossier de l'entrepôt (défaut : $DATADSN_HOME/warehouse)."
+    ),
+]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules", help="Règles de secret (TOML) ; défaut : 5 salariés, 3 établissements, 85 %."
+    ),
+]
+
+group = typer.Typer(
+    help="Indicateurs sous secret statistique et extraits pseudonymisés.", no_args_is_help=True
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]Erreur :[/] {message}")
+    raise typer.Exit(code)
+
+
+@group.command("list")
+def list_command() -> None:
+    """Lister les indicateurs du catalogue."""
+    table = Table(title="Catalogue des indicateurs")
+    for column in ("code", "titre", "unité", "agrégation"):
+        table.add_column(column)
+    for ind in CATALOGUE:
+        table.add_row(ind.code, ind.titre, ind.unite, ind.agregation)
+    console.print(table)
+
+
+@group.command("show")
+def show_command(code: Annotated[str, typer.Argument(help="Code de l'indicateur.")]) -> None:
+    """Afficher la définition, les dimensions et les précautions d'un indicateur."""
+    try:
+        ind = get(code)
+    except UnknownIndicator as exc:
+        _fail(str(exc.args[0]))
+        return
+    console.print(f"[bold]{ind.code}[/] — {ind.titre}")
+    console.print(f"Définition : {ind.definition}")
+    console.print(f"Unité : {ind.unite} ; agrégation sur une période : {ind.agregation}")
+    console.print(f"Périodicités : {', '.join(ind.periodicite)}")
+    console.print(f"Sources : {', '.join(ind.sources)}")
+    console.print("Dimensions :")
+    for dim in ind.dimensions:
+        console.print(f"  {dim} : {DIMENSIONS[dim]}")
+    for caveat in ind.precautions:
+        console.print(f"Précaution : {caveat}")
+    console.print(f"SQL : {ind.sql_path.name}")
+
+
+@group.command("compute")
+def compute_command(
+    codes: Annotated[list[str], typer.Argument(help="Codes des indicateurs.")],
+    by: Annotated[str, typer.Option("--by", help="Dimensions séparées par des virgules.")] = "",
+    start: Annotated[str, typer.Option("--from", help="Premier mois (AAAA-MM).")] = "",
+    end: Annotated[str, typer.Option("--to", help="Dernier mois (AAAA-MM).")] = "",
+    out: Annotated[
+        Path, typer.Option("--out", help="Fichier produit (.csv, .parquet, .xlsx).")
+    ] = Path("indicateurs.csv"),
+    period: Annotated[str, typer.Option("--periode", help="mois, trimestre ou annee.")] = "mois",
+    rules: RulesOpt = None,
+    warehouse: WarehouseOpt = None,
+    chart: Annotated[bool, typer.Option("--graphique/--sans-graphique")] = True,
+) -> None:
+    """Calculer des indicateurs, appliquer le secret statistique et écrire les fichiers."""
+    from .compute import IndicatorError, open_session
+    from .publish import publish
+    from .release import ReleaseError
+    from .rules import Rules, RulesError
+
+    if not start or not end:
+        _fail("indiquez --from AAAA-MM et --to AAAA-MM")
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    try:
+        indicators = [get(c) for c in codes]
+        loaded = Rules.load(rules)
+        session = open_session(warehouse)
+    except (UnknownIndicator, RulesError, IndicatorError) as exc:
+        _fail(str(exc.args[0]) if isinstance(exc, UnknownIndicator) else str(exc))
+        return
+    table = Table(title="Indicateurs produits")
+    for column in ("indicateur", "fichier", "cases", "secret primaire", "secret secondaire"):
+        table.add_column(column)
+    try:
+        for ind in indicators:
+            target = (
+                out
+                if len(indicators) == 1
+                else out.with_name(f"{out.stem}_{ind.code.lower()}{out.suffix}")
+            )
+            done = publish(session, ind, dims or list(ind.par_defaut), start, end, period,
+                           loaded, target, chart=chart)  # fmt: skip
+            table.add_row(ind.code, str(done.path), str(done.cells), str(done.primary),
+                          str(done.secondary))  # fmt: skip
+    except (IndicatorError, ReleaseError) as exc:
+        _fail(str(exc))
+    finally:
+        session.close()
+    console.print(table)
+
+
+@group.command("audit")
+def audit_command(
+    file: Annotated[Path, typer.Argument(help="Fichier diffusé à vérifier.")],
+    warehouse: Annotated[
+        Path | None,
+        typer.Option("--warehouse", "-w", help="Entrepôt pour recalculer les cases (facultatif)."),
+    ] = None,
+) -> None:
+    """Revérifier un fichier diffusé contre les règles inscrites dans ses métadonnées."""
+    from .audit import audit
+    from .compute import IndicatorError, open_session
+
+    session = None
+    if warehouse is not None:
+        try:
+            session = open_session(warehouse)
+        except IndicatorError as exc:
+            _fail(str(exc))
+    problems = audit(file, session)
+    if session is not None:
+        session.close()
+    if problems:
+        for problem in problems:
+            err.print(f"[red]✗[/] {problem}")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/] {file} : conforme aux règles de ses métadonnées")
+
+
+@group.command("extract")
+def extract_command(
+    start: Annotated[str, typer.Option("--from", help="Premier mois (AAAA-MM).")],
+    end: Annotated[str, typer.Option("--to", help="Dernier mois (AAAA-MM).")],
+    out: Annotated[Path, typer.Option("--out", help="Fichier produit (.parquet ou .csv).")],
+    recipient: Annotated[str, typer.Option("--destinataire", help="Nom du destinataire.")],
+    key_env: Annotated[
+        str,
+        typer.Option("--cle-env", help="Variable d'environnement de la clé du destinataire."),
+    ] = "DATADSN_CLE_DESTINATAIRE",
+    naf: Annotated[str, typer.Option("--naf", help="Préfixes de sous-classe NAF.")] = "",
+    departements: Annotated[str, typer.Option("--departements", help="Départements.")] = "",
+    naf_level: Annotated[
+        str, typer.Option("--naf-niveau", help="naf_section, naf_a38 ou naf_a88.")
+    ] = "naf_section",
+    geo_level: Annotated[
+        str, typer.Option("--geo-niveau", help="departement ou region.")
+    ] = "region",
+    age_level: Annotated[
+        str, typer.Option("--age-niveau", help="tranche_age ou tranche_age_large.")
+    ] = "tranche_age_large",
+    rules: RulesOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Produire un extrait pseudonymisé (contrat × mois) si k et l sont atteints."""
+    from .compute import IndicatorError, open_session
+    from .extract import ExtractRefused, ExtractRequest, build, check, write
+    from .rules import Rules, RulesError
+
+    key = os.environ.get(key_env, "")
+    if len(key) < 16:
+        _fail(f"clé du destinataire absente ou trop courte (≥ 16 caractères) dans ${key_env}")
+    request = ExtractRequest(
+        start, end, recipient, key.encode("utf-8"), naf_level, geo_level, age_level,
+        [x for x in naf.split(",") if x], [x for x in departements.split(",") if x],
+    )  # fmt: skip
+    try:
+        loaded = Rules.load(rules)
+        session = open_session(warehouse)
+        data = build(session, request)
+        result = check(data, loaded)
+    except ExtractRefused as exc:
+        _fail(str(exc), code=1)
+        return
+    except (RulesError, IndicatorError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    write(data, request, loaded, result, out)
+    session.close()
+    console.print(f"Extrait écrit : {out} ({data.height} lignes, k = {result.k}, l = {result.l})")
+
+
+@group.command("refresh-references")
+def refresh_command() -> None:
+    """Régénérer les listes de codes issues de la norme (natures, motifs, unités...)."""
+    from .references import refresh
+
+    path = refresh()
+    console.print(f"Listes de codes régénérées : {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``indicators`` group to the main application."""
+    app.add_typer(group, name="indicators")

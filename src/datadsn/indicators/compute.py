@@ -1,0 +1,247 @@
+"""Run the indicator SQL steps on the quality snapshot and aggregate cells with their margins.
+
+The warehouse catalogue is attached read-only to an in-memory DuckDB; the steps (base layer,
+then one step per indicator) are materialised there by the engine's runner. Aggregation is one
+generated query (GROUPING SETS, portable to Spark) giving, per cell, the numerator and
+denominator sums and what the disclosure rules need: distinct employees, contributing
+establishments and the largest establishment contribution.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from datadsn.engine.runner import Step, run_step
+from datadsn.engine.warehouse import Warehouse
+
+from . import references
+from .catalogue import DIMENSIONS, PERIODS, SQL, Indicator
+
+TOTAL = "Ensemble"
+BASE_STEPS = ("ind_etablissements", "ind_postes_mois", "ind_tailles", "ind_base")
+QUALITY_TABLES = ("contrats", "contrats_mois", "activites", "salaries", "etablissements")
+_WEIGHT = {"somme": "1.0", "moyenne": "poids_moyenne", "fin": "CAST(dernier_mois AS DOUBLE)"}
+
+
+class IndicatorError(ValueError):
+    """A request the catalogue cannot answer (message in French)."""
+
+
+def parse_month(text: str) -> date:
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise IndicatorError(f"mois invalide : {text!r} (attendu AAAA-MM)") from None
+
+
+def months_between(start: str, end: str) -> list[date]:
+    first, last = parse_month(start), parse_month(end)
+    if last < first:
+        raise IndicatorError(f"période vide : {start} est après {end}")
+    out = []
+    current = first
+    while current <= last:
+        out.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return out
+
+
+def period_of(month: date, period: str) -> str:
+    if period == "mois":
+        return f"{month.year}-{month.month:02d}"
+    if period == "trimestre":
+        return f"{month.year}-T{(month.month - 1) // 3 + 1}"
+    return str(month.year)
+
+
+def _month_table(months: list[date], period: str) -> pa.Table:
+    labels = [period_of(m, period) for m in months]
+    counts = {label: labels.count(label) for label in labels}
+    last = {label: max(m for m, lab in zip(months, labels, strict=True) if lab == label)
+            for label in counts}  # fmt: skip
+    ends = []
+    for m in months:
+        nxt = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+        ends.append(date.fromordinal(nxt.toordinal() - 1))
+    return pa.table(
+        {
+            "mois": months,
+            "fin_mois": ends,
+            "jours": [e.day for e in ends],
+            "periode": labels,
+            "poids_moyenne": [1.0 / counts[lab] for lab in labels],
+            "dernier_mois": [
+                1 if m == last[lab] else 0 for m, lab in zip(months, labels, strict=True)
+            ],
+        }
+    )
+
+
+class Session:
+    """An in-memory DuckDB over the warehouse's current quality snapshot."""
+
+    def __init__(self, store: Warehouse, threads: int | None = None):
+        if not store.catalog.exists():
+            raise IndicatorError(
+                f"aucun catalogue dans {store.root} : lancez `datadsn consolidate` d'abord"
+            )
+        self.store = store
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        path = str(store.catalog).replace("'", "''")
+        self.con.execute(f"ATTACH '{path}' AS entrepot (READ_ONLY)")
+        present = {
+            (schema, name)
+            for schema, name in self.con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_catalog = 'entrepot'"
+            ).fetchall()
+        }
+        missing = [t for t in QUALITY_TABLES if ("main", t) not in present]
+        if missing:
+            raise IndicatorError(
+                f"tables de qualité absentes ({', '.join(missing)}) : lancez `datadsn consolidate`"
+            )
+        for table in QUALITY_TABLES:
+            self.con.execute(f"CREATE VIEW {table} AS SELECT * FROM entrepot.main.{table}")
+        if ("raw", "lieu_travail") in present:
+            self.con.execute(
+                "CREATE VIEW ind_lieux_travail AS SELECT identifiant_lieu_travail AS siret, "
+                "code_insee_commune AS code_commune, mois_declaration, fichier, ligne "
+                "FROM entrepot.raw.lieu_travail"
+            )
+        else:
+            self.con.execute(
+                "CREATE VIEW ind_lieux_travail AS SELECT CAST(NULL AS VARCHAR) AS siret, "
+                "CAST(NULL AS VARCHAR) AS code_commune, CAST(NULL AS VARCHAR) AS mois_declaration,"
+                " CAST(NULL AS VARCHAR) AS fichier, CAST(NULL AS INTEGER) AS ligne WHERE false"
+            )
+        references.register(self.con)
+        self.window: tuple[str, str, str] | None = None
+
+    def prepare(self, start: str, end: str, period: str) -> None:
+        """Materialise the base layer for a window and a period type."""
+        if period not in PERIODS:
+            raise IndicatorError(f"période inconnue : {period} (mois, trimestre ou annee)")
+        if self.window == (start, end, period):
+            return
+        months = months_between(start, end)
+        self.con.register("ind_mois_arrow", _month_table(months, period))
+        self.con.execute("CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_mois_arrow")
+        self.con.unregister("ind_mois_arrow")
+        for name in BASE_STEPS:
+            run_step(self.con, Step(name=name, layer="base", path=SQL / "base" / f"{name}.sql"))
+        self.window = (start, end, period)
+
+    def cells(self, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
+        """One row per period and cell (margins included, ``Ensemble``)."""
+        check_dims(indicator, dims)
+        step = Step(name=f"ind_{indicator.code.lower()}", layer="indicateurs",
+                    path=indicator.sql_path)  # fmt: skip
+        run_step(self.con, step)
+        sql = aggregation_sql(step.name, dims, indicator)
+        return self.con.execute(sql).pl()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def check_dims(indicator: Indicator, dims: list[str]) -> None:
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            raise IndicatorError(f"dimension inconnue : {dim}")
+        if dim not in indicator.dimensions:
+            raise IndicatorError(
+                f"la dimension {dim} n'est pas prévue pour {indicator.code} "
+                f"(possibles : {', '.join(indicator.dimensions)})"
+            )
+    if len(set(dims)) != len(dims):
+        raise IndicatorError("dimension répétée")
+    if len(dims) > 4:
+        raise IndicatorError("au plus 4 dimensions par tableau")
+
+
+def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
+    """Cells for every subset of ``dims`` (margins), per period; portable SQL."""
+    w_num = _WEIGHT[indicator.agregation]
+    w_den = _WEIGHT[indicator.agregation_denominateur or "somme"]
+    cols = [f"d_{d}" for d in dims]
+    sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
+    with_etab = ", ".join("(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets)
+    without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
+    select_dims = "".join(f"{c}, " for c in cols)
+    named = "".join(f"coalesce({c}, '{TOTAL}') AS {c[2:]}, " for c in cols)
+    join = " AND ".join(["c.periode = s.periode"] + [f"c.{d} = s.{d}" for d in dims])
+    group_c = ", ".join(["periode", *cols])
+    out_dims = "".join(f"c.{d}, " for d in dims)
+    return f"""
+WITH r AS (
+    SELECT periode, {select_dims}etablissement_id, salarie_id,
+        coalesce(numerateur, 0) * {w_num} AS n,
+        coalesce(denominateur, 0) * {w_den} AS d
+    FROM {source}
+),
+r2 AS (SELECT * FROM r WHERE n <> 0 OR d <> 0),
+e AS (
+    SELECT periode, {select_dims}etablissement_id, sum(n) AS n, sum(d) AS d
+    FROM r2 GROUP BY GROUPING SETS ({with_etab})
+),
+c AS (
+    SELECT periode, {named}sum(n) AS num, sum(d) AS den, count(*) AS nb_etablissements,
+        max(n) AS max_num, max(d) AS max_den
+    FROM e GROUP BY {group_c}
+),
+s AS (
+    SELECT periode, {named}count(DISTINCT salarie_id) AS nb_salaries
+    FROM r2 GROUP BY GROUPING SETS ({without})
+)
+SELECT c.periode, {out_dims}c.num, c.den, s.nb_salaries, c.nb_etablissements,
+    c.max_num, c.max_den
+FROM c JOIN s ON {join}
+ORDER BY c.periode{"".join(f", c.{d}" for d in dims)}
+"""
+
+
+def value_column(cells: pl.DataFrame, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
+    """Add ``valeur`` from the sums (ratio, share of the margin, or the numerator)."""
+    if indicator.part_selon:
+        others = ["periode", *[d for d in dims if d != indicator.part_selon]]
+        margin = cells.filter(pl.col(indicator.part_selon) == TOTAL).select(
+            *others, pl.col("num").alias("_marge")
+        )
+        out = cells.join(margin, on=others, how="left")
+        out = out.with_columns(
+            (pl.col("num") / pl.col("_marge") * indicator.echelle).alias("valeur")
+        ).drop("_marge")
+        return out
+    if indicator.agregation_denominateur:
+        return cells.with_columns(
+            pl.when(pl.col("den") != 0)
+            .then(pl.col("num") / pl.col("den") * indicator.echelle)
+            .otherwise(None)
+            .alias("valeur")
+        )
+    return cells.with_columns((pl.col("num") * indicator.echelle).alias("valeur"))
+
+
+def compute_cells(
+    session: Session, indicator: Indicator, dims: list[str], start: str, end: str, period: str
+) -> pl.DataFrame:
+    if indicator.part_selon and indicator.part_selon not in dims:
+        dims = [indicator.part_selon, *dims]
+    if period not in indicator.periodicite:
+        raise IndicatorError(f"périodicité {period} non prévue pour {indicator.code}")
+    session.prepare(start, end, period)
+    return value_column(session.cells(indicator, dims), indicator, dims)
+
+
+def open_session(warehouse: Path | None, threads: int | None = None) -> Session:
+    return Session(Warehouse.at(warehouse), threads=threads)

@@ -1,0 +1,73 @@
+"""Disclosure rules of a release, configurable per use case (a TOML file).
+
+Defaults follow INSEE practice for DSN tables at the place of work (Base Tous Salariés): at
+least 5 employees and 3 establishments per cell, no establishment above 85 % of a cell's sum.
+The protection level asks that every masked primary cell can only be bracketed, from the
+published margins, in an interval at least ``max(protection_pct % of its value,
+protection_min)`` wide.
+
+    [secret]
+    min_salaries = 5
+    min_etablissements = 3
+    dominance_pct = 85
+    protection_pct = 10
+    protection_min = 1
+
+    [extrait]
+    k = 5
+    l = 2
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+class RulesError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_salaries: int = 5
+    min_etablissements: int = 3
+    dominance_pct: float = 85.0
+    protection_pct: float = 10.0
+    protection_min: float = 1.0
+    k: int = 5
+    l: int = 2  # noqa: E741 - the usual name of l-diversity
+
+    def protection(self, value: float) -> float:
+        return max(abs(value) * self.protection_pct / 100.0, self.protection_min)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rules:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise RulesError(f"règles inconnues : {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: Path | None) -> Rules:
+        if path is None:
+            return cls()
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RulesError(f"fichier de règles illisible {path} : {exc}") from exc
+        flat: dict[str, Any] = {}
+        for section in ("secret", "extrait"):
+            flat.update(data.get(section, {}))
+        rules = cls.from_dict(flat)
+        if rules.min_salaries < 1 or rules.min_etablissements < 1 or rules.k < 1:
+            raise RulesError("les seuils doivent être des entiers positifs")
+        if not 0 < rules.dominance_pct <= 100:
+            raise RulesError("dominance_pct doit être compris entre 0 et 100")
+        return rules

@@ -1,0 +1,155 @@
+"""Secondary (complementary) suppression for tables with margins, checked by linear programming.
+
+Method: the published table of one period is the set of cells of every subset of the requested
+dimensions (``Ensemble`` = margin); each margin equals the sum of its children along one
+dimension. An attacker who knows the published cells solves these equations with non-negative
+unknowns: the feasible interval of a masked cell is [min, max] of two linear programs (HiGHS via
+``scipy.optimize.linprog``). A primary cell is protected when that interval is at least
+``Rules.protection(value)`` wide.
+
+Algorithm (hypercube-style heuristic with an exact LP audit as the stopping rule):
+1. no equation may hold a single masked cell: add the cheapest published cell of that equation
+   (smallest value, inner cells before margins);
+2. audit every primary cell not yet protected; for each failure, add in one of its equations the
+   cheapest published cell whose value covers the protection level;
+3. repeat until every primary cell is protected. Masking more only widens intervals, so a cell
+   once protected stays protected and the loop ends (at worst with the whole table masked).
+The result is safe by construction (the audit is the attack); it is not optimal in the number of
+masked cells, which an OPT-type MIP (τ-Argus) would minimise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linprog
+
+from .compute import TOTAL
+from .rules import Rules
+
+
+@dataclass
+class Table:
+    """One period: cell values and the additivity equations (margin index, children indexes)."""
+
+    values: np.ndarray
+    keys: list[tuple[str, ...]]
+    equations: list[tuple[int, list[int]]]
+
+
+def build_table(keys: list[tuple[str, ...]], values: list[float]) -> Table:
+    index = {k: i for i, k in enumerate(keys)}
+    equations: list[tuple[int, list[int]]] = []
+    ndim = len(keys[0]) if keys else 0
+    children: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+    for i, key in enumerate(keys):
+        for d in range(ndim):
+            if key[d] != TOTAL:
+                parent = (*key[:d], TOTAL, *key[d + 1 :])
+                children.setdefault((d, parent), []).append(i)
+    for (_, parent), kids in children.items():
+        if parent in index:
+            equations.append((index[parent], kids))
+    return Table(np.asarray(values, dtype=float), keys, equations)
+
+
+def interval(table: Table, masked: np.ndarray, cell: int) -> tuple[float, float]:
+    """Feasible [min, max] of a masked cell given the published cells and the equations."""
+    unknown = np.flatnonzero(masked)
+    col = {int(c): j for j, c in enumerate(unknown)}
+    rows, rhs = [], []
+    for parent, kids in table.equations:
+        members = [(parent, -1.0)] + [(k, 1.0) for k in kids]
+        if not any(masked[m] for m, _ in members):
+            continue
+        row = np.zeros(len(unknown))
+        b = 0.0
+        for m, coef in members:
+            if masked[m]:
+                row[col[m]] += coef
+            else:
+                b -= coef * table.values[m]
+        rows.append(row)
+        rhs.append(b)
+    if not rows:
+        return 0.0, float("inf")
+    a_eq = np.vstack(rows)
+    b_eq = np.asarray(rhs)
+    c = np.zeros(len(unknown))
+    c[col[cell]] = 1.0
+    bounds = [(0, None)] * len(unknown)
+    low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    lo = float(low.fun) if low.status == 0 else 0.0
+    hi = float("inf") if high.status == 3 else (-float(high.fun) if high.status == 0 else lo)
+    return lo, hi
+
+
+def _cost(table: Table, cell: int) -> tuple[int, float]:
+    margins = sum(1 for part in table.keys[cell] if part == TOTAL)
+    return margins, float(table.values[cell])
+
+
+def _cheapest(table: Table, masked: np.ndarray, members: list[int], need: float) -> int | None:
+    free = [m for m in members if not masked[m]]
+    if not free:
+        return None
+    covering = [m for m in free if table.values[m] >= need]
+    return min(covering or free, key=lambda m: _cost(table, m))
+
+
+def protect(table: Table, primary: np.ndarray, rules: Rules) -> np.ndarray:
+    """Masked cells (primary + complementary) so that every primary cell is protected."""
+    masked = primary.copy()
+    pending = set(np.flatnonzero(primary).tolist())
+    groups = [[parent, *kids] for parent, kids in table.equations]
+    for _ in range(len(table.keys) + 1):
+        changed = True
+        while changed:
+            changed = False
+            for members in groups:
+                if sum(1 for m in members if masked[m]) == 1:
+                    pick = _cheapest(table, masked, members, 0.0)
+                    if pick is not None:
+                        masked[pick] = True
+                        changed = True
+        failing = []
+        for cell in sorted(pending):
+            lo, hi = interval(table, masked, cell)
+            if hi - lo >= rules.protection(table.values[cell]) - 1e-9:
+                pending.discard(cell)
+            else:
+                failing.append(cell)
+        if not failing:
+            return masked
+        added = False
+        for cell in failing:
+            need = rules.protection(table.values[cell])
+            for members in groups:
+                if cell in members:
+                    pick = _cheapest(table, masked, members, need)
+                    if pick is not None:
+                        masked[pick] = True
+                        added = True
+                        break
+        if not added:
+            break
+    return masked
+
+
+def apply(cells: pl.DataFrame, dims: list[str], rules: Rules) -> pl.DataFrame:
+    """Add ``masque_secondaire`` per period, on the additive quantity (the numerator)."""
+    flags = np.zeros(cells.height, dtype=bool)
+    if dims:
+        offset_rows = cells.with_row_index("_i")
+        for _, part in offset_rows.group_by("periode", maintain_order=True):
+            idx = part["_i"].to_numpy()
+            keys = [tuple(row) for row in part.select(dims).iter_rows()]
+            table = build_table(keys, part["num"].to_list())
+            primary = part["masque_primaire"].to_numpy().astype(bool)
+            if primary.any():
+                masked = protect(table, primary, rules)
+                flags[idx] = masked & ~primary
+    return cells.with_columns(pl.Series("masque_secondaire", flags))
