@@ -80,7 +80,7 @@ class Session:
             self.page.goto(base + "/compte/connexion/")
             self.page.get_by_label("Adresse électronique").fill(email)
             self.page.get_by_label("Mot de passe").fill(PASSWORD)
-            self.page.get_by_role("button", name="Se connecter").click()
+            submit(self.page, "Se connecter")
             self.page.wait_for_url("**/tableau-de-bord/")
 
     def go(self, path: str) -> Any:
@@ -106,6 +106,12 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def submit(page: Any, button: str) -> None:
+    """Click a submit button and wait for the page the server answers with."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+
+
 def alert_text(page: Any) -> str:
     return " ".join(page.locator(".fr-alert").all_inner_texts())
 
@@ -122,28 +128,28 @@ def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tup
     page.get_by_label("Responsable de traitement : courriel").fill("dgs@orga.example")
     page.get_by_label("Délégué à la protection des données : nom").fill("Mme DPO")
     page.get_by_label("Délégué à la protection des données : courriel").fill("dpo@orga.example")
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    submit(page, "Enregistrer et continuer")
     page.wait_for_url(re.compile(r"/etape/2/$"))
     page.get_by_label("Intitulé de la demande").fill("Suivi des embauches en Région A")
     page.locator("#id_purpose").fill("Piloter les aides régionales à l'embauche.")
     page.get_by_label("Politique publique concernée").select_option("emploi")
     page.locator("#id_legal_basis_text").fill("Article L. 133-5-3 du code de la sécurité sociale.")
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    submit(page, "Enregistrer et continuer")
     page.wait_for_url(re.compile(r"/etape/3/$"))
-    page.get_by_label("Embauches").check(force=True)
+    page.get_by_label("Embauches", exact=True).check(force=True)
     page.get_by_label("Territoire").fill("Région A")
     page.get_by_label("Fréquence").select_option("mensuelle")
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    submit(page, "Enregistrer et continuer")
     page.wait_for_url(re.compile(r"/etape/4/$"))
     page.get_by_label("Durée de conservation (mois)").fill("48")
     page.get_by_label("Mesures de sécurité").fill("Hébergement qualifié, accès nominatifs.")
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    submit(page, "Enregistrer et continuer")
     assert "36 mois" in page.content()  # justification required above 36 months
     page.get_by_label("Justification de la durée de conservation").fill("Évaluation sur quatre ans.")
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    submit(page, "Enregistrer et continuer")
     page.wait_for_url(re.compile(r"/etape/5/$"))
     page.get_by_label(re.compile("J'accepte les conditions")).check(force=True)
-    page.get_by_role("button", name="Déposer la demande").click()
+    submit(page, "Déposer la demande")
     page.wait_for_url(re.compile(r"/demandes/\d+/$"))
     assert "Déposée" in page.content()
     ref_path = page.url.replace(base, "")
@@ -155,7 +161,7 @@ def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tup
     shot(ins.page, "tableau-de-bord-instructeur")
     page = ins.go(ref_path)
     page.get_by_label("Modifications attendues").fill("Précisez la population visée.")
-    page.get_by_role("button", name="Demander des modifications").click()
+    submit(page, "Demander des modifications")
     assert "Modifications demandées au demandeur" in alert_text(page)
 
     # The requester resubmits.
@@ -164,17 +170,17 @@ def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tup
     page.get_by_role("link", name="Modifier et déposer à nouveau").click()
     page.get_by_role("link", name="3. Données demandées").click()
     page.locator("#id_extract_population").fill("Salariés des établissements de la région")
-    page.get_by_role("button", name="Enregistrer et continuer").click()
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    submit(page, "Enregistrer et continuer")
+    submit(page, "Enregistrer et continuer")
     page.wait_for_url(re.compile(r"/etape/5/$"))
-    page.get_by_role("button", name="Déposer la demande").click()
+    submit(page, "Déposer la demande")
     page.wait_for_url(re.compile(r"/demandes/\d+/$"))
     assert "Déposée à nouveau" in page.content()
 
     # The instructor puts it on the comité agenda.
     page = ins.go(ref_path)
     page.get_by_label("Séance du comité").select_option(str(world.session.pk))
-    page.get_by_role("button", name="Inscrire à l'ordre du jour").click()
+    submit(page, "Inscrire à l'ordre du jour")
     assert "En examen par le comité" in page.content()
 
     # Two members vote, the chair approves.
@@ -183,7 +189,7 @@ def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tup
         page = m.go(ref_path)
         page.get_by_label("Avis favorable").check(force=True)
         page.get_by_label("Avis motivé").fill("Finalité claire et proportionnée.")
-        page.get_by_role("button", name="Enregistrer mon vote").click()
+        submit(page, "Enregistrer mon vote")
         assert "Vote enregistré" in alert_text(page)
         m.close()
     chair = Session(browser, base, u["chair"].email)
@@ -196,7 +202,7 @@ def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tup
     page.get_by_label("Accepter la demande").check(force=True)
     page.get_by_label("Début de l'habilitation").fill(start.isoformat())
     page.get_by_label("Fin de l'habilitation").fill(end.isoformat())
-    page.get_by_role("button", name="Enregistrer la décision").click()
+    submit(page, "Enregistrer la décision")
     assert "habilitation H" in alert_text(page)
 
     # The habilitation appears for the requester, with its dates.
@@ -222,11 +228,11 @@ def test_refusal_path(browser: Any, site: tuple[str, World], mailbox: Any) -> No
     chair = Session(browser, base, u["chair"].email)
     page = chair.go(f"/demandes/{r.pk}/")
     page.get_by_label("Refuser la demande").check(force=True)
-    page.get_by_role("button", name="Enregistrer la décision").click()
+    submit(page, "Enregistrer la décision")
     assert "motivé" in alert_text(page)  # a refusal without a reason is rejected
     page.get_by_label("Refuser la demande").check(force=True)
     page.locator("#id_reason").fill("Finalité insuffisamment précise.")
-    page.get_by_role("button", name="Enregistrer la décision").click()
+    submit(page, "Enregistrer la décision")
     assert "Décision enregistrée" in alert_text(page)
     req = Session(browser, base, u["req_a"].email)
     page = req.go(f"/demandes/{r.pk}/")

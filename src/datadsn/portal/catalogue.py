@@ -17,9 +17,11 @@ class Indicator:
     unit: str
     dimensions: str
     source: str
+    precautions: tuple[str, ...] = ()
 
 
-INDICATORS: tuple[Indicator, ...] = (
+# Used only if the indicator package (datadsn.indicators) cannot be imported.
+FALLBACK_INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "effectifs_fin_mois",
         "Effectifs salariés en fin de mois",
@@ -82,6 +84,28 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 
+
+def _from_indicator_package() -> tuple[Indicator, ...]:
+    """The indicator catalogue maintained with the SQL steps that compute the indicators."""
+    try:
+        from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
+    except ImportError:
+        return FALLBACK_INDICATORS
+    return tuple(
+        Indicator(
+            code=i.code,
+            name=i.titre,
+            definition=i.definition,
+            unit=i.unite,
+            dimensions=", ".join(DIMENSIONS.get(d, d) for d in i.dimensions),
+            source=", ".join(i.sources),
+            precautions=tuple(i.precautions),
+        )
+        for i in CATALOGUE
+    )
+
+
+INDICATORS: tuple[Indicator, ...] = _from_indicator_package()
 INDICATOR_CHOICES = [(i.code, i.name) for i in INDICATORS]
 INDICATOR_NAMES = {i.code: i.name for i in INDICATORS}
 
