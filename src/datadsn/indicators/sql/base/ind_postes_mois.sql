@@ -27,15 +27,15 @@ SELECT
     CAST(
         date_diff(
             'day',
-            greatest(c.date_debut, m.mois),
+            greatest(coalesce(c.date_debut_effective, c.date_debut), m.mois),
             least(coalesce(c.date_fin_effective, m.fin_mois), m.fin_mois)
         ) + 1 AS DOUBLE
     ) / m.jours AS presence,
-    CASE WHEN c.date_debut >= m.mois THEN 1 ELSE 0 END AS embauche,
+    CASE WHEN coalesce(c.date_debut_effective, c.date_debut) >= m.mois THEN 1 ELSE 0 END AS embauche,
     CASE WHEN c.date_fin_effective <= m.fin_mois THEN 1 ELSE 0 END AS fin,
     CASE WHEN c.date_fin_effective <= m.fin_mois THEN c.motif_rupture END AS motif_rupture,
     CASE
-        WHEN c.date_debut >= m.mois
+        WHEN coalesce(c.date_debut_effective, c.date_debut) >= m.mois
             AND coalesce(cm.nature_contrat, c.nature_contrat) = '02'
             AND c.date_fin_previsionnelle < c.date_debut + INTERVAL 1 MONTH
             THEN 1
@@ -54,7 +54,7 @@ SELECT
     END AS quotite_etp
 FROM contrats AS c
 INNER JOIN ind_mois AS m
-    ON c.date_debut <= m.fin_mois
+    ON coalesce(c.date_debut_effective, c.date_debut) <= m.fin_mois
     AND (c.date_fin_effective IS NULL OR c.date_fin_effective >= m.mois)
 LEFT JOIN contrats_mois AS cm ON cm.contrat_id = c.contrat_id AND cm.mois = m.mois
 LEFT JOIN activites AS a ON a.contrat_id = c.contrat_id AND a.mois = m.mois
