@@ -18,6 +18,8 @@ $(UV):
 
 demo: .venv/.synced
 	.venv/bin/datadsn demo --home $(DEMO_HOME)
+	DATADSN_HOME=$(DEMO_HOME) .venv/bin/datadsn portal-demo
+	@echo "Portail : DATADSN_HOME=$(DEMO_HOME) .venv/bin/datadsn serve, puis http://127.0.0.1:8000/"
 
 lint: .venv/.synced
 	.venv/bin/ruff check src tests
