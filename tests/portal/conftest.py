@@ -179,7 +179,9 @@ def build_world() -> World:
     org_a = Organisation.objects.create(
         name="Région A", siret=complete_siret("2000000000001"), actor_type="collectivite"
     )
-    org_b = Organisation.objects.create(name="Ministère B", siret=complete_siret("1100000000002"), actor_type="etat")
+    org_b = Organisation.objects.create(
+        name="Ministère B", siret=complete_siret("1100000000002"), actor_type="etat"
+    )
     u = {
         "req_a": make_user("demandeur.a@orga.example", "demandeur", org_a),
         "req_b": make_user("demandeur.b@orgb.example", "demandeur", org_b),
@@ -189,7 +191,9 @@ def build_world() -> World:
         "chair": make_user("presidente@data-dsn.example", "president"),
         "admin": make_user("admin@data-dsn.example", "admin"),
     }
-    session = services.create_session(u["instructor"], "Séance de test", date.today() + timedelta(days=7), 2)
+    session = services.create_session(
+        u["instructor"], "Séance de test", date.today() + timedelta(days=7), 2
+    )
     req: dict[str, Any] = {}
     req["draft_a"] = filled_request(u["req_a"], "Brouillon A")
     req["submitted_a"] = filled_request(u["req_a"], "Déposée A")

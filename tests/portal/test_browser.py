@@ -116,7 +116,9 @@ def alert_text(page: Any) -> str:
     return " ".join(page.locator(".fr-alert").all_inner_texts())
 
 
-def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tuple[str, World], mailbox: Any) -> None:
+def test_journey_changes_votes_approval_and_habilitation(
+    browser: Any, site: tuple[str, World], mailbox: Any
+) -> None:
     base, world = site
     u = world.users
     # The requester files a request through the five steps.
@@ -145,7 +147,9 @@ def test_journey_changes_votes_approval_and_habilitation(browser: Any, site: tup
     page.get_by_label("Mesures de sécurité").fill("Hébergement qualifié, accès nominatifs.")
     submit(page, "Enregistrer et continuer")
     assert "36 mois" in page.content()  # justification required above 36 months
-    page.get_by_label("Justification de la durée de conservation").fill("Évaluation sur quatre ans.")
+    page.get_by_label("Justification de la durée de conservation").fill(
+        "Évaluation sur quatre ans."
+    )
     submit(page, "Enregistrer et continuer")
     page.wait_for_url(re.compile(r"/etape/5/$"))
     page.get_by_label(re.compile("J'accepte les conditions")).check(force=True)
@@ -236,7 +240,9 @@ def test_refusal_path(browser: Any, site: tuple[str, World], mailbox: Any) -> No
     assert "Décision enregistrée" in alert_text(page)
     req = Session(browser, base, u["req_a"].email)
     page = req.go(f"/demandes/{r.pk}/")
-    assert "Demande refusée" in page.content() and "Finalité insuffisamment précise." in page.content()
+    assert (
+        "Demande refusée" in page.content() and "Finalité insuffisamment précise." in page.content()
+    )
     mailbox.wait_for(lambda: any("refusée" in s for s in mailbox.subjects()))
     chair.close()
     req.close()

@@ -25,7 +25,9 @@ def test_register_adds_serve_and_demo() -> None:
     assert result.exit_code == 0 and "--port" in result.output and "--host" in result.output
 
 
-def test_portal_demo_seeds_every_state_and_prints_logins(capsys: Any, monkeypatch: Any, tmp_path: Any) -> None:
+def test_portal_demo_seeds_every_state_and_prints_logins(
+    capsys: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
     monkeypatch.setenv("DATADSN_HOME", str(tmp_path))
     monkeypatch.delenv("DATADSN_DEBUG", raising=False)  # restored after the command sets it
     app = typer.Typer()

@@ -49,7 +49,10 @@ def provider() -> Iterator[str]:
                         "userinfo_endpoint": base + "/userinfo",
                     },
                 )
-            elif self.path == "/userinfo" and self.headers.get("Authorization") == "Bearer jeton-acces":
+            elif (
+                self.path == "/userinfo"
+                and self.headers.get("Authorization") == "Bearer jeton-acces"
+            ):
                 self._send(200, CLAIMS)
             else:
                 self._send(401, {"error": "invalid_token"})
@@ -90,7 +93,10 @@ def test_login_creates_a_verified_requester(client: Any, oidc_on: str) -> None:
     params = parse_qs(target.query)
     assert target.path == "/authorize" and params["client_id"] == ["datadsn"]
     state = params["state"][0]
-    assert client.get("/compte/oidc/retour/", {"code": "bon-code", "state": "falsifié"}).status_code == 400
+    assert (
+        client.get("/compte/oidc/retour/", {"code": "bon-code", "state": "falsifié"}).status_code
+        == 400
+    )
     client.get("/compte/oidc/connexion/")
     state = client.session["oidc_state"]
     response = client.get("/compte/oidc/retour/", {"code": "bon-code", "state": state})
@@ -105,5 +111,7 @@ def test_login_creates_a_verified_requester(client: Any, oidc_on: str) -> None:
 def test_bad_code_is_refused(client: Any, oidc_on: str) -> None:
     client.get("/compte/oidc/connexion/")
     state = client.session["oidc_state"]
-    assert client.get("/compte/oidc/retour/", {"code": "mauvais", "state": state}).status_code == 400
+    assert (
+        client.get("/compte/oidc/retour/", {"code": "mauvais", "state": state}).status_code == 400
+    )
     assert "_auth_user_id" not in client.session

@@ -8,7 +8,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from datadsn.portal.models import AccessRequest, ApiToken, ComiteSession, Habilitation, UseCase, Vote
+from datadsn.portal.models import (
+    AccessRequest,
+    ApiToken,
+    ComiteSession,
+    Habilitation,
+    UseCase,
+    Vote,
+)
 
 from .conftest import World
 
@@ -49,7 +56,10 @@ def get_matrix(w: World) -> list[tuple[str, set[str]]]:
         (f"/demandes/{r['submitted_a'].pk}/", {"req_a", "instructor", "admin"}),
         (f"/demandes/{r['submitted_a'].pk}/etape/1/", set()),
         (f"/demandes/{r['review_a'].pk}/", {"req_a", "instructor", "admin", "member", "chair"}),
-        (f"/demandes/{r['review_a'].pk}/base-legale.pdf", {"req_a", "instructor", "admin", "member", "chair"}),
+        (
+            f"/demandes/{r['review_a'].pk}/base-legale.pdf",
+            {"req_a", "instructor", "admin", "member", "chair"},
+        ),
         (f"/demandes/{r['approved_b'].pk}/", {"req_b"} | STAFF),
         (f"/demandes/{r['submitted_b'].pk}/", {"req_b", "instructor", "admin"}),
         ("/comite/", STAFF),
@@ -96,7 +106,10 @@ def test_every_role_on_every_page(w: World) -> None:
                 if response.status_code != 200:
                     problems.append(f"{role} {url}: {response.status_code}, attendu 200")
             elif response.status_code == 302:
-                if "connexion" not in response["Location"] and "/admin/login/" not in response["Location"]:
+                if (
+                    "connexion" not in response["Location"]
+                    and "/admin/login/" not in response["Location"]
+                ):
                     problems.append(f"{role} {url}: redirigé vers {response['Location']}")
             elif response.status_code not in (403, 404):
                 problems.append(f"{role} {url}: {response.status_code}, attendu refus")
@@ -140,9 +153,19 @@ def test_every_role_on_every_action(w: World) -> None:
         "tech_email": "",
     }
     actions: list[tuple[str, dict[str, Any], set[str], Any]] = [
-        (f"/demandes/{sub}/action/modifications/", {"message": "Non."}, {"instructor"}, lambda: _state(sub)),
+        (
+            f"/demandes/{sub}/action/modifications/",
+            {"message": "Non."},
+            {"instructor"},
+            lambda: _state(sub),
+        ),
         (f"/demandes/{sub}/action/comite/", {"session": s.pk}, {"instructor"}, lambda: _state(sub)),
-        (f"/demandes/{rev}/action/vote/", {"choice": "favorable"}, {"member", "chair"}, lambda: Vote.objects.count()),
+        (
+            f"/demandes/{rev}/action/vote/",
+            {"choice": "favorable"},
+            {"member", "chair"},
+            lambda: Vote.objects.count(),
+        ),
         (
             f"/demandes/{rev}/action/decision/",
             {"decision": "refuser", "reason": "Non."},
@@ -155,14 +178,24 @@ def test_every_role_on_every_action(w: World) -> None:
             {"req_a"},
             lambda: AccessRequest.objects.get(pk=draft).controller_name,
         ),
-        (f"/demandes/{sub}/etape/1/", step1, set(), lambda: AccessRequest.objects.get(pk=sub).controller_name),
+        (
+            f"/demandes/{sub}/etape/1/",
+            step1,
+            set(),
+            lambda: AccessRequest.objects.get(pk=sub).controller_name,
+        ),
         (
             "/comite/",
             {"title": "Pirate", "date": "2030-01-01", "quorum": 1},
             {"instructor", "chair", "admin"},
             lambda: ComiteSession.objects.count(),
         ),
-        (f"/comite/{s.pk}/", {"minutes": "PV"}, {"chair"}, lambda: ComiteSession.objects.get(pk=s.pk).status),
+        (
+            f"/comite/{s.pk}/",
+            {"minutes": "PV"},
+            {"chair"},
+            lambda: ComiteSession.objects.get(pk=s.pk).status,
+        ),
         (
             f"/habilitations/{w.hab_a.pk}/",
             {"op": "revoquer", "reason": "Pirate"},
@@ -188,13 +221,30 @@ def test_every_role_on_every_action(w: World) -> None:
                 response.status_code == 302 and "connexion" in response["Location"]
             )
             if not ok_refusal or probe() != before:
-                problems.append(f"{role} POST {url}: {response.status_code}, effet : {before!r} -> {probe()!r}")
+                problems.append(
+                    f"{role} POST {url}: {response.status_code}, effet : {before!r} -> {probe()!r}"
+                )
     assert not problems, "\n".join(problems)
     # And the allowed roles do get through.
     for url, data, role, probe in [
-        (f"/demandes/{rev}/action/vote/", {"choice": "favorable"}, "member", lambda: Vote.objects.count()),
-        (f"/demandes/{sub}/action/modifications/", {"message": "Précisez."}, "instructor", lambda: _state(sub)),
-        (f"/demandes/{draft}/etape/1/", step1, "req_a", lambda: AccessRequest.objects.get(pk=draft).controller_name),
+        (
+            f"/demandes/{rev}/action/vote/",
+            {"choice": "favorable"},
+            "member",
+            lambda: Vote.objects.count(),
+        ),
+        (
+            f"/demandes/{sub}/action/modifications/",
+            {"message": "Précisez."},
+            "instructor",
+            lambda: _state(sub),
+        ),
+        (
+            f"/demandes/{draft}/etape/1/",
+            step1,
+            "req_a",
+            lambda: AccessRequest.objects.get(pk=draft).controller_name,
+        ),
         (
             f"/habilitations/{w.hab_b.pk}/",
             {"op": "revoquer", "reason": "Fin."},
@@ -210,7 +260,9 @@ def test_every_role_on_every_action(w: World) -> None:
 def test_csrf_is_enforced(w: World) -> None:
     c = Client(enforce_csrf_checks=True)
     c.force_login(w.users["instructor"])
-    response = c.post(f"/demandes/{w.req['submitted_a'].pk}/action/modifications/", {"message": "x"})
+    response = c.post(
+        f"/demandes/{w.req['submitted_a'].pk}/action/modifications/", {"message": "x"}
+    )
     assert response.status_code == 403
     assert _state(w.req["submitted_a"].pk) == "deposee"
 
@@ -246,5 +298,7 @@ def test_api_matrix(w: World) -> None:
         expected_habs = habs.get(role, {w.hab_a.pk, w.hab_b.pk})
         assert {d["id"] for d in c.get("/api/habilitations").json()} == expected_habs, role
         for hab in (w.hab_a, w.hab_b):
-            assert c.get(f"/api/habilitations/{hab.pk}").status_code == (200 if hab.pk in expected_habs else 404)
+            assert c.get(f"/api/habilitations/{hab.pk}").status_code == (
+                200 if hab.pk in expected_habs else 404
+            )
         assert c.post("/api/demandes").status_code == 405

@@ -27,7 +27,11 @@ def test_full_journey_with_changes_votes_and_habilitation(world: Any, mailbox: A
     assert r.state == State.SUBMITTED and r.submitted_at
     assert any("déposée" in s for s in mailbox.subjects())
     services.request_changes(u["instructor"], r, "Précisez la population.")
-    assert r.state == State.CHANGES_REQUESTED and r.first_response_at and r.instructor == u["instructor"]
+    assert (
+        r.state == State.CHANGES_REQUESTED
+        and r.first_response_at
+        and r.instructor == u["instructor"]
+    )
     assert r.clock_days_left() is not None  # paused, still counted
     [msg] = [m for m in mailbox.to(u["req_a"].email) if "Modifications" in str(m["Subject"])]
     assert "Précisez la population." in mailbox.body(msg)
@@ -41,7 +45,9 @@ def test_full_journey_with_changes_votes_and_habilitation(world: Any, mailbox: A
         services.decide(u["chair"], r, True, "")
     services.vote(u["member2"], r, "abstention", "")
     start = timezone.localdate()
-    hab = services.decide(u["chair"], r, True, "Avis favorable du comité.", start, start + timedelta(days=180))
+    hab = services.decide(
+        u["chair"], r, True, "Avis favorable du comité.", start, start + timedelta(days=180)
+    )
     assert r.state == State.APPROVED and hab is not None
     assert hab.scope["intitule"] == "Parcours complet"
     assert hab.scope["extraction"]["population"] == "Salariés de la région"
@@ -51,7 +57,14 @@ def test_full_journey_with_changes_votes_and_habilitation(world: Any, mailbox: A
     assert hab.scope["intitule"] == "Parcours complet"
     assert any("acceptée" in s for s in mailbox.subjects())
     actions = list(Event.objects.filter(request=r).values_list("action", flat=True))
-    for expected in ("depot", "modifications_demandees", "nouveau_depot", "inscription_comite", "vote", "decision"):
+    for expected in (
+        "depot",
+        "modifications_demandees",
+        "nouveau_depot",
+        "inscription_comite",
+        "vote",
+        "decision",
+    ):
         assert expected in actions
 
 
@@ -80,7 +93,9 @@ def test_whoever_instructed_cannot_decide_alone(world: Any) -> None:
     r = filled_request(u["req_a"], "Instruite par la présidente")
     services.submit(u["req_a"], r)
     # The chair cannot instruct with the chair role; simulate a chair who was the instructor.
-    AccessRequest.objects.filter(pk=r.pk).update(instructor=u["chair"], state=State.IN_REVIEW, session=world.session)
+    AccessRequest.objects.filter(pk=r.pk).update(
+        instructor=u["chair"], state=State.IN_REVIEW, session=world.session
+    )
     r.refresh_from_db()
     services.vote(u["chair"], r, "favorable", "")
     services.vote(u["member"], r, "favorable", "")
@@ -124,7 +139,12 @@ def test_incomplete_draft_cannot_be_submitted(world: Any) -> None:
     form = RetentionForm({"retention_months": 60, "security_measures": "x"}, instance=r2)
     assert not form.is_valid() and "retention_justification" in form.errors
     form = RetentionForm(
-        {"retention_months": 60, "retention_justification": "Séries longues.", "security_measures": "x"}, instance=r2
+        {
+            "retention_months": 60,
+            "retention_justification": "Séries longues.",
+            "security_measures": "x",
+        },
+        instance=r2,
     )
     assert form.is_valid()
 
@@ -138,7 +158,9 @@ def test_incomplete_draft_cannot_be_submitted(world: Any) -> None:
         ("gros.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), False),
     ],
 )
-def test_legal_basis_upload_checks_type_and_size(world: Any, name: str, content: bytes, ok: bool) -> None:
+def test_legal_basis_upload_checks_type_and_size(
+    world: Any, name: str, content: bytes, ok: bool
+) -> None:
     r = world.req["draft_a"]
     data = {"title": "t", "purpose": "p", "policy_domain": "emploi", "legal_basis_text": "l"}
     form = PurposeForm(data, {"legal_basis_pdf": SimpleUploadedFile(name, content)}, instance=r)
@@ -156,7 +178,9 @@ def test_audit_log_is_append_only_and_exported(world: Any, client: Any) -> None:
     client.force_login(world.users["admin"])
     response = client.get("/journal/export.csv")
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert body.splitlines()[0] == "horodatage,acteur,action,objet,identifiant,demande,modifications"
+    assert (
+        body.splitlines()[0] == "horodatage,acteur,action,objet,identifiant,demande,modifications"
+    )
     assert "inscription_comite" in body and "decision" in body
 
 
@@ -208,7 +232,9 @@ def test_siret_validation() -> None:
             validate_siret(bad)
 
 
-def test_registration_verification_and_login_throttle(client: Any, mailbox: Any, settings: Any) -> None:
+def test_registration_verification_and_login_throttle(
+    client: Any, mailbox: Any, settings: Any
+) -> None:
     data = {
         "first_name": "Jeanne",
         "last_name": "Durand",
@@ -267,7 +293,9 @@ def test_database_url_parsing() -> None:
         "db.example",
         "5433",
     )
-    assert database_from_url("sqlite:////var/lib/ddsn/p.sqlite3")["NAME"] == "/var/lib/ddsn/p.sqlite3"
+    assert (
+        database_from_url("sqlite:////var/lib/ddsn/p.sqlite3")["NAME"] == "/var/lib/ddsn/p.sqlite3"
+    )
 
 
 def test_joining_an_existing_organisation_needs_confirmation(world: Any, client: Any) -> None:
@@ -315,5 +343,8 @@ def test_step_form_saves_draft_and_records_the_diff(world: Any, client: Any) -> 
 
 def test_error_pages_are_in_french(world: Any, client: Any) -> None:
     client.force_login(world.users["req_b"])
-    assert "Page introuvable" in client.get(f"/demandes/{world.req['submitted_a'].pk}/").content.decode()
+    assert (
+        "Page introuvable"
+        in client.get(f"/demandes/{world.req['submitted_a'].pk}/").content.decode()
+    )
     assert "Accès refusé" in client.get("/journal/").content.decode()

@@ -113,7 +113,12 @@ def _hab_out(h: Habilitation) -> dict[str, Any]:
     }
 
 
-@api.get("/cas-usage", response=list[UseCaseOut], tags=["catalogue"], summary="Liste des cas d'usage publiés")
+@api.get(
+    "/cas-usage",
+    response=list[UseCaseOut],
+    tags=["catalogue"],
+    summary="Liste des cas d'usage publiés",
+)
 def list_use_cases(request: HttpRequest) -> Any:
     return UseCase.objects.filter(published=True)
 
@@ -123,13 +128,22 @@ def get_use_case(request: HttpRequest, slug: str) -> Any:
     return get_object_or_404(UseCase, slug=slug, published=True)
 
 
-@api.get("/indicateurs", response=list[IndicatorOut], tags=["catalogue"], summary="Catalogue des indicateurs")
+@api.get(
+    "/indicateurs",
+    response=list[IndicatorOut],
+    tags=["catalogue"],
+    summary="Catalogue des indicateurs",
+)
 def list_indicators(request: HttpRequest) -> Any:
     return [i.__dict__ for i in INDICATORS]
 
 
 @api.get(
-    "/demandes", response=list[RequestOut], auth=auth, tags=["demandes"], summary="Demandes visibles par le compte"
+    "/demandes",
+    response=list[RequestOut],
+    auth=auth,
+    tags=["demandes"],
+    summary="Demandes visibles par le compte",
 )
 def list_requests(request: HttpRequest) -> Any:
     return [_request_out(r) for r in services.visible_requests(request.auth)]
@@ -151,6 +165,12 @@ def list_habilitations(request: HttpRequest) -> Any:
     return [_hab_out(h) for h in services.visible_habilitations(request.auth)]
 
 
-@api.get("/habilitations/{pk}", response=HabilitationOut, auth=auth, tags=["habilitations"], summary="Une habilitation")
+@api.get(
+    "/habilitations/{pk}",
+    response=HabilitationOut,
+    auth=auth,
+    tags=["habilitations"],
+    summary="Une habilitation",
+)
 def get_habilitation(request: HttpRequest, pk: int) -> Any:
     return _hab_out(get_object_or_404(services.visible_habilitations(request.auth), pk=pk))

@@ -215,7 +215,9 @@ def _seed_requests(users: dict[str, User]) -> None:
     m1, m2 = users["membre1@data-dsn.example"], users["membre2@data-dsn.example"]
     chair = users["presidente@data-dsn.example"]
     now = timezone.now()
-    session = services.create_session(instr, "Comité des usages de décembre", (now + timedelta(days=10)).date(), 2)
+    session = services.create_session(
+        instr, "Comité des usages de décembre", (now + timedelta(days=10)).date(), 2
+    )
 
     def new(user: User, title: str, step_all: bool = True) -> AccessRequest:
         r = services.create_draft(user)
@@ -229,7 +231,9 @@ def _seed_requests(users: dict[str, User]) -> None:
     services.submit(req_hdf, new(req_hdf, "Suivi mensuel des embauches par zone d'emploi"))
     r = new(req_dares, "Trajectoires des salariés en contrats courts")
     services.submit(req_dares, r)
-    services.request_changes(instr, r, "Précisez la liste des variables et la durée de conservation.")
+    services.request_changes(
+        instr, r, "Précisez la liste des variables et la durée de conservation."
+    )
     r = new(req_hdf, "Évaluation des aides à l'embauche")
     services.submit(req_hdf, r)
     services.request_changes(instr, r, "Joignez la délibération du conseil régional.")
@@ -245,13 +249,19 @@ def _seed_requests(users: dict[str, User]) -> None:
         r = new(req_dares if approve else req_hdf, title)
         services.submit(r.created_by, r)
         services.schedule(instr, r, session)
-        services.vote(m1, r, VoteChoice.FAVOURABLE if approve else VoteChoice.UNFAVOURABLE, "Avis motivé.")
-        services.vote(m2, r, VoteChoice.FAVOURABLE if approve else VoteChoice.UNFAVOURABLE, "Avis motivé.")
+        services.vote(
+            m1, r, VoteChoice.FAVOURABLE if approve else VoteChoice.UNFAVOURABLE, "Avis motivé."
+        )
+        services.vote(
+            m2, r, VoteChoice.FAVOURABLE if approve else VoteChoice.UNFAVOURABLE, "Avis motivé."
+        )
         services.decide(
             chair,
             r,
             approve,
-            "" if approve else "Données directement identifiantes : non proportionné à la finalité.",
+            ""
+            if approve
+            else "Données directement identifiantes : non proportionné à la finalité.",
         )
     # Spread the timestamps so that the statistics and the 30-day clock show something realistic.
     for i, req in enumerate(AccessRequest.objects.exclude(state=State.DRAFT).order_by("pk")):
@@ -259,8 +269,12 @@ def _seed_requests(users: dict[str, User]) -> None:
         AccessRequest.objects.filter(pk=req.pk).update(
             submitted_at=req.submitted_at - shift if req.submitted_at else None,
             last_submitted_at=req.last_submitted_at - shift if req.last_submitted_at else None,
-            first_response_at=req.first_response_at - shift + timedelta(days=2 + i) if req.first_response_at else None,
-            decided_at=req.decided_at - shift + timedelta(days=12 + 3 * i) if req.decided_at else None,
+            first_response_at=req.first_response_at - shift + timedelta(days=2 + i)
+            if req.first_response_at
+            else None,
+            decided_at=req.decided_at - shift + timedelta(days=12 + 3 * i)
+            if req.decided_at
+            else None,
         )
     # One request left without answer past its deadline.
     late = services.create_draft(req_dares)

@@ -56,7 +56,9 @@ class RegistrationForm(DsfrBaseForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="Au moins 12 caractères, pas uniquement des chiffres.",
     )
-    siret = forms.CharField(label="SIRET de votre organisation", max_length=14, help_text="14 chiffres, sans espace.")
+    siret = forms.CharField(
+        label="SIRET de votre organisation", max_length=14, help_text="14 chiffres, sans espace."
+    )
     organisation_name = forms.CharField(label="Nom de l'organisation", max_length=200)
     actor_type = forms.ChoiceField(label="Type d'acteur public", choices=ActorType.choices)
 
@@ -101,10 +103,13 @@ class LoginForm(DsfrBaseForm, AuthenticationForm):
     }
 
     username = UsernameField(
-        label="Adresse électronique", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label="Adresse électronique",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     password = forms.CharField(
-        label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -272,7 +277,9 @@ STEP_FORMS: dict[int, type[forms.BaseForm]] = {
 
 
 class ChangesForm(DsfrBaseForm):
-    message = forms.CharField(label="Modifications attendues", widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(
+        label="Modifications attendues", widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ScheduleForm(DsfrBaseForm):
@@ -283,8 +290,12 @@ class ScheduleForm(DsfrBaseForm):
 
 
 class VoteForm(DsfrBaseForm):
-    choice = forms.ChoiceField(label="Votre vote", choices=VoteChoice.choices, widget=forms.RadioSelect)
-    opinion = forms.CharField(label="Avis motivé", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    choice = forms.ChoiceField(
+        label="Votre vote", choices=VoteChoice.choices, widget=forms.RadioSelect
+    )
+    opinion = forms.CharField(
+        label="Avis motivé", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DecisionForm(DsfrBaseForm):
@@ -325,7 +336,9 @@ class DecisionForm(DsfrBaseForm):
 
 class SessionForm(DsfrBaseForm):
     title = forms.CharField(label="Intitulé", max_length=200)
-    date = forms.DateField(label="Date de séance", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = forms.DateField(
+        label="Date de séance", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     quorum = forms.IntegerField(label="Quorum (nombre de votes requis)", min_value=1, initial=2)
 
 
@@ -334,12 +347,15 @@ class MinutesForm(DsfrBaseForm):
 
 
 class RevokeForm(DsfrBaseForm):
-    reason = forms.CharField(label="Motif de la révocation", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Motif de la révocation", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RenewForm(DsfrBaseForm):
     end_date = forms.DateField(
-        label="Nouvelle date de fin", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label="Nouvelle date de fin",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 

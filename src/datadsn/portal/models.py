@@ -137,7 +137,9 @@ class UseCase(models.Model):
     description = models.TextField("description")
     actor = models.CharField("acteur public", max_length=200)
     actor_type = models.CharField("type d'acteur", max_length=30, choices=ActorType.choices)
-    policy_domain = models.CharField("politique publique", max_length=30, choices=PolicyDomain.choices)
+    policy_domain = models.CharField(
+        "politique publique", max_length=30, choices=PolicyDomain.choices
+    )
     data_kind = models.CharField("données utilisées", max_length=20, choices=DataKind.choices)
     data_used = models.TextField("détail des données utilisées")
     status = models.CharField("statut", max_length=20, choices=UseCaseStatus.choices)
@@ -175,13 +177,19 @@ class Frequency(models.TextChoices):
 
 
 class AccessRequest(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="requests")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="requests"
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="requests_created")
     state = models.CharField("état", max_length=20, choices=State.choices, default=State.DRAFT)
     # Contacts.
-    controller_name = models.CharField("responsable de traitement : nom", max_length=200, blank=True)
+    controller_name = models.CharField(
+        "responsable de traitement : nom", max_length=200, blank=True
+    )
     controller_email = models.EmailField("responsable de traitement : courriel", blank=True)
-    dpo_name = models.CharField("délégué à la protection des données : nom", max_length=200, blank=True)
+    dpo_name = models.CharField(
+        "délégué à la protection des données : nom", max_length=200, blank=True
+    )
     dpo_email = models.EmailField("délégué à la protection des données : courriel", blank=True)
     tech_name = models.CharField("contact technique : nom", max_length=200, blank=True)
     tech_email = models.EmailField("contact technique : courriel", blank=True)
@@ -193,7 +201,9 @@ class AccessRequest(models.Model):
     )
     public_policy = models.TextField("description de la politique publique", blank=True)
     legal_basis_text = models.TextField("base légale", blank=True)
-    legal_basis_pdf = models.FileField("texte de la base légale (PDF)", upload_to="bases-legales/", blank=True)
+    legal_basis_pdf = models.FileField(
+        "texte de la base légale (PDF)", upload_to="bases-legales/", blank=True
+    )
     # Data requested.
     indicators = models.JSONField("indicateurs demandés", default=list, blank=True)
     extract_population = models.TextField("population", blank=True)
@@ -203,16 +213,24 @@ class AccessRequest(models.Model):
     period_end = models.DateField("fin de la période", null=True, blank=True)
     frequency = models.CharField("fréquence", max_length=20, choices=Frequency.choices, blank=True)
     # Retention and security.
-    retention_months = models.PositiveIntegerField("durée de conservation (mois)", null=True, blank=True)
-    retention_justification = models.TextField("justification de la durée de conservation", blank=True)
+    retention_months = models.PositiveIntegerField(
+        "durée de conservation (mois)", null=True, blank=True
+    )
+    retention_justification = models.TextField(
+        "justification de la durée de conservation", blank=True
+    )
     security_measures = models.TextField("mesures de sécurité", blank=True)
-    cgu_accepted_at = models.DateTimeField("conditions générales acceptées le", null=True, blank=True)
+    cgu_accepted_at = models.DateTimeField(
+        "conditions générales acceptées le", null=True, blank=True
+    )
     # Workflow bookkeeping.
     step = models.PositiveSmallIntegerField(default=1)
     instructor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="requests_instructed"
     )
-    session = models.ForeignKey("ComiteSession", null=True, blank=True, on_delete=models.PROTECT, related_name="agenda")
+    session = models.ForeignKey(
+        "ComiteSession", null=True, blank=True, on_delete=models.PROTECT, related_name="agenda"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     last_submitted_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -298,7 +316,9 @@ class ComiteSession(models.Model):
     title = models.CharField("intitulé", max_length=200)
     date = models.DateField("date de séance")
     quorum = models.PositiveSmallIntegerField("quorum (votes requis)", default=2)
-    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.PLANNED)
+    status = models.CharField(
+        max_length=10, choices=SessionStatus.choices, default=SessionStatus.PLANNED
+    )
     minutes = models.TextField("procès-verbal", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -324,7 +344,9 @@ class Vote(models.Model):
     created_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["request", "member"], name="one_vote_per_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "member"], name="one_vote_per_member")
+        ]
 
 
 class HabilitationStatus(models.TextChoices):
@@ -334,13 +356,21 @@ class HabilitationStatus(models.TextChoices):
 
 
 class Habilitation(models.Model):
-    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="habilitations")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="habilitations")
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.PROTECT, related_name="habilitations"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="habilitations"
+    )
     scope = models.JSONField("périmètre figé")
     start_date = models.DateField("début")
     end_date = models.DateField("fin")
-    status = models.CharField(max_length=20, choices=HabilitationStatus.choices, default=HabilitationStatus.ACTIVE)
-    previous = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal")
+    status = models.CharField(
+        max_length=20, choices=HabilitationStatus.choices, default=HabilitationStatus.ACTIVE
+    )
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -395,12 +425,16 @@ class Event(models.Model):
     """Append-only audit log: rows are never updated nor deleted."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)
-    request = models.ForeignKey(AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     changes = models.JSONField(default=dict, blank=True)
 
     class Meta:

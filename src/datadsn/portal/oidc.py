@@ -17,7 +17,13 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.urls import reverse
 
 from . import services
@@ -74,7 +80,9 @@ def callback(request: HttpRequest) -> HttpResponse:
         raise Http404
     expected = request.session.pop("oidc_state", None)
     request.session.pop("oidc_nonce", None)
-    if not expected or not secrets.compare_digest(expected.encode(), request.GET.get("state", "").encode()):
+    if not expected or not secrets.compare_digest(
+        expected.encode(), request.GET.get("state", "").encode()
+    ):
         return HttpResponseBadRequest("État OpenID Connect invalide.")
     code = request.GET.get("code")
     if not code:
@@ -91,12 +99,19 @@ def callback(request: HttpRequest) -> HttpResponse:
     ).encode()
     try:
         token = _json(Request(config["token_endpoint"], data=body, method="POST"))
-        info = _json(Request(config["userinfo_endpoint"], headers={"Authorization": f"Bearer {token['access_token']}"}))
+        info = _json(
+            Request(
+                config["userinfo_endpoint"],
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+            )
+        )
     except (OSError, ValueError, KeyError):
         return HttpResponseBadRequest("Échec de la connexion avec le fournisseur d'identité.")
     email = str(info.get("email") or "").strip().lower()
     if not email:
-        return HttpResponseBadRequest("Le fournisseur d'identité n'a pas transmis d'adresse électronique.")
+        return HttpResponseBadRequest(
+            "Le fournisseur d'identité n'a pas transmis d'adresse électronique."
+        )
     user = _user_for(email, info)
     if not user.is_active:
         return HttpResponseBadRequest("Ce compte est désactivé.")

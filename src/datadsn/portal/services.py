@@ -54,7 +54,9 @@ def record(
         action=action,
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
-        request=request if request is not None else (obj if isinstance(obj, AccessRequest) else None),
+        request=request
+        if request is not None
+        else (obj if isinstance(obj, AccessRequest) else None),
         changes=changes or {},
     )
 
@@ -176,8 +178,12 @@ def missing_fields(req: AccessRequest) -> list[str]:
 
 @transaction.atomic
 def create_draft(user: User) -> AccessRequest:
-    _require(user.is_authenticated and user.role == Role.REQUESTER and user.organisation_id is not None)
-    req = AccessRequest.objects.create(organisation_id=user.organisation_id, created_by=user, state=State.DRAFT)
+    _require(
+        user.is_authenticated and user.role == Role.REQUESTER and user.organisation_id is not None
+    )
+    req = AccessRequest.objects.create(
+        organisation_id=user.organisation_id, created_by=user, state=State.DRAFT
+    )
     record(user, "creation", req)
     return req
 
@@ -225,7 +231,9 @@ def submit(user: User, req: AccessRequest) -> AccessRequest:
             req.paused_since = None
     req.last_submitted_at = now
     req.save()
-    record(user, "depot" if old == State.DRAFT else "nouveau_depot", req, {"etat": [old, req.state]})
+    record(
+        user, "depot" if old == State.DRAFT else "nouveau_depot", req, {"etat": [old, req.state]}
+    )
     notify(
         _requester_emails(req),
         f"Demande {req.reference} déposée",
@@ -338,11 +346,17 @@ def decide(
     assert session is not None
     instructed_by_chair = req.instructor_id == user.pk
     counts = tally(req, exclude=user if instructed_by_chair else None)
-    cast = counts[VoteChoice.FAVOURABLE] + counts[VoteChoice.UNFAVOURABLE] + counts[VoteChoice.ABSTAIN]
+    cast = (
+        counts[VoteChoice.FAVOURABLE] + counts[VoteChoice.UNFAVOURABLE] + counts[VoteChoice.ABSTAIN]
+    )
     if cast < session.quorum:
         raise ValidationError(
             f"Quorum non atteint : {cast} vote(s) sur {session.quorum} requis"
-            + (" (hors votre propre vote, puisque vous avez instruit la demande)." if instructed_by_chair else ".")
+            + (
+                " (hors votre propre vote, puisque vous avez instruit la demande)."
+                if instructed_by_chair
+                else "."
+            )
         )
     if instructed_by_chair:
         majority_for = counts[VoteChoice.FAVOURABLE] > counts[VoteChoice.UNFAVOURABLE]

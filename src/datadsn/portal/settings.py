@@ -61,13 +61,17 @@ DEBUG = _flag("DATADSN_DEBUG", False)
 SECRET_KEY = os.environ.get("DATADSN_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DATADSN_SECRET_KEY est obligatoire hors mode développement (DATADSN_DEBUG=1).")
+        raise ImproperlyConfigured(
+            "DATADSN_SECRET_KEY est obligatoire hors mode développement (DATADSN_DEBUG=1)."
+        )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 HTTPS = _flag("DATADSN_HTTPS", not DEBUG)
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("DATADSN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+    for h in os.environ.get("DATADSN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(
+        ","
+    )
     if h.strip()
 ]
 SITE_URL = os.environ.get("DATADSN_SITE_URL", "http://localhost:8000").rstrip("/")
@@ -179,16 +183,22 @@ SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _flag("DATADSN_SSL_REDIRECT", False)
-CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DATADSN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("DATADSN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 
-EMAIL_BACKEND = os.environ.get("DATADSN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "DATADSN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
 EMAIL_HOST = os.environ.get("DATADSN_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DATADSN_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("DATADSN_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DATADSN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _flag("DATADSN_EMAIL_TLS", False)
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = os.environ.get("DATADSN_EMAIL_FROM", "DataDSN <ne-pas-repondre@data-dsn.beta.gouv.fr>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DATADSN_EMAIL_FROM", "DataDSN <ne-pas-repondre@data-dsn.beta.gouv.fr>"
+)
 
 # Optional OpenID Connect (ProConnect-style) login.
 OIDC_ISSUER = os.environ.get("DATADSN_OIDC_ISSUER", "")

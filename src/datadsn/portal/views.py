@@ -114,7 +114,10 @@ def usecase_list(request: HttpRequest) -> HttpResponse:
         "cases": qs,
         "q": q,
         "legal": legal,
-        "filters": [(name, label, choices, selected.get(name, "")) for name, (label, choices) in filters.items()],
+        "filters": [
+            (name, label, choices, selected.get(name, ""))
+            for name, (label, choices) in filters.items()
+        ],
     }
     return render(request, "portal/usecase_list.html", ctx)
 
@@ -218,7 +221,9 @@ def verification_link(user: User) -> str:
     from django.conf import settings
 
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return settings.SITE_URL + reverse("portal:verify_email", args=[uid, email_tokens.make_token(user)])
+    return settings.SITE_URL + reverse(
+        "portal:verify_email", args=[uid, email_tokens.make_token(user)]
+    )
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -321,7 +326,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ctx["requests"] = reqs
         ctx["habilitations"] = services.visible_habilitations(user)
     elif user.role in (Role.INSTRUCTOR, Role.ADMIN):
-        ctx["to_instruct"] = reqs.filter(state__in=[State.SUBMITTED, State.RESUBMITTED]).order_by("submitted_at")
+        ctx["to_instruct"] = reqs.filter(state__in=[State.SUBMITTED, State.RESUBMITTED]).order_by(
+            "submitted_at"
+        )
         ctx["waiting"] = reqs.filter(state=State.CHANGES_REQUESTED)
         ctx["in_review"] = reqs.filter(state=State.IN_REVIEW)
     else:
@@ -341,7 +348,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
     if state in State.values:
         reqs = reqs.filter(state=state)
     page = Paginator(reqs, 30).get_page(request.GET.get("page"))
-    return render(request, "portal/request_list.html", {"page": page, "states": State.choices, "state": state})
+    return render(
+        request, "portal/request_list.html", {"page": page, "states": State.choices, "state": state}
+    )
 
 
 def _step_context(req: AccessRequest | None, n: int, form: Any) -> dict[str, Any]:
@@ -361,7 +370,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     if user.organisation_id is None:
         raise PermissionDenied("Compte sans organisation.")
-    form = STEP_FORMS[1](request.POST or None, initial={"controller_email": "", "tech_name": user.display()})
+    form = STEP_FORMS[1](
+        request.POST or None, initial={"controller_email": "", "tech_name": user.display()}
+    )
     if request.method == "POST" and form.is_valid():
         req = services.create_draft(user)
         services.save_step(user, req, form.cleaned_data, 1)
@@ -386,10 +397,16 @@ def request_step(request: HttpRequest, pk: int, n: int) -> HttpResponse:
     else:
         # The form works on its own copy: a ModelForm writes into its instance while validating,
         # and the service needs the stored values to record what changed.
-        form = form_class(request.POST or None, request.FILES or None, instance=AccessRequest.objects.get(pk=req.pk))
+        form = form_class(
+            request.POST or None,
+            request.FILES or None,
+            instance=AccessRequest.objects.get(pk=req.pk),
+        )
     if request.method == "POST" and form.is_valid():
         if n == len(STEPS):
-            services.save_step(user, req, {"cgu_accepted_at": req.cgu_accepted_at or timezone.now()}, n)
+            services.save_step(
+                user, req, {"cgu_accepted_at": req.cgu_accepted_at or timezone.now()}, n
+            )
             try:
                 services.submit(user, req)
             except ValidationError as exc:
@@ -439,7 +456,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ctx["schedule_form"] = ScheduleForm()
     if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
         mine = req.votes.filter(member=user).first()
-        ctx["vote_form"] = VoteForm(initial={"choice": mine.choice, "opinion": mine.opinion} if mine else None)
+        ctx["vote_form"] = VoteForm(
+            initial={"choice": mine.choice, "opinion": mine.opinion} if mine else None
+        )
     if user.role == Role.CHAIR and req.state == State.IN_REVIEW:
         ctx["decision_form"] = DecisionForm()
         ctx["tally"] = services.tally(req)
@@ -490,7 +509,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 data["start_date"],
                 data["end_date"],
             )
-            messages.success(request, f"Décision enregistrée{' : habilitation ' + hab.reference if hab else ''}.")
+            messages.success(
+                request, f"Décision enregistrée{' : habilitation ' + hab.reference if hab else ''}."
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("portal:request_detail", pk=pk)
@@ -558,7 +579,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "session": session,
             "agenda": agenda,
-            "minutes_form": form if user.role == Role.CHAIR and session.status == SessionStatus.PLANNED else None,
+            "minutes_form": form
+            if user.role == Role.CHAIR and session.status == SessionStatus.PLANNED
+            else None,
         },
     )
 

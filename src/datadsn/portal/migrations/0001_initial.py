@@ -23,13 +23,17 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("title", models.CharField(max_length=200, verbose_name="intitulé")),
                 ("date", models.DateField(verbose_name="date de séance")),
                 (
                     "quorum",
-                    models.PositiveSmallIntegerField(default=2, verbose_name="quorum (votes requis)"),
+                    models.PositiveSmallIntegerField(
+                        default=2, verbose_name="quorum (votes requis)"
+                    ),
                 ),
                 (
                     "status",
@@ -52,7 +56,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("name", models.CharField(max_length=200, verbose_name="raison sociale")),
                 (
@@ -92,7 +98,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("slug", models.SlugField(unique=True)),
                 ("title", models.CharField(max_length=200, verbose_name="titre")),
@@ -171,7 +179,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("password", models.CharField(max_length=128, verbose_name="password")),
                 (
@@ -223,11 +233,15 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "date_joined",
-                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
                 ),
                 (
                     "email",
-                    models.EmailField(max_length=254, unique=True, verbose_name="adresse électronique"),
+                    models.EmailField(
+                        max_length=254, unique=True, verbose_name="adresse électronique"
+                    ),
                 ),
                 (
                     "role",
@@ -303,7 +317,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("digest", models.CharField(max_length=64, unique=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
@@ -323,7 +339,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 (
                     "state",
@@ -344,7 +362,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "controller_name",
-                    models.CharField(blank=True, max_length=200, verbose_name="responsable de traitement : nom"),
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="responsable de traitement : nom"
+                    ),
                 ),
                 (
                     "controller_email",
@@ -372,15 +392,21 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "tech_name",
-                    models.CharField(blank=True, max_length=200, verbose_name="contact technique : nom"),
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="contact technique : nom"
+                    ),
                 ),
                 (
                     "tech_email",
-                    models.EmailField(blank=True, max_length=254, verbose_name="contact technique : courriel"),
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="contact technique : courriel"
+                    ),
                 ),
                 (
                     "title",
-                    models.CharField(blank=True, max_length=200, verbose_name="intitulé de la demande"),
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="intitulé de la demande"
+                    ),
                 ),
                 ("purpose", models.TextField(blank=True, verbose_name="finalité")),
                 (
@@ -402,7 +428,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "public_policy",
-                    models.TextField(blank=True, verbose_name="description de la politique publique"),
+                    models.TextField(
+                        blank=True, verbose_name="description de la politique publique"
+                    ),
                 ),
                 ("legal_basis_text", models.TextField(blank=True, verbose_name="base légale")),
                 (
@@ -450,11 +478,15 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "retention_months",
-                    models.PositiveIntegerField(blank=True, null=True, verbose_name="durée de conservation (mois)"),
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="durée de conservation (mois)"
+                    ),
                 ),
                 (
                     "retention_justification",
-                    models.TextField(blank=True, verbose_name="justification de la durée de conservation"),
+                    models.TextField(
+                        blank=True, verbose_name="justification de la durée de conservation"
+                    ),
                 ),
                 (
                     "security_measures",
@@ -462,7 +494,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "cgu_accepted_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="conditions générales acceptées le"),
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="conditions générales acceptées le"
+                    ),
                 ),
                 ("step", models.PositiveSmallIntegerField(default=1)),
                 ("submitted_at", models.DateTimeField(blank=True, null=True)),
@@ -540,7 +574,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ("actor_label", models.CharField(blank=True, max_length=254)),
@@ -578,7 +614,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("scope", models.JSONField(verbose_name="périmètre figé")),
                 ("start_date", models.DateField(verbose_name="début")),
@@ -634,7 +672,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 (
                     "choice",
@@ -668,7 +708,11 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "constraints": [models.UniqueConstraint(fields=("request", "member"), name="one_vote_per_member")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("request", "member"), name="one_vote_per_member"
+                    )
+                ],
             },
         ),
     ]
