@@ -1,0 +1,118 @@
+"""The ``indicators`` command group, through Typer's test runner on a fresh application."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from datadsn.indicators.cli import register
+
+from .conftest import MONTHS
+
+KEY_A = "cle-du-destinataire-A-0123456789"
+KEY_B = "cle-du-destinataire-B-9876543210"
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    application = typer.Typer()
+    register(application)
+
+    @application.command("version")
+    def version() -> None:  # a second command keeps "indicators" a sub-group
+        pass
+
+    return application
+
+
+def run(app: typer.Typer, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(app, ["indicators", *args], env=env)
+
+
+def test_list_and_show(app) -> None:
+    out = run(app, "list")
+    assert out.exit_code == 0 and "EFF_FIN" in out.output and "RECOURS_INTERIM" in out.output
+    out = run(app, "show", "taux_rotation")
+    assert out.exit_code == 0 and "Définition" in out.output and "naf_a38" in out.output
+    out = run(app, "show", "NOPE")
+    assert out.exit_code == 2 and "indicateur inconnu" in out.output
+
+
+def test_compute_writes_every_format_and_audit_passes(app, economy, tmp_path) -> None:
+    wh = str(economy.store.root)
+    target = tmp_path / "ind.xlsx"
+    out = run(app, "compute", "EFF_FIN", "EMBAUCHES", "--by", "naf_section,sexe",
+              "--from", MONTHS[0], "--to", MONTHS[1], "--periode", "trimestre",
+              "--out", str(target), "-w", wh)  # fmt: skip
+    assert out.exit_code == 0, out.output
+    for code in ("eff_fin", "embauches"):
+        assert (tmp_path / f"ind_{code}.xlsx").exists()
+        assert (tmp_path / f"ind_{code}.svg").exists()
+        audited = run(app, "audit", str(tmp_path / f"ind_{code}.xlsx"), "-w", wh)
+        assert audited.exit_code == 0, audited.output
+    csv = tmp_path / "eff.csv"
+    out = run(app, "compute", "EFF_FIN", "--by", "region", "--from", MONTHS[0], "--to",
+              MONTHS[1], "--out", str(csv), "-w", wh)  # fmt: skip
+    assert out.exit_code == 0, out.output
+    table = pl.read_csv(csv)
+    assert {"publie", "masque_primaire", "masque_secondaire", "statut"} <= set(table.columns)
+    csv.write_text(csv.read_text(encoding="utf-8").replace("publie,true", "publie,false", 1))
+    audited = run(app, "audit", str(csv))
+    assert audited.exit_code == 1 and "modifié" in audited.output
+
+
+def test_compute_refuses_bad_requests(app, economy, tmp_path) -> None:
+    wh = str(economy.store.root)
+    base = ["--from", MONTHS[0], "--to", MONTHS[1], "--out", str(tmp_path / "x.csv"), "-w", wh]
+    out = run(app, "compute", "RECOURS_INTERIM", "--by", "sexe", *base)
+    assert out.exit_code == 2 and "n'est pas prévue" in out.output
+    out = run(app, "compute", "EFF_FIN", "--by", "couleur", *base)
+    assert out.exit_code == 2 and "dimension inconnue" in out.output
+    rules = tmp_path / "regles.toml"
+    rules.write_text("[secret]\nseuil = 3\n", encoding="utf-8")
+    out = run(app, "compute", "EFF_FIN", "--rules", str(rules), *base)
+    assert out.exit_code == 2 and "règles inconnues" in out.output
+
+
+def test_extract_refuses_below_k_and_says_why(app, economy, tmp_path) -> None:
+    out = run(app, "extract", "--from", MONTHS[0], "--to", MONTHS[1],
+              "--out", str(tmp_path / "e.parquet"), "--destinataire", "DREETS",
+              "--naf-niveau", "naf_a88", "--geo-niveau", "departement",
+              "--age-niveau", "tranche_age", "-w", str(economy.store.root),
+              env={"DATADSN_CLE_DESTINATAIRE": KEY_A})  # fmt: skip
+    assert out.exit_code == 1
+    assert "diffusion refusée" in out.output and "k-anonymat insuffisant" in out.output
+    assert not (tmp_path / "e.parquet").exists()
+    out = run(app, "extract", "--from", MONTHS[0], "--to", MONTHS[1],
+              "--out", str(tmp_path / "e.parquet"), "--destinataire", "DREETS",
+              "-w", str(economy.store.root))  # fmt: skip
+    assert out.exit_code == 2 and "clé du destinataire" in out.output
+
+
+def test_extract_per_recipient_pseudonyms_cannot_be_linked(app, economy, tmp_path) -> None:
+    rules = tmp_path / "regles.toml"
+    rules.write_text("[extrait]\nk = 1\nl = 1\n", encoding="utf-8")
+    paths = {}
+    for name, key in (("A", KEY_A), ("B", KEY_B), ("A2", KEY_A)):
+        paths[name] = tmp_path / f"{name}.parquet"
+        out = run(app, "extract", "--from", MONTHS[0], "--to", MONTHS[1],
+                  "--out", str(paths[name]), "--destinataire", name, "--rules", str(rules),
+                  "-w", str(economy.store.root), env={"DATADSN_CLE_DESTINATAIRE": key})  # fmt: skip
+        assert out.exit_code == 0, out.output
+    a, b, a2 = (pl.read_parquet(paths[n]) for n in ("A", "B", "A2"))
+    assert a.height == b.height > 0
+    assert set(a["salarie_id"]).isdisjoint(set(b["salarie_id"]))
+    assert set(a["contrat_id"]).isdisjoint(set(b["contrat_id"]))
+    assert a["salarie_id"].to_list() == a2["salarie_id"].to_list()  # stable for one recipient
+    with economy.store.connect() as con:
+        stored = {r[0] for r in con.execute("select salarie_id from salaries").fetchall()}
+    assert stored.isdisjoint(set(a["salarie_id"]))
+    assert {"sexe", "tranche_age", "naf", "zone", "tranche_brut"} <= set(a.columns)
+    assert "nir" not in a.columns and "brut" not in a.columns
+
+
+def test_refresh_references(app) -> None:
+    out = run(app, "refresh-references")
+    assert out.exit_code == 0 and "codes_norme.csv" in out.output
