@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from datadsn.engine.runner import Step, run_step
+from datadsn.engine.runner import Step, check_portable, run_step
 from datadsn.engine.warehouse import Warehouse
 
 from . import references
@@ -94,6 +94,7 @@ class Session:
             )
         self.store = store
         self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         path = str(store.catalog).replace("'", "''")
@@ -144,10 +145,14 @@ class Session:
     def cells(self, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
         """One row per period and cell (margins included, ``Ensemble``)."""
         check_dims(indicator, dims)
-        step = Step(name=f"ind_{indicator.code.lower()}", layer="indicateurs",
-                    path=indicator.sql_path)  # fmt: skip
-        run_step(self.con, step)
-        sql = aggregation_sql(step.name, dims, indicator)
+        name = f"ind_{indicator.code.lower()}"
+        problems = check_portable(indicator.sql)
+        if problems:
+            raise IndicatorError(f"{name} : SQL non portable ({', '.join(problems)})")
+        # A view, not a table: the aggregation reads a handful of the base's columns once.
+        body = indicator.sql.strip().rstrip(";")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
+        sql = aggregation_sql(name, dims, indicator)
         return self.con.execute(sql).pl()
 
     def close(self) -> None:

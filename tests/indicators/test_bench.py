@@ -1,0 +1,13 @@
+"""The benchmark runs end to end on a tiny synthetic snapshot (CI only checks that it runs)."""
+
+from __future__ import annotations
+
+from datadsn.indicators.bench import bench_indicators
+from datadsn.indicators.catalogue import CATALOGUE
+
+
+def test_bench_runs_the_whole_catalogue() -> None:
+    figures = bench_indicators(employees=600, months=3)
+    assert figures["postes_mois"] > 0
+    assert set(figures["par_indicateur_s"]) == {ind.code for ind in CATALOGUE}
+    assert figures["extrapolation_1M_s"] > 0
