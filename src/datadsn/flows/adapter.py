@@ -1,0 +1,232 @@
+"""The only module of ``flows`` that touches the indicators package.
+
+It opens a session restricted to a flow's population (the ``ind_base`` layer is filtered in
+place once the window is prepared, so every indicator and the audit recomputation see the same
+population), releases tables through ``indicators.publish``/``release`` and audits them with
+``indicators.audit``; extracts go through ``indicators.extract``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from datadsn.engine.warehouse import Warehouse
+from datadsn.indicators import audit as ind_audit
+from datadsn.indicators import extract as ind_extract
+from datadsn.indicators import release
+from datadsn.indicators.catalogue import UnknownIndicator, get
+from datadsn.indicators.compute import IndicatorError, Session, check_dims
+from datadsn.indicators.publish import protected_table
+from datadsn.indicators.rules import Rules
+
+if TYPE_CHECKING:
+    from .spec import ExtractSpec, Scope
+
+EXTRACT_COLUMNS = (
+    "mois",
+    "salarie_id",
+    "contrat_id",
+    "etablissement_id",
+    "sexe",
+    "tranche_age",
+    "naf",
+    "zone",
+    "nature_contrat",
+    "heures",
+    "heures_supp",
+    "tranche_brut",
+)
+DATA = Path(ind_extract.__file__).parent / "data"
+
+__all__ = ["IndicatorError", "Rules"]
+
+
+def default_rules() -> dict[str, Any]:
+    return Rules().to_dict()
+
+
+def rules_for(overrides: dict[str, float]) -> Rules:
+    base = Rules().to_dict()
+    for key, value in overrides.items():
+        base[key] = int(value) if isinstance(base[key], int) else float(value)
+    return Rules.from_dict(base)
+
+
+@functools.cache
+def department_regions() -> dict[str, str]:
+    with (DATA / "departements.csv").open(encoding="utf-8") as handle:
+        return {row["departement"]: row["region"] for row in csv.DictReader(handle)}
+
+
+def check_indicator(code: str, dims: list[str] | None, period: str) -> list[str]:
+    try:
+        ind = get(code)
+    except UnknownIndicator as exc:
+        return [str(exc.args[0])]
+    problems = []
+    try:
+        check_dims(ind, list(dims if dims is not None else ind.par_defaut))
+    except IndicatorError as exc:
+        problems.append(str(exc))
+    if period not in ind.periodicite:
+        problems.append(f"périodicité {period} non prévue pour {code}")
+    return problems
+
+
+def default_dims(code: str) -> tuple[str, ...]:
+    return get(code).par_defaut
+
+
+class ScopedSession(Session):
+    """A session whose base layer only holds the flow's population."""
+
+    def __init__(self, store: Warehouse, scope: Scope, threads: int | None = None):
+        super().__init__(store, threads=threads)
+        self.scope = scope
+
+    def prepare(self, start: str, end: str, period: str) -> None:
+        if self.window == (start, end, period):
+            return
+        super().prepare(start, end, period)
+        where, params = self.filters()
+        if where:
+            self.con.execute(
+                "CREATE OR REPLACE TABLE ind_base AS SELECT * FROM ind_base WHERE "
+                + " AND ".join(where),
+                params,
+            )
+
+    def filters(self) -> tuple[list[str], list[str]]:
+        s = self.scope
+        where: list[str] = []
+        params: list[str] = []
+        if s.naf:
+            where.append(
+                "("
+                + " OR ".join("starts_with(replace(d_naf_sous_classe, '.', ''), ?)" for _ in s.naf)
+                + ")"
+            )
+            params += list(s.naf)
+        geo = []
+        if s.regions:
+            geo.append(f"d_region IN ({', '.join('?' for _ in s.regions)})")
+            params += list(s.regions)
+        if s.departements:
+            geo.append(f"d_departement IN ({', '.join('?' for _ in s.departements)})")
+            params += list(s.departements)
+        if geo:
+            where.append("(" + " OR ".join(geo) + ")")
+        if s.natures_contrat:
+            where.append(f"d_nature_contrat IN ({', '.join('?' for _ in s.natures_contrat)})")
+            params += list(s.natures_contrat)
+        if s.siren:
+            where.append(
+                "etablissement_id IN (SELECT etablissement_id FROM etablissements WHERE "
+                f"left(siret, 9) IN ({', '.join('?' for _ in s.siren)}))"
+            )
+            params += list(s.siren)
+        return where, params
+
+    def population(self) -> int:
+        row = self.con.execute("SELECT count(DISTINCT salarie_id) FROM ind_base").fetchone()
+        return int(row[0]) if row else 0
+
+
+@dataclass
+class Produced:
+    path: Path
+    rows: int
+    masked_primary: int
+    masked_secondary: int
+    digest: str
+
+
+def release_indicator(
+    session: ScopedSession,
+    code: str,
+    dims: list[str],
+    start: str,
+    end: str,
+    period: str,
+    rules: Rules,
+    targets: list[Path],
+    source: dict[str, Any],
+) -> list[Produced]:
+    """Compute one indicator once, write it in every requested format."""
+    ind = get(code)
+    cells, dims = protected_table(session, ind, dims, start, end, period, rules)
+    table = release.published_table(cells, ind, dims)
+    meta = release.metadata(ind, dims, period, start, end, rules, table, "entrepôt DataDSN")
+    # Deterministic metadata: the run date is in the run log, the file says what it is built on.
+    meta["genere_le"] = source["instantane"]
+    meta["flux"] = source
+    out = []
+    for target in targets:
+        release.write(table, meta, target)
+        out.append(
+            Produced(
+                target,
+                table.height,
+                int(table["masque_primaire"].sum()),
+                int(table["masque_secondaire"].sum()),
+                meta["empreinte_sha256"],
+            )
+        )
+    return out
+
+
+def audit_file(path: Path, session: Session | None) -> list[str]:
+    """The indicators package's audit (recomputing the cells when a session is given)."""
+    return ind_audit.audit(path, session)
+
+
+def release_extract(
+    session: ScopedSession,
+    spec: ExtractSpec,
+    start: str,
+    end: str,
+    recipient: str,
+    key: bytes,
+    rules: Rules,
+    targets: list[Path],
+) -> list[Produced]:
+    scope = session.scope
+    deps = list(scope.departements)
+    if scope.regions:
+        deps += [d for d, r in department_regions().items() if r in scope.regions]
+    request = ind_extract.ExtractRequest(
+        start, end, recipient, key, spec.niveau_naf, spec.niveau_geo, spec.niveau_age,
+        list(scope.naf), sorted(set(deps)),
+    )  # fmt: skip
+    data = ind_extract.build(session, request)
+    if scope.natures_contrat:
+        data = data.filter(pl.col("nature_contrat").is_in(list(scope.natures_contrat)))
+    result = ind_extract.check(data, rules)
+    data = data.select(list(spec.colonnes))
+    digest = hashlib.sha256(data.write_csv().encode("utf-8")).hexdigest()
+    out = []
+    for target in targets:
+        ind_extract.write(data, request, rules, result, target)
+        out.append(Produced(target, data.height, 0, 0, digest))
+    return out
+
+
+def audit_extract(path: Path, rules: Rules) -> list[str]:
+    """Extracts are re-checked for k-anonymity and l-diversity on what the file holds."""
+    data = pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path)
+    missing = [c for c in (*ind_extract.QUASI, ind_extract.SENSITIVE, "salarie_id")
+               if c not in data.columns]  # fmt: skip
+    if missing:
+        return []  # generalisation only removed columns: the release check covered the rest
+    try:
+        ind_extract.check(data.with_columns(pl.all().cast(pl.Utf8)), rules)
+    except ind_extract.ExtractRefused as exc:
+        return [str(exc)]
+    return []

@@ -1,0 +1,191 @@
+"""``datadsn flow``: validate a spec, run flows after consolidation, the template gallery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .habilitation import HabInfo
+
+console = Console()
+err = Console(stderr=True)
+
+group = typer.Typer(
+    help="Flux : cas d'usage habilités livrés chaque mois, sans nouveau code.",
+    no_args_is_help=True,
+)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Dossier de l'entrepôt (défaut : $DATADSN_HOME)."),
+]
+
+# How a habilitation is found (the portal database by default); tests may replace it.
+lookup: Callable[[str], HabInfo] | None = None
+
+
+def _find(reference: str) -> HabInfo:
+    if lookup is not None:
+        return lookup(reference)
+    from .habilitation import portal_habilitation
+
+    return portal_habilitation(reference)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]Erreur :[/] {message}")
+    return typer.Exit(code)
+
+
+@group.command("validate")
+def validate_command(
+    spec_path: Annotated[Path, typer.Argument(help="Spécification du flux (YAML).")],
+    portal: Annotated[
+        bool,
+        typer.Option(
+            "--portail/--hors-portail",
+            help="Vérifier aussi l'habilitation et son périmètre dans le portail.",
+        ),
+    ] = True,
+) -> None:
+    """Vérifier une spécification de flux et expliquer chaque erreur."""
+    from .habilitation import check_scope
+    from .spec import SpecError, load
+
+    try:
+        spec = load(spec_path)
+    except SpecError as exc:
+        err.print(f"[bold red]{spec_path} : {len(exc.problems)} erreur(s)[/]")
+        for problem in exc.problems:
+            err.print(f"  [red]✗[/] {problem}")
+        raise typer.Exit(1) from None
+    if portal:
+        try:
+            hab = _find(spec.habilitation)
+        except LookupError as exc:
+            raise _fail(str(exc.args[0]), 1) from None
+        problems = hab.usable() + check_scope(spec, hab)
+        if problems:
+            err.print(f"[bold red]{spec_path} : hors du périmètre de {hab.reference}[/]")
+            for problem in problems:
+                err.print(f"  [red]✗[/] {problem}")
+            raise typer.Exit(1)
+    console.print(f"[green]✓[/] {spec_path} : spécification valide (flux {spec.nom})")
+
+
+@group.command("run")
+def run_command(
+    spec_path: Annotated[Path | None, typer.Argument(help="Spécification du flux.")] = None,
+    month: Annotated[str, typer.Option("--month", help="Mois consolidé à livrer (AAAA-MM).")] = "",
+    all_specs: Annotated[
+        Path | None,
+        typer.Option("--all", help="Dossier de spécifications : lancer tous les flux."),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    register_portal: Annotated[
+        bool,
+        typer.Option("--portail/--hors-portail", help="Enregistrer la livraison dans le portail."),
+    ] = True,
+) -> None:
+    """Produire, auditer et livrer un mois d'un ou de plusieurs flux."""
+    from datadsn.engine.warehouse import Warehouse
+
+    from .run import RunError, run
+    from .spec import SpecError, load
+
+    if not month:
+        raise _fail("indiquez --month AAAA-MM")
+    if (spec_path is None) == (all_specs is None):
+        raise _fail("indiquez une spécification ou --all DOSSIER")
+    paths = [spec_path] if spec_path is not None else sorted(all_specs.glob("*.yaml"))  # type: ignore[union-attr]
+    if not paths:
+        raise _fail(f"aucune spécification dans {all_specs}")
+    store = Warehouse.at(warehouse)
+    table = Table(title=f"Flux — {month}")
+    for column in ("flux", "habilitation", "statut", "fichiers", "lignes", "masquées", "durée"):
+        table.add_column(column)
+    failures = 0
+    for path in paths:
+        try:
+            spec = load(path)
+            hab = _find(spec.habilitation)
+            result = run(spec, store, month, hab)
+        except SpecError as exc:
+            failures += 1
+            err.print(f"[red]✗[/] {path} : " + " ; ".join(exc.problems))
+            continue
+        except (RunError, LookupError) as exc:
+            failures += 1
+            err.print(f"[red]✗[/] {path} : {exc}")
+            continue
+        labels = {"livre": "livré", "inchange": "inchangé (déjà livré)", "non_du": "non dû"}
+        table.add_row(
+            spec.nom, hab.reference, labels[result.status], str(len(result.files)),
+            str(sum(f["lignes"] for f in result.files)), str(result.masked),
+            f"{result.duration:.1f} s",
+        )  # fmt: skip
+        if register_portal and result.folder is not None and lookup is None:
+            from datadsn.portal.deliveries import register_folder
+
+            register_folder(result.folder)
+    console.print(table)
+    if failures:
+        raise typer.Exit(1)
+
+
+@group.command("templates")
+def templates_command() -> None:
+    """Lister les modèles de flux de la galerie."""
+    from .gallery import templates
+
+    table = Table(title="Modèles de flux")
+    table.add_column("modèle")
+    table.add_column("titre")
+    table.add_column("description")
+    for t in templates():
+        table.add_row(t.name, t.title, t.description)
+    console.print(table)
+
+
+@group.command("new")
+def new_command(
+    template: Annotated[str, typer.Option("--template", help="Nom du modèle (flow templates).")],
+    habilitation: Annotated[str, typer.Option("--habilitation", help="Référence, ex. H12.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Fichier à écrire (défaut : <nom>.yaml).")
+    ] = None,
+) -> None:
+    """Créer un flux depuis un modèle, pour une habilitation acceptée et dans son périmètre."""
+    from .gallery import get_template, instantiate
+    from .habilitation import check_scope
+    from .spec import SpecError, parse
+
+    try:
+        tpl = get_template(template)
+        hab = _find(habilitation)
+    except LookupError as exc:
+        raise _fail(str(exc.args[0])) from None
+    problems = hab.usable()
+    if problems:
+        raise _fail("création impossible : " + " ".join(problems), 1)
+    text, data = instantiate(tpl, hab)
+    try:
+        spec = parse(data)
+    except SpecError as exc:
+        raise _fail("le modèle ne s'applique pas : " + " ; ".join(exc.problems), 1) from None
+    problems = check_scope(spec, hab)
+    if problems:
+        raise _fail(f"hors du périmètre de {hab.reference} : " + " ".join(problems), 1)
+    target = out or Path(f"{spec.nom}-{hab.reference.lower()}.yaml")
+    target.write_text(text, encoding="utf-8")
+    console.print(f"[green]✓[/] flux {spec.nom} créé pour {hab.reference} : {target}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``flow`` group to the main application."""
+    app.add_typer(group, name="flow")
