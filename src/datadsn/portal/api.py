@@ -174,3 +174,51 @@ def list_habilitations(request: HttpRequest) -> Any:
 )
 def get_habilitation(request: HttpRequest, pk: int) -> Any:
     return _hab_out(get_object_or_404(services.visible_habilitations(request.auth), pk=pk))
+
+
+class DeliveryFileOut(Schema):
+    nom: str
+    octets: int
+    sha256: str
+
+
+class DeliveryOut(Schema):
+    id: int
+    habilitation: str
+    flow: str
+    month: str
+    files: list[DeliveryFileOut]
+
+
+@api.get(
+    "/livraisons",
+    response=list[DeliveryOut],
+    auth=auth,
+    tags=["livraisons"],
+    summary="Livraisons téléchargeables par le compte",
+)
+def list_deliveries(request: HttpRequest) -> Any:
+    from .deliveries import downloadable
+
+    return [
+        {
+            "id": d.pk,
+            "habilitation": d.habilitation.reference,
+            "flow": d.flow,
+            "month": d.month,
+            "files": d.files,
+        }
+        for d in downloadable(request.auth)
+    ]
+
+
+@api.get(
+    "/livraisons/{pk}/fichiers/{name}",
+    auth=auth,
+    tags=["livraisons"],
+    summary="Télécharger un fichier livré (journalisé)",
+)
+def download_delivery_file(request: HttpRequest, pk: int, name: str) -> Any:
+    from .deliveries import open_file
+
+    return open_file(request.auth, pk, name, "api")

@@ -418,6 +418,9 @@ ACTION_LABELS = {
     "export_journal": "Export du journal",
     "connexion_oidc": "Connexion par OpenID Connect",
     "inscription_oidc": "Inscription par OpenID Connect",
+    "livraison": "Livraison d'un flux",
+    "livraison_remplacee": "Livraison d'un flux remplacée",
+    "telechargement": "Téléchargement d'un fichier livré",
 }
 
 
@@ -472,3 +475,30 @@ class ApiToken(models.Model):
 
 
 siret_validator = RegexValidator(r"^\d{14}$", "Le SIRET doit comporter exactement 14 chiffres.")
+
+
+class Delivery(models.Model):
+    """One month of a flow delivered to a habilitation (files under ``folder``, see flows.run)."""
+
+    habilitation = models.ForeignKey(
+        Habilitation, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    flow = models.CharField("flux", max_length=64)
+    month = models.CharField("mois", max_length=7)
+    folder = models.CharField("dossier", max_length=500)
+    files = models.JSONField("fichiers", default=list)
+    manifest = models.JSONField("manifeste", default=dict)
+    created_at = models.DateTimeField("première livraison", default=timezone.now)
+    updated_at = models.DateTimeField("dernière mise à jour", auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "flow"]
+        verbose_name = "livraison"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["habilitation", "flow", "month"], name="one_delivery_per_flow_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.habilitation.reference} {self.flow} {self.month}"

@@ -40,8 +40,14 @@ def compute() -> dict[str, Any]:
     def days(v: float | None) -> str:
         return "—" if v is None else f"{v:.1f}".replace(".", ",")
 
+    from .deliveries import first_delivery_days
+
+    served = first_delivery_days()
     total = len(reqs)
     return {
+        "served": len(served),
+        "serve_median": days(percentile(served, 0.5)),
+        "serve_p90": days(percentile(served, 0.9)),
         "total": total,
         "counts": counts,
         "answered": answered,
@@ -53,5 +59,5 @@ def compute() -> dict[str, Any]:
         "decision_median": days(percentile(decision, 0.5)),
         "decision_p90": days(percentile(decision, 0.9)),
         "overdue": overdue,
-        "raw": {"first": first, "decision": decision},
+        "raw": {"first": first, "decision": decision, "serve": served},
     }

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
 
-from . import oidc, views
+from . import deliveries, oidc, views
 from .api import api
 
 app_name = "portal"
@@ -43,6 +43,8 @@ portal_patterns = [
     path("comite/<int:pk>/", views.session_detail, name="session_detail"),
     path("habilitations/", views.habilitation_list, name="habilitation_list"),
     path("habilitations/<int:pk>/", views.habilitation_detail, name="habilitation_detail"),
+    path("livraisons/", deliveries.delivery_list, name="delivery_list"),
+    path("livraisons/<int:pk>/<str:name>", deliveries.delivery_file, name="delivery_file"),
     path("journal/", views.audit_list, name="audit"),
     path("journal/export.csv", views.audit_export, name="audit_export"),
 ]
