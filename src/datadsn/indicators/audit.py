@@ -2,7 +2,8 @@
 
 From the file alone: metadata present, content digest unchanged, one status per cell and no
 value behind a mask, and (additive indicators) the linear attack on published margins leaves
-every primary cell an interval at least ``protection_min`` wide. With the warehouse, the cells
+every primary cell an interval at least ``protection_min`` wide (counts), or not reduced to a
+point. With the warehouse, the cells
 are recomputed: published values must match and the primary mask must be exactly the one the
 rules require, every primary cell must be protected at its true protection level.
 """
@@ -55,7 +56,7 @@ def audit(path: Path, session: Session | None = None) -> list[str]:
         truth = primary.apply(cells, rules)
         problems += _against_truth(table, truth, dims)
     if meta.get("additif"):
-        problems += _attack(table, dims, rules, truth)
+        problems += _attack(table, dims, rules, truth, bool(meta.get("comptage", True)))
     return problems
 
 
@@ -90,7 +91,11 @@ def _against_truth(table: pl.DataFrame, truth: pl.DataFrame, dims: list[str]) ->
 
 
 def _attack(
-    table: pl.DataFrame, dims: list[str], rules: Rules, truth: pl.DataFrame | None
+    table: pl.DataFrame,
+    dims: list[str],
+    rules: Rules,
+    truth: pl.DataFrame | None,
+    counts: bool,
 ) -> list[str]:
     if not dims:
         return []
@@ -106,10 +111,10 @@ def _attack(
         masked = (part["statut"] != "publie").to_numpy()
         for i in np.flatnonzero((part["statut"] == "masque_primaire").to_numpy()):
             lo, hi = secondary.interval(model, masked, int(i))
-            need = rules.protection_min
+            need = rules.protection_min if counts else 1e-6
             true = true_values.get((str(period), *keys[i]))
             if true is not None:
-                need = rules.protection(true)
+                need = rules.protection(true, counts)
             if hi - lo < need - 1e-9:
                 exposed += 1
     if exposed:

@@ -48,6 +48,7 @@ ESTABLISHMENT_DIMS = (
 PERSON_DIMS = ("nature_contrat", "sexe", "tranche_age", "tranche_age_large")
 ALL_DIMS = PERSON_DIMS + ESTABLISHMENT_DIMS
 
+COUNT_UNITS = ("postes", "contrats")
 SOURCES = ("contrats", "contrats_mois", "activites", "salaries", "etablissements")
 
 
@@ -74,6 +75,11 @@ class Indicator:
     @property
     def sql(self) -> str:
         return self.sql_path.read_text(encoding="utf-8")
+
+    @property
+    def counts(self) -> bool:
+        """The additive quantity counts units (the protection level has a floor of one unit)."""
+        return self.unite in COUNT_UNITS and self.agregation != "moyenne"
 
     @property
     def additif(self) -> bool:

@@ -135,6 +135,14 @@ class Session:
         if self.window == (start, end, period):
             return
         months = months_between(start, end)
+        last = self.con.execute("SELECT max(mois) FROM contrats_mois").fetchone()
+        if not last or last[0] is None:
+            raise IndicatorError("la base de qualité ne contient aucun mois déclaré")
+        if months[-1] > last[0]:
+            raise IndicatorError(
+                f"{end} est au-delà du dernier mois consolidé ({last[0]:%Y-%m}) : les contrats "
+                "ouverts y seraient comptés sans déclaration"
+            )
         self.con.register("ind_mois_arrow", _month_table(months, period))
         self.con.execute("CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_mois_arrow")
         self.con.unregister("ind_mois_arrow")

@@ -38,7 +38,7 @@ def protected_table(
         dims = [indicator.part_selon, *dims]
     cells = compute_cells(session, indicator, dims, start, end, period)
     cells = primary.apply(cells, rules)
-    return secondary.apply(cells, dims, rules), dims
+    return secondary.apply(cells, dims, rules, indicator.counts), dims
 
 
 def publish(

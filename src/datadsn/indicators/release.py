@@ -101,6 +101,7 @@ def metadata(
         "du": start,
         "au": end,
         "additif": indicator.additif,
+        "comptage": indicator.counts,
         "regles": rules.to_dict(),
         "methode_secret": METHOD,
         "precautions": list(indicator.precautions),

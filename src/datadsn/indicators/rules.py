@@ -3,8 +3,9 @@
 Defaults follow INSEE practice for DSN tables at the place of work (Base Tous Salariés): at
 least 5 employees and 3 establishments per cell, no establishment above 85 % of a cell's sum.
 The protection level asks that every masked primary cell can only be bracketed, from the
-published margins, in an interval at least ``max(protection_pct % of its value,
-protection_min)`` wide.
+published margins, in an interval at least ``protection_pct`` % of its value wide, and at least
+``protection_min`` for counts (postes, contrats): a unit floor would over-mask small sums of hours
+or euros.
 
     [secret]
     min_salaries = 5
@@ -40,8 +41,9 @@ class Rules:
     k: int = 5
     l: int = 2  # noqa: E741 - the usual name of l-diversity
 
-    def protection(self, value: float) -> float:
-        return max(abs(value) * self.protection_pct / 100.0, self.protection_min)
+    def protection(self, value: float, counts: bool = True) -> float:
+        floor = self.protection_min if counts else 0.0
+        return max(abs(value) * self.protection_pct / 100.0, floor)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

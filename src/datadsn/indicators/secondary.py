@@ -100,7 +100,7 @@ def _cheapest(table: Table, masked: np.ndarray, members: list[int], need: float)
     return min(covering or free, key=lambda m: _cost(table, m))
 
 
-def protect(table: Table, primary: np.ndarray, rules: Rules) -> np.ndarray:
+def protect(table: Table, primary: np.ndarray, rules: Rules, counts: bool = True) -> np.ndarray:
     """Masked cells (primary + complementary) so that every primary cell is protected."""
     masked = primary.copy()
     pending = set(np.flatnonzero(primary).tolist())
@@ -118,7 +118,7 @@ def protect(table: Table, primary: np.ndarray, rules: Rules) -> np.ndarray:
         failing = []
         for cell in sorted(pending):
             lo, hi = interval(table, masked, cell)
-            if hi - lo >= rules.protection(table.values[cell]) - 1e-9:
+            if hi - lo >= rules.protection(table.values[cell], counts) - 1e-9:
                 pending.discard(cell)
             else:
                 failing.append(cell)
@@ -126,7 +126,7 @@ def protect(table: Table, primary: np.ndarray, rules: Rules) -> np.ndarray:
             return masked
         added = False
         for cell in failing:
-            need = rules.protection(table.values[cell])
+            need = rules.protection(table.values[cell], counts)
             for members in groups:
                 if cell in members:
                     pick = _cheapest(table, masked, members, need)
@@ -139,7 +139,7 @@ def protect(table: Table, primary: np.ndarray, rules: Rules) -> np.ndarray:
     return masked
 
 
-def apply(cells: pl.DataFrame, dims: list[str], rules: Rules) -> pl.DataFrame:
+def apply(cells: pl.DataFrame, dims: list[str], rules: Rules, counts: bool = True) -> pl.DataFrame:
     """Add ``masque_secondaire`` per period, on the additive quantity (the numerator)."""
     flags = np.zeros(cells.height, dtype=bool)
     if dims:
@@ -150,6 +150,6 @@ def apply(cells: pl.DataFrame, dims: list[str], rules: Rules) -> pl.DataFrame:
             table = build_table(keys, part["num"].to_list())
             primary = part["masque_primaire"].to_numpy().astype(bool)
             if primary.any():
-                masked = protect(table, primary, rules)
+                masked = protect(table, primary, rules, counts)
                 flags[idx] = masked & ~primary
     return cells.with_columns(pl.Series("masque_secondaire", flags))
