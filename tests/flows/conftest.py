@@ -1,0 +1,67 @@
+"""A small simulated, ingested and consolidated warehouse shared by the flow tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from datadsn.engine.warehouse import Warehouse
+from datadsn.flows.habilitation import HabInfo
+
+MONTHS = ("2023-01", "2023-03")
+
+
+@dataclass(frozen=True)
+class Economy:
+    root: Path
+    store: Warehouse
+    region: str
+
+
+@pytest.fixture(scope="session")
+def economy(tmp_path_factory: pytest.TempPathFactory) -> Economy:
+    from datadsn.indicators.compute import Session
+    from datadsn.ingest.pseudonymize import Secret
+    from datadsn.ingest.run import ingest
+    from datadsn.quality import consolidate, pending_months
+    from datadsn.simulate import simulate
+
+    root = tmp_path_factory.mktemp("flux")
+    sim = simulate(
+        root, employers=30, months=f"{MONTHS[0]}..{MONTHS[1]}", seed=11, noise="none",
+        write_dsnp3=False,
+    )  # fmt: skip
+    store = Warehouse(root / "wh")
+    ingest([sim.out / "dsn"], store, Secret(b"k", demo=True), workers=1)
+    for month in pending_months(store, MONTHS[1]):
+        consolidate(store, month, threads=2)
+    session = Session(store, threads=2)
+    session.prepare(MONTHS[1], MONTHS[1], "mois")
+    row = session.con.execute(
+        "SELECT d_region, count(*) AS n FROM ind_base GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
+    ).fetchone()
+    session.close()
+    assert row is not None
+    return Economy(root, store, str(row[0]))
+
+
+def hab_info(region: str = "84", **changes: object) -> HabInfo:
+    base: dict[str, object] = dict(
+        reference="H1",
+        organisation="Région A",
+        siret="20000000000018",
+        status="active",
+        request_approved=True,
+        start=date.today() - timedelta(days=1),
+        end=date.today() + timedelta(days=365),
+        scope={
+            "indicateurs": ["EFF_FIN", "EMBAUCHES"],
+            "extraction": {"population": "", "territoire": f"Région {region}"},
+            "frequence": "mensuelle",
+        },
+    )
+    base.update(changes)
+    return HabInfo(**base)  # type: ignore[arg-type]

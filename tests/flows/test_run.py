@@ -1,0 +1,128 @@
+"""Runs: delivery layout, audit of every file, idempotence, atomicity, refusals."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from datadsn.flows import adapter
+from datadsn.flows import run as flow_run
+from datadsn.flows.run import RunError, deliveries_root, run
+from datadsn.flows.spec import parse
+from datadsn.indicators.audit import audit
+
+from .conftest import Economy, hab_info
+
+
+def spec_for(region: str, **changes: Any):
+    data: dict[str, Any] = {
+        "version": 1,
+        "nom": "effectifs-test",
+        "habilitation": "H1",
+        "perimetre": {"regions": [region]},
+        "indicateurs": [
+            {"code": "EFF_FIN", "dimensions": ["naf_section"]},
+            {"code": "EMBAUCHES", "dimensions": ["sexe"]},
+        ],
+        "periodicite": "mois",
+        "formats": ["csv", "parquet", "xlsx"],
+    }
+    data.update(changes)
+    return parse(data)
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_run_delivers_audited_files_and_is_idempotent(economy: Economy) -> None:
+    spec = spec_for(economy.region)
+    hab = hab_info(economy.region)
+    first = run(spec, economy.store, "2023-02", hab)
+    assert first.status == "livre"
+    folder = deliveries_root(economy.store) / "H1" / "2023-02" / "effectifs-test"
+    assert first.folder == folder
+    names = set(_files(folder))
+    assert {"effectifs-test_eff_fin.csv", "effectifs-test_eff_fin.parquet",
+            "effectifs-test_embauches.xlsx", "manifest.json"} <= names  # fmt: skip
+    for path in folder.iterdir():
+        if path.suffix in (".csv", ".parquet", ".xlsx"):
+            assert audit(path) == [], path  # what `datadsn indicators audit` checks
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["instantane"] == "2023-03"
+    assert manifest["fenetre"] == {"du": "2023-02", "au": "2023-02", "periode": "mois"}
+    assert manifest["population_salaries"] > 0
+    before = _files(folder)
+    second = run(spec, economy.store, "2023-02", hab)
+    assert second.status == "inchange"
+    assert _files(folder) == before
+    journal = (deliveries_root(economy.store) / "H1" / "journal.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in journal]
+    last = entries[-1]
+    assert last["statut"] == "inchange" and last["instantane"] == "2023-03"
+    assert {"regles", "fichiers", "cases_masquees", "duree_s", "population_salaries"} <= set(last)
+    assert all("lignes" in f and "masque_primaire" in f for f in last["fichiers"])
+
+
+def test_scope_restricts_population(economy: Economy) -> None:
+    hab = hab_info(economy.region)
+    whole = run(spec_for(economy.region, nom="region-entiere"), economy.store, "2023-03", hab)
+    natures = {"regions": [economy.region], "natures_contrat": ["01"]}
+    cdi = run(spec_for(economy.region, nom="cdi", perimetre=natures), economy.store, "2023-03",
+              hab)  # fmt: skip
+    assert 0 < cdi.population < whole.population
+
+
+def test_failure_midway_publishes_nothing(economy: Economy, monkeypatch) -> None:
+    spec = spec_for(economy.region, nom="echec-test")
+    hab = hab_info(economy.region)
+    real = adapter.release_indicator
+    calls = {"n": 0}
+
+    def flaky(*args: Any, **kwargs: Any):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disque plein")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adapter, "release_indicator", flaky)
+    with pytest.raises(RunError, match="disque plein"):
+        run(spec, economy.store, "2023-01", hab)
+    root = deliveries_root(economy.store) / "H1"
+    assert not (root / "2023-01" / "echec-test").exists()
+    assert not [p for p in root.iterdir() if p.name.startswith(".tmp")]
+    last = json.loads((root / "journal.jsonl").read_text().splitlines()[-1])
+    assert last["statut"] == "echec" and "disque plein" in last["erreur"]
+
+
+def test_failed_rerun_keeps_the_published_delivery(economy: Economy, monkeypatch) -> None:
+    spec = spec_for(economy.region, nom="garde-test")
+    hab = hab_info(economy.region)
+    done = run(spec, economy.store, "2023-01", hab)
+    assert done.folder is not None
+    before = _files(done.folder)
+    monkeypatch.setattr(flow_run.adapter, "audit_file", lambda path, session: ["case exposée"])
+    with pytest.raises(RunError, match="audit"):
+        run(spec, economy.store, "2023-01", hab)
+    assert _files(done.folder) == before
+
+
+def test_refusals(economy: Economy) -> None:
+    spec = spec_for(economy.region, nom="refus-test")
+    with pytest.raises(RunError, match="pas encore consolidé"):
+        run(spec, economy.store, "2023-04", hab_info(economy.region))
+    expired = hab_info(economy.region, start=date(2020, 1, 1), end=date(2021, 1, 1))
+    with pytest.raises(RunError, match="expiré"):
+        run(spec, economy.store, "2023-01", expired)
+    with pytest.raises(RunError, match="plus active"):
+        run(spec, economy.store, "2023-01", hab_info(economy.region, status="revoquee"))
+    with pytest.raises(RunError, match="n'est pas dans le périmètre"):
+        other = {**hab_info(economy.region).scope, "indicateurs": ["EFF_FIN"]}
+        run(spec, economy.store, "2023-01", hab_info(economy.region, scope=other))
+    quarterly = spec_for(economy.region, nom="trimestre-test", periodicite="trimestre")
+    assert run(quarterly, economy.store, "2023-02", hab_info(economy.region)).status == "non_du"
+    done = run(quarterly, economy.store, "2023-03", hab_info(economy.region))
+    assert done.status == "livre"
