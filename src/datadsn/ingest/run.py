@@ -14,7 +14,13 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+    wait,
+)
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -127,35 +133,46 @@ def ingest(
     total = sum(r.size for r in refs)
     workers = workers or (os.cpu_count() or 1 if total >= PARALLEL_MIN_BYTES else 1)
     # Enough chunks to keep every worker busy to the end, none too big for memory.
-    chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, total // (3 * workers) + 1))
+    chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, total // (4 * workers) + 1))
     groups = list(chunks(refs, chunk_bytes, CHUNK_FILES))
     workers = min(workers, len(groups))
     done = 0
     if progress:
         progress(0, total)
+
+    def collect(result: ChunkResult) -> None:
+        nonlocal done
+        summary.add(result)
+        done += result.bytes
+        if progress:
+            progress(done, total)
+
+    tasks = iter(enumerate(groups))
     if workers <= 1:
-        for part, group in enumerate(groups):
-            result = process_chunk(group, str(warehouse.root), lot, part, secret)
-            summary.add(result)
-            done += result.bytes
-            if progress:
-                progress(done, total)
+        for part, group in tasks:
+            collect(process_chunk(group, str(warehouse.root), lot, part, secret))
     else:
         # Not a plain fork: forking a process whose Polars threads already run can deadlock.
-        # A fork server that has imported the parser once starts each worker cheaply.
+        # A fork server that has imported the parser once starts each worker cheaply; meanwhile
+        # (and until the end) this process parses chunks too, so no core waits for start-up.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["datadsn.ingest.run"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [
-                pool.submit(process_chunk, group, str(warehouse.root), lot, part, secret)
-                for part, group in enumerate(groups)
-            ]
-            for future in futures:
-                result = future.result()
-                summary.add(result)
-                done += result.bytes
-                if progress:
-                    progress(done, total)
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+            pending: set[Future[ChunkResult]] = set()
+            for part, group in tasks:
+                while len(pending) < 2 * (workers - 1):  # keep every worker fed
+                    nxt = next(tasks, None)
+                    if nxt is None:
+                        break
+                    pending.add(
+                        pool.submit(process_chunk, nxt[1], str(warehouse.root), lot, nxt[0], secret)
+                    )
+                collect(process_chunk(group, str(warehouse.root), lot, part, secret))
+                finished, pending = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    collect(future.result())
+            for future in as_completed(pending):
+                collect(future.result())
     warehouse.refresh_catalog()
     summary.seconds = time.perf_counter() - started
     warehouse.lots.mkdir(parents=True, exist_ok=True)
