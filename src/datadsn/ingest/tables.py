@@ -44,8 +44,9 @@ def _instances(data: pl.DataFrame, cat: Catalogue, blocks: list[int]) -> pl.Data
     """
     norm = cat.norm
     needed = sorted({a for b in blocks for a in norm.ancestors(cat.block_ids[b])})
+    # Ancestors are instances too: filling forward over instance starts alone is enough.
     marks = [
-        pl.when(pl.col("new") & (pl.col("bidx") == cat.block_index(a)))
+        pl.when(pl.col("bidx") == cat.block_index(a))
         .then(pl.col("inst_line"))
         .when(pl.col("file_start"))
         .then(-1)
@@ -53,9 +54,10 @@ def _instances(data: pl.DataFrame, cat: Catalogue, blocks: list[int]) -> pl.Data
         .alias(a)
         for a in needed
     ]
-    sound = pl.col("new") & pl.col("decl_ok") & pl.col("scope_ok")
+    sound = pl.col("decl_ok") & pl.col("scope_ok")
     return (
-        data.select("inst", "file_idx", "bidx", "decl", "envoi", "inst_line", *marks, sound=sound)
+        data.filter("new")
+        .select("inst", "file_idx", "bidx", "decl", "envoi", "inst_line", *marks, sound=sound)
         .filter("sound")
         .drop("sound")
     )
