@@ -39,3 +39,15 @@ def test_check_refuses_with_reasons_in_french() -> None:
     assert "k-anonymat insuffisant" in text and "l-diversité insuffisante" in text
     assert "sexe=02" in text
     assert check(_table(), Rules(k=2, l=1)).k == 2
+
+
+def test_local_suppression_drops_rare_classes_within_the_limit() -> None:
+    from datadsn.indicators.extract import suppress_rare
+
+    kept, share = suppress_rare(_table(), Rules(k=2, l=1, suppression_max_pct=50))
+    assert set(kept["salarie_id"]) == {"a", "b", "c", "d", "e"} and share == 0.0
+    kept, share = suppress_rare(_table(), Rules(k=3, l=1, suppression_max_pct=50))
+    assert set(kept["salarie_id"]) == {"a", "b", "c"} and share == pytest.approx(40.0)
+    assert check(kept, Rules(k=3, l=1)).k == 3
+    with pytest.raises(ExtractRefused, match=r"retirerait 40\.0 %"):
+        suppress_rare(_table(), Rules(k=3, l=1, suppression_max_pct=5))

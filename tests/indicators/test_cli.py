@@ -116,3 +116,9 @@ def test_extract_per_recipient_pseudonyms_cannot_be_linked(app, economy, tmp_pat
 def test_refresh_references(app) -> None:
     out = run(app, "refresh-references")
     assert out.exit_code == 0 and "codes_norme.csv" in out.output
+
+
+def test_compute_refuses_a_window_beyond_the_snapshot(app, economy, tmp_path) -> None:
+    out = run(app, "compute", "EFF_FIN", "--from", "2030-01", "--to", "2030-02",
+              "--out", str(tmp_path / "x.csv"), "-w", str(economy.store.root))  # fmt: skip
+    assert out.exit_code == 2 and "au-delà du dernier mois consolidé" in out.output

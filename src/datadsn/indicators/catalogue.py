@@ -200,8 +200,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "RECOURS_INTERIM",
         "Recours à l'intérim",
-        "ETP des missions d'intérim réalisées dans l'établissement utilisateur divisés par les "
-        "ETP de ses salariés propres (heures / 151,67), en pourcentage.",
+        "ETP des missions d'intérim réalisées dans l'établissement utilisateur (heures / 151,67) "
+        "divisés par l'effectif moyen de ses salariés propres, en pourcentage.",
         "%",
         ESTABLISHMENT_DIMS,
         "somme",

@@ -170,12 +170,19 @@ def extract_command(
     age_level: Annotated[
         str, typer.Option("--age-niveau", help="tranche_age ou tranche_age_large.")
     ] = "tranche_age_large",
+    suppress: Annotated[
+        bool,
+        typer.Option(
+            "--supprimer-classes-rares",
+            help="Retirer les classes sous k ou l (dans la limite de suppression_max_pct).",
+        ),
+    ] = False,
     rules: RulesOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Produire un extrait pseudonymisé (contrat × mois) si k et l sont atteints."""
     from .compute import IndicatorError, open_session
-    from .extract import ExtractRefused, ExtractRequest, build, check, write
+    from .extract import ExtractRefused, ExtractRequest, build, check, suppress_rare, write
     from .rules import Rules, RulesError
 
     key = os.environ.get(key_env, "")
@@ -189,6 +196,9 @@ def extract_command(
         loaded = Rules.load(rules)
         session = open_session(warehouse)
         data = build(session, request)
+        dropped = 0.0
+        if suppress:
+            data, dropped = suppress_rare(data, loaded)
         result = check(data, loaded)
     except ExtractRefused as exc:
         _fail(str(exc), code=1)
@@ -198,7 +208,10 @@ def extract_command(
         return
     write(data, request, loaded, result, out)
     session.close()
-    console.print(f"Extrait écrit : {out} ({data.height} lignes, k = {result.k}, l = {result.l})")
+    console.print(
+        f"Extrait écrit : {out} ({data.height} lignes, k = {result.k}, l = {result.l}, "
+        f"salariés retirés : {dropped:.1f} %)"
+    )
 
 
 @group.command("refresh-references")

@@ -95,6 +95,29 @@ def build(session: Session, request: ExtractRequest) -> pl.DataFrame:
     )
 
 
+def suppress_rare(data: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, float]:
+    """Local suppression: drop whole classes below k or l; returns rows kept and % persons lost.
+
+    Refused (``ExtractRefused``) when more than ``suppression_max_pct`` % of persons would go.
+    """
+    quasi = list(QUASI)
+    classes = data.group_by(quasi).agg(
+        pl.col("salarie_id").n_unique().alias("_k"), pl.col(SENSITIVE).n_unique().alias("_l")
+    )
+    safe = classes.filter((pl.col("_k") >= rules.k) & (pl.col("_l") >= rules.l)).select(quasi)
+    kept = data.join(safe, on=quasi, how="semi")
+    before = data["salarie_id"].n_unique()
+    lost = before - kept["salarie_id"].n_unique()
+    share = 100.0 * lost / before if before else 0.0
+    if share > rules.suppression_max_pct:
+        raise ExtractRefused(
+            f"diffusion refusée : la suppression des classes rares retirerait {share:.1f} % des "
+            f"salariés (maximum {rules.suppression_max_pct:g} %). Élargissez les niveaux ou le "
+            "périmètre."
+        )
+    return kept, share
+
+
 def check(data: pl.DataFrame, rules: Rules) -> Measure:
     result = measure(data, list(QUASI), "salarie_id", SENSITIVE, rules.k, rules.l)
     reasons = []

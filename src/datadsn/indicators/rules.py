@@ -17,6 +17,7 @@ or euros.
     [extrait]
     k = 5
     l = 2
+    suppression_max_pct = 5
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Rules:
     protection_min: float = 1.0
     k: int = 5
     l: int = 2  # noqa: E741 - the usual name of l-diversity
+    suppression_max_pct: float = 5.0  # extracts: at most this share of persons dropped
 
     def protection(self, value: float, counts: bool = True) -> float:
         floor = self.protection_min if counts else 0.0
