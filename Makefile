@@ -6,6 +6,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 DEMO_HOME ?= .datadsn/demo
 
+# `make test` runs the whole suite, then the portal's again on PostgreSQL (as root).
 .PHONY: demo test lint typecheck system-deps bench norm clean
 
 $(UV):
@@ -37,6 +38,7 @@ system-deps:
 
 test: lint typecheck system-deps
 	.venv/bin/pytest -q
+	scripts/test-postgres.sh
 
 bench: .venv/.synced
 	.venv/bin/datadsn bench ingest --size-mb 50
