@@ -126,3 +126,29 @@ def test_refusals(economy: Economy) -> None:
     assert run(quarterly, economy.store, "2023-02", hab_info(economy.region)).status == "non_du"
     done = run(quarterly, economy.store, "2023-03", hab_info(economy.region))
     assert done.status == "livre"
+
+
+def test_extract_flow_delivers_or_refuses_cleanly(economy: Economy, monkeypatch) -> None:
+    monkeypatch.setenv("DATADSN_CLE_FLUX", "cle-de-test-assez-longue")
+    scope = {**hab_info(economy.region).scope}
+    scope["extraction"] = {**scope["extraction"], "population": "Cohorte des salariés"}
+    hab = hab_info(economy.region, scope=scope)
+    spec = parse({
+        "version": 1, "nom": "cohorte-test", "habilitation": "H1",
+        "perimetre": {"regions": [economy.region]},
+        "extraction": {"colonnes": ["mois", "salarie_id", "naf", "zone"], "mois": 3,
+                       "niveau_age": "tranche_age_large"},
+        "periodicite": "mois", "formats": ["parquet"],
+    })  # fmt: skip
+    final = deliveries_root(economy.store) / "H1" / "2023-03" / "cohorte-test"
+    try:
+        done = run(spec, economy.store, "2023-03", hab)
+    except RunError as exc:
+        assert "diffusion refusée" in str(exc)
+        assert not final.exists()
+        return
+    assert done.status == "livre" and done.files[0]["lignes"] > 0
+    assert (final / "cohorte-test_extraction.parquet").exists()
+    monkeypatch.delenv("DATADSN_CLE_FLUX")
+    with pytest.raises(RunError, match="DATADSN_CLE_FLUX"):
+        run(spec, economy.store, "2023-03", hab)

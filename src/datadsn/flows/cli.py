@@ -130,9 +130,13 @@ def run_command(
             f"{result.duration:.1f} s",
         )  # fmt: skip
         if register_portal and result.folder is not None and lookup is None:
-            from datadsn.portal.deliveries import register_folder
+            try:
+                from datadsn.portal.deliveries import register_folder
 
-            register_folder(result.folder)
+                register_folder(result.folder)
+            except Exception as exc:  # the files are delivered; the portal can catch up later
+                failures += 1
+                err.print(f"[yellow]![/] livraison non enregistrée dans le portail : {exc}")
     console.print(table)
     if failures:
         raise typer.Exit(1)
