@@ -11,6 +11,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datadsn.simulate import SimulationResult
 
 Log = Callable[[str], object]
 
@@ -22,26 +26,20 @@ def _simulate_mb(target_mb: float, out: Path, log: Log) -> Path:
     """Write about ``target_mb`` of clean simulated DSN text (one month) under ``out``."""
     from datadsn.simulate import simulate
 
-    probe = simulate(
-        out / "probe",
-        employees=PROBE_EMPLOYEES,
-        months="2024-01..2024-01",
-        seed=7,
-        noise="none",
-        write_dsnp3=False,
-    )
-    per_employee = probe.bytes / PROBE_EMPLOYEES
-    employees = max(100, int(target_mb * 1e6 / per_employee))
+    def one_month(folder: str, employees: int) -> SimulationResult:
+        return simulate(
+            out / folder,
+            employees=employees,
+            months="2024-01..2024-01",
+            seed=7,
+            noise="none",
+            write_dsnp3=False,
+        )
+
+    probe = one_month("probe", PROBE_EMPLOYEES)
+    employees = max(100, int(target_mb * 1e6 / (probe.bytes / PROBE_EMPLOYEES)))
     log(f"simulation de {employees} salariés (~{target_mb:.0f} Mo de DSN)...")
-    result = simulate(
-        out / "data",
-        employees=employees,
-        months="2024-01..2024-01",
-        seed=7,
-        noise="none",
-        write_dsnp3=False,
-    )
-    return result.out / "dsn"
+    return one_month("data", employees).out / "dsn"
 
 
 def _run_ingest(

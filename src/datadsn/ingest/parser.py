@@ -10,7 +10,8 @@ Every row keeps its lineage: source file, first line number and the first lines 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, fields
 
 import polars as pl
 import pyarrow as pa
@@ -50,11 +51,9 @@ REJECTION_SCHEMA = pl.Schema(
 
 
 @dataclass
-class ParsedBatch:
-    """What one batch of files gives: tables per block, rejections, and line counts."""
+class Counts:
+    """What was read, stored and rejected; adds up over batches and chunks."""
 
-    tables: dict[str, pa.Table]
-    rejections: pl.DataFrame
     files: int = 0
     declarations: int = 0
     declarations_rejected: int = 0
@@ -63,6 +62,25 @@ class ParsedBatch:
     lines_rejected: int = 0
     encodings: dict[str, int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Counts) -> None:
+        """Add ``other``'s counts (the fields of this class and of subclasses alike)."""
+        for item in fields(self):
+            mine, theirs = getattr(self, item.name), getattr(other, item.name, None)
+            if isinstance(mine, int) and isinstance(theirs, int):
+                setattr(self, item.name, mine + theirs)
+            elif isinstance(mine, dict) and isinstance(theirs, dict):
+                merged = Counter(mine)
+                merged.update(theirs)
+                setattr(self, item.name, dict(sorted(merged.items())))
+
+
+@dataclass
+class ParsedBatch(Counts):
+    """What one batch of files gives: tables per block, rejections, and its counts."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    rejections: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTION_SCHEMA))
     file_info: pl.DataFrame | None = None  # fichier, encodage, octets, lignes
 
 
@@ -437,18 +455,8 @@ def _merge(parts: list[ParsedBatch]) -> ParsedBatch:
             tables.setdefault(name, []).append(table)
     merged = ParsedBatch(
         tables={n: pa.concat_tables(t, promote_options="permissive") for n, t in tables.items()},
-        rejections=pl.concat([p.rejections for p in parts]) if parts else _empty_rejections(),
+        rejections=pl.concat([p.rejections for p in parts]),
     )
     for part in parts:
-        merged.declarations += part.declarations
-        merged.declarations_rejected += part.declarations_rejected
-        merged.lines_read += part.lines_read
-        merged.lines_stored += part.lines_stored
-        merged.lines_rejected += part.lines_rejected
-        for k, v in part.versions.items():
-            merged.versions[k] = merged.versions.get(k, 0) + v
+        merged.add(part)
     return merged
-
-
-def _empty_rejections() -> pl.DataFrame:
-    return pl.DataFrame(schema=REJECTION_SCHEMA)

@@ -12,7 +12,6 @@ import json
 import multiprocessing
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -27,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from datadsn.engine.warehouse import Warehouse
-from datadsn.ingest.parser import parse_batch
+from datadsn.ingest.parser import Counts, parse_batch
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import SourceRef, chunks, expand
 
@@ -41,28 +40,13 @@ Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
 @dataclass
-class ChunkResult:
-    files: int = 0
+class ChunkResult(Counts):
+    """The counts of one chunk of files, with what was written for them."""
+
     bytes: int = 0
-    declarations: int = 0
-    declarations_rejected: int = 0
-    lines_read: int = 0
-    lines_stored: int = 0
-    lines_rejected: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     rejections: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
-    encodings: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, int] = field(default_factory=dict)
-
-    def add(self, other: ChunkResult) -> None:
-        for name, value in asdict(other).items():
-            if isinstance(value, dict):
-                merged = Counter(getattr(self, name))
-                merged.update(value)
-                setattr(self, name, dict(sorted(merged.items())))
-            else:
-                setattr(self, name, getattr(self, name) + value)
 
 
 @dataclass
