@@ -208,6 +208,8 @@ def release_extract(
     data = ind_extract.build(session, request)
     if scope.natures_contrat:
         data = data.filter(pl.col("nature_contrat").is_in(list(scope.natures_contrat)))
+    if hasattr(ind_extract, "suppress_rare"):  # local suppression of rare classes (bounded)
+        data, _ = ind_extract.suppress_rare(data, rules)
     result = ind_extract.check(data, rules)
     data = data.select(list(spec.colonnes))
     digest = hashlib.sha256(data.write_csv().encode("utf-8")).hexdigest()

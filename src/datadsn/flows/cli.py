@@ -34,7 +34,15 @@ def _find(reference: str) -> HabInfo:
         return lookup(reference)
     from .habilitation import portal_habilitation
 
-    return portal_habilitation(reference)
+    try:
+        return portal_habilitation(reference)
+    except LookupError:
+        raise
+    except Exception as exc:  # no portal database here: say so instead of a traceback
+        raise LookupError(
+            f"portail injoignable pour lire {reference} ({exc}) ; lancez « datadsn serve » une "
+            "fois pour créer sa base, ou utilisez --hors-portail"
+        ) from exc
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

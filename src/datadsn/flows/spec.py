@@ -31,6 +31,7 @@ RULE_KEYS = (
     "protection_min",
     "k",
     "l",
+    "suppression_max_pct",
 )
 
 _codes = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
@@ -275,8 +276,11 @@ def _check_rules(secret: dict[str, float]) -> list[str]:
     defaults = adapter.default_rules()
     problems = []
     for key, value in secret.items():
+        if key not in defaults:
+            problems.append(f"« secret.{key} » : règle inconnue de cette version.")
+            continue
         base = defaults[key]
-        looser = value > base if key == "dominance_pct" else value < base
+        looser = value > base if key in ("dominance_pct", "suppression_max_pct") else value < base
         if looser:
             problems.append(
                 f"« secret.{key} » : {value} est moins protecteur que la règle commune ({base}) ; "
