@@ -152,3 +152,33 @@ def test_extract_flow_delivers_or_refuses_cleanly(economy: Economy, monkeypatch)
     monkeypatch.delenv("DATADSN_CLE_FLUX")
     with pytest.raises(RunError, match="DATADSN_CLE_FLUX"):
         run(spec, economy.store, "2023-03", hab)
+
+
+def test_cli_run_all(economy: Economy, tmp_path, monkeypatch) -> None:
+    import typer
+    import yaml
+    from typer.testing import CliRunner
+
+    from datadsn.flows import cli as flow_cli
+
+    monkeypatch.setattr(flow_cli, "lookup", lambda ref: hab_info(economy.region))
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for name, period in (("tous-mensuel", "mois"), ("tous-annuel", "annee")):
+        data = dict(spec_for(economy.region).raw, nom=name, periodicite=period, formats=["csv"])
+        (specs / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    (specs / "casse.yaml").write_text("version: 1\nnom: casse\n", encoding="utf-8")
+    main = typer.Typer()
+
+    @main.callback()
+    def _root() -> None:
+        """Application de test."""
+
+    flow_cli.register(main)
+    args = ["flow", "run", "--all", str(specs), "--month", "2023-03", "-w", str(economy.store.root)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1  # the broken spec is reported, the others still run
+    assert "casse.yaml" in result.output and "champ obligatoire manquant" in result.output
+    assert "livré" in result.output and "non dû" in result.output
+    assert (deliveries_root(economy.store) / "H1" / "2023-03" / "tous-mensuel").is_dir()
+    assert not (deliveries_root(economy.store) / "H1" / "2023-03" / "tous-annuel").exists()
