@@ -21,6 +21,8 @@ from rich.progress import (
 from rich.table import Table
 
 from datadsn.engine.warehouse import Warehouse
+from datadsn.flows.cli import register as register_flows
+from datadsn.indicators.cli import register as register_indicators
 from datadsn.portal.cli import register as register_portal
 from datadsn.quality.cli import register as register_quality
 from datadsn.simulate.cli import register as register_simulate
@@ -315,6 +317,27 @@ def bench_consolidate(
         print(json.dumps(figures, indent=2, default=str))
 
 
+@bench_app.command("indicators")
+def bench_indicators(
+    employees: Annotated[int, typer.Option(help="Effectif simulé.")] = 50_000,
+    months: Annotated[int, typer.Option(help="Nombre de mois.")] = 24,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer le calcul de tout le catalogue d'indicateurs (avec le secret statistique)."""
+    from datadsn.indicators.bench import bench_indicators as run
+
+    figures = run(employees, months)
+    if json_out:
+        print(json.dumps(figures, indent=2, default=str))
+        return
+    table = Table(title="Banc d'essai : indicateurs")
+    table.add_column("mesure")
+    table.add_column("valeur", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -373,6 +396,8 @@ def demo(
 
 register_simulate(app)
 register_quality(app)
+register_indicators(app)
+register_flows(app)
 register_portal(app)
 
 
