@@ -103,20 +103,29 @@ def _attack(
     if truth is not None:
         for row in truth.select("periode", *dims, "valeur").iter_rows():
             true_values[tuple(row[:-1])] = float(row[-1] or 0.0)
-    exposed = 0
+    exposed = inconsistent = 0
     for (period,), part in table.group_by("periode", maintain_order=True):
         keys = [tuple(r) for r in part.select(dims).iter_rows()]
         values = [float(v) if v not in (None, "") else 0.0 for v in part["valeur"].to_list()]
         model = secondary.build_table(keys, values)
         masked = (part["statut"] != "publie").to_numpy()
         for i in np.flatnonzero((part["statut"] == "masque_primaire").to_numpy()):
-            lo, hi = secondary.interval(model, masked, int(i))
-            need = rules.protection_min if counts else 1e-6
             true = true_values.get((str(period), *keys[i]))
+            lo, hi = secondary.interval(model, masked, int(i))
+            if np.isnan(lo) or np.isnan(hi):
+                inconsistent += 1
+                continue
             if true is not None:
-                need = rules.protection(true, counts)
-            if hi - lo < need - 1e-9:
+                ok = hi - lo >= rules.protection(true, counts) - 1e-9
+            else:
+                ok = hi - lo >= (rules.protection_min if counts else 1e-6) - 1e-9
+            if not ok:
                 exposed += 1
+    problems = []
+    if inconsistent:
+        problems.append(f"{inconsistent} case(s) dont les marges publiées sont incohérentes")
     if exposed:
-        return [f"{exposed} case(s) en secret primaire recalculables depuis les marges publiées"]
-    return []
+        problems.append(
+            f"{exposed} case(s) en secret primaire recalculables depuis les marges publiées"
+        )
+    return problems

@@ -55,36 +55,73 @@ def build_table(keys: list[tuple[str, ...]], values: list[float]) -> Table:
     return Table(np.asarray(values, dtype=float), keys, equations)
 
 
-def interval(table: Table, masked: np.ndarray, cell: int) -> tuple[float, float]:
-    """Feasible [min, max] of a masked cell given the published cells and the equations."""
-    unknown = np.flatnonzero(masked)
+def _component(table: Table, masked: np.ndarray, cell: int) -> list[tuple[int, list[int]]]:
+    """Equations linked to ``cell`` through masked cells: the only ones that bound it."""
+    by_cell: dict[int, list[int]] = {}
+    for e, (parent, kids) in enumerate(table.equations):
+        for m in (parent, *kids):
+            if masked[m]:
+                by_cell.setdefault(m, []).append(e)
+    seen_cells, seen_eqs, todo = {cell}, set(), [cell]
+    while todo:
+        current = todo.pop()
+        for e in by_cell.get(current, []):
+            if e in seen_eqs:
+                continue
+            seen_eqs.add(e)
+            parent, kids = table.equations[e]
+            for m in (parent, *kids):
+                if masked[m] and m not in seen_cells:
+                    seen_cells.add(m)
+                    todo.append(m)
+    return [table.equations[e] for e in sorted(seen_eqs)]
+
+
+def _system(table: Table, masked: np.ndarray, cell: int):
+    equations = _component(table, masked, cell)
+    unknown = sorted({m for p, kids in equations for m in (p, *kids) if masked[m]} | {cell})
     col = {int(c): j for j, c in enumerate(unknown)}
     rows, rhs = [], []
-    for parent, kids in table.equations:
-        members = [(parent, -1.0)] + [(k, 1.0) for k in kids]
-        if not any(masked[m] for m, _ in members):
-            continue
+    for parent, kids in equations:
         row = np.zeros(len(unknown))
         b = 0.0
-        for m, coef in members:
+        for m, coef in [(parent, -1.0)] + [(k, 1.0) for k in kids]:
             if masked[m]:
                 row[col[m]] += coef
             else:
                 b -= coef * table.values[m]
         rows.append(row)
         rhs.append(b)
-    if not rows:
-        return 0.0, float("inf")
-    a_eq = np.vstack(rows)
-    b_eq = np.asarray(rhs)
     c = np.zeros(len(unknown))
     c[col[cell]] = 1.0
-    bounds = [(0, None)] * len(unknown)
-    low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    lo = float(low.fun) if low.status == 0 else 0.0
-    hi = float("inf") if high.status == 3 else (-float(high.fun) if high.status == 0 else lo)
-    return lo, hi
+    return rows, rhs, c
+
+
+def _bound(rows: list, rhs: list, c: np.ndarray, upper: bool) -> float:
+    if not rows:
+        return float("inf") if upper else 0.0
+    res = linprog(-c if upper else c, A_eq=np.vstack(rows), b_eq=np.asarray(rhs),
+                  bounds=[(0, None)] * len(c), method="highs")  # fmt: skip
+    if res.status == 3 and upper:
+        return float("inf")
+    if res.status != 0:  # infeasible: the published cells contradict the margins
+        return float("nan")
+    return float(-res.fun) if upper else float(res.fun)
+
+
+def interval(table: Table, masked: np.ndarray, cell: int) -> tuple[float, float]:
+    """Feasible [min, max] of a masked cell given the published cells and the equations."""
+    rows, rhs, c = _system(table, masked, cell)
+    return _bound(rows, rhs, c, upper=False), _bound(rows, rhs, c, upper=True)
+
+
+def protected(table: Table, masked: np.ndarray, cell: int, need: float) -> bool:
+    """Interval at least ``need`` wide; the upper side alone often settles it (one LP)."""
+    rows, rhs, c = _system(table, masked, cell)
+    hi = _bound(rows, rhs, c, upper=True)
+    if hi - table.values[cell] >= need - 1e-9:  # False for NaN: not protected
+        return True
+    return bool(hi - _bound(rows, rhs, c, upper=False) >= need - 1e-9)
 
 
 def _cost(table: Table, cell: int) -> tuple[int, float]:
@@ -117,8 +154,7 @@ def protect(table: Table, primary: np.ndarray, rules: Rules, counts: bool = True
                         changed = True
         failing = []
         for cell in sorted(pending):
-            lo, hi = interval(table, masked, cell)
-            if hi - lo >= rules.protection(table.values[cell], counts) - 1e-9:
+            if protected(table, masked, cell, rules.protection(table.values[cell], counts)):
                 pending.discard(cell)
             else:
                 failing.append(cell)
