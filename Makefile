@@ -17,10 +17,19 @@ $(UV):
 	$(UV) sync --frozen --python python3
 	touch $@
 
+# The demo chain: simulate -> ingest -> consolidate -> accuracy, then the portal with its seeded
+# requests, and a flow from the gallery delivering the last month to the approved habilitation H1.
+DEMO_ENV := DATADSN_HOME=$(DEMO_HOME) DATADSN_DEBUG=1
+DEMO_LAST_MONTH := 2024-12
+
 demo: .venv/.synced
-	.venv/bin/datadsn demo --home $(DEMO_HOME)
-	DATADSN_HOME=$(DEMO_HOME) .venv/bin/datadsn portal-demo
-	@echo "Portail : DATADSN_HOME=$(DEMO_HOME) .venv/bin/datadsn serve, puis http://127.0.0.1:8000/"
+	.venv/bin/datadsn demo --home $(DEMO_HOME) --months 2023-01..$(DEMO_LAST_MONTH)
+	$(DEMO_ENV) .venv/bin/datadsn portal-demo
+	$(DEMO_ENV) .venv/bin/datadsn flow new --template effectifs-embauches-region \
+	  --habilitation H1 --out $(DEMO_HOME)/flux-h1.yaml
+	$(DEMO_ENV) .venv/bin/datadsn flow run $(DEMO_HOME)/flux-h1.yaml --month $(DEMO_LAST_MONTH) \
+	  -w $(DEMO_HOME)/warehouse
+	@echo "Portail : $(DEMO_ENV) .venv/bin/datadsn serve, puis http://127.0.0.1:8000/"
 
 lint: .venv/.synced
 	.venv/bin/ruff check src tests
