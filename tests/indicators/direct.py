@@ -36,15 +36,20 @@ def contract_months(store: Warehouse, start: str, end: str) -> pl.DataFrame:
     )
     ms = months(start, end)
     window = pl.DataFrame({"mois": ms, "fin_mois": [month_end(m) for m in ms]})
-    c = c.with_columns(pl.coalesce("date_debut_effective", "date_debut").alias("debut"))
+    c = c.with_columns(
+        pl.coalesce("date_debut_effective", "date_debut").alias("debut"),
+        pl.coalesce("ett_contrat_id", "contrat_id").alias("source_id"),
+    )
+    cm = cm.rename({"contrat_id": "source_id"})
+    act = act.rename({"contrat_id": "source_id"})
     rows = (
         c.join(window, how="cross")
         .filter(
             (pl.col("debut") <= pl.col("fin_mois"))
             & (END.is_null() | (pl.col("mois") <= END))
         )
-        .join(cm, on=["contrat_id", "mois"], how="left")
-        .join(act, on=["contrat_id", "mois"], how="left")
+        .join(cm, on=["source_id", "mois"], how="left")
+        .join(act, on=["source_id", "mois"], how="left")
         .join(sal, on="salarie_id", how="left")
         .join(etab.select("etablissement_id", "section"), on="etablissement_id", how="left")
     )  # fmt: skip

@@ -148,6 +148,36 @@ def test_indicator_equals_direct_computation(session, rows, code: str, period: s
     assert diff.is_empty(), diff
 
 
+def test_interim_use_matches_simulator_truth(session, economy) -> None:
+    """Missions (truth: nature 03 with a user SIRET) over the user's own mean headcount."""
+    cm = truth.contract_months(economy.truth, START, END)
+    first = pl.max_horizontal("date_debut", "mois")
+    last = pl.min_horizontal(pl.col("date_fin").fill_null(pl.col("fin_mois")), "fin_mois")
+    days = pl.col("fin_mois").dt.day().cast(pl.Float64)
+    cm = cm.with_columns(((last - first).dt.total_days() + 1).cast(pl.Float64).truediv(days)
+                         .alias("presence"))  # fmt: skip
+    users = truth.establishments(economy.truth).select(
+        pl.col("siret").alias("siret_utilisateur"), pl.col("section").alias("section_u")
+    )
+    num = (
+        cm.filter(pl.col("siret_utilisateur").is_not_null())
+        .join(users, on="siret_utilisateur")
+        .group_by("periode", pl.col("section_u").alias("naf_section"))
+        .agg((pl.col("heures_remunerees").fill_null(0).sum() / 151.67).alias("n"))
+    )
+    den = cm.group_by("periode", "naf_section").agg(pl.col("presence").sum().alias("d"))
+    want = den.join(num, on=["periode", "naf_section"], how="left").with_columns(
+        (pl.col("n").fill_null(0) / pl.col("d") * 100).alias("attendu")
+    )
+    got = compute_cells(session, get("RECOURS_INTERIM"), ["naf_section"], START, END, "mois")
+    joined = got.filter(pl.col("naf_section") != TOTAL).join(
+        want, on=["periode", "naf_section"], how="inner"
+    )
+    assert joined["num"].sum() > 0
+    close = joined.filter((pl.col("valeur") - pl.col("attendu")).abs() <= 0.5)
+    assert close.height >= 0.9 * joined.height, joined
+
+
 def _truth_cells(cm: pl.DataFrame, keep: pl.Expr, measure: pl.Expr, dim: str) -> pl.DataFrame:
     return cm.filter(keep).group_by("periode", dim).agg(measure.sum().alias("attendu"))
 

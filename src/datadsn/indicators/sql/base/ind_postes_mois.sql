@@ -56,6 +56,10 @@ FROM contrats AS c
 INNER JOIN ind_mois AS m
     ON coalesce(c.date_debut_effective, c.date_debut) <= m.fin_mois
     AND (c.date_fin_effective IS NULL OR c.date_fin_effective >= m.mois)
-LEFT JOIN contrats_mois AS cm ON cm.contrat_id = c.contrat_id AND cm.mois = m.mois
-LEFT JOIN activites AS a ON a.contrat_id = c.contrat_id AND a.mois = m.mois
+-- An interim copy in the user establishment carries no declaration of its own: its month
+-- attributes and hours are those of the agency's contract (ett_contrat_id).
+LEFT JOIN contrats_mois AS cm
+    ON cm.contrat_id = coalesce(c.ett_contrat_id, c.contrat_id) AND cm.mois = m.mois
+LEFT JOIN activites AS a
+    ON a.contrat_id = coalesce(c.ett_contrat_id, c.contrat_id) AND a.mois = m.mois
 LEFT JOIN salaries AS s ON s.salarie_id = c.salarie_id
