@@ -174,7 +174,7 @@ def test_interim_use_matches_simulator_truth(session, economy) -> None:
         want, on=["periode", "naf_section"], how="inner"
     )
     assert joined["num"].sum() > 0
-    close = joined.filter((pl.col("valeur") - pl.col("attendu")).abs() <= 0.5)
+    close = joined.filter((pl.col("valeur") - pl.col("attendu")).abs() <= 1e-6)
     assert close.height >= 0.9 * joined.height, joined
 
 
