@@ -159,6 +159,12 @@ def test_every_role_on_every_action(w: World) -> None:
             {"instructor"},
             lambda: _state(sub),
         ),
+        (
+            f"/demandes/{sub}/action/orientation/",
+            {"orientation": "dares", "framing": "Données Dares."},
+            {"instructor"},
+            lambda: AccessRequest.objects.get(pk=sub).orientation,
+        ),
         (f"/demandes/{sub}/action/comite/", {"session": s.pk}, {"instructor"}, lambda: _state(sub)),
         (
             f"/demandes/{rev}/action/vote/",
@@ -227,6 +233,12 @@ def test_every_role_on_every_action(w: World) -> None:
     assert not problems, "\n".join(problems)
     # And the allowed roles do get through.
     for url, data, role, probe in [
+        (
+            f"/demandes/{sub}/action/orientation/",
+            {"orientation": "urssaf", "framing": "Effectifs publiés par l'Urssaf."},
+            "instructor",
+            lambda: AccessRequest.objects.get(pk=sub).orientation,
+        ),
         (
             f"/demandes/{rev}/action/vote/",
             {"choice": "favorable"},

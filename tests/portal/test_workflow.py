@@ -68,6 +68,26 @@ def test_full_journey_with_changes_votes_and_habilitation(world: Any, mailbox: A
         assert expected in actions
 
 
+def test_instructor_orients_and_frames_a_request(world: Any, mailbox: Any) -> None:
+    u = world.users
+    r = filled_request(u["req_a"], "À orienter")
+    services.submit(u["req_a"], r)
+    with pytest.raises(ValidationError, match="cadrage"):
+        services.orient(u["instructor"], r, "dares", "  ")
+    with pytest.raises(PermissionDenied):
+        services.orient(u["member"], r, "dares", "Cadrage.")
+    services.orient(u["instructor"], r, "dares", "Mouvements de main-d'œuvre trimestriels.")
+    r.refresh_from_db()
+    assert r.orientation == "dares" and r.oriented_at and r.first_response_at
+    assert r.instructor == u["instructor"] and r.state == State.SUBMITTED
+    [msg] = [m for m in mailbox.to(u["req_a"].email) if "Orientation" in str(m["Subject"])]
+    assert "Dares" in mailbox.body(msg) and "trimestriels" in mailbox.body(msg)
+    event = Event.objects.get(request=r, action="orientation")
+    assert event.changes["orientation"] == ["", "dares"]
+    # The framing travels into the habilitation's frozen scope.
+    assert r.scope()["cadrage"] == "Mouvements de main-d'œuvre trimestriels."
+
+
 def test_refusal_requires_a_reason(world: Any, mailbox: Any) -> None:
     u, r = world.users, world.req["review_a"]
     services.vote(u["member"], r, "defavorable", "Non proportionné.")

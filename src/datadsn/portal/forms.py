@@ -21,6 +21,7 @@ from .models import (
     ActorType,
     ComiteSession,
     Organisation,
+    Orientation,
     SessionStatus,
     User,
     VoteChoice,
@@ -279,6 +280,14 @@ STEP_FORMS: dict[int, type[forms.BaseForm]] = {
 class ChangesForm(DsfrBaseForm):
     message = forms.CharField(
         label="Modifications attendues", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class OrientationForm(DsfrBaseForm):
+    orientation = forms.ChoiceField(label="Orienter vers", choices=Orientation.choices)
+    framing = forms.CharField(
+        label="Cadrage : données, périmètre et conditions proposés",
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

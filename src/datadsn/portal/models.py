@@ -43,6 +43,18 @@ class ActorType(models.TextChoices):
     OTHER = "autre", "Autre acteur public"
 
 
+class Orientation(models.TextChoices):
+    """Who serves a request best: DataDSN itself, or a partner that already publishes the data."""
+
+    DATADSN = "datadsn", "DataDSN (données consolidées et indicateurs)"
+    URSSAF = "urssaf", "Urssaf (effectifs et masse salariale publiés)"
+    DARES = "dares", "Dares (mouvements de main-d'œuvre, études)"
+    INSEE = "insee", "Insee (estimations d'emploi, accès sécurisé CASD)"
+    DREES = "drees", "Drees (secteur sanitaire et social)"
+    FRANCE_TRAVAIL = "france_travail", "France Travail (demandeurs d'emploi, retour à l'emploi)"
+    OTHER = "autre", "Autre partenaire"
+
+
 class PolicyDomain(models.TextChoices):
     EMPLOYMENT = "emploi", "Emploi et insertion"
     LABOUR = "travail", "Travail et conditions de travail"
@@ -223,6 +235,12 @@ class AccessRequest(models.Model):
     cgu_accepted_at = models.DateTimeField(
         "conditions générales acceptées le", null=True, blank=True
     )
+    # Instruction: where the request is oriented and how it is framed.
+    orientation = models.CharField(
+        "orientation", max_length=20, choices=Orientation.choices, blank=True
+    )
+    framing = models.TextField("cadrage (données, périmètre, conditions)", blank=True)
+    oriented_at = models.DateTimeField(null=True, blank=True)
     # Workflow bookkeeping.
     step = models.PositiveSmallIntegerField(default=1)
     instructor = models.ForeignKey(
@@ -297,6 +315,8 @@ class AccessRequest(models.Model):
                 "periode_fin": self.period_end.isoformat() if self.period_end else None,
             },
             "frequence": self.frequency,
+            "orientation": self.orientation,
+            "cadrage": self.framing,
             "conservation_mois": self.retention_months,
             "mesures_securite": self.security_measures,
             "contacts": {

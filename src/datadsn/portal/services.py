@@ -27,6 +27,7 @@ from .models import (
     Event,
     Habilitation,
     HabilitationStatus,
+    Orientation,
     Role,
     SessionStatus,
     State,
@@ -253,6 +254,39 @@ def _mark_responded(req: AccessRequest, user: User) -> None:
         req.first_response_at = timezone.now()
     if req.instructor_id is None:
         req.instructor = user
+
+
+@transaction.atomic
+def orient(user: User, req: AccessRequest, orientation: str, framing: str) -> AccessRequest:
+    """The instructor orients a request (right partner, right data) and frames its scope."""
+    _require(user.is_authenticated and user.role == Role.INSTRUCTOR)
+    _require_state(req, State.SUBMITTED, State.RESUBMITTED)
+    if orientation not in Orientation.values:
+        raise ValidationError("Orientation inconnue.")
+    if not framing.strip():
+        raise ValidationError("Précisez le cadrage : données, périmètre et conditions proposés.")
+    before = {"orientation": req.orientation, "cadrage": req.framing}
+    _mark_responded(req, user)
+    req.orientation = orientation
+    req.framing = framing.strip()
+    req.oriented_at = timezone.now()
+    req.save()
+    record(
+        user,
+        "orientation",
+        req,
+        {
+            "orientation": [before["orientation"], req.orientation],
+            "cadrage": [before["cadrage"], req.framing],
+        },
+    )
+    notify(
+        _requester_emails(req),
+        f"Orientation de {req.reference}",
+        f"Votre demande « {req.title} » est orientée vers : {req.get_orientation_display()}.\n\n"
+        f"Cadrage proposé :\n{req.framing}\n\n{_link(req)}\n",
+    )
+    return req
 
 
 @transaction.atomic

@@ -32,6 +32,7 @@ from .forms import (
     DecisionForm,
     LoginForm,
     MinutesForm,
+    OrientationForm,
     RegistrationForm,
     RenewForm,
     RevokeForm,
@@ -454,6 +455,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if user.role == Role.INSTRUCTOR and req.state in (State.SUBMITTED, State.RESUBMITTED):
         ctx["changes_form"] = ChangesForm()
         ctx["schedule_form"] = ScheduleForm()
+        ctx["orientation_form"] = OrientationForm(
+            initial={"orientation": req.orientation, "framing": req.framing}
+        )
     if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
         mine = req.votes.filter(member=user).first()
         ctx["vote_form"] = VoteForm(
@@ -472,6 +476,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     req = get_object_or_404(services.visible_requests(user), pk=pk)
     forms_by_action: dict[str, Any] = {
         "modifications": ChangesForm,
+        "orientation": OrientationForm,
         "comite": ScheduleForm,
         "vote": VoteForm,
         "decision": DecisionForm,
@@ -494,6 +499,11 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "modifications":
             services.request_changes(user, req, data["message"])
             messages.success(request, "Modifications demandées au demandeur.")
+        elif action == "orientation":
+            services.orient(user, req, data["orientation"], data["framing"])
+            messages.success(
+                request, "Orientation et cadrage enregistrés ; le demandeur est prévenu."
+            )
         elif action == "comite":
             services.schedule(user, req, data["session"])
             messages.success(request, "Demande inscrite à l'ordre du jour du comité.")
