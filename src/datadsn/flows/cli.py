@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .habilitation import HabInfo
+if TYPE_CHECKING:  # the flow machinery (indicators, SciPy) loads only when a command runs
+    from .habilitation import HabInfo
 
 console = Console()
 err = Console(stderr=True)
