@@ -50,7 +50,7 @@ test: lint typecheck system-deps
 	scripts/test-postgres.sh
 
 bench: .venv/.synced
-	.venv/bin/datadsn bench ingest --size-mb 50
+	.venv/bin/datadsn bench ingest
 
 norm: .venv/.synced
 	.venv/bin/datadsn norm generate ../shared/corpus/neodes_spec/*.xlsx

@@ -283,7 +283,7 @@ def bench_ingest(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Fichiers à lire (défaut : DSN simulées).")
     ] = None,
-    size_mb: Annotated[float, typer.Option(help="Volume de DSN simulées à générer (Mo).")] = 50.0,
+    size_mb: Annotated[float, typer.Option(help="Volume de DSN simulées à générer (Mo).")] = 200.0,
     workers: Annotated[int | None, typer.Option(help="Processus parallèles.")] = None,
     repeat: Annotated[int, typer.Option(help="Nombre de mesures (médiane).")] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
