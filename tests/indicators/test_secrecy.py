@@ -209,3 +209,39 @@ def test_audit_catches_tampered_files(session, tmp_path) -> None:
     )  # fmt: skip
     leaked.write_csv(path)
     assert any("masquée" in p for p in audit(path))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_tables_resist_the_attack(seed: int) -> None:
+    """Random 2-D and 3-D count tables with margins: every primary cell keeps its interval."""
+    from datadsn.indicators import secondary
+
+    rng = np.random.default_rng(seed)
+    shape = [(4, 5), (3, 3, 4), (6, 2)][seed % 3]
+    inner = rng.integers(0, 40, size=shape) * (rng.random(shape) > 0.2)
+    dims = [f"d{i}" for i in range(len(shape))]
+    keys, values = [], []
+    for idx in itertools.product(*[[*range(n), None] for n in shape]):
+        sl = tuple(slice(None) if i is None else i for i in idx)
+        keys.append(tuple(TOTAL if i is None else f"v{i}" for i in idx))
+        values.append(float(inner[sl].sum()))
+    primary = np.array([0 < v < 8 for v in values])
+    rules = Rules()
+    masked = secondary.protect(secondary.build_table(keys, values), primary, rules)
+    frame = pl.DataFrame(
+        {
+            "periode": ["p"] * len(keys),
+            **{d: [k[i] for k in keys] for i, d in enumerate(dims)},
+            "valeur": [None if m else str(v) for m, v in zip(masked, values, strict=True)],
+            "statut": [
+                "masque_primaire" if p else ("masque_secondaire" if m else "publie")
+                for p, m in zip(primary, masked, strict=True)
+            ],
+        }
+    )
+    intervals = _attack(frame, dims)
+    for key, value, is_primary in zip(keys, values, primary, strict=True):
+        if is_primary:
+            lo, hi = intervals[("p", *key)]
+            assert lo - 1e-6 <= value <= hi + 1e-6
+            assert hi - lo >= rules.protection(value) - 1e-6
