@@ -10,6 +10,7 @@ import pytest
 
 from datadsn.engine.warehouse import Warehouse
 from datadsn.flows.habilitation import HabInfo
+from tests.economy import consolidated_economy
 
 MONTHS = ("2023-01", "2023-03")
 
@@ -24,20 +25,9 @@ class Economy:
 @pytest.fixture(scope="session")
 def economy(tmp_path_factory: pytest.TempPathFactory) -> Economy:
     from datadsn.indicators.compute import Session
-    from datadsn.ingest.pseudonymize import Secret
-    from datadsn.ingest.run import ingest
-    from datadsn.quality import consolidate, pending_months
-    from datadsn.simulate import simulate
 
     root = tmp_path_factory.mktemp("flux")
-    sim = simulate(
-        root, employers=30, months=f"{MONTHS[0]}..{MONTHS[1]}", seed=11, noise="none",
-        write_dsnp3=False,
-    )  # fmt: skip
-    store = Warehouse(root / "wh")
-    ingest([sim.out / "dsn"], store, Secret(b"k", demo=True), workers=1)
-    for month in pending_months(store, MONTHS[1]):
-        consolidate(store, month, threads=2)
+    store = consolidated_economy(root, employers=30, months=MONTHS, seed=11)
     session = Session(store, threads=2)
     session.prepare(MONTHS[1], MONTHS[1], "mois")
     row = session.con.execute(

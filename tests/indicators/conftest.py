@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from datadsn.engine.warehouse import Warehouse
+from tests.economy import consolidated_economy
 
 MONTHS = ("2023-01", "2023-06")
 
@@ -21,20 +22,8 @@ class Economy:
 
 @pytest.fixture(scope="session")
 def economy(tmp_path_factory: pytest.TempPathFactory) -> Economy:
-    from datadsn.ingest.pseudonymize import Secret
-    from datadsn.ingest.run import ingest
-    from datadsn.quality import consolidate, pending_months
-    from datadsn.simulate import simulate
-
     root = tmp_path_factory.mktemp("economie")
-    sim = simulate(
-        root, employers=40, months=f"{MONTHS[0]}..{MONTHS[1]}", seed=7, noise="none",
-        write_dsnp3=False,
-    )  # fmt: skip
-    store = Warehouse(root / "wh")
-    ingest([sim.out / "dsn"], store, Secret(b"k", demo=True), workers=1)
-    for month in pending_months(store, MONTHS[1]):
-        consolidate(store, month, threads=2)
+    store = consolidated_economy(root, employers=40, months=MONTHS, seed=7)
     return Economy(root=root, truth=root / "truth", store=store)
 
 

@@ -11,15 +11,10 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Future,
-    ProcessPoolExecutor,
-    as_completed,
-    wait,
-)
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -124,39 +119,59 @@ def ingest(
     if progress:
         progress(0, total)
 
-    def collect(result: ChunkResult) -> None:
+    counting = threading.Lock()
+
+    def collect(result: ChunkResult) -> None:  # called by this thread and the feeders
         nonlocal done
-        summary.add(result)
-        done += result.bytes
-        if progress:
-            progress(done, total)
+        with counting:
+            summary.add(result)
+            done += result.bytes
+            if progress:
+                progress(done, total)
 
     tasks = iter(enumerate(groups))
+    lock = threading.Lock()
+
+    def take() -> tuple[int, list[SourceRef]] | None:
+        with lock:
+            return next(tasks, None)
+
+    def work_here() -> None:
+        while (task := take()) is not None:
+            collect(process_chunk(task[1], str(warehouse.root), lot, task[0], secret))
+
     if workers <= 1:
-        for part, group in tasks:
-            collect(process_chunk(group, str(warehouse.root), lot, part, secret))
+        work_here()
     else:
         # Not a plain fork: forking a process whose Polars threads already run can deadlock.
-        # A fork server that has imported the parser once starts each worker cheaply; meanwhile
-        # (and until the end) this process parses chunks too, so no core waits for start-up.
+        # A fork server imports the parser once and starts each worker cheaply. Its start-up
+        # takes a second or two: one feeder thread per worker waits for it, while this process
+        # parses chunks from the same queue, so no core is idle meanwhile.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["datadsn.ingest.run"])
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-            pending: set[Future[ChunkResult]] = set()
-            for part, group in tasks:
-                while len(pending) < 2 * (workers - 1):  # keep every worker fed
-                    nxt = next(tasks, None)
-                    if nxt is None:
-                        break
-                    pending.add(
-                        pool.submit(process_chunk, nxt[1], str(warehouse.root), lot, nxt[0], secret)
+        failures: list[BaseException] = []
+
+        def feed(pool: ProcessPoolExecutor) -> None:
+            try:
+                while (task := take()) is not None:
+                    future = pool.submit(
+                        process_chunk, task[1], str(warehouse.root), lot, task[0], secret
                     )
-                collect(process_chunk(group, str(warehouse.root), lot, part, secret))
-                finished, pending = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
-                for future in finished:
                     collect(future.result())
-            for future in as_completed(pending):
-                collect(future.result())
+            except BaseException as exc:  # raised in the main thread below
+                failures.append(exc)
+
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+            feeders = [
+                threading.Thread(target=feed, args=(pool,), daemon=True) for _ in range(workers - 1)
+            ]
+            for feeder in feeders:
+                feeder.start()
+            work_here()
+            for feeder in feeders:
+                feeder.join()
+        if failures:
+            raise failures[0]
     warehouse.refresh_catalog()
     summary.seconds = time.perf_counter() - started
     warehouse.lots.mkdir(parents=True, exist_ok=True)
