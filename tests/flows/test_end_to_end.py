@@ -156,3 +156,13 @@ def test_request_to_download(economy: Economy, db: Any, client: Any, tmp_path: P
     assert client.get("/api/livraisons", **auth).json() == []
     result = runner.invoke(app(), [*run_args[:3], "--month", "2023-03", *run_args[5:]])
     assert result.exit_code == 1 and "expiré" in result.output
+
+    # The daily purge erases the expired habilitation's files, and says so in the audit log.
+    purged = runner.invoke(app(), ["flow", "purge"])
+    assert purged.exit_code == 0, purged.output
+    assert "1 livraison(s) effacée(s)" in purged.output
+    assert not folder.exists()
+    delivery.refresh_from_db()
+    assert delivery.files == []
+    assert Event.objects.filter(action="livraison_effacee", object_id=str(delivery.pk)).exists()
+    assert "0 livraison(s)" in runner.invoke(app(), ["flow", "purge"]).output

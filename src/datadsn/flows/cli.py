@@ -151,6 +151,20 @@ def run_command(
         raise typer.Exit(1)
 
 
+@group.command("purge")
+def purge_command() -> None:
+    """Effacer les fichiers livrés des habilitations échues ou révoquées (à lancer chaque jour)."""
+    from datadsn.portal.cli import setup_django
+
+    setup_django()
+    from datadsn.portal.deliveries import purge_expired
+
+    purged = purge_expired()
+    for delivery in purged:
+        console.print(f"effacé : {delivery}")
+    console.print(f"{len(purged)} livraison(s) effacée(s).")
+
+
 @group.command("templates")
 def templates_command() -> None:
     """Lister les modèles de flux de la galerie."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,29 @@ def register_folder(folder: Path) -> Delivery:
         delivery.save()
         record(None, "livraison_remplacee", delivery, _summary(delivery), hab.request)
     return delivery
+
+
+@transaction.atomic
+def purge_expired(today: date | None = None) -> list[Delivery]:
+    """Erase the files of every delivery whose habilitation has ended or was revoked.
+
+    The delivery row stays (with no files) so that the audit trail keeps what was delivered.
+    """
+    today = today or timezone.localdate()
+    purged = []
+    for delivery in Delivery.objects.select_related("habilitation").exclude(files=[]):
+        hab = delivery.habilitation
+        if hab.status == HabilitationStatus.ACTIVE and today <= hab.end_date:
+            continue  # still running (or not started yet): keep
+        folder = Path(delivery.folder)
+        if folder.exists():
+            shutil.rmtree(folder)
+        erased = [f["nom"] for f in delivery.files]
+        delivery.files = []
+        delivery.save()
+        record(None, "livraison_effacee", delivery, {"fichiers": erased}, hab.request)
+        purged.append(delivery)
+    return purged
 
 
 def _summary(d: Delivery) -> dict[str, Any]:
