@@ -6,10 +6,12 @@ import json
 from datetime import date
 from typing import Any
 
+import polars as pl
 import pytest
 
 from datadsn.flows import adapter
 from datadsn.flows import run as flow_run
+from datadsn.flows.habilitation import HabInfo
 from datadsn.flows.run import RunError, deliveries_root, run
 from datadsn.flows.spec import parse
 from datadsn.indicators.audit import audit
@@ -128,30 +130,47 @@ def test_refusals(economy: Economy) -> None:
     assert done.status == "livre"
 
 
-def test_extract_flow_delivers_or_refuses_cleanly(economy: Economy, monkeypatch) -> None:
-    monkeypatch.setenv("DATADSN_CLE_FLUX", "cle-de-test-assez-longue")
-    scope = {**hab_info(economy.region).scope}
-    scope["extraction"] = {**scope["extraction"], "population": "Cohorte des salariés"}
-    hab = hab_info(economy.region, scope=scope)
-    spec = parse({
-        "version": 1, "nom": "cohorte-test", "habilitation": "H1",
-        "perimetre": {"regions": [economy.region]},
-        "extraction": {"colonnes": ["mois", "salarie_id", "naf", "zone"], "mois": 3,
-                       "niveau_age": "tranche_age_large"},
+def _extract_spec(region: str, columns: list[str]):  # type: ignore[no-untyped-def]
+    return parse({
+        "version": 1, "nom": f"cohorte-{len(columns)}", "habilitation": "H1",
+        "perimetre": {"regions": [region]},
+        "extraction": {"colonnes": columns, "mois": 3, "niveau_age": "tranche_age_large"},
         "periodicite": "mois", "formats": ["parquet"],
     })  # fmt: skip
-    final = deliveries_root(economy.store) / "H1" / "2023-03" / "cohorte-test"
-    try:
-        done = run(spec, economy.store, "2023-03", hab)
-    except RunError as exc:
-        assert "diffusion refusée" in str(exc)
-        assert not final.exists()
-        return
+
+
+def _cohort_hab(region: str) -> HabInfo:
+    scope = {**hab_info(region).scope}
+    scope["extraction"] = {**scope["extraction"], "population": "Cohorte des salariés"}
+    return hab_info(region, scope=scope)
+
+
+def test_extract_flow_delivers_when_its_columns_are_anonymous_enough(
+    economy: Economy, monkeypatch
+) -> None:
+    """k-anonymity is measured on the quasi-identifiers the file holds (here only sexe)."""
+    monkeypatch.setenv("DATADSN_CLE_FLUX", "cle-de-test-assez-longue")
+    spec = _extract_spec(economy.region, ["mois", "salarie_id", "sexe"])
+    done = run(spec, economy.store, "2023-03", _cohort_hab(economy.region))
     assert done.status == "livre" and done.files[0]["lignes"] > 0
-    assert (final / "cohorte-test_extraction.parquet").exists()
+    final = deliveries_root(economy.store) / "H1" / "2023-03" / spec.nom
+    data = pl.read_parquet(final / f"{spec.nom}_extraction.parquet")
+    assert data.columns == ["mois", "salarie_id", "sexe"]
+    assert data.group_by("sexe").agg(pl.col("salarie_id").n_unique())["salarie_id"].min() >= 5
     monkeypatch.delenv("DATADSN_CLE_FLUX")
     with pytest.raises(RunError, match="DATADSN_CLE_FLUX"):
-        run(spec, economy.store, "2023-03", hab)
+        run(spec, economy.store, "2023-03", _cohort_hab(economy.region))
+
+
+def test_extract_flow_refuses_identifying_columns_and_publishes_nothing(
+    economy: Economy, monkeypatch
+) -> None:
+    monkeypatch.setenv("DATADSN_CLE_FLUX", "cle-de-test-assez-longue")
+    columns = ["mois", "salarie_id", "sexe", "tranche_age", "naf", "zone", "nature_contrat"]
+    spec = _extract_spec(economy.region, columns)
+    with pytest.raises(RunError, match="diffusion refusée"):
+        run(spec, economy.store, "2023-03", _cohort_hab(economy.region))
+    assert not (deliveries_root(economy.store) / "H1" / "2023-03" / spec.nom).exists()
 
 
 def test_cli_run_all(economy: Economy, tmp_path, monkeypatch) -> None:

@@ -208,14 +208,15 @@ def release_extract(
     data = ind_extract.build(session, request)
     if scope.natures_contrat:
         data = data.filter(pl.col("nature_contrat").is_in(list(scope.natures_contrat)))
-    if hasattr(ind_extract, "suppress_rare"):  # local suppression of rare classes (bounded)
-        data, _ = ind_extract.suppress_rare(data, rules)
-    result = ind_extract.check(data, rules)
+    # Only the quasi-identifiers the file will hold can single anyone out from it.
+    quasi = [c for c in ind_extract.QUASI if c in spec.colonnes]
+    data, _ = ind_extract.suppress_rare(data, rules, quasi)
+    result = ind_extract.check(data, rules, quasi)
     data = data.select(list(spec.colonnes))
     digest = hashlib.sha256(data.write_csv().encode("utf-8")).hexdigest()
     out = []
     for target in targets:
-        ind_extract.write(data, request, rules, result, target)
+        ind_extract.write(data, request, rules, result, target, quasi)
         out.append(Produced(target, data.height, 0, 0, digest))
     return out
 
@@ -223,12 +224,11 @@ def release_extract(
 def audit_extract(path: Path, rules: Rules) -> list[str]:
     """Extracts are re-checked for k-anonymity and l-diversity on what the file holds."""
     data = pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path)
-    missing = [c for c in (*ind_extract.QUASI, ind_extract.SENSITIVE, "salarie_id")
-               if c not in data.columns]  # fmt: skip
-    if missing:
-        return []  # generalisation only removed columns: the release check covered the rest
+    if ind_extract.SENSITIVE not in data.columns or "salarie_id" not in data.columns:
+        return []  # l-diversity cannot be replayed without the sensitive column: checked at release
+    quasi = [c for c in ind_extract.QUASI if c in data.columns]
     try:
-        ind_extract.check(data.with_columns(pl.all().cast(pl.Utf8)), rules)
+        ind_extract.check(data.with_columns(pl.all().cast(pl.Utf8)), rules, quasi)
     except ind_extract.ExtractRefused as exc:
         return [str(exc)]
     return []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,12 +96,15 @@ def build(session: Session, request: ExtractRequest) -> pl.DataFrame:
     )
 
 
-def suppress_rare(data: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, float]:
+def suppress_rare(
+    data: pl.DataFrame, rules: Rules, quasi: Sequence[str] = QUASI
+) -> tuple[pl.DataFrame, float]:
     """Local suppression: drop whole classes below k or l; returns rows kept and % persons lost.
 
     Refused (``ExtractRefused``) when more than ``suppression_max_pct`` % of persons would go.
+    ``quasi``: the quasi-identifiers the release actually holds (all of them by default).
     """
-    quasi = list(QUASI)
+    quasi = list(quasi)
     classes = data.group_by(quasi).agg(
         pl.col("salarie_id").n_unique().alias("_k"), pl.col(SENSITIVE).n_unique().alias("_l")
     )
@@ -118,8 +122,9 @@ def suppress_rare(data: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, float
     return kept, share
 
 
-def check(data: pl.DataFrame, rules: Rules) -> Measure:
-    result = measure(data, list(QUASI), "salarie_id", SENSITIVE, rules.k, rules.l)
+def check(data: pl.DataFrame, rules: Rules, quasi: Sequence[str] = QUASI) -> Measure:
+    """k-anonymity and l-diversity over ``quasi`` (the released quasi-identifiers)."""
+    result = measure(data, list(quasi), "salarie_id", SENSITIVE, rules.k, rules.l)
     reasons = []
     if data.is_empty():
         raise ExtractRefused("diffusion refusée : le périmètre demandé ne contient aucune ligne")
@@ -138,14 +143,14 @@ def check(data: pl.DataFrame, rules: Rules) -> Measure:
         raise ExtractRefused(
             "diffusion refusée : "
             + " ; ".join(reasons)
-            + f". Classe la plus petite : {example}. Quasi-identifiants : {', '.join(QUASI)}. "
+            + f". Classe la plus petite : {example}. Quasi-identifiants : {', '.join(quasi)}. "
             "Élargissez les niveaux (--naf-niveau, --geo-niveau, --age-niveau) ou le périmètre."
         )
     return result
 
 
 def write(data: pl.DataFrame, request: ExtractRequest, rules: Rules, result: Measure,
-          out: Path) -> None:  # fmt: skip
+          out: Path, quasi: Sequence[str] = QUASI) -> None:  # fmt: skip
     meta = {
         "format": "datadsn-extrait/1",
         "destinataire": request.recipient,
@@ -154,7 +159,7 @@ def write(data: pl.DataFrame, request: ExtractRequest, rules: Rules, result: Mea
         "au": request.end,
         "niveaux": {"naf": request.naf_level, "zone": request.geo_level, "age": request.age_level},
         "perimetre": {"naf": request.naf, "departements": request.departements},
-        "quasi_identifiants": list(QUASI),
+        "quasi_identifiants": list(quasi),
         "attribut_sensible": SENSITIVE,
         "k_requis": rules.k,
         "l_requis": rules.l,
