@@ -122,6 +122,27 @@ def test_scope_checks() -> None:
     assert hab_info("84", request_approved=False).usable()
 
 
+def test_sector_and_nature_limits_of_the_habilitation() -> None:
+    def limited(**extraction: object):  # type: ignore[no-untyped-def]
+        scope = hab_info("84").scope
+        return hab_info("84", scope={**scope, "extraction": {**scope["extraction"], **extraction}})
+
+    spec = load_text(GOOD)  # no sector, no nature: the whole population of the region
+    assert any("perimetre.naf" in p for p in check_scope(spec, limited(naf=["47"])))
+    assert any("natures_contrat" in p for p in check_scope(spec, limited(natures_contrat=["03"])))
+    inside = load_text(GOOD.replace('regions: ["84"]', 'regions: ["84"]\n  naf: ["47.11"]'))
+    assert check_scope(inside, limited(naf=["47"])) == []
+    outside = load_text(GOOD.replace('regions: ["84"]', 'regions: ["84"]\n  naf: ["56"]'))
+    assert any("secteur NAF 56" in p for p in check_scope(outside, limited(naf=["47"])))
+    natures = load_text(
+        GOOD.replace('regions: ["84"]', 'regions: ["84"]\n  natures_contrat: ["01", "03"]')
+    )
+    assert check_scope(natures, limited(natures_contrat=["01", "03"])) == []
+    assert any(
+        "nature de contrat 01" in p for p in check_scope(natures, limited(natures_contrat=["03"]))
+    )
+
+
 def test_gallery_templates_instantiate_within_scope() -> None:
     names = {t.name for t in templates()}
     assert {"effectifs-embauches-region", "embauches-fins-entreprises", "interim-secteur",
@@ -176,3 +197,21 @@ def test_cli_validate_new_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         app(), ["flow", "new", "--template", "interim-secteur", "--habilitation", "H1"]
     )
     assert result.exit_code == 1 and "création impossible" in result.output
+
+
+def test_templates_carry_the_sector_and_nature_limits_over() -> None:
+    scope = hab_info("84").scope
+    hab = hab_info(
+        "84",
+        scope={
+            **scope,
+            "extraction": {**scope["extraction"], "naf": ["47"], "natures_contrat": ["03"]},
+        },
+    )
+    for template in templates():
+        if template.name == "devenir-cohorte":
+            continue  # an extract: this habilitation grants none
+        _, data = instantiate(template, hab)
+        assert data["perimetre"]["naf"] == ["47"] and data["perimetre"]["natures_contrat"] == ["03"]
+        problems = check_scope(parse(data), hab)
+        assert not [p for p in problems if "secteur" in p or "nature" in p], template.name

@@ -368,3 +368,21 @@ def test_error_pages_are_in_french(world: Any, client: Any) -> None:
         in client.get(f"/demandes/{world.req['submitted_a'].pk}/").content.decode()
     )
     assert "Accès refusé" in client.get("/journal/").content.decode()
+
+
+def test_sector_and_nature_limits_are_validated_and_frozen(world: Any) -> None:
+    from datadsn.portal.forms import DataForm
+
+    r = filled_request(world.users["req_a"], "Secteur du commerce")
+    bad = DataForm({"scope_naf": "47, commerce", "scope_natures": "1"}, instance=r)
+    assert not bad.is_valid()
+    assert "COMMERCE" in str(bad.errors["scope_naf"]) and "scope_natures" in bad.errors
+    good = DataForm(
+        {"scope_naf": "47 56.10a", "scope_natures": "03, 01", "frequency": "mensuelle"},
+        instance=r,
+    )
+    assert good.is_valid(), good.errors
+    saved = good.save()
+    assert saved.scope_naf == ["47", "56.10A"] and saved.scope_natures == ["01", "03"]
+    assert saved.scope()["extraction"]["naf"] == ["47", "56.10A"]
+    assert saved.scope()["extraction"]["natures_contrat"] == ["01", "03"]

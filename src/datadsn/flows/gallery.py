@@ -73,6 +73,11 @@ def instantiate(template: Template, hab: HabInfo) -> tuple[str, dict[str, Any]]:
     if "naf" in perimetre:
         naf = re.findall(r"\b\d{2}(?:\.\d{1,2}[A-Z]?)?\b", str(extraction.get("population") or ""))
         perimetre["naf"] = naf
+    # The structured limits of the habilitation always carry over.
+    if extraction.get("naf"):
+        perimetre["naf"] = list(extraction["naf"])
+    if extraction.get("natures_contrat"):
+        perimetre["natures_contrat"] = list(extraction["natures_contrat"])
     for key in [k for k, v in perimetre.items() if v == []]:
         perimetre.pop(key)
     if perimetre:

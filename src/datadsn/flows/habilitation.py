@@ -98,6 +98,29 @@ def check_scope(spec: FlowSpec, hab: HabInfo) -> list[str]:
                 problems.append(
                     f"le département {dep} est hors du territoire accordé « {territory} »."
                 )
+    # Sectors and contract natures: when the request limited them, the flow stays inside.
+    granted_naf = [str(c) for c in extraction.get("naf") or []]
+    if granted_naf:
+        if not p.naf:
+            problems.append(
+                f"les secteurs accordés sont {', '.join(granted_naf)} : limitez « perimetre.naf »."
+            )
+        for code in p.naf:
+            if not any(code.replace(".", "").startswith(g.replace(".", "")) for g in granted_naf):
+                problems.append(
+                    f"le secteur NAF {code} est hors des secteurs accordés "
+                    f"({', '.join(granted_naf)})."
+                )
+    granted_natures = {str(c) for c in extraction.get("natures_contrat") or []}
+    if granted_natures:
+        if not p.natures_contrat:
+            problems.append(
+                f"les natures de contrat accordées sont {', '.join(sorted(granted_natures))} : "
+                "limitez « perimetre.natures_contrat »."
+            )
+        for nature in p.natures_contrat:
+            if nature not in granted_natures:
+                problems.append(f"la nature de contrat {nature} n'est pas accordée.")
     # Companies: when the request listed SIRENs, the flow may only use those.
     population = extraction.get("population") or ""
     sirens = set(re.findall(r"\b\d{9}\b", population))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -191,12 +192,47 @@ class PurposeForm(DsfrModelForm):
         return f
 
 
+NAF_CODE = re.compile(r"^\d{2}(\.\d{1,2}[A-Z]?)?$")
+
+
+class CodeListField(forms.CharField):
+    """Codes separated by commas or spaces, stored as a list."""
+
+    def __init__(self, *, pattern: re.Pattern[str], example: str, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.pattern, self.example = pattern, example
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def clean(self, value: Any) -> list[str]:
+        codes = [c for c in re.split(r"[\s,;]+", (value or "").strip().upper()) if c]
+        bad = [c for c in codes if not self.pattern.match(c)]
+        if bad:
+            raise forms.ValidationError(
+                f"Codes non reconnus : {', '.join(bad)} (exemple attendu : {self.example})."
+            )
+        return sorted(set(codes))
+
+
 class DataForm(DsfrModelForm):
     indicators = forms.MultipleChoiceField(
         label="Indicateurs du catalogue",
         choices=INDICATOR_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    scope_naf = CodeListField(
+        label="Secteurs visés (codes NAF, facultatif)",
+        pattern=NAF_CODE,
+        example="47, 56.10A",
+        help_text="Divisions ou sous-classes NAF séparées par des virgules ; vide : tous secteurs.",
+    )
+    scope_natures = CodeListField(
+        label="Natures de contrat visées (codes S21.G00.40.007, facultatif)",
+        pattern=re.compile(r"^\d{2}$"),
+        example="01, 02, 03",
+        help_text="Ex. 01 (CDI), 02 (CDD), 03 (mission d'intérim) ; vide : toutes natures.",
     )
 
     class Meta:
@@ -206,6 +242,8 @@ class DataForm(DsfrModelForm):
             "extract_population",
             "extract_dimensions",
             "extract_geography",
+            "scope_naf",
+            "scope_natures",
             "period_start",
             "period_end",
             "frequency",

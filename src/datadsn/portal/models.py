@@ -221,6 +221,9 @@ class AccessRequest(models.Model):
     extract_population = models.TextField("population", blank=True)
     extract_dimensions = models.TextField("variables et dimensions", blank=True)
     extract_geography = models.CharField("territoire", max_length=200, blank=True)
+    # Structured limits of the population, checked by the flows (empty: no limit).
+    scope_naf = models.JSONField("secteurs (codes NAF)", default=list, blank=True)
+    scope_natures = models.JSONField("natures de contrat", default=list, blank=True)
     period_start = models.DateField("début de la période", null=True, blank=True)
     period_end = models.DateField("fin de la période", null=True, blank=True)
     frequency = models.CharField("fréquence", max_length=20, choices=Frequency.choices, blank=True)
@@ -311,6 +314,8 @@ class AccessRequest(models.Model):
                 "population": self.extract_population,
                 "dimensions": self.extract_dimensions,
                 "territoire": self.extract_geography,
+                "naf": list(self.scope_naf),
+                "natures_contrat": list(self.scope_natures),
                 "periode_debut": self.period_start.isoformat() if self.period_start else None,
                 "periode_fin": self.period_end.isoformat() if self.period_end else None,
             },
