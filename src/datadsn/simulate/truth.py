@@ -113,8 +113,8 @@ class TruthWriter:
         kind: str,
         month: dt.date,
         file: str,
-        line: int,
-        rubrique: str,
+        line: int | None,
+        rubrique: str | None,
         siret: str | None,
         detail: str,
     ) -> None:
@@ -147,17 +147,8 @@ class TruthWriter:
     def file_anomaly(
         self, kind: str, month: dt.date, file: str, siret: str | None, detail: str
     ) -> None:
-        self._append(
-            type=[kind],
-            mois=[month],
-            file=[file],
-            line=[None],
-            rubrique=[None],
-            person_id=[None],
-            contrat_id=[None],
-            siret=[siret],
-            detail=[detail],
-        )
+        """A defect of a whole file (no line, no rubrique)."""
+        self.line_anomaly(kind, month, file, None, None, siret, detail)
 
     # -- final tables ------------------------------------------------------------------------
     def finish(self, eco: Economy, con: Contracts, per: Persons, plan: Plan, w1: int) -> None:
