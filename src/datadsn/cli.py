@@ -118,7 +118,7 @@ def ingest(
     print_ingest_summary(result)
     if summary:
         summary.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
-    if result.lines_rejected:
+    if result.lines_rejected or result.rejections:  # an empty file rejects no line
         raise typer.Exit(EXIT_REJECTIONS)
 
 

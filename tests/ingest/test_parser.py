@@ -253,3 +253,12 @@ def test_totals_count_unreadable_lines_but_not_the_envelope(secret):
     text.insert(12, "S10.G00.95.001,'PLATEFORME'")  # added on the way: not counted
     batch = parse_dsn_bytes("\n".join(text).encode("latin-1"), "t.dsn", secret)
     assert codes(batch) == ["LIGNE_MALFORMEE"]
+
+
+def test_an_empty_file_is_reported_not_ignored(secret):
+    batch = parse_batch(
+        [Source("vide.dsn", b""), Source("ok.dsn", b.render(b.envoi(b.declaration())))], secret
+    )
+    empty = batch.rejections.filter(pl.col("fichier") == "vide.dsn")
+    assert empty["code"].to_list() == ["FICHIER_NON_DSN"] and empty["lignes"].to_list() == [0]
+    assert batch.files == 2 and batch.lines_rejected == 0

@@ -102,7 +102,7 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
         part = (
             lines if len(files) == len(sources) else lines.filter(pl.col("file_idx").is_in(files))
         )
-        parts.append(_parse_lines(part, names, declared, version, secret))
+        parts.append(_parse_lines(part, files, names, declared, version, secret))
     batch = _merge(parts)
     batch.files = len(sources)
     per_file = lines.group_by("file_idx").agg(lignes=pl.len().cast(pl.Int64))
@@ -133,7 +133,7 @@ def _declared_versions(lines: pl.DataFrame) -> dict[int, str]:
     found = (
         lines.filter(pl.col("raw").str.starts_with(VERSION_PREFIX))
         .group_by("file_idx")
-        .agg(version=pl.col("raw").first().str.slice(len(VERSION_PREFIX), 6))
+        .agg(version=pl.col("raw").first().str.slice(len(VERSION_PREFIX)).str.strip_suffix("'"))
     )
     return dict(zip(found["file_idx"].to_list(), found["version"].to_list(), strict=True))
 
@@ -146,6 +146,7 @@ def _resolve(version: str | None) -> str:
 
 def _parse_lines(
     lines: pl.DataFrame,
+    group: list[int],
     names: list[str],
     declared: dict[int, str],
     version: str,
@@ -157,7 +158,7 @@ def _parse_lines(
         schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
     data, other = classify(lines, cat)
-    non_dsn = _non_dsn_files(lines, data, other)
+    non_dsn = _non_dsn_files(group, lines, data, other)
     if non_dsn.height:
         dropped = non_dsn["file_idx"].implode()
         other = other.filter(~pl.col("file_idx").is_in(dropped))
@@ -197,17 +198,21 @@ def _parse_lines(
     )
 
 
-def _non_dsn_files(lines: pl.DataFrame, data: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
-    """Files in which no line looks like a rubrique: one clear error each."""
+def _non_dsn_files(
+    group: list[int], lines: pl.DataFrame, data: pl.DataFrame, other: pl.DataFrame
+) -> pl.DataFrame:
+    """Files of ``group`` where no line looks like a rubrique (or empty): one error each."""
     readable = pl.concat(
         [
             data.select("file_idx"),
             other.filter(pl.col("rubrique").is_not_null()).select("file_idx"),
         ]
     ).unique()
+    counts = lines.group_by("file_idx").agg(n_lines=pl.len().cast(pl.Int64))
     return (
-        lines.group_by("file_idx")
-        .agg(n_lines=pl.len().cast(pl.Int64))
+        pl.DataFrame({"file_idx": group}, schema={"file_idx": pl.Int32})
+        .join(counts, on="file_idx", how="left")
+        .with_columns(pl.col("n_lines").fill_null(0))
         .join(readable, on="file_idx", how="anti")
         .sort("file_idx")
     )
