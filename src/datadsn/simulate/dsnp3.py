@@ -319,29 +319,21 @@ class Dsnp3Writer:
                 none,
                 pl.col("corr_amount"),
             ),
-            _rem(
-                rows.filter(has & (pl.col("ot017") > 0)),
-                2,
-                "a",
-                "b",
-                "017",
-                _num(pl.col("ot017")),
-                none,
-                none,
-                none,
-                pl.col("ot017") * pl.col("hourly") * 125 // 10000,
-            ),
-            _rem(
-                rows.filter(has & (pl.col("ot018") > 0)),
-                3,
-                "a",
-                "b",
-                "018",
-                _num(pl.col("ot018")),
-                none,
-                none,
-                none,
-                pl.col("ot018") * pl.col("hourly") * 125 // 10000,
+            # Overtime, random (017) then structural (018), paid at +25 %.
+            *(
+                _rem(
+                    rows.filter(has & (pl.col(f"ot{kind}") > 0)),
+                    order,
+                    "a",
+                    "b",
+                    kind,
+                    _num(pl.col(f"ot{kind}")),
+                    none,
+                    none,
+                    none,
+                    pl.col(f"ot{kind}") * pl.col("hourly") * 125 // 10000,
+                )
+                for order, kind in ((2, "017"), (3, "018"))
             ),
             _rem(rows, 4, a_or_m0, b_or_m1, "001", none, none, none, none, pl.col("brut")),
         ]
