@@ -169,14 +169,13 @@ def pseudonym(secret: Secret, kind: str, value: str) -> str:
 
 
 def pseudonymize_values(secret: Secret, kind: str, values: pl.Series) -> pl.Series:
-    """Pseudonyms for a column: normalised in bulk, each distinct value hashed once."""
-    normalised = values.to_frame("v").select(normalise_expr(pl.col("v")))
+    """Pseudonyms for a column: each distinct value normalised and hashed once."""
+    distinct = values.drop_nulls().unique()
+    normalised = distinct.to_frame("v").select(normalise_expr(pl.col("v"))).to_series()
     keyed = _keyed(secret.key)
     prefix = f"{kind}\x1f".encode()
-    distinct = normalised["v"].drop_nulls().unique()
-    hashed = [keyed.hexdigest(prefix + v.encode())[:PSEUDO_LENGTH] for v in distinct.to_list()]
-    mapping = pl.DataFrame({"v": distinct, "p": pl.Series(hashed, dtype=pl.String)})
-    return normalised.join(mapping, on="v", how="left", maintain_order="left")["p"]
+    hashed = [keyed.hexdigest(prefix + v.encode())[:PSEUDO_LENGTH] for v in normalised.to_list()]
+    return values.replace_strict(distinct, pl.Series(hashed, dtype=pl.String), default=None)
 
 
 def departement(postal_code: pl.Expr) -> pl.Expr:
