@@ -204,11 +204,12 @@ class Scenario:
             return con.execute(sql).fetchall()
 
     def table(self, name: str, month: str | None = None) -> list[dict]:
+        from datadsn.quality.history import table_sql
         from datadsn.quality.snapshot import current_month, snapshot_dir
 
         folder = snapshot_dir(self.store, month or current_month(self.store) or "")
         con = duckdb.connect()
-        res = con.execute(f"SELECT * FROM read_parquet('{folder / name}.parquet')")
+        res = con.execute(table_sql(folder, name) or f"SELECT * FROM '{folder / name}.parquet'")
         cols = [d[0] for d in res.description or []]
         return [dict(zip(cols, r, strict=True)) for r in res.fetchall()]
 

@@ -65,10 +65,11 @@ def test_rerunning_a_month_gives_identical_snapshot(two_months: Scenario) -> Non
     consolidate(sc.store, "2023-02")
     first = contents(sc, "2023-02")
     folder = snapshot_dir(sc.store, "2023-02")
-    files = {p.name: p.read_bytes() for p in folder.glob("*.parquet") if p.stem != "chargements"}
+    files = {p: p.read_bytes() for p in folder.rglob("*.parquet") if p.stem != "chargements"}
+    assert folder / "contrats_mois" / "2023-01.parquet" in files  # history: one file per month
     consolidate(sc.store, "2023-02")
     assert contents(sc, "2023-02") == first
-    again = {p.name: p.read_bytes() for p in folder.glob("*.parquet") if p.stem != "chargements"}
+    again = {p: p.read_bytes() for p in folder.rglob("*.parquet") if p.stem != "chargements"}
     assert again == files
     assert len(sc.table("chargements")) == 2
     assert sc.rows("select sum(heures_supp_remunerees) from activites") == [(8,)]
@@ -132,3 +133,16 @@ def test_retention_window_of_pending_declarations() -> None:
 
     assert retention_cutoff("2023-06") == "2017-07"
     assert retention_cutoff("2023-01") == "2017-02"
+
+
+def test_history_months_are_carried_over_not_rewritten(two_months: Scenario) -> None:
+    """A run writes only the history months of its declarations; older months are the previous
+    snapshot's files, linked (the run cost does not grow with the history)."""
+    sc = two_months
+    consolidate(sc.store, "2023-02")
+    for table in ("contrats_mois", "activites_sources"):
+        before = snapshot_dir(sc.store, "2023-01") / table / "2023-01.parquet"
+        after = snapshot_dir(sc.store, "2023-02") / table / "2023-01.parquet"
+        assert after.stat().st_ino == before.stat().st_ino
+        assert (snapshot_dir(sc.store, "2023-02") / table / "2023-02.parquet").exists()
+    assert sc.rows("select count(*) from contrats_mois") == [(4,)]

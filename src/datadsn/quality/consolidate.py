@@ -19,8 +19,8 @@ from datadsn import __version__
 from datadsn.engine.runner import load_step, run_step, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
-from . import calendar, identity, snapshot
-from .inputs import load_pending, raw_months
+from . import calendar, history, identity, snapshot
+from .inputs import load_pending, raw_months, retention_cutoff
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -70,9 +70,9 @@ PIPELINE: list[tuple[str, str]] = [
     ("marts", "salaries"),
     ("marts", "contrats"),
     ("marts", "activites_sources"),
-    ("marts", "activites"),
     ("marts", "contrats_mois"),
     ("marts", "fusions"),
+    ("python", "activites"),
     ("marts", "chargements"),
 ]
 
@@ -150,6 +150,8 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
 
 def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) -> None:
     for table in TABLES:
+        if table in history.PARTITIONED or table in history.DERIVED:
+            continue  # see _load_history
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
             source = "read_parquet('" + str(path).replace("'", "''") + "')"
@@ -190,7 +192,54 @@ def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("INSERT INTO codes_connus VALUES (?, ?)", rows)
 
 
-def _run_python(con: duckdb.DuckDBPyConnection, name: str) -> int:
+def _rewritten_months(con: duckdb.DuckDBPyConnection, folder: Path | None) -> list[str]:
+    """History months this run writes: those of its declarations, plus every month of a
+    previous snapshot still in the single-file layout (split into month files once)."""
+    rows = con.execute("SELECT DISTINCT mois_partition FROM en_attente").fetchall()
+    months = {r[0] for r in rows if r[0]}
+    if folder:
+        for table in history.PARTITIONED:
+            if history.legacy_file(folder, table):
+                months |= set(history.stored_months(folder, table))
+    return sorted(months)
+
+
+def _load_history(con: duckdb.DuckDBPyConnection, folder: Path | None, months: list[str]) -> None:
+    """``prev_<table>`` of each history table: the stored rows of the months rewritten only."""
+    for table in history.PARTITIONED:
+        con.execute(
+            f"CREATE OR REPLACE TABLE prev_{table} AS {history.stored_sql(folder, table, months)}"
+        )
+
+
+def _carried(folder: Path | None, table: str, rewritten: list[str], month: str) -> dict[str, Path]:
+    """Month files of the previous snapshot kept as they are (not rewritten, within retention)."""
+    if folder is None:
+        return {}
+    cutoff = retention_cutoff(month)
+    return {
+        m: path
+        for m, path in history.part_files(folder, table).items()
+        if m not in rewritten and m >= cutoff
+    }
+
+
+def _activites_view(con: duckdb.DuckDBPyConnection, carried: dict[str, Path]) -> int:
+    """``activites`` of the new state (for the run's counts): the month files carried over plus
+    the months rewritten, resolved through the new ``fusions``."""
+    stored = "SELECT * FROM activites_sources"
+    if carried:
+        listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in carried.values())
+        cols = ", ".join(TABLES["activites_sources"])
+        stored += f" UNION ALL SELECT {cols} FROM read_parquet([{listed}])"
+    view = history.resolved_sql("activites", stored, "SELECT * FROM fusions")
+    con.execute(f"CREATE OR REPLACE VIEW activites AS {view}")
+    return 0
+
+
+def _run_python(con: duckdb.DuckDBPyConnection, name: str, carried: dict[str, Path]) -> int:
+    if name == "activites":
+        return _activites_view(con, carried)
     if name == "int_fusions_salaries":
         return identity.resolve(con, "int_aretes_salaries", name)
     if name == "int_fusions_contrats":
@@ -198,6 +247,30 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str) -> int:
     if name == "calendrier":
         return calendar.build_calendar(con, "int_heures_declarees")
     raise KeyError(name)
+
+
+def _publish_history(
+    con: duckdb.DuckDBPyConnection,
+    tmp: Path,
+    table: str,
+    rewritten: list[str],
+    carried: dict[str, Path],
+) -> None:
+    """One file per month: the months rewritten from the run's table, the others linked."""
+    column = history.PARTITIONED[table]
+    rows = con.execute(f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}").fetchall()
+    written = sorted({r[0] for r in rows if r[0]})
+    for m in written:
+        write_parquet(
+            con,
+            f"SELECT {select_list(table)} FROM {table} WHERE strftime({column}, '%Y-%m') = '{m}'",
+            tmp / table / f"{m}.parquet",
+            order_by=KEYS[table],
+        )
+    for m, path in carried.items():
+        if m not in written:
+            history.link_or_copy(path, tmp / table / f"{m}.parquet")
+    (tmp / table).mkdir(exist_ok=True)
 
 
 def step_labels() -> list[str]:
@@ -234,12 +307,15 @@ def consolidate(
         report(labels[0], 0, total)
         _prepare(con, folder, month)
         summary.declarations = load_pending(con, store, month)
+        rewritten = _rewritten_months(con, folder)
+        _load_history(con, folder, rewritten)
+        carried = {t: _carried(folder, t, rewritten, month) for t in history.PARTITIONED}
         summary.seconds[labels[0]] = time.perf_counter() - t0
         for i, (layer, name) in enumerate(PIPELINE, start=1):
             report(name, i, total)
             t0 = time.perf_counter()
             if layer == "python":
-                _run_python(con, name)
+                _run_python(con, name, carried["activites_sources"])
             else:
                 rows = run_step(con, load_step(SQL, layer, name))
                 if layer == "marts":
@@ -249,6 +325,11 @@ def consolidate(
         t0 = time.perf_counter()
         tmp = snapshot.temp_dir(store, month)
         for table in TABLES:
+            if table in history.DERIVED:
+                continue
+            if table in history.PARTITIONED:
+                _publish_history(con, tmp, table, rewritten, carried[table])
+                continue
             write_parquet(
                 con,
                 f"SELECT {select_list(table)} FROM {table}",

@@ -17,7 +17,7 @@ import polars as pl
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.pseudonymize import Secret, pseudonym
 
-from . import snapshot
+from . import history, snapshot
 
 NUMERO_SQL = (
     "upper(replace(replace(replace(replace(replace(trim({x}), ' ', ''), '-', ''), '/', ''), "
@@ -83,9 +83,7 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
         con.register("heures_verite", _truth(truth, "heures").to_arrow())
         con.register("remunerations_verite", _truth(truth, "remunerations").to_arrow())
         for table in ("salaries", "contrats", "fusions", "activites", "contrats_mois"):
-            con.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{folder / table}.parquet')"
-            )
+            con.execute(f"CREATE VIEW {table} AS {history.table_sql(folder, table)}")
         raw = store.raw
         for table in ("declaration", "entreprise", "etablissement", "individu", "contrat"):
             con.execute(

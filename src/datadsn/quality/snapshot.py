@@ -15,6 +15,7 @@ import duckdb
 
 from datadsn.engine.warehouse import Warehouse, register_catalog_hook
 
+from . import history
 from .schema import INTERNAL, TABLES
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -80,18 +81,18 @@ def _views(
     con: duckdb.DuckDBPyConnection, schema: str | None, folder: Path, tables: list[str]
 ) -> None:
     for table in tables:
-        path = folder / f"{table}.parquet"
-        if not path.exists():
+        sql = history.table_sql(folder, table)
+        if sql is None:
             continue
         name = f"{schema}.{table}" if schema else table
-        quoted = str(path).replace("'", "''")
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
 def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for the last
     ``MONTH_SCHEMAS`` months, and ``quality_historique.<table>`` over every published month
-    (column ``mois_instantane``), so the catalogue costs the same whatever the history."""
+    (column ``mois_instantane``; not for the history tables, whose current snapshot already
+    holds every month), so the catalogue costs the same whatever the history."""
     months = published_months(store)
     for month in months[-MONTH_SCHEMAS:]:
         schema = "quality_" + month.replace("-", "_")
@@ -100,6 +101,8 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     if months:
         con.execute("CREATE SCHEMA IF NOT EXISTS quality_historique")
         for table in TABLES:
+            if table in history.PARTITIONED or table in history.DERIVED:
+                continue
             files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
             listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files if f.exists())
             if not listed:

@@ -1,12 +1,11 @@
--- Hours per source declaration: a declaration key integrated again (replacement, duplicate send)
--- replaces its previous contribution instead of adding to it; merged contracts follow their
--- survivor. Regularisations declared later keep their own key and add to the month concerned.
+-- Hours per source declaration, for the months this run rewrites (prev_activites_sources holds
+-- only those months). A declaration key integrated again (replacement, duplicate send) replaces
+-- its previous contribution instead of adding to it. Regularisations declared later keep their
+-- own key and add to the month concerned. Stored ids are resolved through fusions when read.
 with anciennes as (
-    select p.decl_key, coalesce(r.cible_id, p.contrat_id) as contrat_id, p.mois,
-           p.heures_standards_remunerees, p.heures_non_remunerees, p.heures_supp_remunerees,
-           p.mois_declaration
+    select p.decl_key, p.contrat_id, p.mois, p.heures_standards_remunerees,
+           p.heures_non_remunerees, p.heures_supp_remunerees, p.mois_declaration
     from prev_activites_sources p
-    left join int_remap_contrats_tous r on r.ancien_id = p.contrat_id
     where not exists (select 1 from int_declarations_nouvelles n where n.decl_key = p.decl_key)
 ),
 toutes as (

@@ -1,5 +1,6 @@
--- Contract x declared month with that month's attributes and gross pay (type 001). A replaced
--- declaration key drops its rows; merged contracts follow their survivor.
+-- Contract x declared month with that month's attributes and gross pay (type 001), for the months
+-- this run rewrites (prev_contrats_mois holds only those). A replaced declaration key drops its
+-- rows. Stored ids are resolved through fusions when read.
 with brut as (
     select r.fichier, r.individu_ligne, r.numero, sum(r.montant) as montant
     from stg_remunerations r
@@ -18,11 +19,10 @@ nouveaux as (
         on b.fichier = l.fichier and b.individu_ligne = l.individu_ligne and b.numero = l.numero
 ),
 anciens as (
-    select coalesce(r.cible_id, p.contrat_id) as contrat_id, p.mois, p.decl_key, p.nature_contrat,
+    select p.contrat_id, p.mois, p.decl_key, p.nature_contrat,
            p.unite_mesure_quotite, p.quotite_contrat, p.modalite_temps_travail, p.lieu_travail,
            p.statut_conventionnel, p.code_pcs_ese, p.remuneration_brute, p.version_declaration
     from prev_contrats_mois p
-    left join int_remap_contrats_tous r on r.ancien_id = p.contrat_id
     where not exists (select 1 from int_declarations_nouvelles n where n.decl_key = p.decl_key)
 ),
 toutes as (

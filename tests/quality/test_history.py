@@ -1,0 +1,57 @@
+"""History tables read through fusions: rows stored under an id absorbed later resolve to the
+survivor, one row per key as a run would have kept it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from datadsn.quality.history import resolved_sql, stored_sql, table_sql
+from datadsn.quality.schema import create_empty
+
+SOURCES = """SELECT * FROM (VALUES
+    ('d1', 'A', DATE '2023-01-01', 10.0, 0.0, 1.0, DATE '2023-01-01'),
+    ('d1', 'B', DATE '2023-01-01', 5.0, 0.0, 0.0, DATE '2023-01-01'),
+    ('d2', 'B', DATE '2023-02-01', 7.0, 0.0, 0.0, DATE '2023-02-01'),
+    ('d2', 'C', DATE '2023-02-01', 3.0, 0.0, 0.0, DATE '2023-02-01')
+) t(decl_key, contrat_id, mois, heures_standards_remunerees, heures_non_remunerees,
+    heures_supp_remunerees, mois_declaration)"""
+FUSIONS = """SELECT * FROM (VALUES ('contrat', 'A', 'B'), ('salarie', 'C', 'X'))
+    t(entite, id_absorbe, id_survivant)"""
+
+
+def test_activites_sum_the_sources_of_merged_contracts() -> None:
+    rows = duckdb.sql(
+        f"SELECT contrat_id, mois, heures_standards_remunerees, heures_supp_remunerees "
+        f"FROM ({resolved_sql('activites', SOURCES, FUSIONS)}) ORDER BY ALL"
+    ).fetchall()
+    assert [(c, str(m), float(h), float(s)) for c, m, h, s in rows] == [
+        ("B", "2023-01-01", 15.0, 1.0),
+        ("B", "2023-02-01", 7.0, 0.0),
+        ("C", "2023-02-01", 3.0, 0.0),  # a salarie merge does not touch contract ids
+    ]
+    sources = duckdb.sql(
+        f"SELECT count(*) FROM ({resolved_sql('activites_sources', SOURCES, FUSIONS)})"
+    ).fetchone()
+    assert sources == (3,)
+
+
+def test_contrats_mois_keeps_the_latest_version_after_resolution(tmp_path: Path) -> None:
+    folder = tmp_path / "2023-02"
+    (folder / "contrats_mois").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(create_empty("contrats_mois", "cm"))
+    con.execute(
+        "INSERT INTO cm (contrat_id, mois, decl_key, nature_contrat, version_declaration) VALUES "
+        "('A', DATE '2023-01-01', 'k1', '01', 'v1'), ('B', DATE '2023-01-01', 'k2', '02', 'v2')"
+    )
+    con.execute(f"COPY cm TO '{folder / 'contrats_mois' / '2023-01.parquet'}'")
+    con.execute(f"COPY ({FUSIONS}) TO '{folder / 'fusions.parquet'}'")  # A absorbed by B
+    sql = table_sql(folder, "contrats_mois")
+    assert sql is not None
+    rows = con.execute(f"SELECT contrat_id, decl_key, nature_contrat FROM ({sql})").fetchall()
+    assert rows == [("B", "k2", "02")]
+    stored = con.execute(f"SELECT count(*) FROM ({stored_sql(folder, 'contrats_mois')})")
+    assert stored.fetchone() == (2,)
+    assert table_sql(folder, "activites") is None  # no such history in this folder
