@@ -146,3 +146,28 @@ def test_history_months_are_carried_over_not_rewritten(two_months: Scenario) -> 
         assert after.stat().st_ino == before.stat().st_ino
         assert (snapshot_dir(sc.store, "2023-02") / table / "2023-02.parquet").exists()
     assert sc.rows("select count(*) from contrats_mois") == [(4,)]
+
+
+def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> None:
+    """A contract whose end is declared leaves the working file for the archive of its last
+    declared month, carried over by link; declared again (099 cancels the end), it comes back."""
+    sc = Scenario(tmp_path)
+    ended = Contrat("C0001", "2020-01-01", fin=("2023-01-15", "031"))
+    sc.run("2023-01", declaration("2023-01", SIRET, [Salarie(contrats=[ended, Contrat("C0002")])]))
+    sc.run("2023-02", declaration("2023-02", SIRET, [Salarie(contrats=[Contrat("C0002")])]))
+    jan, feb = (snapshot_dir(sc.store, m) for m in ("2023-01", "2023-02"))
+    archived = feb / "contrats_archives" / "2023-01.parquet"
+    assert archived.stat().st_ino == (jan / "contrats_archives" / "2023-01.parquet").stat().st_ino
+    assert [c["numero"] for c in sc.table("contrats") if c["statut_fin"] == 2] == ["C0001"]
+    assert sc.rows(f"select numero from '{feb / 'contrats.parquet'}'") == [("C0002",)]
+    assert sc.rows("select contrats from chargements where mois = '2023-02-01'") == [(2,)]
+
+    cancelled = Contrat("C0001", "2020-01-01", fin=("2023-01-15", "099"))
+    sc.run("2023-03", declaration("2023-03", SIRET, [Salarie(contrats=[cancelled])]))
+    mar = snapshot_dir(sc.store, "2023-03")
+    assert sc.rows(f"select count(*) from '{mar / 'contrats_archives' / '2023-01.parquet'}'") == [
+        (0,)
+    ]
+    reopened = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
+    assert [(c["statut_fin"], c["date_fin_effective"]) for c in reopened] == [(None, None)]
+    assert sc.rows("select count(*) from contrats") == [(2,)]

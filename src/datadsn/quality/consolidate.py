@@ -19,7 +19,7 @@ from datadsn import __version__
 from datadsn.engine.runner import load_step, run_step, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
-from . import calendar, history, identity, snapshot
+from . import archive, calendar, history, identity, snapshot
 from .inputs import load_pending, raw_months, retention_cutoff
 from .schema import KEYS, TABLES, create_empty, select_list
 
@@ -46,6 +46,8 @@ PIPELINE: list[tuple[str, str]] = [
     ("python", "int_fusions_salaries"),
     ("intermediate", "int_remap_salaries"),
     ("intermediate", "int_salaries"),
+    ("intermediate", "int_contrats_reactives"),
+    ("intermediate", "int_contrats_stock"),
     ("intermediate", "int_contrats_charges"),
     ("intermediate", "int_remap_contrats_cascade"),
     ("intermediate", "int_liens_contrats"),
@@ -310,6 +312,8 @@ def consolidate(
         rewritten = _rewritten_months(con, folder)
         _load_history(con, folder, rewritten)
         carried = {t: _carried(folder, t, rewritten, month) for t in history.PARTITIONED}
+        archived = archive.carried(folder, month)
+        archive.load(con, archived)
         summary.seconds[labels[0]] = time.perf_counter() - t0
         for i, (layer, name) in enumerate(PIPELINE, start=1):
             report(name, i, total)
@@ -329,6 +333,9 @@ def consolidate(
                 continue
             if table in history.PARTITIONED:
                 _publish_history(con, tmp, table, rewritten, carried[table])
+                continue
+            if table in history.ARCHIVES:
+                archive.publish(con, tmp, archived)
                 continue
             write_parquet(
                 con,

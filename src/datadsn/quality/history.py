@@ -23,10 +23,13 @@ PARTITIONED: dict[str, str] = {"activites_sources": "mois_declaration", "contrat
 # published tables computed from a partitioned one when read
 DERIVED: dict[str, str] = {"activites": "activites_sources"}
 
+# table -> folder of its archived rows, published together (see quality/archive.py)
+ARCHIVES: dict[str, str] = {"contrats": "contrats_archives"}
+
 _HOURS = ("heures_standards_remunerees", "heures_non_remunerees", "heures_supp_remunerees")
 
 
-def _quote(path: Path | str) -> str:
+def quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -50,14 +53,14 @@ def stored_sql(folder: Path | None, table: str, months: list[str] | None = None)
         return empty_sql(table)
     files = part_files(folder, table)
     chosen = [files[m] for m in (months if months is not None else list(files)) if m in files]
-    sources = [f"read_parquet([{', '.join(_quote(f) for f in chosen)}])"] if chosen else []
+    sources = [f"read_parquet([{', '.join(quote(f) for f in chosen)}])"] if chosen else []
     legacy = legacy_file(folder, table)
     if legacy:
         where = ""
         if months is not None:
             listed = ", ".join(f"'{m}'" for m in months) or "NULL"
             where = f" WHERE strftime({PARTITIONED[table]}, '%Y-%m') IN ({listed})"
-        sources.append(f"read_parquet({_quote(legacy)}){where}")
+        sources.append(f"read_parquet({quote(legacy)}){where}")
     if not sources:
         return empty_sql(table)
     cols = ", ".join(TABLES[table])
@@ -76,11 +79,18 @@ def table_sql(folder: Path, table: str) -> str | None:
         if not (folder / base).is_dir() and not legacy_file(folder, base):
             return None
         fusions = folder / "fusions.parquet"
-        source = f"read_parquet({_quote(fusions)})" if fusions.exists() else None
+        source = f"read_parquet({quote(fusions)})" if fusions.exists() else None
         fus = f"SELECT * FROM {source}" if source else empty_sql("fusions")
         return resolved_sql(table, stored_sql(folder, base), fus)
     path = folder / f"{table}.parquet"
-    return f"SELECT * FROM read_parquet({_quote(path)})" if path.exists() else None
+    if not path.exists():
+        return None
+    sql = f"SELECT * FROM read_parquet({quote(path)})"
+    archived = part_files(folder, ARCHIVES[table]) if table in ARCHIVES else {}
+    if archived:  # settled contracts (see quality/archive.py), same columns
+        listed = ", ".join(quote(p) for p in archived.values())
+        sql += f" UNION ALL SELECT * FROM read_parquet([{listed}])"
+    return sql
 
 
 def stored_months(folder: Path, table: str) -> list[str]:
@@ -93,7 +103,7 @@ def stored_months(folder: Path, table: str) -> list[str]:
         column = PARTITIONED[table]
         with duckdb.connect() as con:
             rows = con.execute(
-                f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM read_parquet({_quote(legacy)})"
+                f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM read_parquet({quote(legacy)})"
             ).fetchall()
         months |= {r[0] for r in rows if r[0]}
     return sorted(months)

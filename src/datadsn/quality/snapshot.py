@@ -104,14 +104,19 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
             if table in history.PARTITIONED or table in history.DERIVED:
                 continue
             files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
+            if table in history.ARCHIVES:
+                for m in months:
+                    archived = history.part_files(snapshot_dir(store, m), history.ARCHIVES[table])
+                    files += archived.values()
             listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files if f.exists())
             if not listed:
                 continue
             con.execute(
                 f"CREATE OR REPLACE VIEW quality_historique.{table} AS "
                 "SELECT * EXCLUDE (filename), "
-                r"regexp_extract(filename, '(\d{4}-\d{2})[/\\][^/\\]+$', 1) AS mois_instantane "
-                f"FROM read_parquet([{listed}], filename = true, union_by_name = true)"
+                r"regexp_extract(filename, 'quality[/\\](\d{4}-\d{2})[/\\]', 1) "
+                f"AS mois_instantane FROM read_parquet([{listed}], filename = true, "
+                "union_by_name = true)"
             )
     current = current_month(store)
     if current:

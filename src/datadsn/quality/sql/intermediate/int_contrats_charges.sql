@@ -19,7 +19,7 @@ candidats as (
            p.etu_siret, p.date_debut_effective, p.date_fin_effective, p.statut_fin,
            p.date_fin_declaree, p.date_fin_periode_paie, p.motif_rupture, p.date_premiere_declaration,
            p.date_derniere_declaration, p.version_declaration, false as touche, 0 as ligne
-    from prev_contrats p
+    from int_contrats_stock p
     left join salaries_remap r on r.ancien_id = p.salarie_id
     where p.ett_contrat_id is null
     union all

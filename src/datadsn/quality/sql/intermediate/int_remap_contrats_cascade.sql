@@ -6,7 +6,7 @@ with salaries_remap as (
 )
 select p.contrat_id as ancien_id, c.contrat_id as cible_id, 'fusion_salarie' as motif,
        r.date_modification
-from prev_contrats p
+from int_contrats_stock p
 left join salaries_remap r on r.ancien_id = p.salarie_id
 join int_contrats_charges c
     on c.salarie_id = coalesce(r.cible_id, p.salarie_id) and c.contrat_key = p.contrat_key

@@ -1,0 +1,90 @@
+"""Settled contracts are archived out of the working set, one file per month of last declaration.
+
+Contracts accumulate (72 months of ends), and ranking them all every month made the run cost
+grow with the history. A contract whose end can no longer change by itself (declared end, or
+inferred end once its establishment has declared three months past it; not a temporary-work
+contract) moves to ``contrats_archives/<YYYY-MM>.parquet`` (month of its last declaration, so the
+72-month retention drops whole files). Later runs carry these files over by hard link and bring
+back only the contracts their declarations may change (``int_contrats_reactives``). The
+published ``contrats`` is the working file plus the archive (see ``history.table_sql``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from datadsn.engine.runner import write_parquet
+
+from . import history
+from .inputs import retention_cutoff
+from .schema import KEYS, create_empty, select_list
+
+FOLDER = history.ARCHIVES["contrats"]
+
+# Rows of the new ``contrats`` that are settled (needs int_etablissements of the run).
+SETTLED = """
+    select c.contrat_id, strftime(c.date_derniere_declaration, '%Y-%m') as mois_archive
+    from contrats c
+    join int_etablissements e on e.etablissement_id = c.etablissement_id
+    where c.ett_contrat_id is null and c.etu_siret is null
+        and (c.statut_fin = 2 or (c.statut_fin = 1
+             and e.date_derniere_declaration >= c.date_derniere_declaration + interval 3 month))
+"""
+
+
+def carried(folder: Path | None, month: str) -> dict[str, Path]:
+    """Archive files of the previous snapshot still within the retention."""
+    if folder is None:
+        return {}
+    cutoff = retention_cutoff(month)
+    return {m: p for m, p in history.part_files(folder, FOLDER).items() if m >= cutoff}
+
+
+def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+    """``prev_contrats_archives``: the archived contracts, scanned in place."""
+    if files:
+        listed = ", ".join(history.quote(p) for p in files.values())
+        con.execute(
+            "CREATE OR REPLACE VIEW prev_contrats_archives AS "
+            f"SELECT {select_list('contrats')} FROM read_parquet([{listed}])"
+        )
+    else:
+        con.execute(create_empty("contrats", "prev_contrats_archives"))
+
+
+def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path]) -> None:
+    """Write the working ``contrats.parquet`` and the archive months that changed; link the rest."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE contrats_reglees AS {SETTLED}")
+    cols = select_list("contrats")
+    write_parquet(
+        con,
+        f"SELECT {cols} FROM contrats c WHERE NOT EXISTS "
+        "(SELECT 1 FROM contrats_reglees r WHERE r.contrat_id = c.contrat_id)",
+        tmp / "contrats.parquet",
+        order_by=KEYS["contrats"],
+    )
+    rows = con.execute(
+        "SELECT mois_archive FROM contrats_reglees UNION SELECT strftime("
+        "date_derniere_declaration, '%Y-%m') FROM int_contrats_reactives"
+    ).fetchall()
+    changed = {r[0] for r in rows if r[0]}
+    for month in sorted(changed):
+        kept = ""
+        if month in files:
+            kept = (
+                f"SELECT {cols} FROM read_parquet({history.quote(files[month])}) a WHERE NOT "
+                "EXISTS (SELECT 1 FROM int_contrats_reactives r WHERE r.contrat_id = a.contrat_id)"
+                " UNION ALL "
+            )
+        write_parquet(
+            con,
+            f"{kept}SELECT {cols} FROM contrats c JOIN contrats_reglees r USING (contrat_id) "
+            f"WHERE r.mois_archive = '{month}'",
+            tmp / FOLDER / f"{month}.parquet",
+            order_by=KEYS["contrats"],
+        )
+    for month, path in files.items():
+        if month not in changed:
+            history.link_or_copy(path, tmp / FOLDER / f"{month}.parquet")

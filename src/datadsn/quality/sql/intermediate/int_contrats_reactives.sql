@@ -1,0 +1,37 @@
+-- Settled contracts brought back from the archive because this run may change them: a contract
+-- declared again under its key, every contract of an employee merged this run, and every
+-- contract of the employees a change block names (its own employee, and the namesake at the old
+-- SIRET a transfer closes). Every other archived contract is carried over as it is, which keeps
+-- the run cost independent of the history (see quality/archive.py).
+with salaries_remap as (
+    select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
+),
+declares as (
+    select c.fichier, c.contrat_ligne, c.contrat_key, l.salarie_key, c.version_declaration,
+           coalesce(r.cible_id, l.salarie_id) as salarie_id
+    from stg_contrats c
+    join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
+    join int_liens_individus l on l.fichier = c.fichier and l.individu_ligne = c.individu_ligne
+    left join salaries_remap r on r.ancien_id = l.salarie_id
+),
+changements as (
+    select d.salarie_id, d.salarie_key, ch.siret_ancien
+    from stg_contrat_changements ch
+    join declares d on d.fichier = ch.fichier and d.contrat_ligne = ch.contrat_ligne
+),
+salaries_vises as (
+    select ancien_id as salarie_id from salaries_remap
+    union
+    select cible_id from salaries_remap
+    union
+    select salarie_id from changements
+    union
+    select s.salarie_id
+    from changements ch
+    join int_salaries s on s.siret = ch.siret_ancien and s.salarie_key = ch.salarie_key
+)
+select a.*
+from prev_contrats_archives a
+where exists (select 1 from declares d
+              where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
+    or exists (select 1 from salaries_vises v where v.salarie_id = a.salarie_id)

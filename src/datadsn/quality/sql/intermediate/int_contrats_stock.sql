@@ -1,0 +1,4 @@
+-- Stored contracts this run works on: the working set and the archived ones brought back.
+select * from prev_contrats
+union all
+select * from int_contrats_reactives
