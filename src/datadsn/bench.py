@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,7 +48,8 @@ def _run_ingest(
 ) -> tuple[dict, float, int, float]:
     """One ingestion in a fresh process: summary, wall time, peak RSS (KiB) and CPU seconds.
 
-    The resource usage returned by wait4 covers the process and the workers it waited for.
+    The process is measured by a small harness (:func:`_measure`) so that the worker processes
+    count too: they are children of the fork server, which the ingestion never waits for.
     """
     summary = warehouse.parent / f"{warehouse.name}.json"
     command = [
@@ -64,15 +66,44 @@ def _run_ingest(
     if workers:
         command += ["--workers", str(workers)]
     env = {**os.environ, "DATADSN_SECRET": "bench-secret"}
+    harness = [sys.executable, "-c", "from datadsn.bench import _measure; _measure()", *command]
+    done = subprocess.run(harness, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"l'ingestion a échoué : {done.stderr[-2000:]}")
+    usage = json.loads(done.stdout)
+    return json.loads(summary.read_text()), usage["wall"], usage["peak_kib"], usage["cpu"]
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _measure() -> None:
+    """Run the command given after ``-c``, then print its wall time, CPU and peak RSS as JSON.
+
+    This process becomes a "subreaper": the descendants that outlive the command (the fork
+    server, which reaped the workers) are handed to it, and waiting for them adds their CPU.
+    CPU sums every process; peak RSS is the largest single process.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, stderr = process.communicate()
     wall = time.perf_counter() - started
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise RuntimeError(f"l'ingestion a échoué : {stderr[-2000:]}")
+    if process.returncode not in (0, 3):
+        sys.stderr.write(stderr.decode(errors="replace"))
+        raise SystemExit(1)
+    while True:  # the orphans handed over, until none is left
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime
-    return json.loads(summary.read_text()), wall, usage.ru_maxrss, cpu
+    print(json.dumps({"wall": wall, "cpu": cpu, "peak_kib": usage.ru_maxrss}))
 
 
 def bench_ingest(

@@ -71,10 +71,15 @@ class Warehouse:
     def write_table(self, table_name: str, table: pa.Table, lot: str, part: int) -> None:
         """Write one raw table, one file per declared month, atomically (temp file + rename)."""
         months = table.column(PARTITION)
-        for month in pc.unique(months).to_pylist():
-            rows = table.filter(
-                pc.is_null(months) if month is None else pc.equal(months, month)
-            ).drop_columns([PARTITION])
+        distinct = pc.unique(months).to_pylist()
+        for month in distinct:
+            if len(distinct) > 1:
+                rows = table.filter(
+                    pc.is_null(months) if month is None else pc.equal(months, month)
+                )
+            else:  # one month (the usual case): no copy
+                rows = table
+            rows = rows.drop_columns([PARTITION])
             folder = self.raw / table_name / f"{PARTITION}={month or UNKNOWN_MONTH}"
             _write_atomic(rows, folder / f"{lot}-{part:05d}.parquet")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from functools import cache
 
 import polars as pl
 import pyarrow as pa
@@ -138,6 +139,7 @@ def _declared_versions(lines: pl.DataFrame) -> dict[int, str]:
     return dict(zip(found["file_idx"].to_list(), found["version"].to_list(), strict=True))
 
 
+@cache  # once per declared version, not per file
 def _resolve(version: str | None) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -361,11 +363,15 @@ def _rejections(
         .with_columns(rid=pl.col("issue_rid"))
         .with_columns(rubrique=pl.when(with_rubrique).then(rubrique_of))
     )
-    named = data.with_columns(rubrique=rubrique_of)
     exact = {i for i, v in declared.items() if v == version}
-    approx_files = named.filter(
-        (pl.col("rubrique") == "S10.G00.00.006") & ~pl.col("file_idx").is_in(list(exact))
-    ).unique("file_idx", keep="first")
+    approx_files = (
+        data.filter(
+            pl.col("rid").is_in(cat.rids_of("S10.G00.00.006"))
+            & ~pl.col("file_idx").is_in(list(exact))
+        )
+        .unique("file_idx", keep="first")
+        .with_columns(rubrique=rubrique_of)
+    )
     values = kept.filter(pl.col("value_issue").is_not_null()).with_columns(rubrique=rubrique_of)
     parts = [
         rows(
@@ -378,13 +384,13 @@ def _rejections(
         rows(warned, pl.col("issue"), masked(pl.col("value")), none),
         rows(rejected_decls, pl.col("decl_issue"), no_value, pl.col("lignes")),
         rows(
-            named.filter(pl.col("decl_ok") & ~pl.col("scope_ok")),
+            data.filter(pl.col("decl_ok") & ~pl.col("scope_ok")).with_columns(rubrique=rubrique_of),
             pl.lit(issues.HORS_DECLARATION.code),
             masked(pl.col("value")),
             one,
         ),
         rows(
-            named.filter(pl.col("verdict") == VERDICTS[REPEATED]),
+            data.filter(pl.col("verdict") == VERDICTS[REPEATED]).with_columns(rubrique=rubrique_of),
             pl.lit(issues.BLOC_REPETE.code),
             no_value,
             none,

@@ -171,6 +171,8 @@ def pseudonym(secret: Secret, kind: str, value: str) -> str:
 def pseudonymize_values(secret: Secret, kind: str, values: pl.Series) -> pl.Series:
     """Pseudonyms for a column: each distinct value normalised and hashed once."""
     distinct = values.drop_nulls().unique()
+    if distinct.is_empty():
+        return values.cast(pl.String)
     normalised = distinct.to_frame("v").select(normalise_expr(pl.col("v"))).to_series()
     keyed = _keyed(secret.key)
     prefix = f"{kind}\x1f".encode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class SourceRef:
         return Source(self.name, self.read())
 
 
-def _from_file(path: Path) -> Iterator[SourceRef]:
+def _from_file(path: Path, size: int | None = None) -> Iterator[SourceRef]:
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
@@ -49,19 +50,34 @@ def _from_file(path: Path) -> Iterator[SourceRef]:
         except zipfile.BadZipFile as exc:
             raise InputError(f"{path} : archive zip illisible ({exc})") from exc
     else:
-        yield SourceRef(path, None, path.stat().st_size)
+        yield SourceRef(path, None, path.stat().st_size if size is None else size)
+
+
+def _walk(
+    folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], str, int]]
+) -> None:
+    """Every non-hidden file under ``folder`` with its relative parts and size (one stat each)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _walk(entry.path, (*parts, entry.name), found)
+            elif entry.is_file():
+                found.append(((*parts, entry.name), entry.path, entry.stat().st_size))
 
 
 def expand(paths: list[Path]) -> list[SourceRef]:
-    """Every DSN file under the given paths, in a stable order."""
+    """Every DSN file under the given paths, in a stable order (folders: by path components)."""
     refs: list[SourceRef] = []
     for path in paths:
         if not path.exists():
             raise InputError(f"{path} : fichier ou dossier introuvable")
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if not any(part.startswith(".") for part in child.relative_to(path).parts):
-                    refs.extend(_from_file(child))
+            found: list[tuple[tuple[str, ...], str, int]] = []
+            _walk(str(path), (), found)
+            for _, child, size in sorted(found):
+                refs.extend(_from_file(Path(child), size))
         else:
             refs.extend(_from_file(path))
     return refs

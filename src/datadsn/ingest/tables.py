@@ -115,7 +115,7 @@ def build_tables(
             .alias(f"{norm.blocks[a].table}_ligne")
             for a in reversed(norm.ancestors(block_id))
         ]
-        columns: list[pl.Series] = []
+        columns: list[pl.Series | pl.Expr] = []
         for r in _rubriques(norm.version, block_id):
             found = values_by_rid.get(cat.rid[r.id])
             columns.extend(_columns(r, found, meta.height, secret))
@@ -162,7 +162,7 @@ def _rubriques(version: str, block_id: str) -> list[Rubrique]:
 
 def _columns(
     r: Rubrique, found: tuple[np.ndarray, pl.Series] | None, height: int, secret: Secret
-) -> list[pl.Series]:
+) -> list[pl.Series | pl.Expr]:
     """The table columns of one rubrique: typed values at their rows, or pseudonyms and the
     statistics kept beside them for personal data."""
     rows, values = found if found is not None else (np.zeros(0, np.int64), _NO_VALUES)
@@ -173,11 +173,11 @@ def _columns(
         index[rows] = np.arange(len(values))
         gather = pl.Series(index)
 
-    def spread(series: pl.Series, name: str) -> pl.Series:
+    def spread(series: pl.Series, name: str) -> pl.Series | pl.Expr:
         if gather is None:
             return series.alias(name)
-        if not len(series):
-            return pl.repeat(None, height, dtype=series.dtype, eager=True).alias(name)
+        if not len(series):  # a typed null, broadcast to the table's rows
+            return pl.lit(None, series.dtype).alias(name)
         return series.extend_constant(None, 1).gather(gather).alias(name)
 
     typed = _typed(values, r.sql)
@@ -185,7 +185,9 @@ def _columns(
     if kind is None:
         return [spread(typed, r.column)]
     clear = typed.cast(pl.String)
-    out = [spread(pseudonymize_values(secret, kind, clear), f"{r.column}_pseudo")]
+    out: list[pl.Series | pl.Expr] = [
+        spread(pseudonymize_values(secret, kind, clear), f"{r.column}_pseudo")
+    ]
     if r.id in BIRTH_DATES:
         year = clear.str.slice(4, 4).cast(pl.Int16, strict=False)
         month = clear.str.slice(2, 2).cast(pl.Int8, strict=False)

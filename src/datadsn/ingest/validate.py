@@ -88,7 +88,7 @@ def validate_values(data: pl.DataFrame, cat: Catalogue) -> pl.Series:
         )
         bad.append(part.select("rid", "value", issue=check).filter(pl.col("issue").is_not_null()))
     if not bad or not sum(b.height for b in bad):
-        return pl.Series("issue", [None] * data.height, dtype=pl.String)
+        return pl.repeat(None, data.height, dtype=pl.String, eager=True).alias("issue")
     found = data.select("rid", "value", "approx").join(
         pl.concat(bad), on=["rid", "value"], how="left", maintain_order="left"
     )
