@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import cache
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -106,20 +107,14 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
         parts.append(_parse_lines(part, files, names, declared, version, secret))
     batch = _merge(parts)
     batch.files = len(sources)
-    per_file = lines.group_by("file_idx").agg(lignes=pl.len().cast(pl.Int64))
-    batch.file_info = (
-        pl.DataFrame(
-            {
-                "file_idx": range(len(sources)),
-                "fichier": names,
-                "encodage": [e for _, e in decoded],
-                "octets": [len(s.data) for s in sources],
-            },
-            schema_overrides={"file_idx": pl.Int32, "octets": pl.Int64},
-        )
-        .join(per_file, on="file_idx", how="left")
-        .with_columns(pl.col("lignes").fill_null(0))
-        .drop("file_idx")
+    batch.file_info = pl.DataFrame(
+        {
+            "fichier": names,
+            "encodage": [e for _, e in decoded],
+            "octets": [len(s.data) for s in sources],
+            "lignes": _per_file(lines, len(sources)),
+        },
+        schema_overrides={"octets": pl.Int64, "lignes": pl.Int64},
     )
     for _, encoding in decoded:
         batch.encodings[encoding] = batch.encodings.get(encoding, 0) + 1
@@ -200,23 +195,23 @@ def _parse_lines(
     )
 
 
+def _per_file(frame: pl.DataFrame, n_files: int) -> np.ndarray:
+    """Rows of ``frame`` per file index (a count for every file, zero included)."""
+    return np.bincount(frame["file_idx"].to_numpy(), minlength=n_files)
+
+
 def _non_dsn_files(
     group: list[int], lines: pl.DataFrame, data: pl.DataFrame, other: pl.DataFrame
 ) -> pl.DataFrame:
     """Files of ``group`` where no line looks like a rubrique (or empty): one error each."""
-    readable = pl.concat(
-        [
-            data.select("file_idx"),
-            other.filter(pl.col("rubrique").is_not_null()).select("file_idx"),
-        ]
-    ).unique()
-    counts = lines.group_by("file_idx").agg(n_lines=pl.len().cast(pl.Int64))
-    return (
-        pl.DataFrame({"file_idx": group}, schema={"file_idx": pl.Int32})
-        .join(counts, on="file_idx", how="left")
-        .with_columns(pl.col("n_lines").fill_null(0))
-        .join(readable, on="file_idx", how="anti")
-        .sort("file_idx")
+    n_files = max(group) + 1
+    readable = (_per_file(data, n_files) > 0) | (
+        _per_file(other.filter(pl.col("rubrique").is_not_null()), n_files) > 0
+    )
+    unreadable = [i for i in group if not readable[i]]
+    return pl.DataFrame(
+        {"file_idx": unreadable, "n_lines": _per_file(lines, n_files)[unreadable]},
+        schema={"file_idx": pl.Int32, "n_lines": pl.Int64},
     )
 
 
