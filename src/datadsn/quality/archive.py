@@ -3,7 +3,8 @@
 Contracts accumulate (72 months of ends), and ranking them all every month made the run cost
 grow with the history. A contract whose end can no longer change by itself (declared end, or
 inferred end once its establishment has declared three months past it; not a temporary-work
-contract) moves to ``contrats_archives/<YYYY-MM>.parquet`` (month of its last declaration, so the
+contract whose user establishment is unknown) moves, with its temporary-work copy if any, to
+``contrats_archives/<YYYY-MM>.parquet`` (month of its last declaration, so the
 72-month retention drops whole files). Later runs carry these files over by hard link and bring
 back only the contracts their declarations may change (``int_contrats_reactives``). The
 published ``contrats`` is the working file plus the archive (see ``history.table_sql``).
@@ -23,14 +24,22 @@ from .schema import KEYS, create_empty, select_list
 
 FOLDER = history.ARCHIVES["contrats"]
 
-# Rows of the new ``contrats`` that are settled (needs int_etablissements of the run).
+# Rows of the new ``contrats`` that are settled (needs int_etablissements of the run): contracts
+# whose end is final and whose user establishment, if any, is known; a temporary-work copy
+# follows its agency contract.
 SETTLED = """
-    select c.contrat_id, strftime(c.date_derniere_declaration, '%Y-%m') as mois_archive
-    from contrats c
-    join int_etablissements e on e.etablissement_id = c.etablissement_id
-    where c.ett_contrat_id is null and c.etu_siret is null
-        and (c.statut_fin = 2 or (c.statut_fin = 1
-             and e.date_derniere_declaration >= c.date_derniere_declaration + interval 3 month))
+    with reglees as (
+        select c.contrat_id, strftime(c.date_derniere_declaration, '%Y-%m') as mois_archive
+        from contrats c
+        join int_etablissements e on e.etablissement_id = c.etablissement_id
+        where c.ett_contrat_id is null and (c.etu_siret is null or c.etu_id is not null)
+            and (c.statut_fin = 2 or (c.statut_fin = 1
+                 and e.date_derniere_declaration >= c.date_derniere_declaration + interval 3 month))
+    )
+    select contrat_id, mois_archive from reglees
+    union all
+    select c.contrat_id, r.mois_archive
+    from contrats c join reglees r on r.contrat_id = c.ett_contrat_id
 """
 
 

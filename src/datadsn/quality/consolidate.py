@@ -65,6 +65,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("intermediate", "int_activites_sources"),
     ("intermediate", "int_contrats_mois"),
     ("intermediate", "int_contrats_interim"),
+    ("intermediate", "int_interim_archives"),
     ("marts", "declarations"),
     ("marts", "entreprises"),
     ("marts", "etablissements"),

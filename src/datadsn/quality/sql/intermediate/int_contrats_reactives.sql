@@ -1,13 +1,15 @@
 -- Settled contracts brought back from the archive because this run may change them: a contract
--- declared again under its key, every contract of an employee merged this run, and every
--- contract of the employees a change block names (its own employee, and the namesake at the old
--- SIRET a transfer closes). Every other archived contract is carried over as it is, which keeps
--- the run cost independent of the history (see quality/archive.py).
+-- declared again under its key, every contract of an employee merged this run, every contract of
+-- the employees a change block names (its own employee, and the namesake at the old SIRET a
+-- transfer closes), and a temporary-work contract whose agency changed activity or whose user
+-- establishment now declares the worker itself (its copy changes). A copy comes back with its
+-- agency contract. Every other archived contract is carried over as it is, which keeps the run
+-- cost independent of the history (see quality/archive.py).
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),
 declares as (
-    select c.fichier, c.contrat_ligne, c.contrat_key, l.salarie_key, c.version_declaration,
+    select c.fichier, c.contrat_ligne, c.contrat_key, l.salarie_key,
            coalesce(r.cible_id, l.salarie_id) as salarie_id
     from stg_contrats c
     join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
@@ -29,9 +31,37 @@ salaries_vises as (
     select s.salarie_id
     from changements ch
     join int_salaries s on s.siret = ch.siret_ancien and s.salarie_key = ch.salarie_key
+),
+agences_modifiees as (
+    select e.etablissement_id
+    from int_etablissements e
+    join prev_etablissements p on p.etablissement_id = e.etablissement_id
+    where coalesce(e.code_naf, '') <> coalesce(p.code_naf, '')
+),
+interim as (
+    select a.contrat_id, a.etablissement_id, a.etu_siret, s.salarie_key
+    from prev_contrats_archives a
+    join int_salaries s on s.salarie_id = a.salarie_id
+    where a.ett_contrat_id is null and a.etu_siret is not null
+),
+interim_vises as (
+    select i.contrat_id
+    from interim i
+    where exists (select 1 from agences_modifiees m where m.etablissement_id = i.etablissement_id)
+        or exists (select 1 from int_liens_individus l
+                   where l.siret = i.etu_siret and l.salarie_key = i.salarie_key)
+),
+reels as (
+    select a.*
+    from prev_contrats_archives a
+    where a.ett_contrat_id is null
+        and (exists (select 1 from declares d
+                     where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
+             or exists (select 1 from salaries_vises v where v.salarie_id = a.salarie_id)
+             or exists (select 1 from interim_vises v where v.contrat_id = a.contrat_id))
 )
+select * from reels
+union all
 select a.*
 from prev_contrats_archives a
-where exists (select 1 from declares d
-              where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
-    or exists (select 1 from salaries_vises v where v.salarie_id = a.salarie_id)
+where exists (select 1 from reels r where r.contrat_id = a.ett_contrat_id)

@@ -1,0 +1,9 @@
+-- Temporary-work contracts kept in the archive (same rule as int_contrats_interim), for the
+-- workers' copies in their user establishments (marts/salaries): archived with their contract
+-- copies, they still count there.
+select a.contrat_id, a.salarie_id, a.etu_id, a.etu_siret
+from prev_contrats_archives a
+join int_etablissements e on e.etablissement_id = a.etablissement_id
+where a.ett_contrat_id is null and a.etu_id is not null
+    and a.nature_contrat = '03' and e.code_naf = '7820Z'
+    and not exists (select 1 from int_contrats_reactives r where r.contrat_id = a.contrat_id)
