@@ -91,8 +91,9 @@ def _weight(kind: str | None, period: str) -> pl.Expr:
     return pl.lit(1.0)
 
 
-def expected(rows: pl.DataFrame, code: str, dims: list[str], period: str) -> pl.DataFrame:
-    keep, num, den, w_num, w_den, scale = SPECS[code]
+def weighted(rows: pl.DataFrame, code: str, period: str) -> pl.DataFrame:
+    """The indicator's rows with their weighted numerator ``n`` and denominator ``d``."""
+    keep, num, den, w_num, w_den, _ = SPECS[code]
     all_months = rows.select("mois").unique()
     key = (
         pl.col("mois").dt.strftime("%Y-%m")
@@ -104,7 +105,7 @@ def expected(rows: pl.DataFrame, code: str, dims: list[str], period: str) -> pl.
     weights = all_months.with_columns(key.alias("periode")).with_columns(
         _weight(w_num, "periode").alias("wn"), _weight(w_den, "periode").alias("wd")
     )
-    data = (
+    return (
         rows.filter(keep)
         .drop("periode")
         .join(weights, on="mois")
@@ -113,6 +114,11 @@ def expected(rows: pl.DataFrame, code: str, dims: list[str], period: str) -> pl.
             ((den if den is not None else pl.lit(0.0)) * pl.col("wd")).alias("d"),
         )
     )
+
+
+def expected(rows: pl.DataFrame, code: str, dims: list[str], period: str) -> pl.DataFrame:
+    _, _, den, _, _, scale = SPECS[code]
+    data = weighted(rows, code, period)
     parts = []
     for r in range(len(dims) + 1):
         for subset in itertools.combinations(dims, r):
@@ -144,6 +150,41 @@ def test_indicator_equals_direct_computation(session, rows, code: str, period: s
     diff = joined.filter(
         ~((pl.col("valeur") - pl.col("attendu")).abs() <= 1e-6 * (1 + pl.col("attendu").abs()))
         & ~(pl.col("valeur").is_null() & pl.col("attendu").is_null())
+    )
+    assert diff.is_empty(), diff
+
+
+@pytest.mark.parametrize("period", ["mois", "trimestre"])
+@pytest.mark.parametrize(
+    ("code", "dims"),
+    [("EFF_MOY", ["nature_contrat", "sexe"]), ("HEURES", ["naf_section"]),
+     ("TAUX_ROTATION", ["tranche_age", "naf_section"])],
+)  # fmt: skip
+def test_disclosure_counts_equal_direct_computation(session, rows, code, dims, period) -> None:
+    """Distinct employees, contributing establishments and the largest contribution per cell."""
+    data = weighted(rows, code, period).filter((pl.col("n") != 0) | (pl.col("d") != 0))
+    # The employees with several rows in a period are the ones a cell must not count twice.
+    assert data.group_by("periode", "salarie_id").len()["len"].max() > 1
+    parts = []
+    for r in range(len(dims) + 1):
+        for subset in itertools.combinations(dims, r):
+            keys = ["periode", *subset]
+            per_etab = data.group_by(*keys, "etablissement_id").agg(pl.col("n").sum())
+            g = data.group_by(keys).agg(
+                pl.col("salarie_id").drop_nulls().n_unique().alias("salaries"),
+                pl.col("etablissement_id").n_unique().alias("etablissements"),
+            )
+            g = g.join(per_etab.group_by(keys).agg(pl.col("n").max().alias("max_n")), on=keys)
+            parts.append(g.with_columns(*[pl.lit(TOTAL).alias(d) for d in dims if d not in subset]))
+    want = pl.concat([p.select("periode", *dims, "salaries", "etablissements", "max_n")
+                      for p in parts])  # fmt: skip
+    got = compute_cells(session, get(code), dims, START, END, period)
+    joined = got.join(want, on=["periode", *dims], how="full", coalesce=True)
+    assert joined.height == got.height == want.height, "mêmes cases"
+    diff = joined.filter(
+        (pl.col("nb_salaries") != pl.col("salaries"))
+        | (pl.col("nb_etablissements") != pl.col("etablissements"))
+        | ((pl.col("max_num") - pl.col("max_n")).abs() > 1e-9 * (1 + pl.col("max_n").abs()))
     )
     assert diff.is_empty(), diff
 

@@ -24,7 +24,9 @@ from . import references
 from .catalogue import DIMENSIONS, PERIODS, SQL, Indicator
 
 TOTAL = "Ensemble"
-BASE_STEPS = ("ind_etablissements", "ind_postes_mois", "ind_tailles", "ind_base")
+BASE_STEPS = ("ind_etablissements", "ind_postes", "ind_tailles", "ind_multiples", "ind_base")
+# Read by the steps after it but never by indicators: a view saves materialising it.
+BASE_VIEWS = ("ind_postes",)
 QUALITY_TABLES = ("contrats", "contrats_mois", "activites", "salaries", "etablissements")
 _WEIGHT = {"somme": "1.0", "moyenne": "poids_moyenne", "fin": "CAST(dernier_mois AS DOUBLE)"}
 
@@ -95,6 +97,8 @@ class Session:
         self.store = store
         self.con = duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
+        # Every query that returns rows orders them: tables need not keep insertion order.
+        self.con.execute("SET preserve_insertion_order = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         path = str(store.catalog).replace("'", "''")
@@ -147,7 +151,12 @@ class Session:
         self.con.execute("CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_mois_arrow")
         self.con.unregister("ind_mois_arrow")
         for name in BASE_STEPS:
-            run_step(self.con, Step(name=name, layer="base", path=SQL / "base" / f"{name}.sql"))
+            step = Step(name=name, layer="base", path=SQL / "base" / f"{name}.sql")
+            if name in BASE_VIEWS:
+                body = step.sql.strip().rstrip(";")
+                self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {body}")
+            else:
+                run_step(self.con, step)
         self.window = (start, end, period)
 
     def cells(self, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
@@ -183,7 +192,13 @@ def check_dims(indicator: Indicator, dims: list[str]) -> None:
 
 
 def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
-    """Cells for every subset of ``dims`` (margins), per period; portable SQL."""
+    """Cells for every subset of ``dims`` (margins), per period; portable SQL.
+
+    The rows are first summed per period, finest cell and establishment, so the margins are
+    computed on far fewer rows. Distinct employees: a poste-mois whose employee has no other row
+    in the period (``salarie_multiple`` false, see ``ind_multiples``) counts one wherever it
+    falls; only the others go through ``count(DISTINCT)``.
+    """
     w_num = _WEIGHT[indicator.agregation]
     w_den = _WEIGHT[indicator.agregation_denominateur or "somme"]
     cols = [f"d_{d}" for d in dims]
@@ -192,33 +207,41 @@ def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
     without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
     select_dims = "".join(f"{c}, " for c in cols)
     named = "".join(f"coalesce({c}, '{TOTAL}') AS {c[2:]}, " for c in cols)
-    join = " AND ".join(["c.periode = s.periode"] + [f"c.{d} = s.{d}" for d in dims])
+    join = " AND ".join(["c.periode = m.periode"] + [f"c.{d} = m.{d}" for d in dims])
     group_c = ", ".join(["periode", *cols])
     out_dims = "".join(f"c.{d}, " for d in dims)
+    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
+    rows = f"""(
+        SELECT * FROM (
+            SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
+                coalesce(numerateur, 0) * {w_num} AS n,
+                coalesce(denominateur, 0) * {w_den} AS d
+            FROM {source}
+        ) AS r WHERE n <> 0 OR d <> 0
+    )"""
     return f"""
-WITH r AS (
-    SELECT periode, {select_dims}etablissement_id, salarie_id,
-        coalesce(numerateur, 0) * {w_num} AS n,
-        coalesce(denominateur, 0) * {w_den} AS d
-    FROM {source}
+WITH f AS (
+    SELECT periode, {select_dims}etablissement_id, sum(n) AS n, sum(d) AS d,
+        sum(CASE WHEN salarie_multiple OR salarie_id IS NULL THEN 0 ELSE 1 END) AS seuls
+    FROM {rows} AS r1 GROUP BY {group_c}, etablissement_id
 ),
-r2 AS (SELECT * FROM r WHERE n <> 0 OR d <> 0),
 e AS (
-    SELECT periode, {select_dims}etablissement_id, sum(n) AS n, sum(d) AS d
-    FROM r2 GROUP BY GROUPING SETS ({with_etab})
+    SELECT periode, {select_dims}etablissement_id, sum(n) AS n, sum(d) AS d, sum(seuls) AS seuls
+    FROM f GROUP BY GROUPING SETS ({with_etab})
 ),
 c AS (
     SELECT periode, {named}sum(n) AS num, sum(d) AS den, count(*) AS nb_etablissements,
-        max(n) AS max_num, max(d) AS max_den
+        max(n) AS max_num, max(d) AS max_den, sum(seuls) AS seuls
     FROM e GROUP BY {group_c}
 ),
-s AS (
-    SELECT periode, {named}count(DISTINCT salarie_id) AS nb_salaries
-    FROM r2 GROUP BY GROUPING SETS ({without})
+m AS (
+    SELECT periode, {named}count(DISTINCT salarie_id) AS multiples
+    FROM {rows} AS r2 WHERE salarie_multiple GROUP BY GROUPING SETS ({without})
 )
-SELECT c.periode, {out_dims}c.num, c.den, s.nb_salaries, c.nb_etablissements,
+SELECT c.periode, {out_dims}c.num, c.den,
+    CAST(c.seuls + coalesce(m.multiples, 0) AS BIGINT) AS nb_salaries, c.nb_etablissements,
     c.max_num, c.max_den
-FROM c JOIN s ON {join}
+FROM c LEFT JOIN m ON {join}
 ORDER BY c.periode{"".join(f", c.{d}" for d in dims)}
 """
 

@@ -1,5 +1,55 @@
--- The poste-mois with every dimension an indicator may group by; unknown values become
--- 'inconnu' so that NULL only ever means a margin in the aggregated cells.
+-- The poste-mois with the month's declared attributes, hours and gross pay, the person's
+-- attributes and every dimension an indicator may group by; unknown values become 'inconnu' so
+-- that NULL only ever means a margin in the aggregated cells.
+WITH postes AS (
+    SELECT
+        p.mois,
+        p.periode,
+        p.poids_moyenne,
+        p.dernier_mois,
+        p.contrat_id,
+        p.etablissement_id,
+        p.salarie_id,
+        coalesce(cm.nature_contrat, p.nature_contrat) AS nature_contrat,
+        p.motif_recours,
+        p.copie_interim,
+        s.sexe,
+        CAST(
+            floor(
+                ((year(p.mois) * 12 + month(p.mois)) - (s.annee_naissance * 12 + s.mois_naissance))
+                / 12
+            ) AS INTEGER
+        ) AS age,
+        p.present_fin,
+        p.presence,
+        p.embauche,
+        p.fin,
+        p.motif_rupture,
+        CASE
+            WHEN p.embauche_courte = 1 AND coalesce(cm.nature_contrat, p.nature_contrat) = '02'
+                THEN 1
+            ELSE 0
+        END AS cdd_court,
+        CAST(coalesce(a.heures_standards_remunerees, 0) AS DOUBLE) AS heures,
+        CAST(coalesce(a.heures_supp_remunerees, 0) AS DOUBLE) AS heures_supp,
+        CAST(coalesce(cm.remuneration_brute, 0) AS DOUBLE) AS brut,
+        CAST(coalesce(a.heures_standards_remunerees, 0) AS DOUBLE) / 151.67 AS etp_heures,
+        -- Quotité against the legal full time (151.67 h a month, 1 607 h a year, 218 days a
+        -- year): the company's reference quotité (S21.G00.40.012) is not in the quality tables.
+        CASE coalesce(cm.unite_mesure_quotite, p.unite_mesure_quotite)
+            WHEN '10' THEN CAST(coalesce(cm.quotite_contrat, p.quotite_contrat) AS DOUBLE) / 151.67
+            WHEN '21' THEN CAST(coalesce(cm.quotite_contrat, p.quotite_contrat) AS DOUBLE) / 1607
+            WHEN '20' THEN CAST(coalesce(cm.quotite_contrat, p.quotite_contrat) AS DOUBLE) / 218
+        END AS quotite_etp,
+        mu.salarie_id IS NOT NULL AS salarie_multiple
+    FROM ind_postes AS p
+    LEFT JOIN contrats_mois AS cm
+        ON cm.contrat_id = p.contrat_declare_id AND cm.mois = p.mois
+    LEFT JOIN activites AS a
+        ON a.contrat_id = p.contrat_declare_id AND a.mois = p.mois
+    LEFT JOIN salaries AS s ON s.salarie_id = p.salarie_id
+    LEFT JOIN ind_multiples AS mu ON mu.periode = p.periode AND mu.salarie_id = p.salarie_id
+)
 SELECT
     p.*,
     coalesce(p.nature_contrat, 'inconnu') AS d_nature_contrat,
@@ -31,6 +81,6 @@ SELECT
     coalesce(e.departement, 'inconnu') AS d_departement,
     coalesce(e.region, 'inconnu') AS d_region,
     coalesce(t.tranche_effectif, 'inconnu') AS d_tranche_effectif
-FROM ind_postes_mois AS p
+FROM postes AS p
 LEFT JOIN ind_etablissements AS e ON e.etablissement_id = p.etablissement_id
 LEFT JOIN ind_tailles AS t ON t.etablissement_id = p.etablissement_id

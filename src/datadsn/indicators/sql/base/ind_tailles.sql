@@ -2,7 +2,7 @@
 -- interim copies are counted by the agency).
 WITH moyennes AS (
     SELECT etablissement_id, CAST(sum(present_fin) AS DOUBLE) / max(n.nb) AS effectif_moyen
-    FROM ind_postes_mois
+    FROM ind_postes
     CROSS JOIN (SELECT count(*) AS nb FROM ind_mois) AS n
     WHERE NOT copie_interim
     GROUP BY etablissement_id
