@@ -86,7 +86,7 @@ CHECKED_CODES = {
     "dispositif_politique_publique": "S21.G00.40.008",
 }
 
-_READ_OFTEN = {"contrats", "salaries", "declarations"}
+_READ_OFTEN = {"contrats", "salaries"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -167,6 +167,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
             )
         else:
             con.execute(create_empty(table, f"prev_{table}"))
+    # every declaration integrated so far, to find the pending ones (two columns scanned)
+    con.execute(
+        "CREATE OR REPLACE VIEW prev_declarations_toutes AS "
+        + history.stored_sql(folder, "declarations")
+    )
     con.execute(
         "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
         "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version",

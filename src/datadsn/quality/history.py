@@ -1,6 +1,7 @@
 """History tables: one Parquet file per month, never rewritten for a merge.
 
-``contrats_mois`` and ``activites_sources`` grow by a month of rows at every run. Rewriting them
+``contrats_mois``, ``activites_sources`` and ``declarations`` grow by a month of rows at every
+run. Rewriting them
 whole each month made the run cost grow with the history (the reference's weakness), so a
 snapshot stores them as ``<table>/<YYYY-MM>.parquet``: a run writes only the months its
 declarations concern and hard-links the others from the previous snapshot.
@@ -19,7 +20,11 @@ from pathlib import Path
 from .schema import TABLES
 
 # table -> the month column that names its files
-PARTITIONED: dict[str, str] = {"activites_sources": "mois_declaration", "contrats_mois": "mois"}
+PARTITIONED: dict[str, str] = {
+    "activites_sources": "mois_declaration",
+    "contrats_mois": "mois",
+    "declarations": "mois",
+}
 # published tables computed from a partitioned one when read
 DERIVED: dict[str, str] = {"activites": "activites_sources"}
 
@@ -113,6 +118,8 @@ def resolved_sql(table: str, stored: str, fusions: str) -> str:
     """A published history table from its stored rows: ids resolved through ``fusions``, then
     one row per key as a run would have kept it."""
     base = DERIVED.get(table, table)
+    if "contrat_id" not in TABLES[base]:
+        return stored
     resolved = (
         f"SELECT coalesce(f.id_survivant, s.contrat_id) AS contrat_id, s.* EXCLUDE (contrat_id) "
         f"FROM ({stored}) s LEFT JOIN (SELECT id_absorbe, id_survivant FROM ({fusions}) "

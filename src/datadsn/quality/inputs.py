@@ -149,7 +149,7 @@ def _read(files: list[str]) -> str:
 def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -> int:
     """Create ``en_attente`` and the ``raw_<table>`` inputs; returns pending declarations.
 
-    Pending = raw declarations of a month <= ``month`` absent from ``prev_declarations``
+    Pending = raw declarations of a month <= ``month`` absent from ``prev_declarations_toutes``
     (so a late file for an older month is picked up by the next run, and a file integrated
     once is never integrated again).
     """
@@ -162,7 +162,7 @@ def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -
             f"""CREATE OR REPLACE TABLE en_attente AS
             SELECT DISTINCT r.fichier, r.ligne AS declaration_ligne, r.{PARTITION} AS mois_partition
             FROM (SELECT fichier, ligne, {PARTITION} FROM {_read(files)}) r
-            WHERE NOT EXISTS (SELECT 1 FROM prev_declarations p
+            WHERE NOT EXISTS (SELECT 1 FROM prev_declarations_toutes p
                               WHERE p.fichier = r.fichier AND p.declaration_ligne = r.ligne)"""
         )
     else:

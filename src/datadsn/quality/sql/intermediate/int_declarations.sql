@@ -1,6 +1,7 @@
--- Every declaration integrated so far (kept 72 months) and, per functional key, the effective one:
--- the latest version. A replacement, a duplicate send or a late file thus supersedes what the key
--- held before instead of adding to it.
+-- Declarations of the months this run rewrites (prev_declarations holds only those; a key
+-- includes its month) and, per functional key, the effective one: the latest version. A
+-- replacement, a duplicate send or a late file thus supersedes what the key held before instead
+-- of adding to it. Kept 72 months.
 with toutes as (
     select decl_key, fichier, declaration_ligne, siret, mois, fraction, type_declaration,
            version_declaration, mois_integration

@@ -1,23 +1,32 @@
 -- Employees per (establishment, identity key) before merges. An existing row keeps its id
 -- (which may predate its current key after a merge); a new key gets a hash of SIRET and key.
--- touche = declared in this run: only such rows can start an inferred merge.
+-- touche = declared in this run: only such rows can start an inferred merge. Only keys declared
+-- in this run (or, defensively, held twice) are ranked; the other stored rows pass through as
+-- they are, so the cost follows the month's declarations rather than the size of the state.
 with candidats as (
-    select salarie_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance,
-           sexe, annee_naissance, mois_naissance, date_premiere_declaration,
+    select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
+           date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
            date_derniere_declaration, version_declaration, false as touche, 0 as ligne
     from prev_salaries
     where not coalesce(allocated_from_ett, false)
     union all
-    select substr(md5(concat('salarie|', i.siret, '|', i.salarie_key)), 1, 16), i.siret,
+    select substr(md5(concat('salarie|', i.siret, '|', i.salarie_key)), 1, 16),
+           substr(md5(concat('etablissement|', i.siret)), 1, 16), i.siret,
            i.salarie_key, i.nir, i.nom_famille, i.nom_usage, i.prenoms, i.date_naissance, i.sexe,
            i.annee_naissance, i.mois_naissance, i.mois, i.mois, i.version_declaration, true,
            i.individu_ligne
     from stg_individus i
     join int_declarations_nouvelles n on n.version_declaration = i.version_declaration
 ),
+a_classer as (
+    select siret, salarie_key from candidats where touche
+    union
+    select siret, salarie_key from candidats
+    group by siret, salarie_key having count(*) > 1
+),
 classes as (
     select
-        *,
+        c.*,
         -- an individual declared twice in one declaration: the later block wins
         row_number() over (
             partition by siret, salarie_key order by version_declaration desc, ligne desc
@@ -28,11 +37,19 @@ classes as (
         min(date_premiere_declaration) over (partition by siret, salarie_key) as premiere,
         max(date_derniere_declaration) over (partition by siret, salarie_key) as derniere,
         max(case when touche then 1 else 0 end) over (partition by siret, salarie_key) as touchee
-    from candidats
+    from candidats c
+    where exists (select 1 from a_classer k
+                  where k.siret = c.siret and k.salarie_key = c.salarie_key)
 )
-select id_retenu as salarie_id, substr(md5(concat('etablissement|', siret)), 1, 16) as etablissement_id,
-       siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance, sexe,
+select id_retenu as salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance, sexe,
        annee_naissance, mois_naissance, premiere as date_premiere_declaration,
        derniere as date_derniere_declaration, version_declaration, touchee = 1 as touche
 from classes
 where rang = 1
+union all
+select salarie_id, etablissement_id, siret, salarie_key, nir,
+       nom_famille, nom_usage, prenoms, date_naissance, sexe, annee_naissance, mois_naissance,
+       date_premiere_declaration, date_derniere_declaration, version_declaration, false
+from candidats c
+where not exists (select 1 from a_classer k
+                  where k.siret = c.siret and k.salarie_key = c.salarie_key)
