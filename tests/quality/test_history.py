@@ -17,24 +17,37 @@ SOURCES = """SELECT * FROM (VALUES
     ('d2', 'C', DATE '2023-02-01', 3.0, 0.0, 0.0, DATE '2023-02-01')
 ) t(decl_key, contrat_id, mois, heures_standards_remunerees, heures_non_remunerees,
     heures_supp_remunerees, mois_declaration)"""
+ACTIVITES = """SELECT * FROM (VALUES
+    ('A', DATE '2023-01-01', 10.0, 0.0, 1.0, DATE '2023-01-01'),
+    ('B', DATE '2023-01-01', 5.0, 0.0, 0.0, DATE '2023-03-01'),
+    ('B', DATE '2023-02-01', 7.0, 0.0, 0.0, DATE '2023-02-01'),
+    ('C', DATE '2023-02-01', 3.0, 0.0, 0.0, DATE '2023-02-01')
+) t(contrat_id, mois, heures_standards_remunerees, heures_non_remunerees,
+    heures_supp_remunerees, date_derniere_declaration)"""
 FUSIONS = """SELECT * FROM (VALUES ('contrat', 'A', 'B'), ('salarie', 'C', 'X'))
     t(entite, id_absorbe, id_survivant)"""
 
 
-def test_activites_sum_the_sources_of_merged_contracts() -> None:
+def test_hours_of_an_absorbed_contract_add_to_its_survivor() -> None:
     rows = duckdb.sql(
-        f"SELECT contrat_id, mois, heures_standards_remunerees, heures_supp_remunerees "
-        f"FROM ({resolved_sql('activites', SOURCES, FUSIONS)}) ORDER BY ALL"
+        "SELECT contrat_id, mois, heures_standards_remunerees, heures_supp_remunerees, "
+        f"date_derniere_declaration FROM ({resolved_sql('activites', ACTIVITES, FUSIONS)}) "
+        "ORDER BY ALL"
     ).fetchall()
-    assert [(c, str(m), float(h), float(s)) for c, m, h, s in rows] == [
-        ("B", "2023-01-01", 15.0, 1.0),
-        ("B", "2023-02-01", 7.0, 0.0),
-        ("C", "2023-02-01", 3.0, 0.0),  # a salarie merge does not touch contract ids
+    assert [(c, str(m), float(h), float(s), str(d)) for c, m, h, s, d in rows] == [
+        ("B", "2023-01-01", 15.0, 1.0, "2023-03-01"),
+        ("B", "2023-02-01", 7.0, 0.0, "2023-02-01"),
+        ("C", "2023-02-01", 3.0, 0.0, "2023-02-01"),  # a salarie merge leaves contract ids
     ]
     sources = duckdb.sql(
-        f"SELECT count(*) FROM ({resolved_sql('activites_sources', SOURCES, FUSIONS)})"
-    ).fetchone()
-    assert sources == (3,)
+        "SELECT decl_key, contrat_id, heures_standards_remunerees FROM "
+        f"({resolved_sql('activites_sources', SOURCES, FUSIONS)}) ORDER BY ALL"
+    ).fetchall()
+    assert [(k, c, float(h)) for k, c, h in sources] == [
+        ("d1", "B", 15.0),
+        ("d2", "B", 7.0),
+        ("d2", "C", 3.0),
+    ]
 
 
 def test_contrats_mois_keeps_the_latest_version_after_resolution(tmp_path: Path) -> None:

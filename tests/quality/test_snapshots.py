@@ -171,3 +171,12 @@ def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> Non
     reopened = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
     assert [(c["statut_fin"], c["date_fin_effective"]) for c in reopened] == [(None, None)]
     assert sc.rows("select count(*) from contrats") == [(2,)]
+
+
+def test_snapshot_of_an_older_layout_is_refused_with_the_way_out(two_months: Scenario) -> None:
+    sc = two_months
+    folder = snapshot_dir(sc.store, "2023-01")
+    shutil.rmtree(folder / "contrats_mois")
+    (folder / "contrats_mois.parquet").write_bytes(b"")  # history in one file, as before
+    with pytest.raises(ConsolidationError, match="relancez la consolidation"):
+        consolidate(sc.store, "2023-02")

@@ -20,7 +20,8 @@ from datadsn.engine.runner import load_step, run_step, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, snapshot
-from .inputs import load_pending, raw_months, retention_cutoff
+from .carry import Carry
+from .inputs import load_pending, raw_months
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -63,6 +64,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("python", "calendrier"),
     ("intermediate", "int_activites_nouvelles"),
     ("intermediate", "int_activites_sources"),
+    ("intermediate", "int_activites_mois"),
     ("intermediate", "int_contrats_mois"),
     ("intermediate", "int_contrats_interim"),
     ("intermediate", "int_interim_archives"),
@@ -75,7 +77,8 @@ PIPELINE: list[tuple[str, str]] = [
     ("marts", "activites_sources"),
     ("marts", "contrats_mois"),
     ("marts", "fusions"),
-    ("python", "activites"),
+    ("marts", "activites"),
+    ("python", "activites_publiees"),
     ("marts", "chargements"),
 ]
 
@@ -148,13 +151,20 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
         raise ConsolidationError(
             f"l'instantané {prev} manque : consolidez les mois dans l'ordre (--through {month})"
         )
-    return snapshot.snapshot_dir(store, prev)
+    folder = snapshot.snapshot_dir(store, prev)
+    if history.has_legacy_layout(folder):
+        raise ConsolidationError(
+            f"l'instantané {prev} a le format d'une version antérieure (historique en un seul "
+            f"fichier) : supprimez {snapshot.quality_root(store)} puis relancez la consolidation "
+            "depuis le premier mois (--through) ; les données brutes sont intactes"
+        )
+    return folder
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) -> None:
     for table in TABLES:
-        if table in history.PARTITIONED or table in history.DERIVED:
-            continue  # see _load_history
+        if table in history.PARTITIONED:
+            continue  # see carry.py
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
             source = "read_parquet('" + str(path).replace("'", "''") + "')"
@@ -200,54 +210,10 @@ def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("INSERT INTO codes_connus VALUES (?, ?)", rows)
 
 
-def _rewritten_months(con: duckdb.DuckDBPyConnection, folder: Path | None) -> list[str]:
-    """History months this run writes: those of its declarations, plus every month of a
-    previous snapshot still in the single-file layout (split into month files once)."""
-    rows = con.execute("SELECT DISTINCT mois_partition FROM en_attente").fetchall()
-    months = {r[0] for r in rows if r[0]}
-    if folder:
-        for table in history.PARTITIONED:
-            if history.legacy_file(folder, table):
-                months |= set(history.stored_months(folder, table))
-    return sorted(months)
-
-
-def _load_history(con: duckdb.DuckDBPyConnection, folder: Path | None, months: list[str]) -> None:
-    """``prev_<table>`` of each history table: the stored rows of the months rewritten only."""
-    for table in history.PARTITIONED:
-        con.execute(
-            f"CREATE OR REPLACE TABLE prev_{table} AS {history.stored_sql(folder, table, months)}"
-        )
-
-
-def _carried(folder: Path | None, table: str, rewritten: list[str], month: str) -> dict[str, Path]:
-    """Month files of the previous snapshot kept as they are (not rewritten, within retention)."""
-    if folder is None:
-        return {}
-    cutoff = retention_cutoff(month)
-    return {
-        m: path
-        for m, path in history.part_files(folder, table).items()
-        if m not in rewritten and m >= cutoff
-    }
-
-
-def _activites_view(con: duckdb.DuckDBPyConnection, carried: dict[str, Path]) -> int:
-    """``activites`` of the new state (for the run's counts): the month files carried over plus
-    the months rewritten, resolved through the new ``fusions``."""
-    stored = "SELECT * FROM activites_sources"
-    if carried:
-        listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in carried.values())
-        cols = ", ".join(TABLES["activites_sources"])
-        stored += f" UNION ALL SELECT {cols} FROM read_parquet([{listed}])"
-    view = history.resolved_sql("activites", stored, "SELECT * FROM fusions")
-    con.execute(f"CREATE OR REPLACE VIEW activites AS {view}")
-    return 0
-
-
-def _run_python(con: duckdb.DuckDBPyConnection, name: str, carried: dict[str, Path]) -> int:
-    if name == "activites":
-        return _activites_view(con, carried)
+def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
+    if name == "activites_publiees":
+        carry.publish_view(con)
+        return 0
     if name == "int_fusions_salaries":
         return identity.resolve(con, "int_aretes_salaries", name)
     if name == "int_fusions_contrats":
@@ -255,30 +221,6 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str, carried: dict[str, Pa
     if name == "calendrier":
         return calendar.build_calendar(con, "int_heures_declarees")
     raise KeyError(name)
-
-
-def _publish_history(
-    con: duckdb.DuckDBPyConnection,
-    tmp: Path,
-    table: str,
-    rewritten: list[str],
-    carried: dict[str, Path],
-) -> None:
-    """One file per month: the months rewritten from the run's table, the others linked."""
-    column = history.PARTITIONED[table]
-    rows = con.execute(f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}").fetchall()
-    written = sorted({r[0] for r in rows if r[0]})
-    for m in written:
-        write_parquet(
-            con,
-            f"SELECT {select_list(table)} FROM {table} WHERE strftime({column}, '%Y-%m') = '{m}'",
-            tmp / table / f"{m}.parquet",
-            order_by=KEYS[table],
-        )
-    for m, path in carried.items():
-        if m not in written:
-            history.link_or_copy(path, tmp / table / f"{m}.parquet")
-    (tmp / table).mkdir(exist_ok=True)
 
 
 def step_labels() -> list[str]:
@@ -315,9 +257,8 @@ def consolidate(
         report(labels[0], 0, total)
         _prepare(con, folder, month)
         summary.declarations = load_pending(con, store, month)
-        rewritten = _rewritten_months(con, folder)
-        _load_history(con, folder, rewritten)
-        carried = {t: _carried(folder, t, rewritten, month) for t in history.PARTITIONED}
+        carry = Carry(folder, month)
+        carry.load(con)
         archived = archive.carried(folder, month)
         archive.load(con, archived)
         summary.seconds[labels[0]] = time.perf_counter() - t0
@@ -325,7 +266,7 @@ def consolidate(
             report(name, i, total)
             t0 = time.perf_counter()
             if layer == "python":
-                _run_python(con, name, carried["activites_sources"])
+                _run_python(con, name, carry)
             else:
                 rows = run_step(con, load_step(SQL, layer, name))
                 if layer == "marts":
@@ -335,10 +276,8 @@ def consolidate(
         t0 = time.perf_counter()
         tmp = snapshot.temp_dir(store, month)
         for table in TABLES:
-            if table in history.DERIVED:
-                continue
             if table in history.PARTITIONED:
-                _publish_history(con, tmp, table, rewritten, carried[table])
+                carry.publish(con, tmp, table)
                 continue
             if table in history.ARCHIVES:
                 archive.publish(con, tmp, archived)

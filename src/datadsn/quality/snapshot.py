@@ -101,7 +101,7 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     if months:
         con.execute("CREATE SCHEMA IF NOT EXISTS quality_historique")
         for table in TABLES:
-            if table in history.PARTITIONED or table in history.DERIVED:
+            if table in history.PARTITIONED:
                 continue
             files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
             if table in history.ARCHIVES:

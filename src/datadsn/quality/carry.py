@@ -1,0 +1,84 @@
+"""What a run rewrites of the history tables, and what it carries over from the last snapshot.
+
+A run rewrites the declared months of its declarations (``declarations``, ``contrats_mois``,
+``activites_sources``: a declaration key includes its month) and the calendar months its hours
+change (``activites``, see ``int_activites_mois``). Every other month file of the previous
+snapshot within the 72-month retention is linked into the new one (see ``history``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from datadsn.engine.runner import write_parquet
+
+from . import history
+from .inputs import retention_cutoff
+from .schema import KEYS, select_list
+
+# tables whose rewritten months are those of the run's declarations
+DECLARED = ("declarations", "contrats_mois", "activites_sources")
+
+
+def _months(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    return sorted({r[0] for r in con.execute(sql).fetchall() if r[0]})
+
+
+@dataclass
+class Carry:
+    folder: Path | None  # previous snapshot
+    month: str
+    rewritten: dict[str, list[str]] = field(default_factory=dict)
+
+    def previous(self, table: str) -> dict[str, Path]:
+        if self.folder is None:
+            return {}
+        cutoff = retention_cutoff(self.month)
+        return {m: p for m, p in history.part_files(self.folder, table).items() if m >= cutoff}
+
+    def carried(self, table: str) -> dict[str, Path]:
+        """Month files kept as they are: not rewritten, within the retention."""
+        done = set(self.rewritten.get(table, []))
+        return {m: p for m, p in self.previous(table).items() if m not in done}
+
+    def load(self, con: duckdb.DuckDBPyConnection) -> None:
+        """After ``load_pending``: ``prev_<table>`` holds the stored rows of the months rewritten
+        only, ``prev_activites_sources_conservees`` the sources carried over."""
+        declared = _months(con, "SELECT DISTINCT mois_partition FROM en_attente")
+        for table in DECLARED:
+            self.rewritten[table] = declared
+            stored = history.stored_sql(self.folder, table, declared)
+            con.execute(f"CREATE OR REPLACE TABLE prev_{table} AS {stored}")
+        kept = list(self.carried("activites_sources").values())
+        sources = history.files_sql("activites_sources", kept)
+        con.execute(f"CREATE OR REPLACE VIEW prev_activites_sources_conservees AS {sources}")
+
+    def publish_view(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``activites_publiees``: the new state's ``activites`` (for the run's counts)."""
+        self.rewritten["activites"] = _months(
+            con, "SELECT DISTINCT strftime(mois, '%Y-%m') FROM int_activites_mois"
+        )
+        kept = list(self.carried("activites").values())
+        stored = f"SELECT * FROM activites UNION ALL {history.files_sql('activites', kept)}"
+        view = history.resolved_sql("activites", stored, "SELECT * FROM fusions")
+        con.execute(f"CREATE OR REPLACE VIEW activites_publiees AS {view}")
+
+    def publish(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
+        """One file per month: the months rewritten from the run's table, the others linked."""
+        column = history.PARTITIONED[table]
+        written = _months(con, f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}")
+        for m in written:
+            write_parquet(
+                con,
+                f"SELECT {select_list(table)} FROM {table} "
+                f"WHERE strftime({column}, '%Y-%m') = '{m}'",
+                tmp / table / f"{m}.parquet",
+                order_by=KEYS[table],
+            )
+        for m, path in self.carried(table).items():
+            if m not in written:
+                history.link_or_copy(path, tmp / table / f"{m}.parquet")
+        (tmp / table).mkdir(exist_ok=True)
