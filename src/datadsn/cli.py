@@ -306,7 +306,7 @@ def bench_ingest(
 @bench_app.command("consolidate")
 def bench_consolidate(
     employees: Annotated[int, typer.Option(help="Effectif simulé.")] = 20_000,
-    months: Annotated[int, typer.Option(help="Nombre de mois consolidés.")] = 12,
+    months: Annotated[int, typer.Option(help="Nombre de mois consolidés.")] = 24,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
     """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
