@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from datadsn.quality.history import resolved_sql, stored_sql, table_sql
+from datadsn.quality.history import resolved_count_sql, resolved_sql, stored_sql, table_sql
 from datadsn.quality.schema import create_empty
 
 SOURCES = """SELECT * FROM (VALUES
@@ -48,6 +48,9 @@ def test_hours_of_an_absorbed_contract_add_to_its_survivor() -> None:
         ("d2", "B", 7.0),
         ("d2", "C", 3.0),
     ]
+    for table, stored in (("activites", ACTIVITES), ("activites_sources", SOURCES)):
+        counted = duckdb.sql(resolved_count_sql(table, stored, FUSIONS)).fetchone()
+        assert counted == (3,)
 
 
 def test_contrats_mois_keeps_the_latest_version_after_resolution(tmp_path: Path) -> None:

@@ -57,14 +57,14 @@ class Carry:
         con.execute(f"CREATE OR REPLACE VIEW prev_activites_sources_conservees AS {sources}")
 
     def publish_view(self, con: duckdb.DuckDBPyConnection) -> None:
-        """``activites_publiees``: the new state's ``activites`` (for the run's counts)."""
+        """``activites_publiees``: the row count of the new state's ``activites``."""
         self.rewritten["activites"] = _months(
             con, "SELECT DISTINCT strftime(mois, '%Y-%m') FROM int_activites_mois"
         )
         kept = list(self.carried("activites").values())
         stored = f"SELECT * FROM activites UNION ALL {history.files_sql('activites', kept)}"
-        view = history.resolved_sql("activites", stored, "SELECT * FROM fusions")
-        con.execute(f"CREATE OR REPLACE VIEW activites_publiees AS {view}")
+        count = history.resolved_count_sql("activites", stored, "SELECT * FROM fusions")
+        con.execute(f"CREATE OR REPLACE TABLE activites_publiees AS {count}")
 
     def publish(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
         """One file per month: the months rewritten from the run's table, the others linked."""

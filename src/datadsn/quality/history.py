@@ -86,23 +86,45 @@ def stored_sql(folder: Path | None, table: str, months: list[str] | None = None)
     return files_sql(table, [files[m] for m in chosen])
 
 
+def _resolution(table: str, stored: str, fusions: str, columns: str) -> tuple[str, str]:
+    """``WITH`` clause defining ``r`` (stored rows, absorbed ids replaced, flag ``repris``) and
+    ``k`` (keys holding a replaced id), and the join condition on ``k``."""
+    key = _COMBINE[table][0]
+    on = " AND ".join(f"k.{c} = r.{c}" for c in key)
+    return (
+        f"WITH r AS (SELECT coalesce(f.id_survivant, s.contrat_id) AS contrat_id, {columns}, "
+        f"f.id_survivant IS NOT NULL AS repris FROM ({stored}) s "
+        f"LEFT JOIN (SELECT id_absorbe, id_survivant FROM ({fusions}) WHERE entite = 'contrat') "
+        f"f ON f.id_absorbe = s.contrat_id), "
+        f"k AS (SELECT DISTINCT {', '.join(key)} FROM r WHERE repris) "
+    ), on
+
+
 def resolved_sql(table: str, stored: str, fusions: str) -> str:
     """A published history table from its stored rows: absorbed contract ids replaced by their
     survivor, then the rows that now share a key combined as a run would have kept them."""
     if table not in _COMBINE:
         return stored
-    key, combine = _COMBINE[table]
     cols = ", ".join(TABLES[table])
-    on = " AND ".join(f"k.{c} = r.{c}" for c in key)
+    rest = ", ".join(f"s.{c}" for c in TABLES[table] if c != "contrat_id")
+    with_clause, on = _resolution(table, stored, fusions, rest)
     return (
-        f"WITH r AS (SELECT coalesce(f.id_survivant, s.contrat_id) AS contrat_id, "
-        f"s.* EXCLUDE (contrat_id), f.id_survivant IS NOT NULL AS repris FROM ({stored}) s "
-        f"LEFT JOIN (SELECT id_absorbe, id_survivant FROM ({fusions}) WHERE entite = 'contrat') "
-        f"f ON f.id_absorbe = s.contrat_id), "
-        f"k AS (SELECT DISTINCT {', '.join(key)} FROM r WHERE repris) "
-        f"SELECT {cols} FROM r WHERE NOT EXISTS (SELECT 1 FROM k WHERE {on}) "
+        f"{with_clause}SELECT {cols} FROM r WHERE NOT EXISTS (SELECT 1 FROM k WHERE {on}) "
         f"UNION ALL SELECT {_AGGREGATES.get(table, cols)} FROM r "
-        f"WHERE EXISTS (SELECT 1 FROM k WHERE {on}) {combine}"
+        f"WHERE EXISTS (SELECT 1 FROM k WHERE {on}) {_COMBINE[table][1]}"
+    )
+
+
+def resolved_count_sql(table: str, stored: str, fusions: str) -> str:
+    """``count(*) AS lignes`` of :func:`resolved_sql`, reading only the key columns."""
+    if table not in _COMBINE:
+        return f"SELECT count(*) AS lignes FROM ({stored})"
+    key = _COMBINE[table][0]
+    rest = ", ".join(f"s.{c}" for c in key if c != "contrat_id")
+    with_clause, on = _resolution(table, stored, fusions, rest)
+    return (
+        f"{with_clause}SELECT (SELECT count(*) FROM r WHERE NOT EXISTS (SELECT 1 FROM k WHERE "
+        f"{on})) + (SELECT count(*) FROM k) AS lignes"
     )
 
 

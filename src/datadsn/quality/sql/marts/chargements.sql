@@ -12,7 +12,7 @@ select p.mois, p.debut, current_timestamp,
        (select count(*) from salaries),
        (select count(*) from contrats) + (select count(*) from prev_contrats_archives)
            - (select count(*) from int_contrats_reactives),
-       (select count(*) from activites_publiees),
+       (select lignes from activites_publiees),
        (select count(*) from fusions),
        p.version
 from run_params p

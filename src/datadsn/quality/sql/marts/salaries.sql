@@ -14,9 +14,10 @@ copies as (
            row_number() over (
                partition by i.etu_id, s.salarie_key order by s.version_declaration desc, s.salarie_id
            ) as rang
-    from (select contrat_id, salarie_id, etu_id, etu_siret from int_contrats_interim
-          union all
-          select contrat_id, salarie_id, etu_id, etu_siret from int_interim_archives) i
+    -- one row per worker and user establishment, however many missions
+    from (select salarie_id, etu_id, etu_siret from int_contrats_interim
+          union
+          select salarie_id, etu_id, etu_siret from int_interim_archives) i
     join reels s on s.salarie_id = i.salarie_id
     where not exists (
         select 1 from reels r where r.etablissement_id = i.etu_id and r.salarie_key = s.salarie_key
