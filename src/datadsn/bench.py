@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,8 +47,8 @@ def _run_ingest(
 ) -> tuple[dict, float, int, float]:
     """One ingestion in a fresh process: summary, wall time, peak RSS (KiB) and CPU seconds.
 
-    The process is measured by a small harness (:func:`_measure`) so that the worker processes
-    count too: they are children of the fork server, which the ingestion never waits for.
+    The ingestion runs its chunks on threads of that one process, so the resource usage that
+    wait4 returns covers all of its work.
     """
     summary = warehouse.parent / f"{warehouse.name}.json"
     command = [
@@ -66,44 +65,16 @@ def _run_ingest(
     if workers:
         command += ["--workers", str(workers)]
     env = {**os.environ, "DATADSN_SECRET": "bench-secret"}
-    harness = [sys.executable, "-c", "from datadsn.bench import _measure; _measure()", *command]
-    done = subprocess.run(harness, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"l'ingestion a échoué : {done.stderr[-2000:]}")
-    usage = json.loads(done.stdout)
-    return json.loads(summary.read_text()), usage["wall"], usage["peak_kib"], usage["cpu"]
-
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def _measure() -> None:
-    """Run the command given after ``-c``, then print its wall time, CPU and peak RSS as JSON.
-
-    This process becomes a "subreaper": the descendants that outlive the command (the fork
-    server, which reaped the workers) are handed to it, and waiting for them adds their CPU.
-    CPU sums every process; peak RSS is the largest single process.
-    """
-    import ctypes
-
-    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)  # Linux only
-    if prctl is None or prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        sys.stderr.write("attention : CPU des processus de travail non compté\n")
-    started = time.perf_counter()
-    process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    if process.returncode not in (0, 3):
-        sys.stderr.write(stderr.decode(errors="replace"))
-        raise SystemExit(1)
-    while True:  # the orphans handed over, until none is left
-        try:
-            os.wait()
-        except ChildProcessError:
-            break
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile() as stderr:  # a file: a pipe could fill up and block it
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 3):
+            stderr.seek(0)
+            raise RuntimeError(f"l'ingestion a échoué : {stderr.read().decode()[-2000:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    print(json.dumps({"wall": wall, "cpu": cpu, "peak_kib": usage.ru_maxrss}))
+    return json.loads(summary.read_text()), wall, usage.ru_maxrss, cpu
 
 
 def bench_ingest(
@@ -136,6 +107,6 @@ def bench_ingest(
         # CPU seconds per MB do not depend on what else runs on the machine.
         "mo_par_seconde_cpu": round(mb / statistics.median(r[3] for r in runs), 1),
         "mesures": repeat,
-        "processus": workers or os.cpu_count(),
+        "fils": workers or os.cpu_count(),
         "lignes_rejetees": summary["lines_rejected"],
     }

@@ -86,9 +86,9 @@ def ingest(
     summary: Annotated[
         Path | None, typer.Option(help="Écrire le bilan de l'ingestion dans ce fichier JSON.")
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Processus parallèles (défaut : cœurs).")] = (
-        None
-    ),
+    workers: Annotated[
+        int | None, typer.Option(help="Fils de calcul parallèles (défaut : cœurs).")
+    ] = None,
     demo: Annotated[
         bool, typer.Option(help="Clé de pseudonymisation de démonstration (jamais en production).")
     ] = False,
@@ -284,7 +284,7 @@ def bench_ingest(
         list[Path] | None, typer.Argument(help="Fichiers à lire (défaut : DSN simulées).")
     ] = None,
     size_mb: Annotated[float, typer.Option(help="Volume de DSN simulées à générer (Mo).")] = 200.0,
-    workers: Annotated[int | None, typer.Option(help="Processus parallèles.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Fils de calcul parallèles.")] = None,
     repeat: Annotated[int, typer.Option(help="Nombre de mesures (médiane).")] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
