@@ -415,7 +415,12 @@ def _rejections(
         .then(pl.format("norme {} non livrée : catalogue {} utilisé", "valeur", pl.lit(version)))
         .otherwise(pl.col("message"))
     )
-    return out.select(list(REJECTION_SCHEMA)).cast(REJECTION_SCHEMA).sort("fichier", "ligne")
+    # Stable: problems of one line keep the order of the checks (rule 7, deterministic output).
+    return (
+        out.select(list(REJECTION_SCHEMA))
+        .cast(REJECTION_SCHEMA)
+        .sort("fichier", "ligne", maintain_order=True)
+    )
 
 
 def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
@@ -425,12 +430,23 @@ def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue
     included; lot and platform lines added on the way (the envelope) are not the sender's.
     """
     lines_rid, decls_rid = cat.rids_of("S90.G00.90.001", "S90.G00.90.002")
-    in_envoi = data.filter(pl.col("envoi").is_not_null())
-    spans = in_envoi.group_by("envoi").agg(
+    envoi, decl = pl.col("envoi"), pl.col("decl")
+    # Lines are in file order, along which envoi and declaration ids only grow: the rows where
+    # they change are enough to find each envoi's first and last lines and count its declarations.
+    changes = (
+        data.filter(envoi.is_not_null())
+        .with_columns(
+            first_row=(envoi != envoi.shift(1)).fill_null(True),
+            last_row=(envoi != envoi.shift(-1)).fill_null(True),
+            new_decl=(decl != decl.shift(1)).fill_null(True) & decl.is_not_null(),
+        )
+        .filter(pl.col("first_row") | pl.col("last_row") | pl.col("new_decl"))
+    )
+    spans = changes.group_by("envoi").agg(
         pl.col("file_idx").first(),
         first=pl.col("line_no").min(),
         last=pl.col("line_no").max(),
-        n_decls=pl.col("decl").drop_nulls().n_unique(),
+        n_decls=pl.col("new_decl").sum(),
     )
     added = (
         other.filter(pl.col("kind") == "envelope")
