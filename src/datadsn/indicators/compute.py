@@ -20,7 +20,7 @@ import pyarrow as pa
 from datadsn.engine.runner import Step, check_portable, run_step
 from datadsn.engine.warehouse import Warehouse
 
-from . import references
+from . import batch, references
 from .catalogue import DIMENSIONS, PERIODS, SQL, Indicator
 
 TOTAL = "Ensemble"
@@ -131,6 +131,8 @@ class Session:
             )
         references.register(self.con)
         self.window: tuple[str, str, str] | None = None
+        # Cells computed ahead by ``precompute_cells``, per indicator code and dimensions.
+        self.ready: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
 
     def prepare(self, start: str, end: str, period: str) -> None:
         """Materialise the base layer for a window and a period type."""
@@ -138,6 +140,7 @@ class Session:
             raise IndicatorError(f"période inconnue : {period} (mois, trimestre ou annee)")
         if self.window == (start, end, period):
             return
+        self.ready.clear()
         months = months_between(start, end)
         last = self.con.execute("SELECT max(mois) FROM contrats_mois").fetchone()
         if not last or last[0] is None:
@@ -162,6 +165,9 @@ class Session:
     def cells(self, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
         """One row per period and cell (margins included, ``Ensemble``)."""
         check_dims(indicator, dims)
+        ahead = self.ready.pop((indicator.code, tuple(dims)), None)
+        if ahead is not None:
+            return ahead
         name = f"ind_{indicator.code.lower()}"
         problems = check_portable(indicator.sql)
         if problems:
@@ -277,6 +283,41 @@ def compute_cells(
         raise IndicatorError(f"périodicité {period} non prévue pour {indicator.code}")
     session.prepare(start, end, period)
     return value_column(session.cells(indicator, dims), indicator, dims)
+
+
+def precompute_cells(
+    session: Session,
+    requests: list[tuple[Indicator, list[str]]],
+    start: str,
+    end: str,
+    period: str,
+) -> None:
+    """Aggregate ahead, in one read of ``ind_base`` per dimension list, the requests that share
+    it; ``compute_cells`` then takes their cells from the session. Others are left alone."""
+    session.prepare(start, end, period)
+    groups: dict[tuple[str, ...], list[Indicator]] = {}
+    for indicator, dims in requests:
+        if indicator.part_selon and indicator.part_selon not in dims:
+            dims = [indicator.part_selon, *dims]
+        if period not in indicator.periodicite:
+            continue
+        check_dims(indicator, dims)
+        if check_portable(indicator.sql):
+            continue
+        groups.setdefault(tuple(dims), []).append(indicator)
+    for dims_key, indicators in groups.items():
+        found = batch.plan(indicators)
+        if len(found) < 2:
+            continue
+        items = [
+            (p, _WEIGHT[ind.agregation], _WEIGHT[ind.agregation_denominateur or "somme"])
+            for ind, p in found
+        ]
+        dims = list(dims_key)
+        wide = session.con.execute(batch.batch_sql(items, dims, TOTAL)).pl()
+        codes = [ind.code for ind, _ in found]
+        for code, frame in batch.split(wide, codes, dims).items():
+            session.ready[(code, dims_key)] = frame
 
 
 def open_session(warehouse: Path | None, threads: int | None = None) -> Session:

@@ -1,0 +1,175 @@
+"""Several indicators with the same dimensions aggregated in one read of ``ind_base``.
+
+Each indicator step is ``SELECT *, <num> AS numerateur, <den> AS denominateur FROM ind_base
+[WHERE <cond>]``; read this way, its row filter and measures become columns of one pass (a
+measure is NULL where the indicator's filter rejects the row), and every aggregate of
+``compute.aggregation_sql`` is taken per indicator. A cell exists for an indicator when at least
+one establishment has a row of it there, as in the single query. Steps of another shape are left
+to the per-indicator query.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import polars as pl
+import sqlglot
+from sqlglot import exp
+
+from .catalogue import Indicator
+
+
+@dataclass(frozen=True)
+class Parts:
+    """An indicator step as three DuckDB expressions."""
+
+    numerateur: str
+    denominateur: str
+    condition: str
+
+
+def parts(sql: str) -> Parts | None:
+    """The step's measures and filter, or None when it is not the plain shape."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return None
+    if not isinstance(tree, exp.Select):
+        return None
+    extra = ("joins", "group", "having", "order", "limit", "offset", "distinct", "qualify", "with")
+    if any(tree.args.get(key) for key in extra):
+        return None
+    source = tree.args.get("from_") or tree.args.get("from")
+    if not (
+        source is not None
+        and isinstance(source.this, exp.Table)
+        and source.this.name == "ind_base"
+        and not source.this.args.get("db")
+        and not source.this.alias
+    ):
+        return None
+    items = tree.expressions
+    if len(items) != 3 or not isinstance(items[0], exp.Star):
+        return None
+    measures = {}
+    for item in items[1:]:
+        if not isinstance(item, exp.Alias) or item.alias not in ("numerateur", "denominateur"):
+            return None
+        measures[item.alias] = item.this.sql(dialect="duckdb")
+    if len(measures) != 2:
+        return None
+    where = tree.args.get("where")
+    cond = where.this.sql(dialect="duckdb") if where is not None else "TRUE"
+    return Parts(measures["numerateur"], measures["denominateur"], cond)
+
+
+def batch_sql(
+    items: list[tuple[Parts, str, str]], dims: list[str], total: str, source: str = "ind_base"
+) -> str:
+    """One query for ``items`` (parts, numerator weight, denominator weight); portable SQL.
+
+    Columns per indicator ``k``: ``num_k``, ``den_k``, ``nb_salaries_k``,
+    ``nb_etablissements_k``, ``max_num_k``, ``max_den_k``.
+    """
+    cols = [f"d_{d}" for d in dims]
+    sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
+    with_etab = ", ".join("(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets)
+    without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
+    select_dims = "".join(f"{c}, " for c in cols)
+    named = "".join(f"coalesce({c}, '{total}') AS {c[2:]}, " for c in cols)
+    join = " AND ".join(["c.periode = m.periode"] + [f"c.{d} = m.{d}" for d in dims])
+    group_c = ", ".join(["periode", *cols])
+    ks = range(len(items))
+
+    measures = "".join(
+        f"CASE WHEN {p.condition} THEN coalesce({p.numerateur}, 0) * {wn} END AS n{k}, "
+        f"CASE WHEN {p.condition} THEN coalesce({p.denominateur}, 0) * {wd} END AS d{k}, "
+        for k, (p, wn, wd) in enumerate(items)
+    )
+    kept = ", ".join(f"CASE WHEN n{k} <> 0 OR d{k} <> 0 THEN 1 ELSE 0 END AS k{k}" for k in ks)
+    any_kept = " OR ".join(f"k{k} = 1" for k in ks)
+    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
+    passed = ", ".join([*(f"n{k}, d{k}" for k in ks), kept])
+    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
+    rows = f"""(
+        SELECT * FROM (
+            SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple, {passed}
+            FROM (
+                SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
+                    {measures.rstrip(", ")}
+                FROM {source}
+            ) AS r0
+        ) AS r WHERE {any_kept}
+    )"""
+    alone = "salarie_multiple OR salarie_id IS NULL"
+    f_aggs = ", ".join(
+        f"sum(CASE WHEN k{k} = 1 THEN n{k} END) AS n{k}, "
+        f"sum(CASE WHEN k{k} = 1 THEN d{k} END) AS d{k}, "
+        f"sum(CASE WHEN k{k} = 1 AND NOT ({alone}) THEN 1 ELSE 0 END) AS s{k}, sum(k{k}) AS r{k}"
+        for k in ks
+    )
+    e_aggs = ", ".join(
+        f"sum(n{k}) AS n{k}, sum(d{k}) AS d{k}, sum(s{k}) AS s{k}, sum(r{k}) AS r{k}" for k in ks
+    )
+    c_aggs = ", ".join(
+        f"sum(n{k}) AS num{k}, sum(d{k}) AS den{k}, "
+        f"count(CASE WHEN r{k} > 0 THEN 1 END) AS nb_etablissements_{k}, "
+        f"max(n{k}) AS max_num_{k}, max(d{k}) AS max_den_{k}, sum(s{k}) AS s{k}"
+        for k in ks
+    )
+    m_aggs = ", ".join(
+        f"count(DISTINCT CASE WHEN k{k} = 1 THEN salarie_id END) AS m{k}" for k in ks
+    )
+    out = ", ".join(
+        f"c.num{k} AS num_{k}, c.den{k} AS den_{k}, "
+        f"CAST(c.s{k} + coalesce(m.m{k}, 0) AS BIGINT) AS nb_salaries_{k}, "
+        f"c.nb_etablissements_{k}, c.max_num_{k}, c.max_den_{k}"
+        for k in ks
+    )
+    out_dims = "".join(f"c.{d}, " for d in dims)
+    return f"""
+WITH f AS (
+    SELECT periode, {select_dims}etablissement_id, {f_aggs}
+    FROM {rows} AS r1 GROUP BY {group_c}, etablissement_id
+),
+e AS (
+    SELECT periode, {select_dims}etablissement_id, {e_aggs}
+    FROM f GROUP BY GROUPING SETS ({with_etab})
+),
+c AS (
+    SELECT periode, {named}{c_aggs}
+    FROM e GROUP BY {group_c}
+),
+m AS (
+    SELECT periode, {named}{m_aggs}
+    FROM {rows} AS r2 WHERE salarie_multiple GROUP BY GROUPING SETS ({without})
+)
+SELECT c.periode, {out_dims}{out}
+FROM c LEFT JOIN m ON {join}
+"""
+
+
+CELL_COLUMNS = ("num", "den", "nb_salaries", "nb_etablissements", "max_num", "max_den")
+
+
+def split(wide: pl.DataFrame, codes: list[str], dims: list[str]) -> dict[str, pl.DataFrame]:
+    """The batch result as one frame per indicator, shaped and ordered as the single query."""
+    keys = ["periode", *dims]
+    out = {}
+    for k, code in enumerate(codes):
+        frame = wide.filter(pl.col(f"nb_etablissements_{k}") > 0).select(
+            *keys, *(pl.col(f"{c}_{k}").alias(c) for c in CELL_COLUMNS)
+        )
+        out[code] = frame.sort(keys)
+    return out
+
+
+def plan(indicators: list[Indicator]) -> list[tuple[Indicator, Parts]]:
+    """The indicators a batch can take, with their parts."""
+    found = []
+    for ind in indicators:
+        p = parts(ind.sql)
+        if p is not None:
+            found.append((ind, p))
+    return found
