@@ -85,11 +85,16 @@ def to_spark(sql: str) -> str:
 def write_parquet(
     con: duckdb.DuckDBPyConnection, query: str, target: Path, order_by: str | None = None
 ) -> None:
-    """Write a query result to one Parquet file (sorted, so reruns give the same rows in order)."""
+    """Write a query result to one Parquet file (sorted, so reruns give the same rows in order).
+
+    Snappy, not zstd: these files are read back by every later run and every query, and on
+    their hash-like columns (ids, pseudonyms) DuckDB reads snappy about five times faster for
+    about 1.7 times the size (measured on a 135,000-row ``salaries``: 0.08 s against 0.40 s).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     order = f" ORDER BY {order_by}" if order_by else ""
     tmp = target.with_name(f".{target.name}.tmp")
-    con.execute(f"COPY ({query}{order}) TO '{_quote(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({query}{order}) TO '{_quote(tmp)}' (FORMAT parquet, COMPRESSION snappy)")
     os.replace(tmp, target)
 
 
