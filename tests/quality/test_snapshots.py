@@ -154,7 +154,9 @@ def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> Non
     sc = Scenario(tmp_path)
     ended = Contrat("C0001", "2020-01-01", fin=("2023-01-15", "031"))
     sc.run("2023-01", declaration("2023-01", SIRET, [Salarie(contrats=[ended, Contrat("C0002")])]))
-    sc.run("2023-02", declaration("2023-02", SIRET, [Salarie(contrats=[Contrat("C0002")])]))
+    sc.ingest(declaration("2023-02", SIRET, [Salarie(contrats=[Contrat("C0002")])]))
+    summary = consolidate(sc.store, "2023-02")
+    assert (summary.counts["declarations"], summary.counts["contrats"]) == (1, 2)
     jan, feb = (snapshot_dir(sc.store, m) for m in ("2023-01", "2023-02"))
     archived = feb / "contrats_archives" / "2023-01.parquet"
     assert archived.stat().st_ino == (jan / "contrats_archives" / "2023-01.parquet").stat().st_ino

@@ -102,7 +102,7 @@ class ConsolidationError(RuntimeError):
 class RunSummary:
     month: str
     declarations: int
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # the run's row of chargements
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
 
@@ -228,6 +228,16 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
     raise KeyError(name)
 
 
+def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The run's row of ``chargements``: declarations integrated, then totals of the new state
+    (archived contracts and carried history months included)."""
+    names = [c for c, kind in TABLES["chargements"].items() if kind == "BIGINT"]
+    row = con.execute(
+        f"SELECT {', '.join(names)} FROM chargements WHERE mois = (SELECT mois FROM run_params)"
+    ).fetchone()
+    return {n: int(v) for n, v in zip(names, row or (), strict=False)}
+
+
 def step_labels() -> list[str]:
     return ["lecture des déclarations", *(n for _, n in PIPELINE), "publication"]
 
@@ -276,10 +286,9 @@ def consolidate(
             if layer == "python":
                 _run_python(con, name, carry)
             else:
-                rows = run_step(con, load_step(SQL, layer, name))
-                if layer == "marts":
-                    summary.counts[name] = rows
+                run_step(con, load_step(SQL, layer, name))
             summary.seconds[name] = time.perf_counter() - t0
+        summary.counts = _totals(con)
         report(labels[-1], total - 1, total)
         t0 = time.perf_counter()
         tmp = snapshot.temp_dir(store, month)
