@@ -238,6 +238,27 @@ def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {n: int(v) for n, v in zip(names, row or (), strict=False)}
 
 
+def _write_snapshot(
+    con: duckdb.DuckDBPyConnection, tmp: Path, carry: Carry, archived: dict[str, Path]
+) -> None:
+    """Every table of the new state into ``tmp``: history and archive months that did not
+    change are linked from the previous snapshot, the rest written sorted."""
+    for table in TABLES:
+        if table in history.PARTITIONED:
+            carry.publish(con, tmp, table)
+        elif table in history.MONTHLY:
+            carry.publish_changed(con, tmp, table)
+        elif table in history.ARCHIVES:
+            archive.publish(con, tmp, archived)
+        else:
+            write_parquet(
+                con,
+                f"SELECT {select_list(table)} FROM {table}",
+                tmp / f"{table}.parquet",
+                order_by=KEYS[table],
+            )
+
+
 def step_labels() -> list[str]:
     return ["lecture des déclarations", *(n for _, n in PIPELINE), "publication"]
 
@@ -292,22 +313,7 @@ def consolidate(
         report(labels[-1], total - 1, total)
         t0 = time.perf_counter()
         tmp = snapshot.temp_dir(store, month)
-        for table in TABLES:
-            if table in history.PARTITIONED:
-                carry.publish(con, tmp, table)
-                continue
-            if table in history.MONTHLY:
-                carry.publish_changed(con, tmp, table)
-                continue
-            if table in history.ARCHIVES:
-                archive.publish(con, tmp, archived)
-                continue
-            write_parquet(
-                con,
-                f"SELECT {select_list(table)} FROM {table}",
-                tmp / f"{table}.parquet",
-                order_by=KEYS[table],
-            )
+        _write_snapshot(con, tmp, carry, archived)
         snapshot.publish(store, month, tmp)
         if refresh_catalog:  # a --through run refreshes once, at its last month
             store.refresh_catalog()
