@@ -48,21 +48,31 @@ class Carry:
 
     def load(self, con: duckdb.DuckDBPyConnection) -> None:
         """After ``load_pending``: ``prev_<table>`` holds the stored rows of the months rewritten
-        only, ``prev_activites_sources_conservees`` the sources carried over."""
+        only."""
         declared = _months(con, "SELECT DISTINCT mois_partition FROM en_attente")
         for table in DECLARED:
             self.rewritten[table] = declared
             stored = history.stored_sql(self.folder, table, declared)
             con.execute(f"CREATE OR REPLACE TABLE prev_{table} AS {stored}")
-        kept = list(self.carried("activites_sources").values())
-        sources = history.files_sql("activites_sources", kept)
-        con.execute(f"CREATE OR REPLACE VIEW prev_activites_sources_conservees AS {sources}")
 
-    def publish_view(self, con: duckdb.DuckDBPyConnection) -> None:
-        """``activites_publiees``: the row count of the new state's ``activites``."""
+    def sources_view(self, con: duckdb.DuckDBPyConnection) -> None:
+        """After ``int_activites_mois``: ``prev_activites_sources_conservees``, the sources carried
+        over for the calendar months the run recomputes, named as constants so that DuckDB skips
+        the files whose month statistics exclude them (most of the history)."""
         self.rewritten["activites"] = _months(
             con, "SELECT DISTINCT strftime(mois, '%Y-%m') FROM int_activites_mois"
         )
+        kept = list(self.carried("activites_sources").values())
+        months = ", ".join(f"DATE '{m}-01'" for m in self.rewritten["activites"])
+        where = f"mois IN ({months})" if months else "false"
+        sources = history.files_sql("activites_sources", kept)
+        con.execute(
+            f"CREATE OR REPLACE VIEW prev_activites_sources_conservees AS "
+            f"SELECT * FROM ({sources}) WHERE {where}"
+        )
+
+    def publish_view(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``activites_publiees``: the row count of the new state's ``activites``."""
         kept = list(self.carried("activites").values())
         stored = f"SELECT * FROM activites UNION ALL {history.files_sql('activites', kept)}"
         count = history.resolved_count_sql("activites", stored, "SELECT * FROM fusions")

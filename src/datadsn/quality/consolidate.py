@@ -65,6 +65,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("intermediate", "int_activites_nouvelles"),
     ("intermediate", "int_activites_sources"),
     ("intermediate", "int_activites_mois"),
+    ("python", "prev_activites_sources_conservees"),
     ("intermediate", "int_contrats_mois"),
     ("intermediate", "int_contrats_interim"),
     ("intermediate", "int_interim_archives"),
@@ -216,6 +217,9 @@ def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
+    if name == "prev_activites_sources_conservees":
+        carry.sources_view(con)
+        return 0
     if name == "activites_publiees":
         carry.publish_view(con)
         return 0
