@@ -24,7 +24,13 @@ def _requests(extra: list[str]) -> list[tuple[Indicator, list[str]]]:
 
 @pytest.mark.parametrize(
     ("extra", "period"),
-    [([], "mois"), ([], "trimestre"), (["sexe"], "annee"), (["tranche_effectif", "sexe"], "mois")],
+    [
+        ([], "mois"),
+        ([], "trimestre"),
+        (["sexe"], "annee"),
+        (["tranche_effectif", "sexe"], "mois"),
+        (["tranche_effectif", "region"], "trimestre"),
+    ],
 )
 def test_batched_cells_equal_single_queries(
     session: Session, extra: list[str], period: str

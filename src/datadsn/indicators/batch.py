@@ -17,7 +17,7 @@ import polars as pl
 import sqlglot
 from sqlglot import exp
 
-from .catalogue import Indicator
+from .catalogue import ESTABLISHMENT_DIMS, Indicator
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,11 @@ def batch_sql(
     """One query for ``items`` (parts, numerator weight, denominator weight); portable SQL.
 
     Columns per indicator ``k``: ``num_k``, ``den_k``, ``nb_salaries_k``,
-    ``nb_etablissements_k``, ``max_num_k``, ``max_den_k``.
+    ``nb_etablissements_k``, ``max_num_k``, ``max_den_k``. When every dimension is an
+    establishment's, an establishment falls in one cell of each margin: its per-cell totals are
+    its rows of ``f``, and the margins are taken from ``f`` directly.
     """
+    by_establishment = all(d in ESTABLISHMENT_DIMS for d in dims)
     cols = [f"d_{d}" for d in dims]
     sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
     with_etab = ", ".join("(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets)
@@ -128,19 +131,27 @@ def batch_sql(
         for k in ks
     )
     out_dims = "".join(f"c.{d}, " for d in dims)
-    return f"""
-WITH f AS (
+    f = f"""f AS (
     SELECT periode, {select_dims}etablissement_id, {f_aggs}
     FROM {rows} AS r1 GROUP BY {group_c}, etablissement_id
-),
-e AS (
+)"""
+    if by_establishment:
+        cells = f"""c AS (
+    SELECT periode, {named}{c_aggs}
+    FROM f GROUP BY GROUPING SETS ({without})
+)"""
+    else:
+        cells = f"""e AS (
     SELECT periode, {select_dims}etablissement_id, {e_aggs}
     FROM f GROUP BY GROUPING SETS ({with_etab})
 ),
 c AS (
     SELECT periode, {named}{c_aggs}
     FROM e GROUP BY {group_c}
-),
+)"""
+    return f"""
+WITH {f},
+{cells},
 m AS (
     SELECT periode, {named}{m_aggs}
     FROM {rows} AS r2 WHERE salarie_multiple GROUP BY GROUPING SETS ({without})
