@@ -60,11 +60,16 @@ SELECT
         WHEN p.age IS NULL THEN 'inconnu'
         WHEN p.age < 15 THEN '00-14'
         WHEN p.age >= 65 THEN '65+'
-        ELSE concat(
-            lpad(CAST(CAST(floor(p.age / 5) * 5 AS INTEGER) AS VARCHAR), 2, '0'),
-            '-',
-            lpad(CAST(CAST(floor(p.age / 5) * 5 + 4 AS INTEGER) AS VARCHAR), 2, '0')
-        )
+        WHEN p.age < 20 THEN '15-19'
+        WHEN p.age < 25 THEN '20-24'
+        WHEN p.age < 30 THEN '25-29'
+        WHEN p.age < 35 THEN '30-34'
+        WHEN p.age < 40 THEN '35-39'
+        WHEN p.age < 45 THEN '40-44'
+        WHEN p.age < 50 THEN '45-49'
+        WHEN p.age < 55 THEN '50-54'
+        WHEN p.age < 60 THEN '55-59'
+        WHEN p.age < 65 THEN '60-64'
     END AS d_tranche_age,
     CASE
         WHEN p.age IS NULL THEN 'inconnu'
