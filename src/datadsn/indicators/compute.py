@@ -209,9 +209,24 @@ def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
     w_den = _WEIGHT[indicator.agregation_denominateur or "somme"]
     cols = [f"d_{d}" for d in dims]
     sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
-    with_etab = ", ".join("(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets)
     without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
     select_dims = "".join(f"{c}, " for c in cols)
+    # The finest set's per-establishment totals are the rows of f: only the margins are summed.
+    e_margins = ""
+    if len(sets) == 2:  # one dimension: the margin is the period alone
+        e_margins = f"""
+    UNION ALL
+    SELECT periode, CAST(NULL AS VARCHAR) AS {cols[0]}, etablissement_id, sum(n) AS n,
+        sum(d) AS d, sum(seuls) AS seuls
+    FROM f GROUP BY periode, etablissement_id"""
+    elif len(sets) > 2:  # a single grouping set would be read as a plain GROUP BY
+        margins = ", ".join(
+            "(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets[1:]
+        )
+        e_margins = f"""
+    UNION ALL
+    SELECT periode, {select_dims}etablissement_id, sum(n) AS n, sum(d) AS d, sum(seuls) AS seuls
+    FROM f GROUP BY GROUPING SETS ({margins})"""
     named = "".join(f"coalesce({c}, '{TOTAL}') AS {c[2:]}, " for c in cols)
     join = " AND ".join(["c.periode = m.periode"] + [f"c.{d} = m.{d}" for d in dims])
     group_c = ", ".join(["periode", *cols])
@@ -232,8 +247,7 @@ WITH f AS (
     FROM {rows} AS r1 GROUP BY {group_c}, etablissement_id
 ),
 e AS (
-    SELECT periode, {select_dims}etablissement_id, sum(n) AS n, sum(d) AS d, sum(seuls) AS seuls
-    FROM f GROUP BY GROUPING SETS ({with_etab})
+    SELECT periode, {select_dims}etablissement_id, n, d, seuls FROM f{e_margins}
 ),
 c AS (
     SELECT periode, {named}sum(n) AS num, sum(d) AS den, count(*) AS nb_etablissements,
