@@ -77,7 +77,9 @@ def batch_sql(
     by_establishment = all(d in ESTABLISHMENT_DIMS for d in dims)
     cols = [f"d_{d}" for d in dims]
     sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
-    with_etab = ", ".join("(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets)
+    with_etab = ", ".join(
+        "(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets[1:]
+    )
     without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
     select_dims = "".join(f"{c}, " for c in cols)
     named = "".join(f"coalesce({c}, '{total}') AS {c[2:]}, " for c in cols)
@@ -85,44 +87,43 @@ def batch_sql(
     group_c = ", ".join(["periode", *cols])
     ks = range(len(items))
 
-    measures = "".join(
-        f"CASE WHEN {p.condition} THEN coalesce({p.numerateur}, 0) * {wn} END AS n{k}, "
-        f"CASE WHEN {p.condition} THEN coalesce({p.denominateur}, 0) * {wd} END AS d{k}, "
+    measures = ", ".join(
+        f"CASE WHEN {p.condition} THEN coalesce({p.numerateur}, 0) * {wn} END AS a{k}, "
+        f"CASE WHEN {p.condition} THEN coalesce({p.denominateur}, 0) * {wd} END AS b{k}"
         for k, (p, wn, wd) in enumerate(items)
     )
-    kept = ", ".join(f"CASE WHEN n{k} <> 0 OR d{k} <> 0 THEN 1 ELSE 0 END AS k{k}" for k in ks)
-    any_kept = " OR ".join(f"k{k} = 1" for k in ks)
-    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
-    passed = ", ".join([*(f"n{k}, d{k}" for k in ks), kept])
-    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
-    rows = f"""(
-        SELECT * FROM (
-            SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple, {passed}
-            FROM (
-                SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
-                    {measures.rstrip(", ")}
-                FROM {source}
-            ) AS r0
-        ) AS r WHERE {any_kept}
-    )"""
-    alone = "salarie_multiple OR salarie_id IS NULL"
-    f_aggs = ", ".join(
-        f"sum(CASE WHEN k{k} = 1 THEN n{k} END) AS n{k}, "
-        f"sum(CASE WHEN k{k} = 1 THEN d{k} END) AS d{k}, "
-        f"sum(CASE WHEN k{k} = 1 AND NOT ({alone}) THEN 1 ELSE 0 END) AS s{k}, sum(k{k}) AS r{k}"
+    # A row counts for indicator k when one of its measures is non-zero; elsewhere n_k and d_k
+    # are NULL, so that a NULL sum means "no row of k" (no establishment, no cell).
+    kept = [f"a{k} <> 0 OR b{k} <> 0" for k in ks]
+    passed = ", ".join(
+        f"CASE WHEN {kept[k]} THEN a{k} END AS n{k}, CASE WHEN {kept[k]} THEN b{k} END AS d{k}"
         for k in ks
     )
-    e_aggs = ", ".join(
-        f"sum(n{k}) AS n{k}, sum(d{k}) AS d{k}, sum(s{k}) AS s{k}, sum(r{k}) AS r{k}" for k in ks
+    any_kept = " OR ".join(f"({c})" for c in kept)
+    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
+    rows = f"""(
+        SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
+            CASE WHEN salarie_multiple OR salarie_id IS NULL THEN 0 ELSE 1 END AS seul, {passed}
+        FROM (
+            SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
+                {measures}
+            FROM {source}
+        ) AS r0
+        WHERE {any_kept}
+    )"""
+    f_aggs = ", ".join(
+        f"sum(n{k}) AS n{k}, sum(d{k}) AS d{k}, sum(CASE WHEN n{k} IS NULL THEN 0 ELSE seul END)"
+        f" AS s{k}"
+        for k in ks
     )
+    e_aggs = ", ".join(f"sum(n{k}) AS n{k}, sum(d{k}) AS d{k}, sum(s{k}) AS s{k}" for k in ks)
     c_aggs = ", ".join(
-        f"sum(n{k}) AS num{k}, sum(d{k}) AS den{k}, "
-        f"count(CASE WHEN r{k} > 0 THEN 1 END) AS nb_etablissements_{k}, "
+        f"sum(n{k}) AS num{k}, sum(d{k}) AS den{k}, count(n{k}) AS nb_etablissements_{k}, "
         f"max(n{k}) AS max_num_{k}, max(d{k}) AS max_den_{k}, sum(s{k}) AS s{k}"
         for k in ks
     )
     m_aggs = ", ".join(
-        f"count(DISTINCT CASE WHEN k{k} = 1 THEN salarie_id END) AS m{k}" for k in ks
+        f"count(DISTINCT CASE WHEN n{k} IS NOT NULL THEN salarie_id END) AS m{k}" for k in ks
     )
     out = ", ".join(
         f"c.num{k} AS num_{k}, c.den{k} AS den_{k}, "
@@ -141,9 +142,20 @@ def batch_sql(
     FROM f GROUP BY GROUPING SETS ({without})
 )"""
     else:
+        # The finest cells' per-establishment totals are the rows of f; the margins are summed
+        # (a single grouping set would be read as a plain GROUP BY: one dimension is apart).
+        totals = ", ".join(f"n{k}, d{k}, s{k}" for k in ks)
+        finest = f"SELECT periode, {select_dims}etablissement_id, {totals}"
+        if len(cols) == 1:
+            margin = f"""SELECT periode, CAST(NULL AS VARCHAR) AS {cols[0]}, etablissement_id,
+        {e_aggs} FROM f GROUP BY periode, etablissement_id"""
+        else:
+            margin = f"""SELECT periode, {select_dims}etablissement_id, {e_aggs}
+    FROM f GROUP BY GROUPING SETS ({with_etab})"""
         cells = f"""e AS (
-    SELECT periode, {select_dims}etablissement_id, {e_aggs}
-    FROM f GROUP BY GROUPING SETS ({with_etab})
+    {finest} FROM f
+    UNION ALL
+    {margin}
 ),
 c AS (
     SELECT periode, {named}{c_aggs}
