@@ -19,8 +19,6 @@ from . import history
 from .inputs import retention_cutoff
 from .schema import KEYS, select_list
 
-NO_MONTH = "sans-date"  # file of the rows of a MONTHLY table without a month
-
 # tables whose rewritten months are those of the run's declarations
 DECLARED = ("declarations", "contrats_mois", "activites_sources")
 
@@ -77,32 +75,6 @@ class Carry:
         stored = f"SELECT * FROM activites UNION ALL {history.files_sql('activites', kept)}"
         count = history.resolved_count_sql("activites", stored, "SELECT * FROM fusions")
         con.execute(f"CREATE OR REPLACE TABLE activites_publiees AS {count}")
-
-    def publish_changed(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
-        """A MONTHLY table: rewrite the months whose rows differ from the previous snapshot's
-        (a hash comparison, far cheaper than writing every row), link the others."""
-        month_of = f"coalesce(strftime({history.MONTHLY[table]}, '%Y-%m'), '{NO_MONTH}')"
-        cols = select_list(table)
-        new, old = f"SELECT {cols} FROM {table}", f"SELECT {cols} FROM prev_{table}"
-        changed = _months(
-            con,
-            f"SELECT DISTINCT {month_of} FROM (({new} EXCEPT ALL {old}) "
-            f"UNION ALL ({old} EXCEPT ALL {new}))",
-        )
-        present = set(_months(con, f"SELECT DISTINCT {month_of} FROM {table}"))
-        for m in changed:
-            if m in present:
-                write_parquet(
-                    con,
-                    f"{new} WHERE {month_of} = '{m}'",
-                    tmp / table / f"{m}.parquet",
-                    order_by=KEYS[table],
-                )
-        previous = history.part_files(self.folder, table) if self.folder else {}
-        for m, path in previous.items():
-            if m not in changed:
-                history.link_or_copy(path, tmp / table / f"{m}.parquet")
-        (tmp / table).mkdir(exist_ok=True)
 
     def publish(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
         """One file per month: the months rewritten from the run's table, the others linked."""

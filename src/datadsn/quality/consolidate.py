@@ -90,7 +90,7 @@ CHECKED_CODES = {
     "dispositif_politique_publique": "S21.G00.40.008",
 }
 
-_READ_OFTEN = {"contrats"}
+_READ_OFTEN = {"contrats", "salaries"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -166,11 +166,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
     for table in TABLES:
         if table in history.PARTITIONED:
             continue  # see carry.py
-        if table in history.MONTHLY:
-            con.execute(
-                f"CREATE OR REPLACE TABLE prev_{table} AS {history.stored_sql(folder, table)}"
-            )
-            continue
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
             source = "read_parquet('" + str(path).replace("'", "''") + "')"
@@ -250,8 +245,6 @@ def _write_snapshot(
     for table in TABLES:
         if table in history.PARTITIONED:
             carry.publish(con, tmp, table)
-        elif table in history.MONTHLY:
-            carry.publish_changed(con, tmp, table)
         elif table in history.ARCHIVES:
             archive.publish(con, tmp, archived)
         else:

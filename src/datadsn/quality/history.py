@@ -28,10 +28,6 @@ PARTITIONED: dict[str, str] = {
     "activites": "mois",
 }
 
-# table -> month column naming its files; unlike PARTITIONED, a run may change any month (rows
-# move to the month of their latest declaration): it rewrites the months whose rows differ
-MONTHLY: dict[str, str] = {"salaries": "date_derniere_declaration"}
-
 # table -> folder of its archived rows, published together (see quality/archive.py)
 ARCHIVES: dict[str, str] = {"contrats": "contrats_archives"}
 
@@ -134,7 +130,7 @@ def resolved_count_sql(table: str, stored: str, fusions: str) -> str:
 
 def has_legacy_layout(folder: Path) -> bool:
     """A snapshot written before history tables were split by month."""
-    return any((folder / f"{table}.parquet").exists() for table in (*PARTITIONED, *MONTHLY))
+    return any((folder / f"{table}.parquet").exists() for table in PARTITIONED)
 
 
 def table_sql(folder: Path, table: str) -> str | None:
@@ -145,9 +141,6 @@ def table_sql(folder: Path, table: str) -> str | None:
         fusions = folder / "fusions.parquet"
         fus = f"SELECT * FROM read_parquet({quote(fusions)})" if fusions.exists() else None
         return resolved_sql(table, stored_sql(folder, table), fus or empty_sql("fusions"))
-    if table in MONTHLY:
-        files = part_files(folder, table)
-        return files_sql(table, list(files.values())) if (folder / table).is_dir() else None
     path = folder / f"{table}.parquet"
     if not path.exists():
         return None

@@ -104,12 +104,6 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
             if table in history.PARTITIONED:
                 continue
             files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
-            if table in history.MONTHLY:
-                files = [
-                    f
-                    for m in months
-                    for f in history.part_files(snapshot_dir(store, m), table).values()
-                ]
             if table in history.ARCHIVES:
                 for m in months:
                     archived = history.part_files(snapshot_dir(store, m), history.ARCHIVES[table])
