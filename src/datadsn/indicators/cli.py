@@ -85,7 +85,7 @@ def compute_command(
     chart: Annotated[bool, typer.Option("--graphique/--sans-graphique")] = True,
 ) -> None:
     """Calculer des indicateurs, appliquer le secret statistique et écrire les fichiers."""
-    from .compute import IndicatorError, open_session
+    from .compute import IndicatorError, open_session, precompute_cells
     from .publish import publish
     from .release import ReleaseError
     from .rules import Rules, RulesError
@@ -104,6 +104,9 @@ def compute_command(
     for column in ("indicateur", "fichier", "cases", "secret primaire", "secret secondaire"):
         table.add_column(column)
     try:
+        if len(indicators) > 1:
+            requests = [(ind, dims or list(ind.par_defaut)) for ind in indicators]
+            precompute_cells(session, requests, start, end, period)
         for ind in indicators:
             target = (
                 out

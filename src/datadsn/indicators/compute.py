@@ -313,10 +313,11 @@ def precompute_cells(
     for indicator, dims in requests:
         if indicator.part_selon and indicator.part_selon not in dims:
             dims = [indicator.part_selon, *dims]
-        if period not in indicator.periodicite:
-            continue
-        check_dims(indicator, dims)
-        if check_portable(indicator.sql):
+        try:
+            check_dims(indicator, dims)
+        except IndicatorError:
+            continue  # left to compute_cells, which reports it in its turn
+        if period not in indicator.periodicite or check_portable(indicator.sql):
             continue
         groups.setdefault(tuple(dims), []).append(indicator)
     for dims_key, indicators in groups.items():
