@@ -86,17 +86,25 @@ def batch_sql(
     join = " AND ".join(["c.periode = m.periode"] + [f"c.{d} = m.{d}" for d in dims])
     group_c = ", ".join(["periode", *cols])
     ks = range(len(items))
+    # A NULL denominator is 0 in every row of its indicator: its sums are 0 wherever the
+    # indicator has a row (n_k not NULL), and are not carried through the aggregation.
+    dens = [k for k, (p, _, _) in enumerate(items) if p.denominateur.upper() not in NULLS]
 
     measures = ", ".join(
-        f"CASE WHEN {p.condition} THEN coalesce({p.numerateur}, 0) * {wn} END AS a{k}, "
-        f"CASE WHEN {p.condition} THEN coalesce({p.denominateur}, 0) * {wd} END AS b{k}"
+        f"CASE WHEN {p.condition} THEN coalesce({p.numerateur}, 0) * {wn} END AS a{k}"
+        + (
+            f", CASE WHEN {p.condition} THEN coalesce({p.denominateur}, 0) * {wd} END AS b{k}"
+            if k in dens
+            else ""
+        )
         for k, (p, wn, wd) in enumerate(items)
     )
     # A row counts for indicator k when one of its measures is non-zero; elsewhere n_k and d_k
     # are NULL, so that a NULL sum means "no row of k" (no establishment, no cell).
-    kept = [f"a{k} <> 0 OR b{k} <> 0" for k in ks]
+    kept = [f"a{k} <> 0 OR b{k} <> 0" if k in dens else f"a{k} <> 0" for k in ks]
     passed = ", ".join(
-        f"CASE WHEN {kept[k]} THEN a{k} END AS n{k}, CASE WHEN {kept[k]} THEN b{k} END AS d{k}"
+        f"CASE WHEN {kept[k]} THEN a{k} END AS n{k}"
+        + (f", CASE WHEN {kept[k]} THEN b{k} END AS d{k}" if k in dens else "")
         for k in ks
     )
     any_kept = " OR ".join(f"({c})" for c in kept)
@@ -111,15 +119,22 @@ def batch_sql(
         ) AS r0
         WHERE {any_kept}
     )"""
+
+    def d_sum(k: int) -> str:
+        return f"sum(d{k}) AS d{k}, " if k in dens else ""
+
     f_aggs = ", ".join(
-        f"sum(n{k}) AS n{k}, sum(d{k}) AS d{k}, sum(CASE WHEN n{k} IS NULL THEN 0 ELSE seul END)"
-        f" AS s{k}"
+        f"sum(n{k}) AS n{k}, {d_sum(k)}sum(CASE WHEN n{k} IS NULL THEN 0 ELSE seul END) AS s{k}"
         for k in ks
     )
-    e_aggs = ", ".join(f"sum(n{k}) AS n{k}, sum(d{k}) AS d{k}, sum(s{k}) AS s{k}" for k in ks)
+    e_aggs = ", ".join(f"sum(n{k}) AS n{k}, {d_sum(k)}sum(s{k}) AS s{k}" for k in ks)
+    zero = "CASE WHEN count(n{k}) > 0 THEN CAST(0 AS DOUBLE) END"
     c_aggs = ", ".join(
-        f"sum(n{k}) AS num{k}, sum(d{k}) AS den{k}, count(n{k}) AS nb_etablissements_{k}, "
-        f"max(n{k}) AS max_num_{k}, max(d{k}) AS max_den_{k}, sum(s{k}) AS s{k}"
+        f"sum(n{k}) AS num{k}, "
+        + (f"sum(d{k})" if k in dens else zero.format(k=k))
+        + f" AS den{k}, count(n{k}) AS nb_etablissements_{k}, max(n{k}) AS max_num_{k}, "
+        + (f"max(d{k})" if k in dens else zero.format(k=k))
+        + f" AS max_den_{k}, sum(s{k}) AS s{k}"
         for k in ks
     )
     m_aggs = ", ".join(
@@ -144,7 +159,7 @@ def batch_sql(
     else:
         # The finest cells' per-establishment totals are the rows of f; the margins are summed
         # (a single grouping set would be read as a plain GROUP BY: one dimension is apart).
-        totals = ", ".join(f"n{k}, d{k}, s{k}" for k in ks)
+        totals = ", ".join(f"n{k}, {f'd{k}, ' if k in dens else ''}s{k}" for k in ks)
         finest = f"SELECT periode, {select_dims}etablissement_id, {totals}"
         if len(cols) == 1:
             margin = f"""SELECT periode, CAST(NULL AS VARCHAR) AS {cols[0]}, etablissement_id,
@@ -173,6 +188,7 @@ FROM c LEFT JOIN m ON {join}
 """
 
 
+NULLS = ("NULL", "CAST(NULL AS DOUBLE)")
 CELL_COLUMNS = ("num", "den", "nb_salaries", "nb_etablissements", "max_num", "max_den")
 
 

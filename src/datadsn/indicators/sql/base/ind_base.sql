@@ -50,8 +50,11 @@ WITH postes AS (
     LEFT JOIN salaries AS s ON s.salarie_id = p.salarie_id
     LEFT JOIN ind_multiples AS mu ON mu.periode = p.periode AND mu.salarie_id = p.salarie_id
 )
+-- The raw motif, sex and age are left out: only their d_ versions are read.
 SELECT
-    p.*,
+    p.mois, p.periode, p.poids_moyenne, p.dernier_mois, p.contrat_id, p.etablissement_id,
+    p.salarie_id, p.nature_contrat, p.copie_interim, p.present_fin, p.presence, p.embauche, p.fin,
+    p.cdd_court, p.heures, p.heures_supp, p.brut, p.etp_heures, p.quotite_etp, p.salarie_multiple,
     coalesce(p.nature_contrat, 'inconnu') AS d_nature_contrat,
     coalesce(p.motif_recours, 'sans objet') AS d_motif_recours,
     coalesce(p.motif_rupture, 'inconnu') AS d_motif_rupture,
