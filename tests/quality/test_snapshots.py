@@ -10,6 +10,7 @@ import pytest
 
 from datadsn.engine import runner
 from datadsn.quality import ConsolidationError, consolidate, current_month, pending_months
+from datadsn.quality.evaluate import EvaluationError, evaluate
 from datadsn.quality.schema import TABLES
 from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration
@@ -182,3 +183,5 @@ def test_snapshot_of_an_older_layout_is_refused_with_the_way_out(two_months: Sce
     (folder / "contrats_mois.parquet").write_bytes(b"")  # history in one file, as before
     with pytest.raises(ConsolidationError, match="relancez la consolidation"):
         consolidate(sc.store, "2023-02")
+    with pytest.raises(EvaluationError, match="relancez la consolidation"):
+        evaluate(sc.store, sc.root / "verite")

@@ -152,14 +152,10 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
         raise ConsolidationError(
             f"l'instantané {prev} manque : consolidez les mois dans l'ordre (--through {month})"
         )
-    folder = snapshot.snapshot_dir(store, prev)
-    if history.has_legacy_layout(folder):
-        raise ConsolidationError(
-            f"l'instantané {prev} a le format d'une version antérieure (historique en un seul "
-            f"fichier) : supprimez {snapshot.quality_root(store)} puis relancez la consolidation "
-            "depuis le premier mois (--through) ; les données brutes sont intactes"
-        )
-    return folder
+    problem = snapshot.layout_problem(store, prev)
+    if problem:
+        raise ConsolidationError(problem)
+    return snapshot.snapshot_dir(store, prev)
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) -> None:

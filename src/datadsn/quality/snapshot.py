@@ -45,6 +45,17 @@ def current_month(store: Warehouse) -> str | None:
     return month if MONTH.match(month) and snapshot_dir(store, month).exists() else None
 
 
+def layout_problem(store: Warehouse, month: str) -> str | None:
+    """Why a published snapshot cannot be read by this version (French), or None."""
+    if not history.has_legacy_layout(snapshot_dir(store, month)):
+        return None
+    return (
+        f"l'instantané {month} a le format d'une version antérieure (historique en un seul "
+        f"fichier) : supprimez {quality_root(store)} puis relancez la consolidation depuis le "
+        "premier mois (--through) ; les données brutes sont intactes"
+    )
+
+
 def temp_dir(store: Warehouse, month: str) -> Path:
     path = quality_root(store) / f".tmp-{month}-{os.getpid()}"
     if path.exists():
