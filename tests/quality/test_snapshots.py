@@ -10,7 +10,6 @@ import pytest
 
 from datadsn.engine import runner
 from datadsn.quality import ConsolidationError, consolidate, current_month, pending_months
-from datadsn.quality.evaluate import EvaluationError, evaluate
 from datadsn.quality.schema import TABLES
 from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration
@@ -176,12 +175,16 @@ def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> Non
     assert sc.rows("select count(*) from contrats") == [(2,)]
 
 
-def test_snapshot_of_an_older_layout_is_refused_with_the_way_out(two_months: Scenario) -> None:
+def test_older_snapshot_layout_stays_readable_but_a_run_on_it_says_the_way_out(
+    two_months: Scenario,
+) -> None:
     sc = two_months
     folder = snapshot_dir(sc.store, "2023-01")
     shutil.rmtree(folder / "contrats_mois")
     (folder / "contrats_mois.parquet").write_bytes(b"")  # history in one file, as before
     with pytest.raises(ConsolidationError, match="relancez la consolidation"):
         consolidate(sc.store, "2023-02")
-    with pytest.raises(EvaluationError, match="relancez la consolidation"):
-        evaluate(sc.store, sc.root / "verite")
+    old = folder / "contrats_mois.parquet"
+    sc.rows(f"COPY (SELECT 1 AS contrat_id) TO '{old}'")
+    sc.store.refresh_catalog()  # still readable as it is
+    assert sc.rows("select count(*) from contrats_mois") == [(1,)]

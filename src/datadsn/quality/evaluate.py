@@ -55,9 +55,6 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
     month = snapshot.current_month(store)
     if month is None:
         raise EvaluationError("aucun instantané publié : lancez d'abord `datadsn consolidate`")
-    problem = snapshot.layout_problem(store, month)
-    if problem:
-        raise EvaluationError(problem)
     secret = secret or Secret.from_env(demo=True)
     folder = snapshot.snapshot_dir(store, month)
     horizon = dt.date(int(month[:4]), int(month[5:7]), 1)

@@ -129,7 +129,8 @@ def resolved_count_sql(table: str, stored: str, fusions: str) -> str:
 
 
 def has_legacy_layout(folder: Path) -> bool:
-    """A snapshot written before history tables were split by month."""
+    """A snapshot written before history tables were split by month: readable (see
+    :func:`table_sql`), but a run cannot carry its months over."""
     return any((folder / f"{table}.parquet").exists() for table in PARTITIONED)
 
 
@@ -137,7 +138,9 @@ def table_sql(folder: Path, table: str) -> str | None:
     """The published content of any table of a snapshot folder (None if it has no such table)."""
     if table in PARTITIONED:
         if not (folder / table).is_dir():
-            return None
+            # a snapshot of an older version: its single file is still readable as it is
+            legacy = folder / f"{table}.parquet"
+            return f"SELECT * FROM read_parquet({quote(legacy)})" if legacy.exists() else None
         fusions = folder / "fusions.parquet"
         fus = f"SELECT * FROM read_parquet({quote(fusions)})" if fusions.exists() else None
         return resolved_sql(table, stored_sql(folder, table), fus or empty_sql("fusions"))
