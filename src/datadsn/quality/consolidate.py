@@ -47,6 +47,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("python", "int_fusions_salaries"),
     ("intermediate", "int_remap_salaries"),
     ("intermediate", "int_salaries"),
+    ("intermediate", "int_contrats_declares"),
     ("intermediate", "int_contrats_reactives"),
     ("intermediate", "int_contrats_stock"),
     ("intermediate", "int_contrats_charges"),

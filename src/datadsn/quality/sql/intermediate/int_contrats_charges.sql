@@ -23,19 +23,16 @@ candidats as (
     left join salaries_remap r on r.ancien_id = p.salarie_id
     where p.ett_contrat_id is null
     union all
-    select substr(md5(concat('contrat|', c.siret, '|', l.salarie_key, '|', c.contrat_key)), 1, 16),
+    select substr(md5(concat('contrat|', c.siret, '|', c.salarie_key, '|', c.contrat_key)), 1, 16),
            substr(md5(concat('etablissement|', c.siret)), 1, 16),
-           coalesce(r.cible_id, l.salarie_id), c.contrat_key, c.numero, c.date_debut,
+           c.salarie_id, c.contrat_key, c.numero, c.date_debut,
            case when c.poste_key is not null then substr(md5(concat('poste|', c.poste_key)), 1, 16) end,
            c.nature_contrat, c.code_convention_collective, c.motif_recours,
            c.dispositif_politique_publique, c.lieu_travail, c.unite_mesure_quotite,
            c.quotite_contrat, c.date_fin_previsionnelle, c.etu_siret, cast(null as date),
            cast(null as date), cast(null as tinyint), cast(null as date), q.fin,
            cast(null as varchar), c.mois, c.mois, c.version_declaration, true, c.contrat_ligne
-    from stg_contrats c
-    join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
-    join int_liens_individus l on l.fichier = c.fichier and l.individu_ligne = c.individu_ligne
-    left join salaries_remap r on r.ancien_id = l.salarie_id
+    from int_contrats_declares c
     left join periodes q
         on q.fichier = c.fichier and q.individu_ligne = c.individu_ligne and q.numero = c.numero
 ),

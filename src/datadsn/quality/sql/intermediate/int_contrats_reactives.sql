@@ -8,18 +8,10 @@
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),
-declares as (
-    select c.fichier, c.contrat_ligne, c.contrat_key, l.salarie_key,
-           coalesce(r.cible_id, l.salarie_id) as salarie_id
-    from stg_contrats c
-    join int_declarations_nouvelles n on n.version_declaration = c.version_declaration
-    join int_liens_individus l on l.fichier = c.fichier and l.individu_ligne = c.individu_ligne
-    left join salaries_remap r on r.ancien_id = l.salarie_id
-),
 changements as (
     select d.salarie_id, d.salarie_key, ch.siret_ancien
     from stg_contrat_changements ch
-    join declares d on d.fichier = ch.fichier and d.contrat_ligne = ch.contrat_ligne
+    join int_contrats_declares d on d.fichier = ch.fichier and d.contrat_ligne = ch.contrat_ligne
 ),
 salaries_vises as (
     select ancien_id as salarie_id from salaries_remap
@@ -56,7 +48,7 @@ reels as (
     select a.contrat_id
     from prev_contrats_archives a
     where a.ett_contrat_id is null
-        and (exists (select 1 from declares d
+        and (exists (select 1 from int_contrats_declares d
                      where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
              or exists (select 1 from salaries_vises v where v.salarie_id = a.salarie_id)
              or exists (select 1 from interim_vises v where v.contrat_id = a.contrat_id))
