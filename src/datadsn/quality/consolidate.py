@@ -165,7 +165,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
             continue  # see carry.py
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
-            source = "read_parquet('" + str(path).replace("'", "''") + "')"
+            source = f"read_parquet({history.quote(path)})"
             present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             # tables read by several steps are loaded once, the others scanned in place
             kind = "TABLE" if table in _READ_OFTEN else "VIEW"

@@ -11,6 +11,8 @@ import duckdb
 
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
+from .history import quote
+
 RETENTION_MONTHS = 72
 
 # raw table -> {column: type}; every raw table also has fichier, ligne and ancestor *_ligne.
@@ -142,7 +144,7 @@ def _files(store: Warehouse, table: str, months: list[str]) -> list[str]:
 
 
 def _read(files: list[str]) -> str:
-    quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    quoted = ", ".join(quote(f) for f in files)
     return f"read_parquet([{quoted}], union_by_name = true)"
 
 

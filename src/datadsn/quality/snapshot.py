@@ -119,7 +119,7 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
                 for m in months:
                     archived = history.part_files(snapshot_dir(store, m), history.ARCHIVES[table])
                     files += archived.values()
-            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files if f.exists())
+            listed = ", ".join(history.quote(f) for f in files if f.exists())
             if not listed:
                 continue
             con.execute(
