@@ -74,12 +74,12 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path]) -
         tmp / "contrats.parquet",
         order_by=KEYS["contrats"],
     )
-    rows = con.execute(
+    changed = history.months(
+        con,
         "SELECT mois_archive FROM contrats_reglees UNION SELECT strftime("
-        "date_derniere_declaration, '%Y-%m') FROM int_contrats_reactives"
-    ).fetchall()
-    changed = {r[0] for r in rows if r[0]}
-    for month in sorted(changed):
+        "date_derniere_declaration, '%Y-%m') FROM int_contrats_reactives",
+    )
+    for month in changed:
         kept = ""
         if month in files:
             kept = (

@@ -23,10 +23,6 @@ from .schema import KEYS, select_list
 DECLARED = ("declarations", "contrats_mois", "activites_sources")
 
 
-def _months(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
-    return sorted({r[0] for r in con.execute(sql).fetchall() if r[0]})
-
-
 @dataclass
 class Carry:
     folder: Path | None  # previous snapshot
@@ -47,7 +43,7 @@ class Carry:
     def load(self, con: duckdb.DuckDBPyConnection) -> None:
         """After ``load_pending``: ``prev_<table>`` holds the stored rows of the months rewritten
         only."""
-        declared = _months(con, "SELECT DISTINCT mois_partition FROM en_attente")
+        declared = history.months(con, "SELECT DISTINCT mois_partition FROM en_attente")
         for table in DECLARED:
             self.rewritten[table] = declared
             stored = history.stored_sql(self.folder, table, declared)
@@ -57,7 +53,7 @@ class Carry:
         """After ``int_activites_mois``: ``prev_activites_sources_conservees``, the sources carried
         over for the calendar months the run recomputes, named as constants so that DuckDB skips
         the files whose month statistics exclude them (most of the history)."""
-        self.rewritten["activites"] = _months(
+        self.rewritten["activites"] = history.months(
             con, "SELECT DISTINCT strftime(mois, '%Y-%m') FROM int_activites_mois"
         )
         kept = list(self.carried("activites_sources").values())
@@ -79,7 +75,7 @@ class Carry:
     def publish(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
         """One file per month: the months rewritten from the run's table, the others linked."""
         column = history.PARTITIONED[table]
-        written = _months(con, f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}")
+        written = history.months(con, f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}")
         for m in written:
             write_parquet(
                 con,

@@ -18,6 +18,8 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from .schema import TABLES
 
 # table -> the month column that names its files
@@ -56,6 +58,11 @@ _AGGREGATES = {
 
 def quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def months(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    """The distinct non-empty month labels a query returns, sorted."""
+    return sorted({r[0] for r in con.execute(sql).fetchall() if r[0]})
 
 
 def part_files(folder: Path, table: str) -> dict[str, Path]:
