@@ -31,7 +31,7 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Economy:
     session = Session(store, threads=2)
     session.prepare(MONTHS[1], MONTHS[1], "mois")
     row = session.con.execute(
-        "SELECT d_region, count(*) AS n FROM ind_base GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
+        "SELECT d_region, count(*) AS n FROM ind_base_dims GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
     ).fetchone()
     session.close()
     assert row is not None

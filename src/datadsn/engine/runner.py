@@ -61,11 +61,14 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def run_step(con: duckdb.DuckDBPyConnection, step: Step) -> int:
-    """Materialise a step as a table; returns its row count."""
+def run_step(con: duckdb.DuckDBPyConnection, step: Step, append: bool = False) -> int:
+    """Materialise a step as a table (or add its rows to it); returns the table's row count."""
     sql = _strip_comments(step.sql).strip().rstrip(";")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {step.name} AS {sql}")
+        if append:
+            con.execute(f"INSERT INTO {step.name} {sql}")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {step.name} AS {sql}")
         row = con.execute(f"SELECT count(*) FROM {step.name}").fetchone()
     except duckdb.Error as exc:
         raise StepError(f"étape {step.layer}/{step.name} en échec : {exc}") from exc

@@ -97,9 +97,11 @@ class ScopedSession(Session):
         super().prepare(start, end, period)
         where, params = self.filters()
         if where:
+            # Only ind_base's columns are kept: the establishment's dimensions stay looked up.
             self.con.execute(
-                "CREATE OR REPLACE TABLE ind_base AS SELECT * FROM ind_base WHERE "
-                + " AND ".join(where),
+                "CREATE OR REPLACE TABLE ind_base AS SELECT b.* FROM ind_base AS b "
+                "LEFT JOIN ind_dims_etablissement AS e ON e.etablissement_id = b.etablissement_id "
+                "WHERE " + " AND ".join(where),
                 params,
             )
 
@@ -128,7 +130,7 @@ class ScopedSession(Session):
             params += list(s.natures_contrat)
         if s.siren:
             where.append(
-                "etablissement_id IN (SELECT etablissement_id FROM etablissements WHERE "
+                "b.etablissement_id IN (SELECT etablissement_id FROM etablissements WHERE "
                 f"left(siret, 9) IN ({', '.join('?' for _ in s.siren)}))"
             )
             params += list(s.siren)

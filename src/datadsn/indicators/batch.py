@@ -64,6 +64,31 @@ def parts(sql: str) -> Parts | None:
     return Parts(measures["numerateur"], measures["denominateur"], cond)
 
 
+# The establishment dimensions, one row per establishment (see its SQL step).
+ESTABLISHMENT_TABLE = "ind_dims_etablissement"
+UNKNOWN = "inconnu"
+
+
+def establishment_cols(cols: list[str]) -> list[str]:
+    """The ``d_`` columns of ``cols`` that are an establishment's, not in ``ind_base``."""
+    return [c for c in cols if c[2:] in ESTABLISHMENT_DIMS]
+
+
+def with_establishment(source: str, cols: list[str]) -> str:
+    """``source`` (a table name or a parenthesised query with ``etablissement_id``) with the
+    establishment dimensions of ``cols`` looked up; itself when there are none. An unknown
+    establishment has every dimension ``inconnu``, as a poste-mois with an unknown value."""
+    wanted = establishment_cols(cols)
+    if not wanted:
+        return source
+    looked = ", ".join(f"coalesce(e.{c}, '{UNKNOWN}') AS {c}" for c in wanted)
+    return f"""(
+        SELECT s.*, {looked}
+        FROM {source} AS s
+        LEFT JOIN {ESTABLISHMENT_TABLE} AS e ON e.etablissement_id = s.etablissement_id
+    )"""
+
+
 def batch_sql(
     items: list[tuple[Parts, str, str]], dims: list[str], total: str, source: str = "ind_base"
 ) -> str:
@@ -76,6 +101,10 @@ def batch_sql(
     """
     by_establishment = all(d in ESTABLISHMENT_DIMS for d in dims)
     cols = [f"d_{d}" for d in dims]
+    # ind_base holds the other dimensions; the establishment's are looked up once the rows are
+    # summed per establishment (f) and for the few employees counted with DISTINCT (m).
+    own = [c for c in cols if c not in establishment_cols(cols)]
+    select_own = "".join(f"{c}, " for c in own)
     sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
     with_etab = ", ".join(
         "(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets[1:]
@@ -85,6 +114,7 @@ def batch_sql(
     named = "".join(f"coalesce({c}, '{total}') AS {c[2:]}, " for c in cols)
     join = " AND ".join(["c.periode = m.periode"] + [f"c.{d} = m.{d}" for d in dims])
     group_c = ", ".join(["periode", *cols])
+    group_own = ", ".join(["periode", *own])
     ks = range(len(items))
     # A NULL denominator is 0 in every row of its indicator: its sums are 0 wherever the
     # indicator has a row (n_k not NULL), and are not carried through the aggregation.
@@ -110,10 +140,10 @@ def batch_sql(
     any_kept = " OR ".join(f"({c})" for c in kept)
     # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
     rows = f"""(
-        SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
+        SELECT periode, {select_own}etablissement_id, salarie_id, salarie_multiple,
             CASE WHEN salarie_multiple OR salarie_id IS NULL THEN 0 ELSE 1 END AS seul, {passed}
         FROM (
-            SELECT periode, {select_dims}etablissement_id, salarie_id, salarie_multiple,
+            SELECT periode, {select_own}etablissement_id, salarie_id, salarie_multiple,
                 {measures}
             FROM {source}
         ) AS r0
@@ -147,9 +177,12 @@ def batch_sql(
         for k in ks
     )
     out_dims = "".join(f"c.{d}, " for d in dims)
-    f = f"""f AS (
-    SELECT periode, {select_dims}etablissement_id, {f_aggs}
-    FROM {rows} AS r1 GROUP BY {group_c}, etablissement_id
+    f = f"""f0 AS (
+    SELECT periode, {select_own}etablissement_id, {f_aggs}
+    FROM {rows} AS r1 GROUP BY {group_own}, etablissement_id
+),
+f AS (
+    SELECT * FROM {with_establishment("f0", cols)} AS f1
 )"""
     if by_establishment:
         cells = f"""c AS (
@@ -181,7 +214,8 @@ WITH {f},
 {cells},
 m AS (
     SELECT periode, {named}{m_aggs}
-    FROM {rows} AS r2 WHERE salarie_multiple GROUP BY GROUPING SETS ({without})
+    FROM {with_establishment(f"(SELECT * FROM {rows} AS r2 WHERE salarie_multiple)", cols)} AS r3
+    GROUP BY GROUPING SETS ({without})
 )
 SELECT c.periode, {out_dims}{out}
 FROM c LEFT JOIN m ON {join}

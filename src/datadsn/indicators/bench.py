@@ -92,24 +92,38 @@ def build_synthetic(root: Path, employees: int, months: int, first: str = "2023-
             SELECT CAST({start} + INTERVAL (k) MONTH AS DATE) AS mois FROM range({months}) t(k)
         ) m ON c.date_debut <= m.mois + INTERVAL 1 MONTH - INTERVAL 1 DAY
             AND (c.date_fin_effective IS NULL OR c.date_fin_effective >= m.mois)"""
+    # One file per month for the monthly tables, as in a quality snapshot (history.PARTITIONED).
     con.execute(
-        f"""COPY (SELECT contrat_id, mois, nature_contrat, unite_mesure_quotite, quotite_contrat,
+        f"""CREATE TABLE mensuel AS SELECT contrat_id, mois, nature_contrat,
+            unite_mesure_quotite, quotite_contrat,
             CAST(1800 + {_h("contrat_id || mois", 13, 2500)} AS DECIMAL(18, 2))
-                AS remuneration_brute
-            FROM ({months_sql})) TO '{folder / "contrats_mois"}.parquet' (FORMAT parquet)"""
-    )
-    con.execute(
-        f"""COPY (SELECT contrat_id, mois,
+                AS remuneration_brute,
             CAST(quotite_contrat AS DECIMAL(18, 4)) AS heures_standards_remunerees,
             CAST(0 AS DECIMAL(18, 4)) AS heures_non_remunerees,
             CAST({_h("contrat_id || mois", 14, 8)} AS DECIMAL(18, 4)) AS heures_supp_remunerees
-            FROM ({months_sql})) TO '{folder / "activites"}.parquet' (FORMAT parquet)"""
+        FROM ({months_sql})"""
     )
+    monthly = {
+        "contrats_mois": "nature_contrat, unite_mesure_quotite, quotite_contrat, "
+        "remuneration_brute",
+        "activites": "heures_standards_remunerees, heures_non_remunerees, heures_supp_remunerees",
+    }
+    for (month,) in con.execute("SELECT DISTINCT mois FROM mensuel ORDER BY 1").fetchall():
+        for name, columns in monthly.items():
+            target = folder / name / f"{month:%Y-%m}.parquet"
+            target.parent.mkdir(exist_ok=True)
+            con.execute(
+                f"COPY (SELECT contrat_id, mois, {columns} FROM mensuel WHERE mois = ?) "
+                f"TO '{target}' (FORMAT parquet)",
+                [month],
+            )
     con.close()
     store = Warehouse(root)
     with duckdb.connect(str(store.catalog)) as cat:
-        for name in ("etablissements", "salaries", "contrats", "contrats_mois", "activites"):
+        for name in ("etablissements", "salaries", "contrats"):
             cat.execute(f"CREATE VIEW {name} AS SELECT * FROM '{folder / name}.parquet'")
+        for name in monthly:
+            cat.execute(f"CREATE VIEW {name} AS SELECT * FROM '{folder / name}/*.parquet'")
     return store
 
 

@@ -1,10 +1,12 @@
 """The indicator catalogue: metadata here, one SQL step per indicator in ``sql/indicateurs``.
 
-Each step selects rows of ``ind_base`` (one per poste-mois, every dimension as ``d_<name>``) with a
-``numerateur`` and a ``denominateur`` column. The generic aggregation sums them per cell, weighting
-each month by how the indicator spans a period: ``somme`` (flows), ``moyenne`` (mean of the
-months) or ``fin`` (stock at the period's last month). The value is numerator / denominator
-times ``echelle`` (or the numerator alone when there is no denominator).
+Each step selects rows of ``ind_base`` (one per poste-mois, its person and contract dimensions as
+``d_<name>``; the establishment's are looked up by ``etablissement_id`` when cells are summed, so
+a step's filter cannot use them) with a ``numerateur`` and a ``denominateur`` column. The generic
+aggregation sums them per cell, weighting each month by how the indicator spans a period:
+``somme`` (flows), ``moyenne`` (mean of the months) or ``fin`` (stock at the period's last
+month). The value is numerator / denominator times ``echelle`` (or the numerator alone when
+there is no denominator).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def build(session: Session, request: ExtractRequest) -> pl.DataFrame:
                  WHEN brut < 2500 THEN '1 500-2 499'
                  WHEN brut < 4000 THEN '2 500-3 999'
                  ELSE '>= 4 000' END AS tranche_brut
-        FROM ind_base WHERE {" AND ".join(where)}
+        FROM ind_base_dims WHERE {" AND ".join(where)}
         ORDER BY mois, contrat_id
         """,
         params,

@@ -1,7 +1,15 @@
 -- The poste-mois with the month's declared attributes, hours and gross pay, the person's
--- attributes and every dimension an indicator may group by; unknown values become 'inconnu' so
--- that NULL only ever means a margin in the aggregated cells.
-WITH postes AS (
+-- attributes and the person and contract dimensions an indicator may group by (the
+-- establishment's are in ind_dims_etablissement); unknown values become 'inconnu' so that NULL
+-- only ever means a margin in the aggregated cells.
+-- Built one month at a time (ind_mois then holds that month): only its declarations are read.
+WITH declares AS (
+    SELECT * FROM contrats_mois WHERE mois IN (SELECT mois FROM ind_mois)
+),
+heures AS (
+    SELECT * FROM activites WHERE mois IN (SELECT mois FROM ind_mois)
+),
+postes AS (
     SELECT
         p.mois,
         p.periode,
@@ -43,9 +51,9 @@ WITH postes AS (
         END AS quotite_etp,
         mu.salarie_id IS NOT NULL AS salarie_multiple
     FROM ind_postes AS p
-    LEFT JOIN contrats_mois AS cm
+    LEFT JOIN declares AS cm
         ON cm.contrat_id = p.contrat_declare_id AND cm.mois = p.mois
-    LEFT JOIN activites AS a
+    LEFT JOIN heures AS a
         ON a.contrat_id = p.contrat_declare_id AND a.mois = p.mois
     LEFT JOIN salaries AS s ON s.salarie_id = p.salarie_id
     LEFT JOIN ind_multiples AS mu ON mu.periode = p.periode AND mu.salarie_id = p.salarie_id
@@ -79,16 +87,5 @@ SELECT
         WHEN p.age < 25 THEN 'moins de 25 ans'
         WHEN p.age < 50 THEN '25-49 ans'
         ELSE '50 ans ou plus'
-    END AS d_tranche_age_large,
-    coalesce(e.naf_section, 'inconnu') AS d_naf_section,
-    coalesce(e.naf_a38, 'inconnu') AS d_naf_a38,
-    coalesce(e.naf_a88, 'inconnu') AS d_naf_a88,
-    coalesce(e.naf_sous_classe, 'inconnu') AS d_naf_sous_classe,
-    coalesce(e.idcc, 'inconnu') AS d_idcc,
-    coalesce(e.commune, 'inconnu') AS d_commune,
-    coalesce(e.departement, 'inconnu') AS d_departement,
-    coalesce(e.region, 'inconnu') AS d_region,
-    coalesce(t.tranche_effectif, 'inconnu') AS d_tranche_effectif
+    END AS d_tranche_age_large
 FROM postes AS p
-LEFT JOIN ind_etablissements AS e ON e.etablissement_id = p.etablissement_id
-LEFT JOIN ind_tailles AS t ON t.etablissement_id = p.etablissement_id

@@ -1,8 +1,9 @@
 -- One row per contract and month of the window it overlaps (the "poste-mois"), with what the
 -- contract alone says about that month. A view: ind_tailles, ind_multiples and ind_base read it,
 -- and only ind_base pays for the monthly declarations.
--- ind_mois holds the window: mois (first day), fin_mois (last day), jours (days in month),
--- the period the month belongs to, 1 / months of that period in the window (poids_moyenne) and
+-- ind_mois holds the months being built (the window, or one of its months while ind_base is
+-- built month by month): mois (first day), fin_mois (last day), jours (days in month), the
+-- period the month belongs to, 1 / months of that period in the window (poids_moyenne) and
 -- whether it is the period's last month in the window (dernier_mois).
 SELECT
     m.mois,
