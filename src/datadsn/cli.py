@@ -20,12 +20,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from datadsn.engine.warehouse import Warehouse
-from datadsn.flows.cli import register as register_flows
-from datadsn.indicators.cli import register as register_indicators
-from datadsn.portal.cli import register as register_portal
-from datadsn.quality.cli import register as register_quality
-from datadsn.simulate.cli import register as register_simulate
+from datadsn.allocators import keep_freed_memory
+
+keep_freed_memory()  # before the imports below load Polars
+
+from datadsn.engine.warehouse import Warehouse  # noqa: E402
+from datadsn.flows.cli import register as register_flows  # noqa: E402
+from datadsn.indicators.cli import register as register_indicators  # noqa: E402
+from datadsn.portal.cli import register as register_portal  # noqa: E402
+from datadsn.quality.cli import register as register_quality  # noqa: E402
+from datadsn.simulate.cli import register as register_simulate  # noqa: E402
 
 if TYPE_CHECKING:
     from datadsn.ingest.run import IngestSummary
