@@ -74,6 +74,11 @@ def establishment_cols(cols: list[str]) -> list[str]:
     return [c for c in cols if c[2:] in ESTABLISHMENT_DIMS]
 
 
+def own_cols(cols: list[str]) -> list[str]:
+    """The ``d_`` columns of ``cols`` that ``ind_base`` holds (the person's, the contract's)."""
+    return [c for c in cols if c[2:] not in ESTABLISHMENT_DIMS]
+
+
 def with_establishment(source: str, cols: list[str]) -> str:
     """``source`` (a table name or a parenthesised query with ``etablissement_id``) with the
     establishment dimensions of ``cols`` looked up; itself when there are none. An unknown
@@ -103,7 +108,7 @@ def batch_sql(
     cols = [f"d_{d}" for d in dims]
     # ind_base holds the other dimensions; the establishment's are looked up once the rows are
     # summed per establishment (f) and for the few employees counted with DISTINCT (m).
-    own = [c for c in cols if c not in establishment_cols(cols)]
+    own = own_cols(cols)
     select_own = "".join(f"{c}, " for c in own)
     sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
     with_etab = ", ".join(

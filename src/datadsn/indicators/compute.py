@@ -283,7 +283,7 @@ def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
     without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
     select_dims = "".join(f"{c}, " for c in cols)
     # The establishment's dimensions are looked up after the sums per establishment (see batch).
-    own = [c for c in cols if c not in batch.establishment_cols(cols)]
+    own = batch.own_cols(cols)
     select_own = "".join(f"{c}, " for c in own)
     # A NULL denominator is 0 in every row: not carried through the sums (see batch_sql).
     found = batch.parts(indicator.sql)
