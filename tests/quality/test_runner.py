@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from datadsn.engine.runner import Step, StepError, check_portable, load_step, run_step, to_spark
-from datadsn.quality.consolidate import PIPELINE, SQL
+from datadsn.quality.consolidate import PIPELINE, PYTHON_READS, SQL, _tasks
 
 STEPS = [(layer, name) for layer, name in PIPELINE if layer != "python"]
 
@@ -50,3 +50,11 @@ def test_run_step_materialises_and_names_failures(tmp_path) -> None:
     bad.write_text("select * from absent")
     with pytest.raises(StepError, match="l/t_ko"):
         run_step(con, Step("t_ko", "l", bad))
+
+
+def test_every_python_piece_of_the_consolidation_declares_its_inputs() -> None:
+    assert set(PYTHON_READS) == {name for layer, name in PIPELINE if layer == "python"}
+    _, depends = _tasks()
+    order = [name for _, name in PIPELINE]
+    for name, needs in depends.items():
+        assert all(order.index(n) < order.index(name) for n in needs)

@@ -1,0 +1,104 @@
+"""Running a pipeline's steps two at a time where their inputs allow it.
+
+Most steps are small queries that leave one of the two cores idle (planning, materialising the
+result), and DuckDB's own threads gained little on them here; two independent steps side by
+side, one DuckDB thread each, keep both cores busy. The order of a pipeline stays the
+reference: a step waits for every earlier step that produces a table its SQL names (a Python
+piece: the tables it declares it reads, else every earlier step), so the result is the same as
+a run one step after the other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+WORKERS = 2  # steps at a time
+
+
+@dataclass(frozen=True)
+class Task:
+    """One step: ``name`` is the table it produces; ``sql`` is None for a Python piece, which
+    may name the tables it reads in ``reads``."""
+
+    name: str
+    sql: str | None
+    reads: frozenset[str] | None = None
+
+
+def tables_read(sql: str) -> set[str]:
+    """Names of the tables and views a query reads (CTE names included; they are harmless)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return {t.name for t in tree.find_all(exp.Table)}
+
+
+def dependencies(tasks: Sequence[Task]) -> dict[str, set[str]]:
+    """Step name -> names of the earlier steps it must wait for."""
+    out: dict[str, set[str]] = {}
+    produced: list[str] = []
+    for task in tasks:
+        if task.sql is not None:
+            out[task.name] = tables_read(task.sql) & set(produced)
+        elif task.reads is not None:
+            out[task.name] = set(task.reads) & set(produced)
+        else:
+            out[task.name] = set(produced)
+        produced.append(task.name)
+    return out
+
+
+# Runs one task on the given connection (a cursor of the run's database).
+Runner = Callable[[duckdb.DuckDBPyConnection, Task], None]
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    tasks: Sequence[Task],
+    runner: Runner,
+    depends: dict[str, set[str]],
+    workers: int = WORKERS,
+    on_start: Callable[[Task], None] | None = None,
+) -> None:
+    """Run every task once its dependencies are done, at most ``workers`` at a time, each
+    thread on its own cursor. The first failure stops the scheduling and is raised."""
+    local = threading.local()
+    cursors: list[duckdb.DuckDBPyConnection] = []
+    lock = threading.Lock()
+
+    def cursor() -> duckdb.DuckDBPyConnection:
+        cur = getattr(local, "cursor", None)
+        if cur is None:
+            cur = local.cursor = con.cursor()
+            with lock:
+                cursors.append(cur)
+        return cur
+
+    def execute(task: Task) -> None:
+        runner(cursor(), task)
+
+    done: set[str] = set()
+    pending = list(tasks)
+    running: dict[Future[None], Task] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etape") as pool:
+            while pending or running:
+                ready = [t for t in pending if depends[t.name] <= done]
+                for task in ready[: max(0, workers - len(running))]:
+                    pending.remove(task)
+                    if on_start:
+                        on_start(task)
+                    running[pool.submit(execute, task)] = task
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
+                    future.result()  # re-raises the step's error
+                    done.add(task.name)
+    finally:
+        for cur in cursors:
+            cur.close()

@@ -1,0 +1,81 @@
+"""Steps run two at a time where their inputs allow, and never before the steps they read."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import duckdb
+import pytest
+
+from datadsn.engine import schedule
+from datadsn.engine.schedule import Task
+
+
+def test_a_step_waits_for_the_earlier_steps_it_names() -> None:
+    tasks = [
+        Task("a", "select 1 as x"),
+        Task("b", "select 2 as y"),
+        Task("c", "with t as (select * from a) select * from t join prev_c using (x)"),
+        Task("py", None, frozenset({"b"})),
+        Task("barrier", None),
+        Task("d", "select * from c, b"),
+    ]
+    assert schedule.dependencies(tasks) == {
+        "a": set(),
+        "b": set(),
+        "c": {"a"},  # prev_c is not produced by the pipeline: an input, not a dependency
+        "py": {"b"},
+        "barrier": {"a", "b", "c", "py"},
+        "d": {"b", "c"},
+    }
+
+
+def _run(tasks: list[Task], work, workers: int = 2) -> None:
+    con = duckdb.connect()
+    schedule.run(con, tasks, work, schedule.dependencies(tasks), workers=workers)
+
+
+def test_independent_steps_run_side_by_side_and_dependent_ones_after() -> None:
+    both_running = threading.Barrier(2, timeout=10)
+    ends: dict[str, float] = {}
+    starts: dict[str, float] = {}
+
+    def work(cur: duckdb.DuckDBPyConnection, task: Task) -> None:
+        starts[task.name] = time.perf_counter()
+        if task.name in ("a", "b"):
+            both_running.wait()  # times out (BrokenBarrierError) if a and b ran one after other
+        cur.execute(f"CREATE OR REPLACE TABLE {task.name} AS {task.sql}")
+        ends[task.name] = time.perf_counter()
+
+    tasks = [
+        Task("a", "select 1 as x"),
+        Task("b", "select 2 as x"),
+        Task("c", "select * from a union all select * from b"),
+    ]
+    _run(tasks, work)
+    assert starts["c"] >= max(ends["a"], ends["b"])
+
+
+def test_one_worker_keeps_the_pipeline_order() -> None:
+    order: list[str] = []
+
+    def work(cur: duckdb.DuckDBPyConnection, task: Task) -> None:
+        order.append(task.name)
+
+    tasks = [Task(n, "select 1") for n in "abcd"]
+    _run(tasks, work, workers=1)
+    assert order == list("abcd")
+
+
+def test_a_failing_step_stops_the_steps_that_need_it() -> None:
+    ran: list[str] = []
+
+    def work(cur: duckdb.DuckDBPyConnection, task: Task) -> None:
+        ran.append(task.name)
+        cur.execute(f"CREATE OR REPLACE TABLE {task.name} AS {task.sql}")
+
+    tasks = [Task("a", "select * from missing_table"), Task("b", "select * from a")]
+    with pytest.raises(duckdb.CatalogException):
+        _run(tasks, work)
+    assert ran == ["a"]
