@@ -61,12 +61,14 @@ def run(
     con: duckdb.DuckDBPyConnection,
     tasks: Sequence[Task],
     runner: Runner,
-    depends: dict[str, set[str]],
+    depends: dict[str, set[str]] | None = None,
     workers: int = WORKERS,
     on_start: Callable[[Task], None] | None = None,
 ) -> None:
     """Run every task once its dependencies are done, at most ``workers`` at a time, each
-    thread on its own cursor. The first failure stops the scheduling and is raised."""
+    thread on its own cursor (``depends``: from :func:`dependencies` when not given). The first
+    failure stops the scheduling and is raised."""
+    needs = depends if depends is not None else dependencies(tasks)
     local = threading.local()
     cursors: list[duckdb.DuckDBPyConnection] = []
     lock = threading.Lock()
@@ -88,7 +90,7 @@ def run(
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etape") as pool:
             while pending or running:
-                ready = [t for t in pending if depends[t.name] <= done]
+                ready = [t for t in pending if needs[t.name] <= done]
                 for task in ready[: max(0, workers - len(running))]:
                     pending.remove(task)
                     if on_start:

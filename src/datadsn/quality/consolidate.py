@@ -292,19 +292,24 @@ def _write_snapshot(
     con: duckdb.DuckDBPyConnection, tmp: Path, carry: Carry, archived: dict[str, Path]
 ) -> None:
     """Every table of the new state into ``tmp``: history and archive months that did not
-    change are linked from the previous snapshot, the rest written sorted."""
-    for table in TABLES:
+    change are linked from the previous snapshot, the rest written sorted (two tables at a
+    time)."""
+
+    def write(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
+        table = task.name
         if table in history.PARTITIONED:
-            carry.publish(con, tmp, table)
+            carry.publish(cur, tmp, table)
         elif table in history.ARCHIVES:
-            archive.publish(con, tmp, archived)
+            archive.publish(cur, tmp, archived)
         else:
             write_parquet(
-                con,
+                cur,
                 f"SELECT {select_list(table)} FROM {table}",
                 tmp / f"{table}.parquet",
                 order_by=KEYS[table],
             )
+
+    schedule.run(con, [schedule.Task(table, None, frozenset()) for table in TABLES], write)
 
 
 def step_labels() -> list[str]:

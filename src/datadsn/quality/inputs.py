@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from datadsn.engine import schedule
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
 from .history import quote
@@ -176,8 +177,14 @@ def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -
         r[0]
         for r in con.execute("SELECT DISTINCT mois_partition FROM en_attente ORDER BY 1").fetchall()
     ]
-    for table, columns in RAW_COLUMNS.items():
-        _load_table(con, store, table, columns, pending_months)
+    # independent loads, two at a time
+    schedule.run(
+        con,
+        [schedule.Task(table, None, frozenset()) for table in RAW_COLUMNS],
+        lambda cur, task: _load_table(
+            cur, store, task.name, RAW_COLUMNS[task.name], pending_months
+        ),
+    )
     row = con.execute("SELECT count(*) FROM en_attente").fetchone()
     return int(row[0]) if row else 0
 
