@@ -79,3 +79,15 @@ def test_a_failing_step_stops_the_steps_that_need_it() -> None:
     with pytest.raises(duckdb.CatalogException):
         _run(tasks, work)
     assert ran == ["a"]
+
+
+def test_a_dependency_no_step_produces_is_an_error_not_a_hang() -> None:
+    tasks = [Task("a", "select 1")]
+    with pytest.raises(ValueError, match="jamais satisfaites"):
+        schedule.run(duckdb.connect(), tasks, lambda cur, task: None, {"a": {"nowhere"}})
+
+
+def test_each_runs_every_job_once_with_its_name() -> None:
+    seen: list[str] = []
+    schedule.each(duckdb.connect(), ["x", "y", "z"], lambda cur, name: seen.append(name))
+    assert sorted(seen) == ["x", "y", "z"]

@@ -54,7 +54,7 @@ def test_run_step_materialises_and_names_failures(tmp_path) -> None:
 
 def test_every_python_piece_of_the_consolidation_declares_its_inputs() -> None:
     assert set(PYTHON_READS) == {name for layer, name in PIPELINE if layer == "python"}
-    _, depends = _tasks()
+    _, depends, _ = _tasks()
     order = [name for _, name in PIPELINE]
     for name, needs in depends.items():
         assert all(order.index(n) < order.index(name) for n in needs)

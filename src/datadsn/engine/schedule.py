@@ -11,7 +11,7 @@ a run one step after the other.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -91,6 +91,8 @@ def run(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etape") as pool:
             while pending or running:
                 ready = [t for t in pending if needs[t.name] <= done]
+                if not ready and not running:  # a dependency no task produces: never ready
+                    raise ValueError(f"dépendances jamais satisfaites : {needs[pending[0].name]}")
                 for task in ready[: max(0, workers - len(running))]:
                     pending.remove(task)
                     if on_start:
@@ -104,3 +106,12 @@ def run(
     finally:
         for cur in cursors:
             cur.close()
+
+
+def each(
+    con: duckdb.DuckDBPyConnection,
+    names: Iterable[str],
+    work: Callable[[duckdb.DuckDBPyConnection, str], None],
+) -> None:
+    """Independent jobs (loading one table, writing one file...), two at a time."""
+    run(con, [Task(n, None, frozenset()) for n in names], lambda cur, task: work(cur, task.name))

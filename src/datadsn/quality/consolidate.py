@@ -18,7 +18,7 @@ import duckdb
 
 from datadsn import __version__
 from datadsn.engine import schedule
-from datadsn.engine.runner import load_step, run_step, write_parquet
+from datadsn.engine.runner import Step, load_step, run_step, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, snapshot
@@ -236,32 +236,34 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
 
 
 @lru_cache(maxsize=1)
-def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]]]:
+def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]], dict[str, Step]]:
+    """The pipeline's tasks, what each waits for, and the SQL steps by name (read once)."""
+    steps = {name: load_step(SQL, layer, name) for layer, name in PIPELINE if layer != "python"}
     tasks = [
-        schedule.Task(name, None, PYTHON_READS[name])
-        if layer == "python"
-        else schedule.Task(name, load_step(SQL, layer, name).sql)
-        for layer, name in PIPELINE
+        schedule.Task(name, steps[name].sql if name in steps else None, PYTHON_READS.get(name))
+        for _, name in PIPELINE
     ]
-    return tasks, schedule.dependencies(tasks)
+    return tasks, schedule.dependencies(tasks), steps
 
 
 def _run_pipeline(
-    con: duckdb.DuckDBPyConnection, carry: Carry, report: Progress, summary: RunSummary
+    con: duckdb.DuckDBPyConnection,
+    carry: Carry,
+    report: Progress,
+    summary: RunSummary,
+    total: int,
 ) -> None:
     """The steps of ``PIPELINE``, two at a time where their inputs allow (engine/schedule.py);
     a step's time is its own wall time (two steps may overlap)."""
-    tasks, depends = _tasks()
-    total = len(PIPELINE) + 2
+    tasks, depends, steps = _tasks()
     started: list[str] = []
-    layers = {name: layer for layer, name in PIPELINE}
 
     def run_one(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
         t0 = time.perf_counter()
-        if task.sql is None:
-            _run_python(cur, task.name, carry)
+        if task.name in steps:
+            run_step(cur, steps[task.name])
         else:
-            run_step(cur, load_step(SQL, layers[task.name], task.name))
+            _run_python(cur, task.name, carry)
         summary.seconds[task.name] = time.perf_counter() - t0
 
     def on_start(task: schedule.Task) -> None:
@@ -295,8 +297,7 @@ def _write_snapshot(
     change are linked from the previous snapshot, the rest written sorted (two tables at a
     time)."""
 
-    def write(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
-        table = task.name
+    def write(cur: duckdb.DuckDBPyConnection, table: str) -> None:
         if table in history.PARTITIONED:
             carry.publish(cur, tmp, table)
         elif table in history.ARCHIVES:
@@ -309,7 +310,7 @@ def _write_snapshot(
                 order_by=KEYS[table],
             )
 
-    schedule.run(con, [schedule.Task(table, None, frozenset()) for table in TABLES], write)
+    schedule.each(con, TABLES, write)
 
 
 def step_labels() -> list[str]:
@@ -353,7 +354,7 @@ def consolidate(
         archived = archive.carried(folder, month)
         archive.load(con, archived)
         summary.seconds[labels[0]] = time.perf_counter() - t0
-        _run_pipeline(con, carry, report, summary)
+        _run_pipeline(con, carry, report, summary, total)
         summary.counts = _totals(con)
         report(labels[-1], total - 1, total)
         t0 = time.perf_counter()

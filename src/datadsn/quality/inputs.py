@@ -177,13 +177,10 @@ def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -
         r[0]
         for r in con.execute("SELECT DISTINCT mois_partition FROM en_attente ORDER BY 1").fetchall()
     ]
-    # independent loads, two at a time
-    schedule.run(
+    schedule.each(
         con,
-        [schedule.Task(table, None, frozenset()) for table in RAW_COLUMNS],
-        lambda cur, task: _load_table(
-            cur, store, task.name, RAW_COLUMNS[task.name], pending_months
-        ),
+        RAW_COLUMNS,
+        lambda cur, table: _load_table(cur, store, table, RAW_COLUMNS[table], pending_months),
     )
     row = con.execute("SELECT count(*) FROM en_attente").fetchone()
     return int(row[0]) if row else 0
