@@ -311,12 +311,15 @@ def bench_ingest(
 def bench_consolidate(
     employees: Annotated[int, typer.Option(help="Effectif simulé.")] = 20_000,
     months: Annotated[int, typer.Option(help="Nombre de mois consolidés.")] = 24,
+    repeat: Annotated[
+        int, typer.Option(help="Passages du premier et du dernier mois (médiane).")
+    ] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
     """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
     from datadsn.quality.bench import bench_consolidate as run
 
-    figures = run(employees, months, show=not json_out)
+    figures = run(employees, months, repeat=repeat, show=not json_out)
     if json_out:
         print(json.dumps(figures, indent=2, default=str))
 
