@@ -1,7 +1,8 @@
 """The norm catalogue as small integer-indexed arrays, for the parser's vectorised lookups.
 
-Every line gets a rubrique index (``rid``) with one hash lookup; its block index, rubrique number
-and data type then come from array gathers, which are far cheaper than joins on strings.
+Every line gets a rubrique index (``rid``) with one lookup (a cast to the enum of the catalogue's
+rubriques); its block index, rubrique number and data type then come from array gathers, which
+are far cheaper than joins on strings.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Catalogue:
     norm: Norm
     rid: dict[str, int]  # rubrique id -> index
     rubriques: list[str]  # index -> rubrique id
+    rubrique_enum: pl.Enum  # categories in index order: the physical value is the index
     block_ids: list[str]  # block index -> block id (message-tree order)
     rid_block: pl.Series  # Int16, rubrique index -> block index
     rid_num: pl.Series  # Int16, rubrique index -> rubrique number
@@ -58,6 +60,7 @@ def catalogue(version: str) -> Catalogue:
         norm=norm,
         rid={r: i for i, r in enumerate(rubriques)},
         rubriques=rubriques,
+        rubrique_enum=pl.Enum(rubriques),
         block_ids=block_ids,
         rid_block=pl.Series(
             [block_ids.index(norm.rubriques[r].block) for r in rubriques], dtype=pl.Int16
