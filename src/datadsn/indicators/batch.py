@@ -2,10 +2,10 @@
 
 Each indicator step is ``SELECT *, <num> AS numerateur, <den> AS denominateur FROM ind_base
 [WHERE <cond>]``; read this way, its row filter and measures become columns of one pass (a
-measure is NULL where the indicator's filter rejects the row), and every aggregate of
-``compute.aggregation_sql`` is taken per indicator. A cell exists for an indicator when at least
-one establishment has a row of it there, as in the single query. Steps of another shape are left
-to the per-indicator query.
+measure is NULL where the indicator's filter rejects the row), and every aggregate is taken per
+indicator. A cell exists for an indicator when at least one establishment has a row of it there.
+Steps of another shape are aggregated alone: ``compute.aggregation_sql`` is the same query for one
+indicator over its step.
 """
 
 from __future__ import annotations
@@ -94,6 +94,44 @@ def with_establishment(source: str, cols: list[str]) -> str:
     )"""
 
 
+# Rough number of values per establishment and month: a margin is summed from the finer margin
+# that keeps the dimension with the fewest (an establishment's own dimensions keep one value).
+_SPREAD = {"sexe": 1, "tranche_age_large": 2, "nature_contrat": 3, "motif_recours": 4,
+           "motif_rupture": 5, "tranche_age": 6}  # fmt: skip
+
+
+def margins(cols: list[str], measures: list[str]) -> tuple[str, str]:
+    """Per-establishment totals of every margin of ``f`` (one CTE each) and their UNION ALL.
+
+    Each margin is summed from the smallest finer margin already computed rather than from
+    ``f``: with person dimensions, the finest cells per establishment hold nearly as many rows
+    as the base. Returns the CTE definitions (each followed by a comma) and the union branches
+    (each starting with ``UNION ALL``); the branches carry every column of ``cols``, NULL where
+    the margin sums it.
+    """
+    sets = [c for r in range(len(cols) - 1, -1, -1) for c in itertools.combinations(cols, r)]
+    names = {tuple(cols): "f"}
+    ctes = ""
+    branches = ""
+    sums = ", ".join(f"sum({m}) AS {m}" for m in measures)
+    for k, s in enumerate(sets):
+        extra = min(
+            (c for c in cols if c not in s), key=lambda c: (_SPREAD.get(c[2:], 0), cols.index(c))
+        )
+        parent = names[tuple(c for c in cols if c in s or c == extra)]
+        names[s] = f"g{k}"
+        keys = ", ".join(["periode", *s, "etablissement_id"])
+        ctes += f"""
+g{k} AS (
+    SELECT {keys}, {sums} FROM {parent} GROUP BY {keys}
+),"""
+        shown = ", ".join(c if c in s else f"CAST(NULL AS VARCHAR) AS {c}" for c in cols)
+        branches += f"""
+    UNION ALL
+    SELECT periode, {shown}, etablissement_id, {", ".join(measures)} FROM g{k}"""
+    return ctes, branches
+
+
 def batch_sql(
     items: list[tuple[Parts, str, str]], dims: list[str], total: str, source: str = "ind_base"
 ) -> str:
@@ -111,9 +149,6 @@ def batch_sql(
     own = own_cols(cols)
     select_own = "".join(f"{c}, " for c in own)
     sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
-    with_etab = ", ".join(
-        "(" + ", ".join(["periode", *s, "etablissement_id"]) + ")" for s in sets[1:]
-    )
     without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
     select_dims = "".join(f"{c}, " for c in cols)
     named = "".join(f"coalesce({c}, '{total}') AS {c[2:]}, " for c in cols)
@@ -162,7 +197,6 @@ def batch_sql(
         f"sum(n{k}) AS n{k}, {d_sum(k)}sum(CASE WHEN n{k} IS NULL THEN 0 ELSE seul END) AS s{k}"
         for k in ks
     )
-    e_aggs = ", ".join(f"sum(n{k}) AS n{k}, {d_sum(k)}sum(s{k}) AS s{k}" for k in ks)
     zero = "CASE WHEN count(n{k}) > 0 THEN CAST(0 AS DOUBLE) END"
     c_aggs = ", ".join(
         f"sum(n{k}) AS num{k}, "
@@ -195,20 +229,13 @@ f AS (
     FROM f GROUP BY GROUPING SETS ({without})
 )"""
     else:
-        # The finest cells' per-establishment totals are the rows of f; the margins are summed
-        # (a single grouping set would be read as a plain GROUP BY: one dimension is apart).
-        totals = ", ".join(f"n{k}, {f'd{k}, ' if k in dens else ''}s{k}" for k in ks)
-        finest = f"SELECT periode, {select_dims}etablissement_id, {totals}"
-        if len(cols) == 1:
-            margin = f"""SELECT periode, CAST(NULL AS VARCHAR) AS {cols[0]}, etablissement_id,
-        {e_aggs} FROM f GROUP BY periode, etablissement_id"""
-        else:
-            margin = f"""SELECT periode, {select_dims}etablissement_id, {e_aggs}
-    FROM f GROUP BY GROUPING SETS ({with_etab})"""
+        # The finest cells' per-establishment totals are the rows of f: only the margins are
+        # summed, each from a finer one (see margins).
+        summed = [m for k in ks for m in (f"n{k}", *([f"d{k}"] if k in dens else []), f"s{k}")]
+        margin_ctes, e_margins = margins(cols, summed)
+        f += f",{margin_ctes.rstrip(',')}"
         cells = f"""e AS (
-    {finest} FROM f
-    UNION ALL
-    {margin}
+    SELECT periode, {select_dims}etablissement_id, {", ".join(summed)} FROM f{e_margins}
 ),
 c AS (
     SELECT periode, {named}{c_aggs}

@@ -9,7 +9,6 @@ establishments and the largest establishment contribution.
 
 from __future__ import annotations
 
-import itertools
 from datetime import date
 from pathlib import Path
 
@@ -230,113 +229,21 @@ def check_dims(indicator: Indicator, dims: list[str]) -> None:
         raise IndicatorError("au plus 4 dimensions par tableau")
 
 
-# Rough number of values per establishment and month: a margin is summed from the finer margin
-# that keeps the dimension with the fewest (an establishment's own dimensions keep one value).
-_SPREAD = {"sexe": 1, "tranche_age_large": 2, "nature_contrat": 3, "motif_recours": 4,
-           "motif_rupture": 5, "tranche_age": 6}  # fmt: skip
-
-
-def margins(cols: list[str], measures: list[str]) -> tuple[str, str]:
-    """Per-establishment totals of every margin of ``f`` (one CTE each) and their UNION ALL.
-
-    Each margin is summed from the smallest finer margin already computed rather than from
-    ``f``: with person dimensions, the finest cells per establishment hold nearly as many rows
-    as the base. Returns the CTE definitions (each followed by a comma) and the union branches
-    (each starting with ``UNION ALL``); the branches carry every column of ``cols``, NULL where
-    the margin sums it.
-    """
-    sets = [c for r in range(len(cols) - 1, -1, -1) for c in itertools.combinations(cols, r)]
-    names = {tuple(cols): "f"}
-    ctes = ""
-    branches = ""
-    sums = ", ".join(f"sum({m}) AS {m}" for m in measures)
-    for k, s in enumerate(sets):
-        extra = min(
-            (c for c in cols if c not in s), key=lambda c: (_SPREAD.get(c[2:], 0), cols.index(c))
-        )
-        parent = names[tuple(c for c in cols if c in s or c == extra)]
-        names[s] = f"g{k}"
-        keys = ", ".join(["periode", *s, "etablissement_id"])
-        ctes += f"""
-g{k} AS (
-    SELECT {keys}, {sums} FROM {parent} GROUP BY {keys}
-),"""
-        shown = ", ".join(c if c in s else f"CAST(NULL AS VARCHAR) AS {c}" for c in cols)
-        branches += f"""
-    UNION ALL
-    SELECT periode, {shown}, etablissement_id, {", ".join(measures)} FROM g{k}"""
-    return ctes, branches
-
-
 def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
     """Cells for every subset of ``dims`` (margins), per period; portable SQL.
 
-    The rows are first summed per period, finest cell and establishment, so the margins are
-    computed on far fewer rows. Distinct employees: a poste-mois whose employee has no other row
-    in the period (``salarie_multiple`` false, see ``ind_multiples``) counts one wherever it
-    falls; only the others go through ``count(DISTINCT)``.
+    ``source`` is the indicator's step (``numerateur``, ``denominateur`` per row): the batch
+    query of one indicator over it, with the cell columns under their plain names.
     """
-    w_num = _WEIGHT[indicator.agregation]
-    w_den = _WEIGHT[indicator.agregation_denominateur or "somme"]
-    cols = [f"d_{d}" for d in dims]
-    sets = [c for r in range(len(cols), -1, -1) for c in itertools.combinations(cols, r)]
-    without = ", ".join("(" + ", ".join(["periode", *s]) + ")" for s in sets)
-    select_dims = "".join(f"{c}, " for c in cols)
-    # The establishment's dimensions are looked up after the sums per establishment (see batch).
-    own = batch.own_cols(cols)
-    select_own = "".join(f"{c}, " for c in own)
-    # A NULL denominator is 0 in every row: not carried through the sums (see batch_sql).
     found = batch.parts(indicator.sql)
+    # A NULL denominator is 0 in every row: not carried through the sums (see batch_sql).
     has_den = found is None or found.denominateur.upper() not in batch.NULLS
-    d_row = f",\n                coalesce(denominateur, 0) * {w_den} AS d" if has_den else ""
-    d_kept = " OR d <> 0" if has_den else ""
-    d_f = " sum(d) AS d," if has_den else ""
-    d_c = "sum(d) AS den" if has_den else "CAST(0 AS DOUBLE) AS den"
-    d_max = "max(d) AS max_den" if has_den else "CAST(0 AS DOUBLE) AS max_den"
-    d_e = " d," if has_den else ""
-    # The finest set's per-establishment totals are the rows of f: only the margins are summed.
-    margin_ctes, e_margins = margins(cols, ["n", "d", "seuls"] if has_den else ["n", "seuls"])
-    named = "".join(f"coalesce({c}, '{TOTAL}') AS {c[2:]}, " for c in cols)
-    join = " AND ".join(["c.periode = m.periode"] + [f"c.{d} = m.{d}" for d in dims])
-    group_c = ", ".join(["periode", *cols])
-    out_dims = "".join(f"c.{d}, " for d in dims)
-    # Inlined twice rather than a CTE read twice, which DuckDB would materialise.
-    rows = f"""(
-        SELECT * FROM (
-            SELECT periode, {select_own}etablissement_id, salarie_id, salarie_multiple,
-                coalesce(numerateur, 0) * {w_num} AS n{d_row}
-            FROM {source}
-        ) AS r WHERE n <> 0{d_kept}
-    )"""
-    return f"""
-WITH f0 AS (
-    SELECT periode, {select_own}etablissement_id, sum(n) AS n,{d_f}
-        sum(CASE WHEN salarie_multiple OR salarie_id IS NULL THEN 0 ELSE 1 END) AS seuls
-    FROM {rows} AS r1 GROUP BY {", ".join(["periode", *own])}, etablissement_id
-),
-f AS (
-    SELECT * FROM {batch.with_establishment("f0", cols)} AS f1
-),{margin_ctes}
-e AS (
-    SELECT periode, {select_dims}etablissement_id, n,{d_e} seuls FROM f{e_margins}
-),
-c AS (
-    SELECT periode, {named}sum(n) AS num, {d_c}, count(*) AS nb_etablissements,
-        max(n) AS max_num, {d_max}, sum(seuls) AS seuls
-    FROM e GROUP BY {group_c}
-),
-m AS (
-    SELECT periode, {named}count(DISTINCT salarie_id) AS multiples
-    FROM {batch.with_establishment(f"(SELECT * FROM {rows} AS r2 WHERE salarie_multiple)", cols)}
-        AS r3
-    GROUP BY GROUPING SETS ({without})
-)
-SELECT c.periode, {out_dims}c.num, c.den,
-    CAST(c.seuls + coalesce(m.multiples, 0) AS BIGINT) AS nb_salaries, c.nb_etablissements,
-    c.max_num, c.max_den
-FROM c LEFT JOIN m ON {join}
-ORDER BY c.periode{"".join(f", c.{d}" for d in dims)}
-"""
+    item = batch.Parts("numerateur", "denominateur" if has_den else "NULL", "TRUE")
+    weights = _WEIGHT[indicator.agregation], _WEIGHT[indicator.agregation_denominateur or "somme"]
+    wide = batch.batch_sql([(item, *weights)], dims, TOTAL, source=source)
+    cells = ", ".join(f"{c}_0 AS {c}" for c in batch.CELL_COLUMNS)
+    keys = ", ".join(["periode", *dims])
+    return f"SELECT {keys}, {cells} FROM ({wide}) AS w ORDER BY {keys}\n"
 
 
 def value_column(cells: pl.DataFrame, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
