@@ -213,10 +213,13 @@ def _code_rows() -> tuple[tuple[str, str], ...]:
 
 
 def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
-    rows = list(_code_rows())
+    rows = _code_rows()
     con.execute("CREATE OR REPLACE TABLE codes_connus (rubrique VARCHAR, code VARCHAR)")
-    if rows:
-        con.executemany("INSERT INTO codes_connus VALUES (?, ?)", rows)
+    if rows:  # one statement: inserting row by row took 0.02-0.03 s of every run
+        con.execute(
+            "INSERT INTO codes_connus SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [[r for r, _ in rows], [c for _, c in rows]],
+        )
 
 
 def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
