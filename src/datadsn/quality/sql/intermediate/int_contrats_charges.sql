@@ -36,40 +36,46 @@ candidats as (
     left join periodes q
         on q.fichier = c.fichier and q.individu_ligne = c.individu_ligne and q.numero = c.numero
 ),
+-- One group per (employee, contract key): aggregates rather than windows (no sort). Each max or
+-- min of a struct picks a whole row by its leading fields: the attributes from the latest
+-- declaration (version, then line); the id first issued among the stored rows if any, else among
+-- the new ones; the end status from the most recent stored row (equal versions, two stored rows
+-- of one declaration after an employee merge: the greatest id).
 classes as (
     select
-        *,
-        row_number() over (
-            partition by salarie_id, contrat_key order by version_declaration desc, ligne desc
-        ) as rang_attributs,
-        -- the id first issued survives; end status comes from the most recent stored row
-        first_value(contrat_id) over prems as id_retenu,
-        first_value(date_debut_effective) over statut as debut_effectif,
-        first_value(date_fin_effective) over statut as fin_effective,
-        first_value(statut_fin) over statut as statut,
-        first_value(date_fin_declaree) over statut as fin_declaree,
-        first_value(motif_rupture) over statut as motif,
-        min(date_premiere_declaration) over cle as premiere,
-        max(date_derniere_declaration) over cle as derniere,
-        max(case when touche then 1 else 0 end) over cle as touchee
+        salarie_id,
+        contrat_key,
+        max(struct_pack(
+            v := version_declaration, l := ligne, etablissement_id := etablissement_id,
+            numero := numero, date_debut := date_debut, poste_id := poste_id,
+            nature_contrat := nature_contrat, code_convention_collective := code_convention_collective,
+            motif_recours := motif_recours,
+            dispositif_politique_publique := dispositif_politique_publique,
+            lieu_travail := lieu_travail, unite_mesure_quotite := unite_mesure_quotite,
+            quotite_contrat := quotite_contrat, date_fin_previsionnelle := date_fin_previsionnelle,
+            etu_siret := etu_siret, date_fin_periode_paie := date_fin_periode_paie
+        )) as a,
+        coalesce(
+            min(case when not touche then struct_pack(p := date_premiere_declaration, id := contrat_id) end),
+            min(struct_pack(p := date_premiere_declaration, id := contrat_id))
+        ).id as id_retenu,
+        max(case when not touche then struct_pack(
+            v := version_declaration, id := contrat_id, debut := date_debut_effective,
+            fin := date_fin_effective, statut := statut_fin, declaree := date_fin_declaree,
+            motif := motif_rupture
+        ) end) as s,
+        min(date_premiere_declaration) as premiere,
+        max(date_derniere_declaration) as derniere,
+        max(case when touche then 1 else 0 end) as touchee
     from candidats
-    window
-        cle as (partition by salarie_id, contrat_key),
-        prems as (partition by salarie_id, contrat_key
-                  order by touche, date_premiere_declaration, contrat_id
-                  rows between unbounded preceding and unbounded following),
-        statut as (partition by salarie_id, contrat_key
-                   order by touche, version_declaration desc, contrat_id
-                   rows between unbounded preceding and unbounded following)
+    group by salarie_id, contrat_key
 )
-select id_retenu as contrat_id, etablissement_id, salarie_id, contrat_key, numero, date_debut,
-       poste_id, nature_contrat, code_convention_collective, motif_recours,
-       dispositif_politique_publique, lieu_travail, unite_mesure_quotite, quotite_contrat,
-       date_fin_previsionnelle, etu_siret, date_fin_periode_paie,
-       debut_effectif as date_debut_effective,
-       fin_effective as date_fin_effective, statut as statut_fin,
-       fin_declaree as date_fin_declaree, motif as motif_rupture,
+select id_retenu as contrat_id, a.etablissement_id, salarie_id, contrat_key, a.numero, a.date_debut,
+       a.poste_id, a.nature_contrat, a.code_convention_collective, a.motif_recours,
+       a.dispositif_politique_publique, a.lieu_travail, a.unite_mesure_quotite, a.quotite_contrat,
+       a.date_fin_previsionnelle, a.etu_siret, a.date_fin_periode_paie,
+       s.debut as date_debut_effective, s.fin as date_fin_effective, s.statut as statut_fin,
+       s.declaree as date_fin_declaree, s.motif as motif_rupture,
        premiere as date_premiere_declaration, derniere as date_derniere_declaration,
-       version_declaration, touchee = 1 as touche
+       a.v as version_declaration, touchee = 1 as touche
 from classes
-where rang_attributs = 1

@@ -24,28 +24,34 @@ a_classer as (
     select siret, salarie_key from candidats
     group by siret, salarie_key having count(*) > 1
 ),
+-- One group per key: aggregates rather than windows (no sort). The attributes come from the
+-- latest declaration (an individual declared twice in one declaration: the later block wins),
+-- the greatest (version_declaration, ligne) being the first fields of the struct; the id from the
+-- stored rows if any (the smallest), else the smallest new one.
 classes as (
     select
-        c.*,
-        -- an individual declared twice in one declaration: the later block wins
-        row_number() over (
-            partition by siret, salarie_key order by version_declaration desc, ligne desc
-        ) as rang,
-        first_value(salarie_id) over (
-            partition by siret, salarie_key order by touche, salarie_id
-        ) as id_retenu,
-        min(date_premiere_declaration) over (partition by siret, salarie_key) as premiere,
-        max(date_derniere_declaration) over (partition by siret, salarie_key) as derniere,
-        max(case when touche then 1 else 0 end) over (partition by siret, salarie_key) as touchee
+        siret,
+        salarie_key,
+        max(struct_pack(
+            version_declaration := version_declaration, ligne := ligne,
+            etablissement_id := etablissement_id, nir := nir, nom_famille := nom_famille,
+            nom_usage := nom_usage, prenoms := prenoms, date_naissance := date_naissance,
+            sexe := sexe, annee_naissance := annee_naissance, mois_naissance := mois_naissance
+        )) as d,
+        coalesce(min(case when not touche then salarie_id end), min(salarie_id)) as id_retenu,
+        min(date_premiere_declaration) as premiere,
+        max(date_derniere_declaration) as derniere,
+        max(case when touche then 1 else 0 end) as touchee
     from candidats c
     where exists (select 1 from a_classer k
                   where k.siret = c.siret and k.salarie_key = c.salarie_key)
+    group by siret, salarie_key
 )
-select id_retenu as salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms, date_naissance, sexe,
-       annee_naissance, mois_naissance, premiere as date_premiere_declaration,
-       derniere as date_derniere_declaration, version_declaration, touchee = 1 as touche
+select id_retenu as salarie_id, d.etablissement_id, siret, salarie_key, d.nir, d.nom_famille,
+       d.nom_usage, d.prenoms, d.date_naissance, d.sexe, d.annee_naissance, d.mois_naissance,
+       premiere as date_premiere_declaration, derniere as date_derniere_declaration,
+       d.version_declaration, touchee = 1 as touche
 from classes
-where rang = 1
 union all
 select salarie_id, etablissement_id, siret, salarie_key, nir,
        nom_famille, nom_usage, prenoms, date_naissance, sexe, annee_naissance, mois_naissance,
