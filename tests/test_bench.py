@@ -20,7 +20,7 @@ def test_bench_ingest_prints_figures():
     assert figures["lignes_rejetees"] == 0
 
 
-def test_bench_consolidate_repeats_the_first_and_last_month():
+def test_bench_consolidate_alternates_the_first_and_last_month():
     result = CliRunner().invoke(
         app,
         ["bench", "consolidate", "--employees", "150", "--months", "3", "--repeat", "2", "--json"],
@@ -28,6 +28,6 @@ def test_bench_consolidate_repeats_the_first_and_last_month():
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["mois"] == 3 and figures["salaries_mois"] > 300
-    assert sorted(figures["repetitions_premier_et_dernier_mois"]) == ["2023-01", "2023-03"]
-    assert all(len(r) == 2 for r in figures["repetitions_premier_et_dernier_mois"].values())
+    pairs = figures["premier_et_dernier_mois_alternes"]
+    assert len(pairs) == 2 and all(len(p["premier"]) == len(p["dernier"]) == 2 for p in pairs)
     assert figures["cout_dernier_sur_premier"] > 0 and figures["cout_cpu_dernier_sur_premier"] > 0

@@ -312,7 +312,7 @@ def bench_consolidate(
     employees: Annotated[int, typer.Option(help="Effectif simulé.")] = 20_000,
     months: Annotated[int, typer.Option(help="Nombre de mois consolidés.")] = 24,
     repeat: Annotated[
-        int, typer.Option(help="Passages du premier et du dernier mois (médiane).")
+        int, typer.Option(help="Passages alternés du premier et du dernier mois (médianes).")
     ] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
