@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from datadsn.engine import runner
-from datadsn.quality import ConsolidationError, consolidate, current_month, pending_months
+from datadsn.quality import ConsolidationError, consolidate, current_month, inputs, pending_months
 from datadsn.quality.schema import TABLES
 from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration
@@ -188,3 +188,38 @@ def test_older_snapshot_layout_stays_readable_but_a_run_on_it_says_the_way_out(
     sc.rows(f"COPY (SELECT 1 AS contrat_id) TO '{old}'")
     sc.store.refresh_catalog()  # still readable as it is
     assert sc.rows("select count(*) from contrats_mois") == [(1,)]
+
+
+def test_a_run_reads_only_the_raw_declaration_files_it_has_not_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw declaration files a run read are listed with its snapshot; the next run reads
+    only the others (new lots, late files for older months, re-ingested ones) to find its
+    pending declarations, so its cost does not grow with the months already integrated."""
+    sc = Scenario(tmp_path)
+    for month in ("2023-01", "2023-02"):
+        feed(sc, month)
+        consolidate(sc.store, month)
+    listed = sc.rows(
+        f"select chemin from '{snapshot_dir(sc.store, '2023-02') / 'fichiers_bruts.parquet'}'"
+    )
+    assert [p.split("/")[:2] for (p,) in listed] == [
+        ["declaration", "mois_declaration=2023-01"],
+        ["declaration", "mois_declaration=2023-02"],
+    ]
+    late = declaration("2023-01", "98765432100011", [Salarie(contrats=[Contrat("C0009")])])
+    sc.ingest(late)  # a late file for January, in a new lot
+    feed(sc, "2023-03")
+    read: list[str] = []
+    original = inputs._read
+
+    def spy(files: list[str], filename: bool = False) -> str:
+        read.extend(files)
+        return original(files, filename)
+
+    monkeypatch.setattr(inputs, "_read", spy)
+    summary = consolidate(sc.store, "2023-03")
+    assert summary.counts["declarations"] == 2  # March and the late January
+    declaration_files = {Path(f).relative_to(sc.store.raw).as_posix() for f in read}
+    assert not declaration_files & {p for (p,) in listed}  # integrated already: not read again
+    assert consolidate(sc.store, "2023-03").counts["declarations"] == 2  # a rerun: the same

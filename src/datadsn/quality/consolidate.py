@@ -23,7 +23,7 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, snapshot
 from .carry import Carry
-from .inputs import load_pending, raw_months
+from .inputs import load_pending, raw_months, seen_files, write_seen
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -314,6 +314,7 @@ def _write_snapshot(
             )
 
     schedule.each(con, TABLES, write)
+    write_seen(con, tmp)
 
 
 def step_labels() -> list[str]:
@@ -351,7 +352,7 @@ def consolidate(
         t0 = time.perf_counter()
         report(labels[0], 0, total)
         _prepare(con, folder, month)
-        summary.declarations = load_pending(con, store, month)
+        summary.declarations = load_pending(con, store, month, seen_files(folder))
         carry = Carry(folder, month)
         carry.load(con)
         archived = archive.carried(folder, month)

@@ -7,14 +7,22 @@ step never fails on absent data.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import duckdb
 
 from datadsn.engine import schedule
+from datadsn.engine.runner import write_parquet
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
 from .history import quote
 
 RETENTION_MONTHS = 72
+# The raw declaration files a snapshot's run had read (path under the raw folder, size, mtime):
+# the next run reads only the others to find its pending declarations.
+SEEN_FILE = "fichiers_bruts.parquet"
+Seen = dict[str, tuple[int, int]]
 
 # raw table -> {column: type}; every raw table also has fichier, ligne and ancestor *_ligne.
 RAW_COLUMNS: dict[str, dict[str, str]] = {
@@ -144,43 +152,64 @@ def _files(store: Warehouse, table: str, months: list[str]) -> list[str]:
     return out
 
 
-def _read(files: list[str]) -> str:
+def _read(files: list[str], filename: bool = False) -> str:
     quoted = ", ".join(quote(f) for f in files)
-    return f"read_parquet([{quoted}], union_by_name = true)"
+    return f"read_parquet([{quoted}], union_by_name = true{', filename = true' * filename})"
 
 
-def load_pending(con: duckdb.DuckDBPyConnection, store: Warehouse, month: str) -> int:
+def load_pending(
+    con: duckdb.DuckDBPyConnection, store: Warehouse, month: str, seen: Seen | None = None
+) -> int:
     """Create ``en_attente`` and the ``raw_<table>`` inputs; returns pending declarations.
 
     Pending = raw declarations of a month <= ``month`` absent from ``prev_declarations_toutes``
     (so a late file for an older month is picked up by the next run, and a file integrated
-    once is never integrated again).
+    once is never integrated again). Only the raw declaration files absent from ``seen`` (the
+    previous run's list), or changed since, are read: every declaration of the others is in
+    the state already, and reading all the retained months cost every run more than the last.
+    The run's own list goes to ``fichiers_bruts`` (see :func:`write_seen`).
     """
     # declarations older than the retention are neither kept in the state nor re-read
     cutoff = retention_cutoff(month)
     months = [m for m in raw_months(store) if cutoff <= m <= month]
-    files = _files(store, "declaration", months)
-    if files:
+    listed = _listed(store, _files(store, "declaration", months))
+    con.execute(
+        "CREATE OR REPLACE TABLE fichiers_bruts AS SELECT unnest(?::VARCHAR[]) AS chemin, "
+        "unnest(?::BIGINT[]) AS octets, unnest(?::BIGINT[]) AS modifie",
+        [list(listed), [v[0] for v in listed.values()], [v[1] for v in listed.values()]],
+    )
+    unread = [f for f, stat in listed.items() if seen is None or seen.get(f) != stat]
+    if unread:
+        files = [str(store.raw / f) for f in unread]
         con.execute(
-            f"""CREATE OR REPLACE TABLE en_attente AS
-            SELECT DISTINCT r.fichier, r.ligne AS declaration_ligne, r.{PARTITION} AS mois_partition
-            FROM (SELECT fichier, ligne, {PARTITION} FROM {_read(files)}) r
-            WHERE NOT EXISTS (SELECT 1 FROM prev_declarations_toutes p
-                              WHERE p.fichier = r.fichier AND p.declaration_ligne = r.ligne)"""
+            f"""CREATE OR REPLACE TEMP TABLE lues AS
+            SELECT fichier, ligne, {PARTITION} AS mois_partition, filename AS fichier_brut
+            FROM {_read(files, filename=True)}"""
         )
     else:
         con.execute(
-            "CREATE OR REPLACE TABLE en_attente (fichier VARCHAR, declaration_ligne INTEGER, "
-            "mois_partition VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE lues (fichier VARCHAR, ligne INTEGER, "
+            "mois_partition VARCHAR, fichier_brut VARCHAR)"
         )
-    pending_months = [
-        r[0]
-        for r in con.execute("SELECT DISTINCT mois_partition FROM en_attente ORDER BY 1").fetchall()
-    ]
+    con.execute(
+        """CREATE OR REPLACE TABLE en_attente AS
+        SELECT DISTINCT r.fichier, r.ligne AS declaration_ligne, r.mois_partition
+        FROM lues r
+        WHERE NOT EXISTS (SELECT 1 FROM prev_declarations_toutes p
+                          WHERE p.fichier = r.fichier AND p.declaration_ligne = r.ligne)"""
+    )
+    # A chunk of the ingestion writes every table of a declaration under the same partition and
+    # file name: the raw files holding pending declarations, named after their declaration file.
+    holding = con.execute(
+        """SELECT DISTINCT fichier_brut FROM lues r WHERE EXISTS (
+            SELECT 1 FROM en_attente a
+            WHERE a.fichier = r.fichier AND a.declaration_ligne = r.ligne)"""
+    ).fetchall()
+    parts = sorted(Path(f).relative_to(store.raw / "declaration") for (f,) in holding)
     schedule.each(
         con,
         RAW_COLUMNS,
-        lambda cur, table: _load_table(cur, store, table, RAW_COLUMNS[table], pending_months),
+        lambda cur, table: _load_table(cur, store, table, RAW_COLUMNS[table], parts),
     )
     row = con.execute("SELECT count(*) FROM en_attente").fetchone()
     return int(row[0]) if row else 0
@@ -191,10 +220,10 @@ def _load_table(
     store: Warehouse,
     table: str,
     columns: dict[str, str],
-    months: list[str],
+    parts: list[Path],
 ) -> None:
     wanted = {"fichier": "VARCHAR", "ligne": "INTEGER", **columns}
-    files = _files(store, table, months)
+    files = [str(f) for part in parts if (f := store.raw / table / part).exists()]
     name = f"raw_{table}"
     if not files:
         cols = ", ".join(f"{c} {t}" for c, t in wanted.items())
@@ -211,3 +240,24 @@ def _load_table(
         WHERE EXISTS (SELECT 1 FROM en_attente a
                       WHERE a.fichier = r.fichier AND a.declaration_ligne = r.{key})"""
     )
+
+
+def _listed(store: Warehouse, files: list[str]) -> Seen:
+    out = {}
+    for f in files:
+        stat = os.stat(f)
+        out[os.path.relpath(f, store.raw)] = (stat.st_size, stat.st_mtime_ns)
+    return out
+
+
+def seen_files(folder: Path | None) -> Seen | None:
+    """The raw declaration files the run of ``folder`` read (None: unknown, read them all)."""
+    path = folder / SEEN_FILE if folder else None
+    if path is None or not path.exists():
+        return None
+    rows = duckdb.sql(f"SELECT chemin, octets, modifie FROM read_parquet({quote(path)})")
+    return {c: (o, m) for c, o, m in rows.fetchall()}
+
+
+def write_seen(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
+    write_parquet(con, "SELECT * FROM fichiers_bruts", tmp / SEEN_FILE, order_by="chemin")
