@@ -352,7 +352,7 @@ def consolidate(
         t0 = time.perf_counter()
         report(labels[0], 0, total)
         _prepare(con, folder, month)
-        summary.declarations = load_pending(con, store, month, seen_files(folder))
+        summary.declarations = load_pending(con, store, month, seen_files(con, folder))
         carry = Carry(folder, month)
         carry.load(con)
         archived = archive.carried(folder, month)

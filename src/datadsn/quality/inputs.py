@@ -250,12 +250,12 @@ def _listed(store: Warehouse, files: list[str]) -> Seen:
     return out
 
 
-def seen_files(folder: Path | None) -> Seen | None:
+def seen_files(con: duckdb.DuckDBPyConnection, folder: Path | None) -> Seen | None:
     """The raw declaration files the run of ``folder`` read (None: unknown, read them all)."""
     path = folder / SEEN_FILE if folder else None
     if path is None or not path.exists():
         return None
-    rows = duckdb.sql(f"SELECT chemin, octets, modifie FROM read_parquet({quote(path)})")
+    rows = con.execute(f"SELECT chemin, octets, modifie FROM read_parquet({quote(path)})")
     return {c: (o, m) for c, o, m in rows.fetchall()}
 
 
