@@ -67,9 +67,9 @@ def validate_values(data: pl.DataFrame, cat: Catalogue) -> pl.Series:
     Rows are checked per data type, each check vectorised over all the values of its type; only
     the few bad rows come back, scattered into a column of nulls. (Checking each distinct
     (rubrique, value) pair once and joining back took 1.3 to 1.5 times the CPU: hashing a
-    million values outweighs checks that are mostly length comparisons.) ``approx`` marks files whose norm
-    version is not shipped: a code missing from the nearest catalogue may have been valid in
-    theirs, so it is kept and reported, not rejected.
+    million values outweighs checks that are mostly length comparisons.) ``approx`` marks files
+    whose norm version is not shipped: a code missing from the nearest catalogue may have been
+    valid in theirs, so it is kept and reported, not rejected.
     """
     version_rid = cat.rid.get(VERSION_RUBRIQUE, -1)
     framed = data.select(
