@@ -130,6 +130,8 @@ def _print(result: dict, steps: dict[str, float]) -> None:
     console.print(
         f"{result['salaries_mois']:,} salariés-mois en {result['secondes']:.2f} s : "
         f"[bold]{result['salaries_mois_par_seconde']:,}[/] salariés-mois/s ; "
-        f"coût du dernier mois / premier : [bold]{result['cout_dernier_sur_premier']}[/] "
+        f"coût du dernier mois / premier (médianes de "
+        f"{len(result['premier_et_dernier_mois_alternes'])} passages alternés) : "
+        f"[bold]{result['cout_dernier_sur_premier']}[/] "
         f"(en temps CPU : {result['cout_cpu_dernier_sur_premier']})"
     )
