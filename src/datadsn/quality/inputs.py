@@ -153,8 +153,10 @@ def _files(store: Warehouse, table: str, months: list[str]) -> list[str]:
 
 
 def _read(files: list[str], filename: bool = False) -> str:
+    """A scan of raw Parquet files; with ``filename``, each row says which file it came from."""
     quoted = ", ".join(quote(f) for f in files)
-    return f"read_parquet([{quoted}], union_by_name = true{', filename = true' * filename})"
+    options = "union_by_name = true, filename = true" if filename else "union_by_name = true"
+    return f"read_parquet([{quoted}], {options})"
 
 
 def load_pending(
