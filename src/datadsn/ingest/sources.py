@@ -18,30 +18,34 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Where one DSN file's bytes are: a path, or a member of a zip archive."""
+    """Where one DSN file's bytes are: a path, or a member of a zip archive.
 
-    path: Path
+    The path is a plain string: a batch lists tens of thousands of files, and building a
+    ``Path`` for each took most of the listing's time.
+    """
+
+    path: str
     member: str | None = None
     size: int = 0
 
     @property
     def name(self) -> str:
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
+        return f"{self.path}!{self.member}" if self.member else self.path
 
     def read(self) -> bytes:
         if self.member is not None:
             with zipfile.ZipFile(self.path) as archive:
                 return archive.read(self.member)
-        if self.path.suffix == ".gz":
-            return gzip.decompress(self.path.read_bytes())
-        return self.path.read_bytes()
+        with open(self.path, "rb") as file:
+            data = file.read()
+        return gzip.decompress(data) if self.path.endswith(".gz") else data
 
     def load(self) -> Source:
         return Source(self.name, self.read())
 
 
-def _from_file(path: Path, size: int | None = None) -> Iterator[SourceRef]:
-    if path.suffix.lower() == ".zip":
+def _from_file(path: str, size: int | None = None) -> Iterator[SourceRef]:
+    if path.lower().endswith(".zip"):
         try:
             with zipfile.ZipFile(path) as archive:
                 for info in sorted(archive.infolist(), key=lambda i: i.filename):
@@ -50,7 +54,7 @@ def _from_file(path: Path, size: int | None = None) -> Iterator[SourceRef]:
         except zipfile.BadZipFile as exc:
             raise InputError(f"{path} : archive zip illisible ({exc})") from exc
     else:
-        yield SourceRef(path, None, path.stat().st_size if size is None else size)
+        yield SourceRef(path, None, os.stat(path).st_size if size is None else size)
 
 
 def _walk(
@@ -77,9 +81,9 @@ def expand(paths: list[Path]) -> list[SourceRef]:
             found: list[tuple[tuple[str, ...], str, int]] = []
             _walk(str(path), (), found)
             for _, child, size in sorted(found):
-                refs.extend(_from_file(Path(child), size))
+                refs.extend(_from_file(child, size))
         else:
-            refs.extend(_from_file(path))
+            refs.extend(_from_file(str(path)))
     return refs
 
 
