@@ -150,11 +150,21 @@ class _Hmac:
         self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def hexdigest(self, message: bytes) -> str:
-        inner = self.inner.copy()
-        inner.update(message)
-        outer = self.outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        return self.hexdigests(b"", [message])[0]
+
+    def hexdigests(self, prefix: bytes, messages: list[bytes], length: int = 64) -> list[str]:
+        """The first ``length`` hex characters of the HMAC of ``prefix + m`` for each message;
+        the hash state after the shared prefix is computed once."""
+        start = self.inner.copy()
+        start.update(prefix)
+        out = []
+        for message in messages:
+            inner = start.copy()
+            inner.update(message)
+            outer = self.outer.copy()
+            outer.update(inner.digest())
+            out.append(outer.hexdigest()[:length])
+        return out
 
 
 @cache
@@ -174,10 +184,12 @@ def pseudonymize_values(secret: Secret, kind: str, values: pl.Series) -> pl.Seri
     if distinct.is_empty():
         return values.cast(pl.String)
     normalised = distinct.to_frame("v").select(normalise_expr(pl.col("v"))).to_series()
-    keyed = _keyed(secret.key)
-    prefix = f"{kind}\x1f".encode()
-    hashed = [keyed.hexdigest(prefix + v.encode())[:PSEUDO_LENGTH] for v in normalised.to_list()]
-    return values.replace_strict(distinct, pl.Series(hashed, dtype=pl.String), default=None)
+    # Polars hands over the UTF-8 bytes directly, and the kind's prefix is hashed once.
+    messages = normalised.cast(pl.Binary).to_list()
+    hashed = _keyed(secret.key).hexdigests(f"{kind}\x1f".encode(), messages, PSEUDO_LENGTH)
+    # Each value's index among the distinct ones is its physical code in an enum of them.
+    index = values.cast(pl.Enum(distinct)).to_physical()
+    return pl.Series(values.name, hashed, dtype=pl.String).gather(index)
 
 
 def departement(postal_code: pl.Expr) -> pl.Expr:
