@@ -91,7 +91,11 @@ def ingest(
         Path | None, typer.Option(help="Écrire le bilan de l'ingestion dans ce fichier JSON.")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Fils de calcul parallèles (défaut : cœurs).")
+        int | None,
+        typer.Option(
+            help="Lots de fichiers traités en parallèle (défaut : cœurs ; au-delà de 96 Mo, "
+            "dans des processus auxiliaires)."
+        ),
     ] = None,
     demo: Annotated[
         bool, typer.Option(help="Clé de pseudonymisation de démonstration (jamais en production).")

@@ -51,13 +51,15 @@ def test_noise_rejections_are_exactly_the_injected_line_defects(noisy):
     assert summary.declarations_rejected == 0
 
 
-def test_parallel_chunks_give_the_same_warehouse(tmp_path, secret, monkeypatch):
+@pytest.mark.parametrize("helpers", ["threads", "processes"])
+def test_parallel_chunks_give_the_same_warehouse(tmp_path, secret, monkeypatch, helpers):
     import datadsn.ingest.run as run
 
     sim = simulate(tmp_path / "sim", employers=30, months="2024-01..2024-02", seed=5, noise="heavy")
     single = ingest([sim.out / "dsn"], Warehouse(tmp_path / "one"), secret, workers=1)
     monkeypatch.setattr(run, "MIN_CHUNK_BYTES", 50_000)
     monkeypatch.setattr(run, "CHUNK_BYTES", 200_000)
+    monkeypatch.setattr(run, "PROCESS_MIN_BYTES", 0 if helpers == "processes" else 1 << 62)
     parallel = ingest([sim.out / "dsn"], Warehouse(tmp_path / "two"), secret, workers=2)
     assert parallel.rows == single.rows and parallel.rejections == single.rejections
     assert parallel.lines_stored == single.lines_stored

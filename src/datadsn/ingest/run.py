@@ -1,7 +1,8 @@
 """An ingestion run: files in, raw tables and rejections written to the warehouse, a summary out.
 
-Files are parsed in chunks of bounded size (memory does not grow with the number of files), on
-several threads when there is more than one chunk. Each chunk writes its own Parquet files and
+Files are parsed in chunks of bounded size (memory does not grow with the number of files). The
+command's process parses chunks itself; on a batch big enough it also starts helper processes
+(``worker.py``), on a smaller one helper threads. Each chunk writes its own Parquet files and
 returns only its counts.
 """
 
@@ -22,12 +23,15 @@ from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.parser import Counts, parse_batch
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import SourceRef, chunks, expand
+from datadsn.ingest.worker import Worker, peak_kib
 
 CHUNK_BYTES = 24 * 1024 * 1024
 MIN_CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_FILES = 4000
 # Below this, the fixed cost of more, smaller chunks outweighs a second thread.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# From this size, helpers are processes: their start (0.7 CPU-s of imports) is repaid.
+PROCESS_MIN_BYTES = 96 * 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -47,6 +51,7 @@ class IngestSummary(ChunkResult):
     lot: str = ""
     warehouse: str = ""
     seconds: float = 0.0
+    peak_mb: float = 0.0  # peak resident memory of the command plus that of each helper process
 
     @property
     def reconciled(self) -> bool:
@@ -63,6 +68,10 @@ def lot_id(refs: list[SourceRef]) -> str:
     """The same set of inputs is the same lot: ingesting it again replaces it."""
     digest = hashlib.sha256("\n".join(sorted(r.name for r in refs)).encode()).hexdigest()
     return digest[:12]
+
+
+# What a chunk's parser needs: its files, the warehouse root, the lot, the part number, the key.
+ChunkTask = tuple[list[SourceRef], str, str, int, Secret]
 
 
 def process_chunk(
@@ -129,24 +138,44 @@ def ingest(
 
     tasks = iter(enumerate(groups))
     failures: list[BaseException] = []
+    helper_peaks: list[int] = []
 
-    def take() -> tuple[int, list[SourceRef]] | None:
+    def take() -> ChunkTask | None:
         with counting:
-            return None if failures else next(tasks, None)
+            task = None if failures else next(tasks, None)
+        return None if task is None else (task[1], str(warehouse.root), lot, task[0], secret)
+
+    def fail(exc: BaseException) -> None:  # raised in the calling thread below
+        with counting:
+            failures.append(exc)
 
     def work() -> None:
         try:
             while (task := take()) is not None:
-                collect(process_chunk(task[1], str(warehouse.root), lot, task[0], secret))
-        except BaseException as exc:  # raised in the calling thread below
-            with counting:
-                failures.append(exc)
+                collect(process_chunk(*task))
+        except BaseException as exc:
+            fail(exc)
 
-    # Threads rather than processes: Polars, Arrow and file reads release the GIL for about three
-    # quarters of a chunk's work, and a thread starts at once, where a worker process spent 1 to
-    # 1.5 CPU-seconds importing Polars and Arrow before its first chunk (measured on 2 cores:
-    # 25-30% less wall time, 10-15% less CPU for 200 MB). This thread takes chunks too.
-    helpers = [threading.Thread(target=work, daemon=True) for _ in range(workers - 1)]
+    def work_in_process() -> None:
+        # Chunks go to the helper only once it is ready; until then the others take them all.
+        helper = None
+        try:
+            helper = Worker()
+            helper.wait_ready()
+            while (task := take()) is not None:
+                collect(helper.run(task))
+        except BaseException as exc:
+            fail(exc)
+        finally:
+            if helper is not None:
+                helper.close(kill=bool(failures))
+                helper_peaks.append(helper.peak_kib)
+
+    # Threads share Polars' pool and the GIL (about 40% of a chunk's work holds it); processes
+    # do not, but each spends about 0.7 CPU-s importing Polars and Arrow before its first chunk.
+    # Either way this thread parses chunks from the start.
+    helper_work = work_in_process if total >= PROCESS_MIN_BYTES else work
+    helpers = [threading.Thread(target=helper_work, daemon=True) for _ in range(workers - 1)]
     for helper in helpers:
         helper.start()
     work()
@@ -156,6 +185,7 @@ def ingest(
         raise failures[0]
     warehouse.refresh_catalog()
     summary.seconds = time.perf_counter() - started
+    summary.peak_mb = round((peak_kib() + sum(helper_peaks)) / 1024, 1)
     warehouse.lots.mkdir(parents=True, exist_ok=True)
     (warehouse.lots / f"{lot}.json").write_text(
         json.dumps(summary.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"

@@ -1,0 +1,128 @@
+"""Helper processes for large ingestions: each parses the chunks its parent sends, one at a time.
+
+Threads of one process scale poorly here: Polars runs the queries of every thread on one pool,
+and about 40% of a chunk's work holds the GIL (file reads, line splitting, HMAC). Two processes
+with one Polars thread each parsed 14 chunks in 3.9-4.7 s where two threads took 5.9-6.1 s
+(docs/benchmarks.md). A helper costs about 0.7 CPU-second to import Polars and Arrow, so the
+parent starts parsing at once and the helper takes chunks once it is ready.
+
+Protocol: the parent writes pickled tasks on the helper's stdin; the helper answers each with a
+pickled ``("ok", ChunkResult, peak)`` or ``("error", exception, peak)`` on its stdout, after a
+first ``("ready", pid, peak)``; ``peak`` is the helper's peak resident memory so far (KiB). End
+of input ends the helper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import resource
+import signal
+import subprocess
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datadsn.ingest.run import ChunkResult, ChunkTask
+
+
+class WorkerError(RuntimeError):
+    """A helper process stopped before answering."""
+
+
+class Worker:
+    """The parent's handle on one helper process."""
+
+    def __init__(self) -> None:
+        # One Polars thread: the helper shares the cores with its parent and other helpers.
+        env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "datadsn.ingest.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self.peak_kib = 0
+
+    def _stopped(self) -> WorkerError:
+        code = self.process.wait()
+        return WorkerError(f"le processus auxiliaire d'ingestion s'est arrêté (code {code})")
+
+    def _receive(self) -> tuple[str, Any]:
+        assert self.process.stdout is not None
+        try:
+            kind, value, self.peak_kib = pickle.load(self.process.stdout)
+        except (EOFError, pickle.UnpicklingError) as exc:
+            raise self._stopped() from exc
+        return kind, value
+
+    def wait_ready(self) -> None:
+        self._receive()
+
+    def run(self, task: ChunkTask) -> ChunkResult:
+        assert self.process.stdin is not None
+        try:
+            pickle.dump(task, self.process.stdin)
+            self.process.stdin.flush()
+        except BrokenPipeError as exc:
+            raise self._stopped() from exc
+        kind, value = self._receive()
+        if kind == "error":
+            raise value
+        result: ChunkResult = value
+        return result
+
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        elif self.process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):  # it had stopped already
+                self.process.stdin.close()
+        self.process.wait()  # reaped: its CPU counts in the parent's resource usage
+
+
+def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
+    """Answer every task read from ``tasks`` until its end."""
+    from datadsn.ingest.run import process_chunk
+
+    def answer(kind: str, value: object) -> bytes:
+        return pickle.dumps((kind, value, peak_kib()))
+
+    def send(message: bytes) -> None:
+        answers.write(message)
+        answers.flush()
+
+    send(answer("ready", os.getpid()))
+    while True:
+        try:
+            task: ChunkTask = pickle.load(tasks)
+        except EOFError:
+            return
+        try:
+            message = answer("ok", process_chunk(*task))
+        except Exception as exc:  # the parent raises it; a message if it cannot travel
+            try:
+                message = answer("error", exc)
+            except Exception:
+                message = answer("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
+        send(message)
+
+
+def peak_kib() -> int:
+    """This process's peak resident memory (KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main() -> None:
+    # Ctrl-C reaches the parent too, which stops its helpers: none prints its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Answers go to a private copy of stdout; anything printed goes to stderr instead, so
+    # that no stray output (from a library, say) can corrupt them.
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()
