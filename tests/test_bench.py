@@ -29,5 +29,7 @@ def test_bench_consolidate_alternates_the_first_and_last_month():
     figures = json.loads(result.stdout)
     assert figures["mois"] == 3 and figures["salaries_mois"] > 300
     pairs = figures["premier_et_dernier_mois_alternes"]
-    assert len(pairs) == 2 and all(len(p["premier"]) == len(p["dernier"]) == 2 for p in pairs)
+    assert len(pairs) == 2
+    assert all(len(p["premier"]) == len(p["deuxieme"]) == len(p["dernier"]) == 2 for p in pairs)
     assert figures["cout_dernier_sur_premier"] > 0 and figures["cout_cpu_dernier_sur_premier"] > 0
+    assert figures["cout_dernier_sur_deuxieme"] > 0 and figures["cout_cpu_dernier_sur_deuxieme"] > 0

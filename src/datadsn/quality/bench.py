@@ -7,6 +7,10 @@ time, and in CPU time of the process (all its threads). The machine's speed drif
 all), so the ratio is not taken from the history: after it, the first month (in a fresh
 warehouse on the same raw data) and the last month (a month run again replaces itself) run
 alternately ``repeat`` times, and their medians are compared.
+
+The first month has no state to read, merge and publish; every later month has. The second
+month (run again on top of the first, in a warehouse of its own) is timed in the same rounds, so
+that the growth with history (last over second) reads apart from the cost of having a state.
 """
 
 from __future__ import annotations
@@ -58,22 +62,30 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
             summary, spent = _timed(store, month)
             runs.append((month, per_month.get(month, 0), summary))
             cpu.append(spent)
-        pairs = []  # (first month, last month), each (wall, CPU)
+        second_store = _on_raw(root / "deuxieme-mois", store)
+        if len(todo) > 1:
+            _timed(second_store, todo[0])
+        rounds = []  # (first month, second month, last month), each (wall, CPU)
         for i in range(max(1, repeat)):
-            fresh = Warehouse(root / f"premier-mois-{i}")
-            fresh.root.mkdir()
-            fresh.raw.symlink_to(store.raw)
-            run_1, cpu_1 = _timed(fresh, todo[0])
+            run_1, cpu_1 = _timed(_on_raw(root / f"premier-mois-{i}", store), todo[0])
+            run_2, cpu_2 = _timed(second_store, todo[min(1, len(todo) - 1)])
             run_n, cpu_n = _timed(store, todo[-1])
-            pairs.append(((run_1.total_seconds, cpu_1), (run_n.total_seconds, cpu_n)))
+            rounds.append(
+                (
+                    (run_1.total_seconds, cpu_1),
+                    (run_2.total_seconds, cpu_2),
+                    (run_n.total_seconds, cpu_n),
+                )
+            )
     steps: dict[str, float] = {}
     for _, _, s in runs:
         for name, seconds in s.seconds.items():
             steps[name] = steps.get(name, 0.0) + seconds
     total_em = sum(em for _, em, _ in runs)
     total_s = sum(s.total_seconds for _, _, s in runs)
-    first, last = (statistics.median(p[i][0] for p in pairs) for i in (0, 1))
-    first_cpu, last_cpu = (statistics.median(p[i][1] for p in pairs) for i in (0, 1))
+    # per month (first, second, last): median wall time, median CPU time
+    medians = [[statistics.median(r[i][k] for r in rounds) for k in (0, 1)] for i in range(3)]
+    (first, first_cpu), (second, second_cpu), (last, last_cpu) = medians
     result = {
         "salaries_mois": total_em,
         "mois": len(runs),
@@ -82,9 +94,15 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
         "cout_dernier_sur_premier": round(last / first, 3) if first else 0.0,
         "secondes_cpu": round(sum(cpu), 3),
         "cout_cpu_dernier_sur_premier": round(last_cpu / first_cpu, 3) if first_cpu else 0.0,
+        "cout_dernier_sur_deuxieme": round(last / second, 3) if second else 0.0,
+        "cout_cpu_dernier_sur_deuxieme": round(last_cpu / second_cpu, 3) if second_cpu else 0.0,
         "premier_et_dernier_mois_alternes": [
-            {"premier": [round(v, 3) for v in f], "dernier": [round(v, 3) for v in la]}
-            for f, la in pairs
+            {
+                "premier": [round(v, 3) for v in f],
+                "deuxieme": [round(v, 3) for v in d],
+                "dernier": [round(v, 3) for v in la],
+            }
+            for f, d, la in rounds
         ],
         "par_mois": [
             {
@@ -103,6 +121,14 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
     if show:
         _print(result, steps)
     return result
+
+
+def _on_raw(folder: Path, store: Warehouse) -> Warehouse:
+    """A fresh warehouse reading the raw data of ``store``."""
+    fresh = Warehouse(folder)
+    fresh.root.mkdir()
+    fresh.raw.symlink_to(store.raw)
+    return fresh
 
 
 def _timed(store: Warehouse, month: str) -> tuple[RunSummary, float]:
@@ -133,5 +159,8 @@ def _print(result: dict, steps: dict[str, float]) -> None:
         f"coût du dernier mois / premier (médianes de "
         f"{len(result['premier_et_dernier_mois_alternes'])} passages alternés) : "
         f"[bold]{result['cout_dernier_sur_premier']}[/] "
-        f"(en temps CPU : {result['cout_cpu_dernier_sur_premier']})"
+        f"(en temps CPU : {result['cout_cpu_dernier_sur_premier']}) ; "
+        f"dernier / deuxième, le premier mois avec un état : "
+        f"[bold]{result['cout_dernier_sur_deuxieme']}[/] "
+        f"(en temps CPU : {result['cout_cpu_dernier_sur_deuxieme']})"
     )
