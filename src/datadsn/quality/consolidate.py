@@ -23,7 +23,7 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, snapshot
 from .carry import Carry
-from .inputs import load_pending, raw_months, seen_files, write_seen
+from .inputs import load_pending, raw_months, write_seen
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -186,11 +186,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
             )
         else:
             con.execute(create_empty(table, f"prev_{table}"))
-    # every declaration integrated so far, to find the pending ones (two columns scanned)
-    con.execute(
-        "CREATE OR REPLACE VIEW prev_declarations_toutes AS "
-        + history.stored_sql(folder, "declarations")
-    )
     con.execute(
         "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
         "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version",
@@ -352,7 +347,7 @@ def consolidate(
         t0 = time.perf_counter()
         report(labels[0], 0, total)
         _prepare(con, folder, month)
-        summary.declarations = load_pending(con, store, month, seen_files(con, folder))
+        summary.declarations = load_pending(con, store, month, folder)
         carry = Carry(folder, month)
         carry.load(con)
         archived = archive.carried(folder, month)

@@ -16,6 +16,7 @@ from datadsn.engine import schedule
 from datadsn.engine.runner import write_parquet
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
+from . import history
 from .history import quote
 
 RETENTION_MONTHS = 72
@@ -160,17 +161,20 @@ def _read(files: list[str], filename: bool = False) -> str:
 
 
 def load_pending(
-    con: duckdb.DuckDBPyConnection, store: Warehouse, month: str, seen: Seen | None = None
+    con: duckdb.DuckDBPyConnection, store: Warehouse, month: str, folder: Path | None
 ) -> int:
     """Create ``en_attente`` and the ``raw_<table>`` inputs; returns pending declarations.
 
-    Pending = raw declarations of a month <= ``month`` absent from ``prev_declarations_toutes``
-    (so a late file for an older month is picked up by the next run, and a file integrated
-    once is never integrated again). Only the raw declaration files absent from ``seen`` (the
-    previous run's list), or changed since, are read: every declaration of the others is in
-    the state already, and reading all the retained months cost every run more than the last.
-    The run's own list goes to ``fichiers_bruts`` (see :func:`write_seen`).
+    Pending = raw declarations of a month <= ``month`` absent from the declarations of the
+    previous snapshot ``folder`` (so a late file for an older month is picked up by the next
+    run, and a file integrated once is never integrated again). Only the raw declaration files
+    absent from the previous run's list (:func:`seen_files`), or changed since, are read: every
+    declaration of the others is in the state already, and reading all the retained months cost
+    every run more than the last. The run's own list goes to ``fichiers_bruts`` (see
+    :func:`write_seen`). Likewise only the stored declarations of the months read are compared:
+    a raw declaration is filed under its declared month, which is the ``mois`` it is stored with.
     """
+    seen = seen_files(con, folder)
     # declarations older than the retention are neither kept in the state nor re-read
     cutoff = retention_cutoff(month)
     months = [m for m in raw_months(store) if cutoff <= m <= month]
@@ -193,11 +197,12 @@ def load_pending(
             "CREATE OR REPLACE TEMP TABLE lues (fichier VARCHAR, ligne INTEGER, "
             "mois_partition VARCHAR, fichier_brut VARCHAR)"
         )
+    read = history.months(con, "SELECT DISTINCT mois_partition FROM lues")
     con.execute(
-        """CREATE OR REPLACE TABLE en_attente AS
+        f"""CREATE OR REPLACE TABLE en_attente AS
         SELECT DISTINCT r.fichier, r.ligne AS declaration_ligne, r.mois_partition
         FROM lues r
-        WHERE NOT EXISTS (SELECT 1 FROM prev_declarations_toutes p
+        WHERE NOT EXISTS (SELECT 1 FROM ({history.stored_sql(folder, "declarations", read)}) p
                           WHERE p.fichier = r.fichier AND p.declaration_ligne = r.ligne)"""
     )
     # A chunk of the ingestion writes every table of a declaration under the same partition and
