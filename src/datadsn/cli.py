@@ -7,9 +7,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-from rich.console import Console
-from rich.progress import (
+from datadsn.allocators import keep_freed_memory
+from datadsn.ingest.worker import prestart
+
+# Before the imports below load Polars: its allocator's setting, and the helper processes of a
+# large ingestion, which import Polars and Arrow while this process imports the rest.
+keep_freed_memory()
+prestart(sys.argv)
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import (  # noqa: E402
     BarColumn,
     DownloadColumn,
     Progress,
@@ -18,11 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
-
-from datadsn.allocators import keep_freed_memory
-
-keep_freed_memory()  # before the imports below load Polars
+from rich.table import Table  # noqa: E402
 
 from datadsn.engine.warehouse import Warehouse  # noqa: E402
 from datadsn.flows.cli import register as register_flows  # noqa: E402

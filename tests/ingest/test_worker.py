@@ -50,3 +50,47 @@ def test_a_helper_that_dies_is_a_clear_error(tmp_path, secret, helper):
     helper.process.wait()
     with pytest.raises(WorkerError, match="processus auxiliaire"):
         helper.run(([], str(tmp_path / "wh"), "lot", 0, secret))
+
+
+def test_ingest_of_a_large_batch_starts_its_helpers_before_the_imports(tmp_path, monkeypatch):
+    from datadsn.ingest import worker
+
+    data = tmp_path / "depot"
+    data.mkdir()
+    (data / "a.dsn").write_bytes(b"x" * 2000)
+    warehouse = tmp_path / "entrepot"  # an option's value, not an input
+    warehouse.mkdir()
+    (warehouse / "big.parquet").write_bytes(b"x" * 5000)
+    monkeypatch.setattr(worker, "PROCESS_MIN_BYTES", 1000)
+
+    def started(argv: list[str]) -> int:
+        worker.prestart(argv)
+        helpers = worker.take_prestarted()
+        for helper in helpers:
+            helper.close(kill=True)
+        return len(helpers)
+
+    assert started(["datadsn", "ingest", str(data), "-w", str(warehouse), "--workers", "3"]) == 2
+    assert started(["datadsn", "ingest", "--demo", str(data)]) >= 1  # one per other core
+    assert started(["datadsn", "ingest", str(data), "--workers", "1"]) == 0
+    assert started(["datadsn", "ingest", "--warehouse", str(warehouse)]) == 0
+    assert started(["datadsn", "sql", str(data)]) == 0
+    monkeypatch.setattr(worker, "PROCESS_MIN_BYTES", 3000)
+    summary = str(warehouse / "big.parquet")
+    assert started(["datadsn", "ingest", str(data), "--summary", summary]) == 0
+
+
+def test_helpers_started_for_nothing_are_stopped(tmp_path, secret, monkeypatch):
+    from datadsn.engine.warehouse import Warehouse
+    from datadsn.ingest import worker
+    from datadsn.ingest.run import ingest
+
+    sim = simulate(tmp_path / "sim", employers=3, months="2024-01..2024-01", seed=2, noise="none")
+    monkeypatch.setattr(worker, "PROCESS_MIN_BYTES", 1)
+    worker.prestart(["datadsn", "ingest", str(sim.out / "dsn"), "--workers", "2"])
+    helpers = list(worker._prestarted)
+    assert len(helpers) == 1
+    summary = ingest([sim.out / "dsn"], Warehouse(tmp_path / "wh"), secret, workers=2)
+    assert summary.lines_read == summary.lines_stored > 0
+    assert helpers[0].process.poll() is not None  # a small batch: threads, the helper stopped
+    assert worker.take_prestarted() == []

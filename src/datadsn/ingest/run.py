@@ -23,15 +23,13 @@ from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.parser import Counts, parse_batch
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import SourceRef, chunks, expand
-from datadsn.ingest.worker import Worker, peak_kib
+from datadsn.ingest.worker import PROCESS_MIN_BYTES, Worker, peak_kib, take_prestarted
 
 CHUNK_BYTES = 24 * 1024 * 1024
 MIN_CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_FILES = 4000
 # Below this, the fixed cost of more, smaller chunks outweighs a second thread.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-# From this size, helpers are processes: their start (0.7 CPU-s of imports) is repaid.
-PROCESS_MIN_BYTES = 96 * 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -139,6 +137,12 @@ def ingest(
     tasks = iter(enumerate(groups))
     failures: list[BaseException] = []
     helper_peaks: list[int] = []
+    in_processes = total >= PROCESS_MIN_BYTES
+    # helpers the command line started before its imports (worker.prestart), if any
+    ready = take_prestarted()
+    for unused in ready[workers - 1 :] if in_processes else ready:
+        unused.close(kill=True)
+    ready = ready[: workers - 1] if in_processes else []
 
     def take() -> ChunkTask | None:
         with counting:
@@ -160,7 +164,9 @@ def ingest(
         # Chunks go to the helper only once it is ready; until then the others take them all.
         helper = None
         try:
-            helper = Worker()
+            with counting:
+                helper = ready.pop() if ready else None
+            helper = helper or Worker()
             helper.wait_ready()
             while (task := take()) is not None:
                 collect(helper.run(task))
@@ -174,7 +180,7 @@ def ingest(
     # Threads share Polars' pool and the GIL (about 40% of a chunk's work holds it); processes
     # do not, but each spends about 0.7 CPU-s importing Polars and Arrow before its first chunk.
     # Either way this thread parses chunks from the start.
-    helper_work = work_in_process if total >= PROCESS_MIN_BYTES else work
+    helper_work = work_in_process if in_processes else work
     helpers = [threading.Thread(target=helper_work, daemon=True) for _ in range(workers - 1)]
     for helper in helpers:
         helper.start()
