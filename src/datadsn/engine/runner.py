@@ -62,14 +62,14 @@ def _strip_comments(sql: str) -> str:
 
 
 def run_step(con: duckdb.DuckDBPyConnection, step: Step, append: bool = False) -> int:
-    """Materialise a step as a table (or add its rows to it); returns the table's row count."""
+    """Materialise a step as a table (or add its rows to it); returns the rows it wrote (the
+    statement's own count; a count query after each step took about 0.4 ms, 20 ms a month)."""
     sql = _strip_comments(step.sql).strip().rstrip(";")
     try:
         if append:
-            con.execute(f"INSERT INTO {step.name} {sql}")
+            row = con.execute(f"INSERT INTO {step.name} {sql}").fetchone()
         else:
-            con.execute(f"CREATE OR REPLACE TABLE {step.name} AS {sql}")
-        row = con.execute(f"SELECT count(*) FROM {step.name}").fetchone()
+            row = con.execute(f"CREATE OR REPLACE TABLE {step.name} AS {sql}").fetchone()
     except duckdb.Error as exc:
         raise StepError(f"étape {step.layer}/{step.name} en échec : {exc}") from exc
     return int(row[0]) if row else 0
