@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import duckdb
 import pytest
 
@@ -94,3 +96,17 @@ def test_helpers_started_for_nothing_are_stopped(tmp_path, secret, monkeypatch):
     assert summary.lines_read == summary.lines_stored > 0
     assert helpers[0].process.poll() is not None  # a small batch: threads, the helper stopped
     assert worker.take_prestarted() == []
+
+
+def test_a_helper_that_cannot_start_leaves_the_chunks_to_the_others(tmp_path, secret, monkeypatch):
+    import datadsn.ingest.run as run
+    from datadsn.engine.warehouse import Warehouse
+
+    sim = simulate(tmp_path / "sim", employers=6, months="2024-01..2024-01", seed=3, noise="none")
+    monkeypatch.setattr(run, "MIN_CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(run, "CHUNK_BYTES", 50_000)
+    monkeypatch.setattr(run, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(Worker, "command", (sys.executable, "-c", "raise SystemExit(4)"))
+    with pytest.warns(UserWarning, match="processus auxiliaire"):
+        summary = run.ingest([sim.out / "dsn"], Warehouse(tmp_path / "wh"), secret, workers=2)
+    assert summary.lines_read == summary.lines_stored == sim.lines

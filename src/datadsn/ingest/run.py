@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +24,13 @@ from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.parser import Counts, parse_batch
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import SourceRef, chunks, expand
-from datadsn.ingest.worker import PROCESS_MIN_BYTES, Worker, peak_kib, take_prestarted
+from datadsn.ingest.worker import (
+    PROCESS_MIN_BYTES,
+    Worker,
+    WorkerError,
+    peak_kib,
+    take_prestarted,
+)
 
 CHUNK_BYTES = 24 * 1024 * 1024
 MIN_CHUNK_BYTES = 4 * 1024 * 1024
@@ -167,7 +174,11 @@ def ingest(
             with counting:
                 helper = ready.pop() if ready else None
             helper = helper or Worker()
-            helper.wait_ready()
+            try:
+                helper.wait_ready()
+            except WorkerError as exc:  # it took no chunk: the others parse them all
+                warnings.warn(f"{exc} : les paquets sont traités sans lui", stacklevel=1)
+                return
             while (task := take()) is not None:
                 collect(helper.run(task))
         except BaseException as exc:

@@ -42,11 +42,13 @@ class WorkerError(RuntimeError):
 class Worker:
     """The parent's handle on one helper process."""
 
+    command = (sys.executable, "-m", "datadsn.ingest.worker")
+
     def __init__(self) -> None:
         # One Polars thread: the helper shares the cores with its parent and other helpers.
         env = {**os.environ, "POLARS_MAX_THREADS": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "datadsn.ingest.worker"],
+            self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
