@@ -173,11 +173,15 @@ def ingest(
         try:
             with counting:
                 helper = ready.pop() if ready else None
-            helper = helper or Worker()
             try:
+                helper = helper or Worker()
                 helper.wait_ready()
-            except WorkerError as exc:  # it took no chunk: the others parse them all
-                warnings.warn(f"{exc} : les paquets sont traités sans lui", stacklevel=1)
+            except (OSError, WorkerError) as exc:  # it took no chunk: the others parse them all
+                warnings.warn(
+                    f"processus auxiliaire indisponible ({exc}) : les paquets sont traités sans "
+                    "lui",
+                    stacklevel=1,
+                )
                 return
             while (task := take()) is not None:
                 collect(helper.run(task))
