@@ -177,11 +177,8 @@ def ingest(
                 helper = helper or Worker()
                 helper.wait_ready()
             except (OSError, WorkerError) as exc:  # it took no chunk: the others parse them all
-                warnings.warn(
-                    f"processus auxiliaire indisponible ({exc}) : les paquets sont traités sans "
-                    "lui",
-                    stacklevel=1,
-                )
+                message = f"les paquets sont traités sans processus auxiliaire : {exc}"
+                warnings.warn(message, stacklevel=1)
                 return
             while (task := take()) is not None:
                 collect(helper.run(task))
