@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -346,8 +347,12 @@ def consolidate(
     try:
         t0 = time.perf_counter()
         report(labels[0], 0, total)
-        _prepare(con, folder, month)
-        summary.declarations = load_pending(con, store, month, folder)
+        # The state's tables load while the pending declarations are read: neither needs the
+        # other, and loading the employees and contracts grows with the state.
+        with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
+            prepared = pool.submit(_prepare, side, folder, month)
+            summary.declarations = load_pending(con, store, month, folder)
+            prepared.result()
         carry = Carry(folder, month)
         carry.load(con)
         archived = archive.carried(folder, month)
