@@ -68,6 +68,29 @@ def test_one_worker_keeps_the_pipeline_order() -> None:
     assert order == list("abcd")
 
 
+def test_the_ready_step_with_the_longest_chain_after_it_starts_first() -> None:
+    order: list[str] = []
+
+    def work(cur: duckdb.DuckDBPyConnection, task: Task) -> None:
+        order.append(task.name)
+        cur.execute(f"CREATE OR REPLACE TABLE {task.name} AS {task.sql}")
+
+    tasks = [
+        Task("a", "select 1 as x"),  # nothing waits for it
+        Task("b", "select 1 as x"),
+        Task("c", "select * from b"),
+        Task("d", "select * from c"),
+    ]
+    assert schedule.chain_lengths(tasks, schedule.dependencies(tasks)) == {
+        "a": 1,
+        "b": 3,
+        "c": 2,
+        "d": 1,
+    }
+    _run(tasks, work, workers=1)
+    assert order == ["b", "c", "a", "d"]  # equal chains: the pipeline order
+
+
 def test_a_failing_step_stops_the_steps_that_need_it() -> None:
     ran: list[str] = []
 
