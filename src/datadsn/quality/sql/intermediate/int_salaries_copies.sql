@@ -1,0 +1,25 @@
+-- Copies of temporary workers in their user establishments (allocated_from_ett), unless that
+-- establishment declares them itself: one row per worker and user establishment, however many
+-- missions.
+with copies as (
+    select substr(md5(concat('salarie|', i.etu_siret, '|', s.salarie_key)), 1, 16) as salarie_id,
+           i.etu_id as etablissement_id, i.etu_siret as siret, s.salarie_key, s.nir, s.nom_famille,
+           s.nom_usage, s.prenoms, s.date_naissance, s.sexe, s.annee_naissance, s.mois_naissance,
+           s.date_premiere_declaration, s.date_derniere_declaration, s.version_declaration,
+           row_number() over (
+               partition by i.etu_id, s.salarie_key order by s.version_declaration desc, s.salarie_id
+           ) as rang
+    from (select salarie_id, etu_id, etu_siret from int_contrats_interim
+          union
+          select salarie_id, etu_id, etu_siret from int_interim_archives) i
+    join int_salaries_reels s on s.salarie_id = i.salarie_id
+    where not exists (
+        select 1 from int_salaries_reels r
+        where r.etablissement_id = i.etu_id and r.salarie_key = s.salarie_key
+    )
+)
+select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
+       date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
+       date_derniere_declaration, version_declaration
+from copies
+where rang = 1
