@@ -85,10 +85,10 @@ def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
 
     real = runner.run_step
 
-    def boom(con, step):  # type: ignore[no-untyped-def]
+    def boom(con, step, **options):  # type: ignore[no-untyped-def]
         if step.name == "int_contrats":
             raise RuntimeError("panne simulée")
-        return real(con, step)
+        return real(con, step, **options)
 
     monkeypatch.setattr(consolidate_module, "run_step", boom)
     with pytest.raises(RuntimeError, match="panne"):

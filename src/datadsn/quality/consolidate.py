@@ -106,6 +106,9 @@ CHECKED_CODES = {
 }
 
 _READ_OFTEN = {"contrats", "salaries"}
+# Steps defined as views: unions of two tables that publication and ``chargements`` read once,
+# at the end of the critical path (copying 83,000 employees took 40 ms of it at month 24).
+VIEWS = {"salaries"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -262,7 +265,7 @@ def _run_pipeline(
     def run_one(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
         t0 = time.perf_counter()
         if task.name in steps:
-            run_step(cur, steps[task.name])
+            run_step(cur, steps[task.name], view=task.name in VIEWS)
         else:
             _run_python(cur, task.name, carry)
         summary.seconds[task.name] = time.perf_counter() - t0
