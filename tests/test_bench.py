@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 from typer.testing import CliRunner
 
 from datadsn.cli import app
+from datadsn.quality.consolidate import _tasks
 
 
 def test_bench_ingest_prints_figures():
@@ -33,3 +35,8 @@ def test_bench_consolidate_alternates_the_first_and_last_month():
     assert all(len(p["premier"]) == len(p["deuxieme"]) == len(p["dernier"]) == 2 for p in pairs)
     assert figures["cout_dernier_sur_premier"] > 0 and figures["cout_cpu_dernier_sur_premier"] > 0
     assert figures["cout_dernier_sur_deuxieme"] > 0 and figures["cout_cpu_dernier_sur_deuxieme"] > 0
+    path = figures["chemin_critique"]
+    assert 0 < path["secondes_par_mois"] <= path["etapes_secondes_par_mois"]
+    chain = list(path["etapes"])
+    _, depends, _ = _tasks()
+    assert chain and all(a in depends[b] for a, b in pairwise(chain))

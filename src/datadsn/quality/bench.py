@@ -117,10 +117,34 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
             name: round(total_em / sec) if sec else None
             for name, sec in sorted(steps.items(), key=lambda kv: -kv[1])
         },
+        "chemin_critique": critical_path({k: v / len(runs) for k, v in steps.items()}),
     }
     if show:
         _print(result, steps)
     return result
+
+
+def critical_path(seconds: dict[str, float]) -> dict:
+    """The chain of pipeline steps, each waiting on the one before, that takes the longest
+    (``seconds``: a month's time per step). Steps run two at a time, so a month's pipeline
+    lasts at least this long: shortening it is what shows in the wall time."""
+    from .consolidate import _tasks
+
+    tasks, depends, _ = _tasks()
+    finish: dict[str, float] = {}
+    for task in tasks:
+        before = max((finish[n] for n in depends[task.name]), default=0.0)
+        finish[task.name] = before + seconds.get(task.name, 0.0)
+    chain: list[str] = []
+    name: str | None = max(finish, key=lambda n: finish[n])
+    while name is not None:
+        chain.append(name)
+        name = max(depends[name], key=lambda n: finish[n]) if depends[name] else None
+    return {
+        "secondes_par_mois": round(max(finish.values()), 3),
+        "etapes_secondes_par_mois": round(sum(seconds.get(t.name, 0.0) for t in tasks), 3),
+        "etapes": {n: round(seconds.get(n, 0.0), 3) for n in reversed(chain)},
+    }
 
 
 def _on_raw(folder: Path, store: Warehouse) -> Warehouse:
@@ -163,4 +187,10 @@ def _print(result: dict, steps: dict[str, float]) -> None:
         f"dernier / deuxième, le premier mois avec un état : "
         f"[bold]{result['cout_dernier_sur_deuxieme']}[/] "
         f"(en temps CPU : {result['cout_cpu_dernier_sur_deuxieme']})"
+    )
+    path = result["chemin_critique"]
+    console.print(
+        f"Chemin critique des étapes : {path['secondes_par_mois']} s par mois "
+        f"(toutes les étapes : {path['etapes_secondes_par_mois']} s) : "
+        + " → ".join(path["etapes"])
     )
