@@ -8,8 +8,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from datadsn.ingest.lines import Source
+if TYPE_CHECKING:  # imported when loading: the command line lists files before loading Polars
+    from datadsn.ingest.lines import Source
 
 
 class InputError(ValueError):
@@ -41,6 +43,8 @@ class SourceRef:
         return gzip.decompress(data) if self.path.endswith(".gz") else data
 
     def load(self) -> Source:
+        from datadsn.ingest.lines import Source
+
         return Source(self.name, self.read())
 
 
@@ -57,18 +61,17 @@ def _from_file(path: str, size: int | None = None) -> Iterator[SourceRef]:
         yield SourceRef(path, None, os.stat(path).st_size if size is None else size)
 
 
-def _walk(
-    folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], str, int]]
-) -> None:
-    """Every non-hidden file under ``folder`` with its relative parts and size (one stat each)."""
+def walk(folder: str, parts: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, int]]:
+    """Every non-hidden file under ``folder``: its relative parts, path and size (one stat
+    each), in no particular order."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                _walk(entry.path, (*parts, entry.name), found)
+                yield from walk(entry.path, (*parts, entry.name))
             elif entry.is_file():
-                found.append(((*parts, entry.name), entry.path, entry.stat().st_size))
+                yield (*parts, entry.name), entry.path, entry.stat().st_size
 
 
 def expand(paths: list[Path]) -> list[SourceRef]:
@@ -78,9 +81,7 @@ def expand(paths: list[Path]) -> list[SourceRef]:
         if not path.exists():
             raise InputError(f"{path} : fichier ou dossier introuvable")
         if path.is_dir():
-            found: list[tuple[tuple[str, ...], str, int]] = []
-            _walk(str(path), (), found)
-            for _, child, size in sorted(found):
+            for _, child, size in sorted(walk(str(path))):
                 refs.extend(_from_file(child, size))
         else:
             refs.extend(_from_file(str(path)))

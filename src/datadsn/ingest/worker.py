@@ -25,6 +25,8 @@ import subprocess
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from datadsn.ingest.sources import walk
+
 if TYPE_CHECKING:
     from datadsn.ingest.run import ChunkResult, ChunkTask
 
@@ -131,19 +133,16 @@ def _stop_prestarted() -> None:
 
 
 def _at_least(paths: list[str], size: int) -> bool:
-    """Whether the files under ``paths`` hold ``size`` bytes or more (stops as soon as they do)."""
+    """Whether the files the ingestion would read under ``paths`` hold ``size`` bytes or more
+    (stops as soon as they do)."""
     total = 0
-    pending = list(paths)
-    while pending:
-        path = pending.pop()
+    for path in paths:
         try:
             if os.path.isdir(path):
-                with os.scandir(path) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            pending.append(entry.path)
-                        elif entry.is_file():
-                            total += entry.stat().st_size
+                for _, _, file_size in walk(path):
+                    total += file_size
+                    if total >= size:
+                        return True
             elif os.path.isfile(path):
                 total += os.path.getsize(path)
         except OSError:  # the ingestion itself will report it
