@@ -17,7 +17,6 @@ from datadsn.engine.runner import write_parquet
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
 from . import history
-from .history import quote
 
 RETENTION_MONTHS = 72
 # The raw declaration files a snapshot's run had read (path under the raw folder, size, mtime):
@@ -155,7 +154,7 @@ def _files(store: Warehouse, table: str, months: list[str]) -> list[str]:
 
 def _read(files: list[str], filename: bool = False) -> str:
     """A scan of raw Parquet files; with ``filename``, each row says which file it came from."""
-    quoted = ", ".join(quote(f) for f in files)
+    quoted = ", ".join(history.quote(f) for f in files)
     options = "union_by_name = true, filename = true" if filename else "union_by_name = true"
     return f"read_parquet([{quoted}], {options})"
 
@@ -262,7 +261,7 @@ def seen_files(con: duckdb.DuckDBPyConnection, folder: Path | None) -> Seen | No
     path = folder / SEEN_FILE if folder else None
     if path is None or not path.exists():
         return None
-    rows = con.execute(f"SELECT chemin, octets, modifie FROM read_parquet({quote(path)})")
+    rows = con.execute(f"SELECT chemin, octets, modifie FROM read_parquet({history.quote(path)})")
     return {c: (o, m) for c, o, m in rows.fetchall()}
 
 
