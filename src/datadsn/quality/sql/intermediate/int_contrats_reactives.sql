@@ -43,23 +43,25 @@ interim_vises as (
         or exists (select 1 from int_liens_individus l
                    where l.siret = i.etu_siret and l.salarie_key = i.salarie_key)
 ),
--- ids first, on a few columns; whole rows are read once, for the contracts brought back only
+-- ids first, on a few columns; whole rows are read once, for the contracts brought back only.
+-- Uncorrelated IN rather than EXISTS where one column matches: a plain semi-join on the few ids,
+-- where EXISTS over a union planned a delimiter join over every archived contract.
 reels as (
     select a.contrat_id
     from prev_contrats_archives a
     where a.ett_contrat_id is null
         and (exists (select 1 from int_contrats_declares d
                      where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
-             or exists (select 1 from salaries_vises v where v.salarie_id = a.salarie_id)
-             or exists (select 1 from interim_vises v where v.contrat_id = a.contrat_id))
+             or a.salarie_id in (select salarie_id from salaries_vises)
+             or a.contrat_id in (select contrat_id from interim_vises))
 ),
 ids as (
     select contrat_id from reels
     union all
     select a.contrat_id
     from prev_contrats_archives a
-    where exists (select 1 from reels r where r.contrat_id = a.ett_contrat_id)
+    where a.ett_contrat_id in (select contrat_id from reels)
 )
 select a.*
 from prev_contrats_archives a
-where exists (select 1 from ids i where i.contrat_id = a.contrat_id)
+where a.contrat_id in (select contrat_id from ids)
