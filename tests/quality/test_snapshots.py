@@ -223,3 +223,86 @@ def test_a_run_reads_only_the_raw_declaration_files_it_has_not_seen(
     declaration_files = {Path(f).relative_to(sc.store.raw).as_posix() for f in read}
     assert not declaration_files & {p for (p,) in listed}  # integrated already: not read again
     assert consolidate(sc.store, "2023-03").counts["declarations"] == 2  # a rerun: the same
+
+
+def _salaries_files(sc: Scenario, month: str) -> tuple[Path, Path, Path]:
+    folder = snapshot_dir(sc.store, month)
+    return (
+        folder / "salaries.parquet",
+        folder / "salaries_archives",
+        folder / "salaries_retraits.parquet",
+    )
+
+
+def test_employees_not_declared_are_archived_and_withdrawn_when_declared_again(
+    tmp_path: Path,
+) -> None:
+    """An employee not declared in the run's month leaves the working file for the archive of
+    the month of its last declaration; declared again, it rejoins the working file under the
+    same id, and its archived row is withdrawn (listed, not rewritten) until that month's file is
+    written again."""
+    sc = Scenario(tmp_path)
+    stays = Salarie("1850575101101", "UN", "ALAIN", "01011980", [Contrat("C0001")])
+    leaves = Salarie("2850575102102", "DEUX", "BEA", "02011980", [Contrat("C0002")])
+    sc.run("2023-01", declaration("2023-01", SIRET, [stays, leaves]))
+    sc.run("2023-02", declaration("2023-02", SIRET, [stays]))
+    working, archives, withdrawn = _salaries_files(sc, "2023-02")
+    assert sc.rows(f"select count(*) from '{working}'") == [(1,)]
+    assert sc.rows(f"select count(*) from '{archives / '2023-01.parquet'}'") == [(1,)]
+    ids = {s["salarie_id"] for s in sc.table("salaries")}
+    assert len(ids) == 2
+    assert sc.rows("select salaries from chargements where mois = '2023-02-01'") == [(2,)]
+
+    sc.run("2023-03", declaration("2023-03", SIRET, [stays]))
+    archived_jan = snapshot_dir(sc.store, "2023-02") / "salaries_archives" / "2023-01.parquet"
+    _, archives, withdrawn = _salaries_files(sc, "2023-03")
+    assert (archives / "2023-01.parquet").stat().st_ino == archived_jan.stat().st_ino
+
+    sc.run("2023-04", declaration("2023-04", SIRET, [stays, leaves]))
+    working, archives, withdrawn = _salaries_files(sc, "2023-04")
+    assert (archives / "2023-01.parquet").stat().st_ino == archived_jan.stat().st_ino
+    assert sc.rows(f"select mois_archive from '{withdrawn}'") == [("2023-01",)]
+    assert sc.rows(f"select count(*) from '{working}'") == [(2,)]
+    back = sc.table("salaries")
+    assert {s["salarie_id"] for s in back} == ids  # one row each, the ids kept
+    assert len(back) == 2
+    assert {str(s["date_derniere_declaration"]) for s in back} == {"2023-04-01"}
+    assert {str(s["date_premiere_declaration"]) for s in back} == {"2023-01-01"}
+
+    # leaving again in May, it joins the archive of April; a late file for January declaring
+    # a newcomer writes January's file again, without the withdrawn row
+    late = Salarie("1850575103103", "TROIS", "CLEO", "03011980", [Contrat("C0003")])
+    sc.ingest(declaration("2023-01", "12345678200020", [late]))
+    sc.run("2023-05", declaration("2023-05", SIRET, [stays]))
+    working, archives, withdrawn = _salaries_files(sc, "2023-05")
+    assert sc.rows(f"select count(*) from '{archives / '2023-04.parquet'}'") == [(1,)]
+    assert sc.rows(f"select count(*) from '{archives / '2023-01.parquet'}'") == [(1,)]
+    assert sc.rows(f"select count(*) from '{withdrawn}'") == [(0,)]
+    assert len(sc.table("salaries")) == 3
+    assert sc.rows("select salaries from chargements where mois = '2023-05-01'") == [(3,)]
+    assert sc.rows(
+        "select mois_instantane, count(*) from quality_historique.salaries group by 1 order by 1"
+    ) == [("2023-01", 2), ("2023-02", 2), ("2023-03", 2), ("2023-04", 2), ("2023-05", 3)]
+
+
+def test_an_archived_employee_without_nir_merges_with_its_nir_row(tmp_path: Path) -> None:
+    """The inferred NIR-less -> NIR merge finds the archived row: the survivor keeps the id
+    first issued, the archived row is withdrawn, and nothing is counted twice."""
+    sc = Scenario(tmp_path)
+    other = Salarie("1850575101101", "UN", "ALAIN", "01011980", [Contrat("C0001")])
+    no_nir = Salarie(None, "DEUX", "BEA", "02011980", [Contrat("C0002")])
+    sc.run("2023-01", declaration("2023-01", SIRET, [other, no_nir]))
+    sc.run("2023-02", declaration("2023-02", SIRET, [other]))
+    first_id = next(s["salarie_id"] for s in sc.table("salaries") if s["nir"] is None)
+    other_id = next(s["salarie_id"] for s in sc.table("salaries") if s["nir"] is not None)
+    with_nir = Salarie("2850575102102", "DEUX", "BEA", "02011980", [Contrat("C0002")])
+    sc.run("2023-03", declaration("2023-03", SIRET, [other, with_nir]))
+    people = sc.table("salaries")
+    assert len(people) == 2
+    merged = [s for s in people if s["salarie_id"] != other_id]
+    assert [(s["salarie_id"], s["nir"] is not None) for s in merged] == [(first_id, True)]
+    fusions = [f for f in sc.table("fusions") if f["entite"] == "salarie"]
+    assert [f["id_survivant"] for f in fusions] == [first_id]
+    _, _, withdrawn = _salaries_files(sc, "2023-03")
+    assert sc.rows(f"select salarie_id, mois_archive from '{withdrawn}'") == [(first_id, "2023-01")]
+    assert sc.rows("select salaries from chargements where mois = '2023-03-01'") == [(2,)]

@@ -43,12 +43,13 @@ SETTLED = """
 """
 
 
-def carried(folder: Path | None, month: str) -> dict[str, Path]:
-    """Archive files of the previous snapshot still within the retention."""
+def carried(folder: Path | None, month: str, table: str = "contrats") -> dict[str, Path]:
+    """Archive files of ``table`` in the previous snapshot still within the retention."""
     if folder is None:
         return {}
     cutoff = retention_cutoff(month)
-    return {m: p for m, p in history.part_files(folder, FOLDER).items() if m >= cutoff}
+    parts = history.part_files(folder, history.ARCHIVES[table])
+    return {m: p for m, p in parts.items() if m >= cutoff}
 
 
 def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:

@@ -22,7 +22,7 @@ from datadsn.engine import schedule
 from datadsn.engine.runner import Step, load_step, run_step, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
-from . import archive, calendar, history, identity, snapshot
+from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
 from .inputs import load_pending, raw_months, write_seen
 from .schema import KEYS, TABLES, create_empty, select_list
@@ -44,12 +44,16 @@ PIPELINE: list[tuple[str, str]] = [
     ("intermediate", "int_declarations_nouvelles"),
     ("intermediate", "int_entreprises"),
     ("intermediate", "int_etablissements"),
+    ("intermediate", "int_salaries_rappeles"),
     ("intermediate", "int_salaries_charges"),
+    ("intermediate", "int_salaries_connus"),
     ("intermediate", "int_liens_individus"),
     ("intermediate", "int_aretes_salaries"),
     ("python", "int_fusions_salaries"),
     ("intermediate", "int_remap_salaries"),
+    ("intermediate", "int_salaries_retirees"),
     ("intermediate", "int_salaries"),
+    ("intermediate", "int_salaries_tous"),
     ("intermediate", "int_salaries_reels"),
     ("intermediate", "int_contrats_declares"),
     ("intermediate", "int_contrats_reactives"),
@@ -106,9 +110,11 @@ CHECKED_CODES = {
 }
 
 _READ_OFTEN = {"contrats", "salaries"}
-# Steps defined as views: unions of two tables that publication and ``chargements`` read once,
-# at the end of the critical path (copying 83,000 employees took 40 ms of it at month 24).
-VIEWS = {"salaries"}
+# Steps defined as views: unions of tables read a few times, where copying every row is all a
+# table would do (copying 83,000 employees took 40 ms of the critical path at month 24).
+VIEWS = {"salaries", "int_salaries_connus", "int_salaries_tous", "int_salaries_reels"}
+# Rows of the previous snapshot a run does not read (see salaries_archive.py).
+_LOAD_FILTER = {"salaries": "NOT coalesce(allocated_from_ett, false)"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -176,7 +182,9 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
     return snapshot.snapshot_dir(store, prev)
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) -> None:
+def _prepare(
+    con: duckdb.DuckDBPyConnection, folder: Path | None, month: str, archived: dict[str, Path]
+) -> None:
     for table in TABLES:
         if table in history.PARTITIONED:
             continue  # see carry.py
@@ -186,9 +194,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
             present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             # tables read by several steps are loaded once, the others scanned in place
             kind = "TABLE" if table in _READ_OFTEN else "VIEW"
+            where = f" WHERE {_LOAD_FILTER[table]}" if table in _LOAD_FILTER else ""
             con.execute(
                 f"CREATE OR REPLACE {kind} prev_{table} AS "
-                f"SELECT {select_list(table, present)} FROM {source}"
+                f"SELECT {select_list(table, present)} FROM {source}{where}"
             )
         else:
             con.execute(create_empty(table, f"prev_{table}"))
@@ -198,6 +207,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, folder: Path | None, month: str) ->
         [f"{month}-01", dt.datetime.now(), __version__],
     )
     _known_codes(con)
+    salaries_archive.load(con, folder, archived)
 
 
 @lru_cache(maxsize=1)
@@ -295,7 +305,10 @@ def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _write_snapshot(
-    con: duckdb.DuckDBPyConnection, tmp: Path, carry: Carry, archived: dict[str, Path]
+    con: duckdb.DuckDBPyConnection,
+    tmp: Path,
+    carry: Carry,
+    archived: dict[str, dict[str, Path]],
 ) -> None:
     """Every table of the new state into ``tmp``: history and archive months that did not
     change are linked from the previous snapshot, the rest written sorted (two tables at a
@@ -304,8 +317,10 @@ def _write_snapshot(
     def write(cur: duckdb.DuckDBPyConnection, table: str) -> None:
         if table in history.PARTITIONED:
             carry.publish(cur, tmp, table)
-        elif table in history.ARCHIVES:
-            archive.publish(cur, tmp, archived)
+        elif table == "contrats":
+            archive.publish(cur, tmp, archived[table])
+        elif table == "salaries":
+            salaries_archive.publish(cur, tmp, archived[table], carry.month)
         else:
             write_parquet(
                 cur,
@@ -354,14 +369,14 @@ def consolidate(
         report(labels[0], 0, total)
         # The state's tables load while the pending declarations are read: neither needs the
         # other, and loading the employees and contracts grows with the state.
+        archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
         with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
-            prepared = pool.submit(_prepare, side, folder, month)
+            prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
             summary.declarations = load_pending(con, store, month, folder)
             prepared.result()
         carry = Carry(folder, month)
         carry.load(con)
-        archived = archive.carried(folder, month)
-        archive.load(con, archived)
+        archive.load(con, archived["contrats"])
         summary.seconds[labels[0]] = time.perf_counter() - t0
         _run_pipeline(con, carry, report, summary, total)
         summary.counts = _totals(con)

@@ -30,8 +30,13 @@ PARTITIONED: dict[str, str] = {
     "activites": "mois",
 }
 
-# table -> folder of its archived rows, published together (see quality/archive.py)
-ARCHIVES: dict[str, str] = {"contrats": "contrats_archives"}
+# table -> folder of its archived rows, published together (see quality/archive.py and
+# quality/salaries_archive.py)
+ARCHIVES: dict[str, str] = {"contrats": "contrats_archives", "salaries": "salaries_archives"}
+# table -> file of the (id, month file) pairs of archived rows withdrawn since they were archived
+WITHDRAWN: dict[str, tuple[str, str]] = {"salaries": ("salaries_retraits", "salarie_id")}
+# the month file of an archived row: the month of its last declaration
+ARCHIVE_MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
 
 _HOURS = ("heures_standards_remunerees", "heures_non_remunerees", "heures_supp_remunerees")
 _SUMS = ", ".join(f"sum({h}) AS {h}" for h in _HOURS)
@@ -156,9 +161,28 @@ def table_sql(folder: Path, table: str) -> str | None:
         return None
     sql = f"SELECT * FROM read_parquet({quote(path)})"
     archived = part_files(folder, ARCHIVES[table]) if table in ARCHIVES else {}
-    if archived:  # settled contracts (see quality/archive.py), same columns
-        listed = ", ".join(quote(p) for p in archived.values())
-        sql += f" UNION ALL SELECT * FROM read_parquet([{listed}])"
+    if archived:  # rows moved out of the working file, same columns
+        sql += f" UNION ALL {archived_sql(folder, table, list(archived.values()))}"
+    return sql
+
+
+def withdrawn_file(folder: Path, table: str) -> Path | None:
+    """The list of withdrawn archived rows of a snapshot, if the table keeps one."""
+    return folder / f"{WITHDRAWN[table][0]}.parquet" if table in WITHDRAWN else None
+
+
+def archived_sql(folder: Path, table: str, files: list[Path], extra: str = "") -> str:
+    """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN), with
+    the columns of ``table`` and ``extra`` select items."""
+    listed = ", ".join(quote(p) for p in files)
+    sql = f"SELECT *{extra} FROM read_parquet([{listed}]) a"
+    withdrawn = withdrawn_file(folder, table)
+    if withdrawn is not None and withdrawn.exists():
+        key = WITHDRAWN[table][1]
+        sql += (
+            f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({quote(withdrawn)}) w "
+            f"WHERE w.{key} = a.{key} AND w.mois_archive = {ARCHIVE_MONTH})"
+        )
     return sql
 
 

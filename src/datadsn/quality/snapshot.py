@@ -99,6 +99,23 @@ def _views(
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
+def _archived_history(
+    con: duckdb.DuckDBPyConnection, store: Warehouse, months: list[str], table: str
+) -> None:
+    """``quality_historique.<table>`` of a table with an archive: each snapshot's rows as it
+    publishes them (its working file, and its archived rows not withdrawn)."""
+    parts = []
+    for month in months:
+        sql = history.table_sql(snapshot_dir(store, month), table)
+        if sql is not None:
+            parts.append(f"SELECT *, '{month}' AS mois_instantane FROM ({sql})")
+    if parts:
+        con.execute(
+            f"CREATE OR REPLACE VIEW quality_historique.{table} AS "
+            + " UNION ALL BY NAME ".join(parts)
+        )
+
+
 def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for the last
     ``MONTH_SCHEMAS`` months, and ``quality_historique.<table>`` over every published month
@@ -114,11 +131,10 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
         for table in TABLES:
             if table in history.PARTITIONED:
                 continue
-            files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
             if table in history.ARCHIVES:
-                for m in months:
-                    archived = history.part_files(snapshot_dir(store, m), history.ARCHIVES[table])
-                    files += archived.values()
+                _archived_history(con, store, months, table)
+                continue
+            files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
             listed = ", ".join(history.quote(f) for f in files if f.exists())
             if not listed:
                 continue

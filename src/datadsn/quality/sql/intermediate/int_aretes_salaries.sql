@@ -68,19 +68,19 @@ anciennes_cles as (
 declarees as (
     select o.salarie_id as ancien_id, k.nouveau_id, k.date_modification
     from anciennes_cles k
-    join int_salaries_charges o on o.siret = k.siret and o.salarie_key = k.cle_nir
+    join int_salaries_connus o on o.siret = k.siret and o.salarie_key = k.cle_nir
     union all
     select o.salarie_id, k.nouveau_id, k.date_modification
     from anciennes_cles k
-    join int_salaries_charges o on o.siret = k.siret and o.salarie_key = k.cle_noms
+    join int_salaries_connus o on o.siret = k.siret and o.salarie_key = k.cle_noms
 )
 select distinct ancien_id, nouveau_id, date_modification, 'bloc_changement_individu' as motif
 from declarees
 where ancien_id <> nouveau_id
 union all
 select o.salarie_id, n.salarie_id, n.date_derniere_declaration, 'nir_obtenu'
-from int_salaries_charges o
-join int_salaries_charges n
+from int_salaries_connus o
+join int_salaries_connus n
     on n.siret = o.siret and n.nir is not null and n.nom_famille = o.nom_famille
     and n.prenoms = o.prenoms and n.date_naissance = o.date_naissance
     and n.date_derniere_declaration >= o.date_derniere_declaration

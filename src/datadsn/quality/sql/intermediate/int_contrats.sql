@@ -26,7 +26,7 @@ transferts as (
 fermetures as (
     select o.contrat_id, max(t.date_modification) as date_modification
     from transferts t
-    join int_salaries s on s.siret = t.siret_ancien and s.salarie_key = t.salarie_key
+    join int_salaries_tous s on s.siret = t.siret_ancien and s.salarie_key = t.salarie_key
     join int_contrats_fusionnes o
         on o.salarie_id = s.salarie_id
         and o.contrat_key = concat(coalesce(t.ancien_numero, t.numero, ''), '_',

@@ -22,7 +22,7 @@ salaries_vises as (
     union
     select s.salarie_id
     from changements ch
-    join int_salaries s on s.siret = ch.siret_ancien and s.salarie_key = ch.salarie_key
+    join int_salaries_tous s on s.siret = ch.siret_ancien and s.salarie_key = ch.salarie_key
 ),
 agences_modifiees as (
     select e.etablissement_id
@@ -33,7 +33,7 @@ agences_modifiees as (
 interim as (
     select a.contrat_id, a.etablissement_id, a.etu_siret, s.salarie_key
     from prev_contrats_archives a
-    join int_salaries s on s.salarie_id = a.salarie_id
+    join int_salaries_tous s on s.salarie_id = a.salarie_id
     where a.ett_contrat_id is null and a.etu_siret is not null
 ),
 interim_vises as (

@@ -15,7 +15,7 @@ classes as (
            ) as rang,
            min(s.date_premiere_declaration) over (partition by m.groupe) as premiere
     from membres m
-    join int_salaries_charges s on s.salarie_id = m.membre
+    join int_salaries_connus s on s.salarie_id = m.membre
 )
 select m.groupe, m.membre as ancien_id, c.membre as cible_id, m.premiere,
        coalesce(m.motif, c.motif) as motif, coalesce(m.date_modification, c.date_modification) as date_modification

@@ -1,4 +1,6 @@
--- Employees per (establishment, identity key) before merges. An existing row keeps its id
+-- Employees per (establishment, identity key) before merges, of the working set (prev_salaries:
+-- the employees declared last month, see quality/salaries_archive.py) and of the archived ones
+-- declared again (int_salaries_rappeles). An existing row keeps its id
 -- (which may predate its current key after a merge); a new key gets a hash of SIRET and key.
 -- touche = declared in this run: only such rows can start an inferred merge. Only keys declared
 -- in this run (or, defensively, held twice) are ranked; the other stored rows pass through as
@@ -8,7 +10,11 @@ with candidats as (
            date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
            date_derniere_declaration, version_declaration, false as touche, 0 as ligne
     from prev_salaries
-    where not coalesce(allocated_from_ett, false)
+    union all
+    select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
+           date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
+           date_derniere_declaration, version_declaration, false, 0
+    from int_salaries_rappeles
     union all
     select substr(md5(concat('salarie|', i.siret, '|', i.salarie_key)), 1, 16),
            substr(md5(concat('etablissement|', i.siret)), 1, 16), i.siret,

@@ -1,6 +1,6 @@
 -- Employees declared within the last 72 months (the others leave the state). Apart from the
 -- temporary workers' copies (int_salaries_copies), so that it is ready long before them.
 select s.*
-from int_salaries s
+from int_salaries_tous s
 cross join run_params p
 where s.date_derniere_declaration + interval 72 month > p.mois

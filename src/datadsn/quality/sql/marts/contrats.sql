@@ -35,8 +35,8 @@ copies as (
            c.date_derniere_declaration, c.version_declaration
     from reels c
     join int_contrats_interim i on i.contrat_id = c.contrat_id
-    join int_salaries s on s.salarie_id = c.salarie_id
-    left join int_salaries own on own.etablissement_id = i.etu_id and own.salarie_key = s.salarie_key
+    join int_salaries_tous s on s.salarie_id = c.salarie_id
+    left join int_salaries_tous own on own.etablissement_id = i.etu_id and own.salarie_key = s.salarie_key
 )
 select contrat_id, etablissement_id, salarie_id, contrat_key, numero, date_debut,
        date_debut_effective, poste_id, nature_contrat, code_convention_collective, motif_recours,

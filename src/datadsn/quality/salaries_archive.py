@@ -1,0 +1,113 @@
+"""Employees not declared in the run's month leave the working set for an archive.
+
+Every employee of the last 72 months used to flow through each run and be written again:
+63,000 rows at month 24 of the benchmark, for 23,000 declared that month. A snapshot now keeps in
+``salaries.parquet`` the employees declared in its month, with the temporary workers' copies
+(rebuilt by every run), and moves the others to ``salaries_archives/<YYYY-MM>.parquet``, by month
+of last declaration (the 72-month retention drops whole files). The next runs link these files
+and load them once (``prev_salaries_archives``): an archived employee enters the run's steps only
+when declared again under its key (``int_salaries_rappeles``) or as a member of a merge; every
+other step reads the archived rows as they are (``int_salaries_connus``, ``int_salaries_tous``).
+
+An archived row that comes back is not deleted from its file: people coming back are spread over
+many months, and rewriting their files cost more than it saved (the contract archive,
+``archive.py``, does rewrite: a contract comes back rarely). It is withdrawn instead:
+``salaries_retraits.parquet`` lists the (salarie_id, mois_archive) pairs readers skip
+(``history.archived_sql``). A month file written again, because employees join it, leaves out
+its withdrawn rows, and their pairs leave the list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from datadsn.engine.runner import write_parquet
+
+from . import history
+from .schema import KEYS, TABLES, select_list
+
+TABLE = "salaries"
+FOLDER = history.ARCHIVES[TABLE]
+WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
+_WITHDRAWN_COLUMNS = "salarie_id VARCHAR, mois_archive VARCHAR"
+
+
+def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
+    """``prev_salaries_archives`` (the archived employees still valid, with their file's month
+    ``mois_archive``) and ``prev_salaries_retraits`` (the withdrawn pairs of these files)."""
+    month_col = f"{history.ARCHIVE_MONTH} AS mois_archive"
+    if folder is not None and files:
+        valid = history.archived_sql(folder, TABLE, list(files.values()))
+        con.execute(
+            "CREATE OR REPLACE TABLE prev_salaries_archives AS "
+            f"SELECT {select_list(TABLE)}, {month_col} FROM ({valid})"
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TABLE prev_salaries_archives AS "
+            f"SELECT *, {month_col} FROM ({history.empty_sql(TABLE)})"
+        )
+    withdrawn = history.withdrawn_file(folder, TABLE) if folder is not None else None
+    con.execute(f"CREATE OR REPLACE TABLE prev_salaries_retraits ({_WITHDRAWN_COLUMNS})")
+    if withdrawn is not None and withdrawn.exists() and files:
+        months = ", ".join(f"'{m}'" for m in files)
+        con.execute(
+            "INSERT INTO prev_salaries_retraits SELECT salarie_id, mois_archive FROM "
+            f"read_parquet({history.quote(withdrawn)}) WHERE mois_archive IN ({months})"
+        )
+
+
+def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], month: str) -> None:
+    """Write ``salaries.parquet`` (declared this month, and the copies), the archive months
+    that receive employees, and the list of withdrawn rows; link the other archive months."""
+    cols = select_list(TABLE)
+    last = history.ARCHIVE_MONTH
+    write_parquet(
+        con,
+        f"SELECT {cols} FROM salaries WHERE allocated_from_ett OR {last} >= '{month}'",
+        tmp / f"{TABLE}.parquet",
+        order_by=KEYS[TABLE],
+    )
+    # employees of this run's rows last declared before its month (those of the previous
+    # working set not declared again, and any row changed by a late file or a merge)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE salaries_a_archiver AS
+        SELECT {cols}, {last} AS mois_archive FROM salaries
+        WHERE allocated_from_ett IS NULL AND {last} < '{month}'
+            AND salarie_id IN (SELECT salarie_id FROM int_salaries)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE salaries_retraits_tous AS
+        SELECT salarie_id, mois_archive FROM prev_salaries_retraits
+        UNION SELECT salarie_id, mois_archive FROM int_salaries_retirees"""
+    )
+    changed = history.months(con, "SELECT DISTINCT mois_archive FROM salaries_a_archiver")
+    names = ", ".join(TABLES[TABLE])
+    for m in changed:
+        kept = ""
+        if m in files:
+            kept = (
+                f"SELECT {cols} FROM read_parquet({history.quote(files[m])}) a WHERE NOT EXISTS "
+                "(SELECT 1 FROM salaries_retraits_tous w "
+                f"WHERE w.salarie_id = a.salarie_id AND w.mois_archive = '{m}') UNION ALL "
+            )
+        write_parquet(
+            con,
+            f"{kept}SELECT {names} FROM salaries_a_archiver WHERE mois_archive = '{m}'",
+            tmp / FOLDER / f"{m}.parquet",
+            order_by=KEYS[TABLE],
+        )
+    for m, path in files.items():
+        if m not in changed:
+            history.link_or_copy(path, tmp / FOLDER / f"{m}.parquet")
+    (tmp / FOLDER).mkdir(exist_ok=True)
+    kept_months = ", ".join(f"'{m}'" for m in files if m not in changed) or "NULL"
+    write_parquet(
+        con,
+        "SELECT salarie_id, mois_archive FROM salaries_retraits_tous "
+        f"WHERE mois_archive IN ({kept_months})",
+        tmp / f"{WITHDRAWN_NAME}.parquet",
+        order_by="mois_archive, salarie_id",
+    )

@@ -1,0 +1,12 @@
+-- Every employee of the new state before the 72-month retention: this run's (int_salaries) and
+-- the archived ones it leaves as they are.
+select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
+       date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
+       date_derniere_declaration, version_declaration, touche
+from int_salaries
+union all
+select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
+       date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
+       date_derniere_declaration, version_declaration, false
+from prev_salaries_archives a
+where not exists (select 1 from int_salaries_retirees r where r.salarie_id = a.salarie_id)
