@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import shutil
 from pathlib import Path
@@ -261,7 +262,9 @@ def test_employees_not_declared_are_archived_and_withdrawn_when_declared_again(
     sc.run("2023-04", declaration("2023-04", SIRET, [stays, leaves]))
     working, archives, withdrawn = _salaries_files(sc, "2023-04")
     assert (archives / "2023-01.parquet").stat().st_ino == archived_jan.stat().st_ino
-    assert sc.rows(f"select mois_archive from '{withdrawn}'") == [("2023-01",)]
+    assert sc.rows(f"select strftime(date_derniere_declaration, '%Y-%m') from '{withdrawn}'") == [
+        ("2023-01",)
+    ]
     assert sc.rows(f"select count(*) from '{working}'") == [(2,)]
     back = sc.table("salaries")
     assert {s["salarie_id"] for s in back} == ids  # one row each, the ids kept
@@ -304,5 +307,7 @@ def test_an_archived_employee_without_nir_merges_with_its_nir_row(tmp_path: Path
     fusions = [f for f in sc.table("fusions") if f["entite"] == "salarie"]
     assert [f["id_survivant"] for f in fusions] == [first_id]
     _, _, withdrawn = _salaries_files(sc, "2023-03")
-    assert sc.rows(f"select salarie_id, mois_archive from '{withdrawn}'") == [(first_id, "2023-01")]
+    assert sc.rows(f"select salarie_id, date_derniere_declaration from '{withdrawn}'") == [
+        (first_id, dt.date(2023, 1, 1))
+    ]
     assert sc.rows("select salaries from chargements where mois = '2023-03-01'") == [(2,)]

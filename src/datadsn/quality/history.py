@@ -33,10 +33,9 @@ PARTITIONED: dict[str, str] = {
 # table -> folder of its archived rows, published together (see quality/archive.py and
 # quality/salaries_archive.py)
 ARCHIVES: dict[str, str] = {"contrats": "contrats_archives", "salaries": "salaries_archives"}
-# table -> file of the (id, month file) pairs of archived rows withdrawn since they were archived
+# table -> file listing the archived rows withdrawn since they were archived, and their key: the
+# id and the date of last declaration (whose month names the row's file)
 WITHDRAWN: dict[str, tuple[str, str]] = {"salaries": ("salaries_retraits", "salarie_id")}
-# the month file of an archived row: the month of its last declaration
-ARCHIVE_MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
 
 _HOURS = ("heures_standards_remunerees", "heures_non_remunerees", "heures_supp_remunerees")
 _SUMS = ", ".join(f"sum({h}) AS {h}" for h in _HOURS)
@@ -171,17 +170,17 @@ def withdrawn_file(folder: Path, table: str) -> Path | None:
     return folder / f"{WITHDRAWN[table][0]}.parquet" if table in WITHDRAWN else None
 
 
-def archived_sql(folder: Path, table: str, files: list[Path], extra: str = "") -> str:
-    """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN), with
-    the columns of ``table`` and ``extra`` select items."""
+def archived_sql(folder: Path, table: str, files: list[Path]) -> str:
+    """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN)."""
     listed = ", ".join(quote(p) for p in files)
-    sql = f"SELECT *{extra} FROM read_parquet([{listed}]) a"
+    sql = f"SELECT * FROM read_parquet([{listed}]) a"
     withdrawn = withdrawn_file(folder, table)
     if withdrawn is not None and withdrawn.exists():
         key = WITHDRAWN[table][1]
         sql += (
             f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({quote(withdrawn)}) w "
-            f"WHERE w.{key} = a.{key} AND w.mois_archive = {ARCHIVE_MONTH})"
+            f"WHERE w.{key} = a.{key} "
+            "AND w.date_derniere_declaration = a.date_derniere_declaration)"
         )
     return sql
 

@@ -12,7 +12,7 @@ other step reads the archived rows as they are (``int_salaries_connus``, ``int_s
 An archived row that comes back is not deleted from its file: people coming back are spread over
 many months, and rewriting their files cost more than it saved (the contract archive,
 ``archive.py``, does rewrite: a contract comes back rarely). It is withdrawn instead:
-``salaries_retraits.parquet`` lists the (salarie_id, mois_archive) pairs readers skip
+``salaries_retraits.parquet`` lists the rows readers skip (id and date of last declaration)
 (``history.archived_sql``). A month file written again, because employees join it, leaves out
 its withdrawn rows, and their pairs leave the list.
 """
@@ -26,36 +26,44 @@ import duckdb
 from datadsn.engine.runner import write_parquet
 
 from . import history
-from .schema import KEYS, TABLES, select_list
+from .schema import KEYS, TABLES, create_empty, select_list
 
 TABLE = "salaries"
 FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
-_WITHDRAWN_COLUMNS = "salarie_id VARCHAR, mois_archive VARCHAR"
+# the month file of an archived row: the month of its last declaration
+MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
-    """``prev_salaries_archives`` (the archived employees still valid, with their file's month
-    ``mois_archive``) and ``prev_salaries_retraits`` (the withdrawn pairs of these files)."""
-    month_col = f"{history.ARCHIVE_MONTH} AS mois_archive"
-    if folder is not None and files:
-        valid = history.archived_sql(folder, TABLE, list(files.values()))
-        con.execute(
-            "CREATE OR REPLACE TABLE prev_salaries_archives AS "
-            f"SELECT {select_list(TABLE)}, {month_col} FROM ({valid})"
-        )
-    else:
-        con.execute(
-            "CREATE OR REPLACE TABLE prev_salaries_archives AS "
-            f"SELECT *, {month_col} FROM ({history.empty_sql(TABLE)})"
-        )
-    withdrawn = history.withdrawn_file(folder, TABLE) if folder is not None else None
-    con.execute(f"CREATE OR REPLACE TABLE prev_salaries_retraits ({_WITHDRAWN_COLUMNS})")
-    if withdrawn is not None and withdrawn.exists() and files:
+    """``prev_salaries_archives`` (the archived employees still valid) and
+    ``prev_salaries_retraits`` (the withdrawn rows of these files: id, date of last
+    declaration)."""
+    con.execute(
+        "CREATE OR REPLACE TABLE prev_salaries_retraits "
+        "(salarie_id VARCHAR, date_derniere_declaration DATE)"
+    )
+    if folder is None or not files:
+        con.execute(create_empty(TABLE, "prev_salaries_archives"))
+        return
+    listed = ", ".join(history.quote(p) for p in files.values())
+    con.execute(
+        "CREATE OR REPLACE TABLE prev_salaries_archives AS "
+        f"SELECT {select_list(TABLE)} FROM read_parquet([{listed}])"
+    )
+    withdrawn = history.withdrawn_file(folder, TABLE)
+    if withdrawn is not None and withdrawn.exists():
         months = ", ".join(f"'{m}'" for m in files)
         con.execute(
-            "INSERT INTO prev_salaries_retraits SELECT salarie_id, mois_archive FROM "
-            f"read_parquet({history.quote(withdrawn)}) WHERE mois_archive IN ({months})"
+            "INSERT INTO prev_salaries_retraits SELECT salarie_id, date_derniere_declaration "
+            f"FROM read_parquet({history.quote(withdrawn)}) WHERE {MONTH} IN ({months})"
+        )
+        # deleting the few withdrawn rows after loading took half the time of an anti-join in
+        # the load (DuckDB decorrelates it through every archived id)
+        con.execute(
+            "DELETE FROM prev_salaries_archives a WHERE EXISTS (SELECT 1 FROM "
+            "prev_salaries_retraits w WHERE w.salarie_id = a.salarie_id "
+            "AND w.date_derniere_declaration = a.date_derniere_declaration)"
         )
 
 
@@ -63,10 +71,9 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
     """Write ``salaries.parquet`` (declared this month, and the copies), the archive months
     that receive employees, and the list of withdrawn rows; link the other archive months."""
     cols = select_list(TABLE)
-    last = history.ARCHIVE_MONTH
     write_parquet(
         con,
-        f"SELECT {cols} FROM salaries WHERE allocated_from_ett OR {last} >= '{month}'",
+        f"SELECT {cols} FROM salaries WHERE allocated_from_ett OR {MONTH} >= '{month}'",
         tmp / f"{TABLE}.parquet",
         order_by=KEYS[TABLE],
     )
@@ -74,14 +81,15 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
     # working set not declared again, and any row changed by a late file or a merge)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE salaries_a_archiver AS
-        SELECT {cols}, {last} AS mois_archive FROM salaries
-        WHERE allocated_from_ett IS NULL AND {last} < '{month}'
+        SELECT {cols}, {MONTH} AS mois_archive FROM salaries
+        WHERE allocated_from_ett IS NULL AND {MONTH} < '{month}'
             AND salarie_id IN (SELECT salarie_id FROM int_salaries)"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE salaries_retraits_tous AS
-        SELECT salarie_id, mois_archive FROM prev_salaries_retraits
-        UNION SELECT salarie_id, mois_archive FROM int_salaries_retirees"""
+        f"""CREATE OR REPLACE TEMP TABLE salaries_retraits_tous AS
+        SELECT salarie_id, date_derniere_declaration, {MONTH} AS mois_archive FROM (
+            SELECT salarie_id, date_derniere_declaration FROM prev_salaries_retraits
+            UNION SELECT salarie_id, date_derniere_declaration FROM int_salaries_retirees)"""
     )
     changed = history.months(con, "SELECT DISTINCT mois_archive FROM salaries_a_archiver")
     names = ", ".join(TABLES[TABLE])
@@ -90,8 +98,8 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
         if m in files:
             kept = (
                 f"SELECT {cols} FROM read_parquet({history.quote(files[m])}) a WHERE NOT EXISTS "
-                "(SELECT 1 FROM salaries_retraits_tous w "
-                f"WHERE w.salarie_id = a.salarie_id AND w.mois_archive = '{m}') UNION ALL "
+                "(SELECT 1 FROM salaries_retraits_tous w WHERE w.salarie_id = a.salarie_id "
+                "AND w.date_derniere_declaration = a.date_derniere_declaration) UNION ALL "
             )
         write_parquet(
             con,
@@ -106,8 +114,8 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
     kept_months = ", ".join(f"'{m}'" for m in files if m not in changed) or "NULL"
     write_parquet(
         con,
-        "SELECT salarie_id, mois_archive FROM salaries_retraits_tous "
+        "SELECT salarie_id, date_derniere_declaration FROM salaries_retraits_tous "
         f"WHERE mois_archive IN ({kept_months})",
         tmp / f"{WITHDRAWN_NAME}.parquet",
-        order_by="mois_archive, salarie_id",
+        order_by="date_derniere_declaration, salarie_id",
     )
