@@ -5,7 +5,15 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from datadsn.engine.runner import Step, StepError, check_portable, load_step, run_step, to_spark
+from datadsn.engine.runner import (
+    Step,
+    StepError,
+    check_portable,
+    load_step,
+    run_step,
+    table_from_lists,
+    to_spark,
+)
 from datadsn.quality.consolidate import PIPELINE, PYTHON_READS, SQL, _tasks
 
 STEPS = [(layer, name) for layer, name in PIPELINE if layer != "python"]
@@ -58,3 +66,18 @@ def test_every_python_piece_of_the_consolidation_declares_its_inputs() -> None:
     order = [name for _, name in PIPELINE]
     for name, needs in depends.items():
         assert all(order.index(n) < order.index(name) for n in needs)
+
+
+def test_table_from_lists_keeps_rows_aligned_and_typed() -> None:
+    con = duckdb.connect()
+    cols = {"chemin": ("VARCHAR", ["a/b.parquet", "c d.parquet"]), "octets": ("BIGINT", [3, 40])}
+    table_from_lists(con, "t", cols)
+    assert con.execute("SELECT * FROM t ORDER BY octets").fetchall() == [
+        ("a/b.parquet", 3),
+        ("c d.parquet", 40),
+    ]
+    table_from_lists(con, "t", {"chemin": ("VARCHAR", []), "octets": ("BIGINT", [])})
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    assert [r[1] for r in con.execute("DESCRIBE t").fetchall()] == ["VARCHAR", "BIGINT"]
+    with pytest.raises(ValueError, match="saut de ligne"):
+        table_from_lists(con, "t", {"chemin": ("VARCHAR", ["a\nb"])})

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from datadsn.engine import schedule
-from datadsn.engine.runner import write_parquet
+from datadsn.engine.runner import table_from_lists, write_parquet
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
 from . import history
@@ -178,10 +178,14 @@ def load_pending(
     cutoff = retention_cutoff(month)
     months = [m for m in raw_months(store) if cutoff <= m <= month]
     listed = _listed(store, _files(store, "declaration", months))
-    con.execute(
-        "CREATE OR REPLACE TABLE fichiers_bruts AS SELECT unnest(?::VARCHAR[]) AS chemin, "
-        "unnest(?::BIGINT[]) AS octets, unnest(?::BIGINT[]) AS modifie",
-        [list(listed), [v[0] for v in listed.values()], [v[1] for v in listed.values()]],
+    table_from_lists(
+        con,
+        "fichiers_bruts",
+        {
+            "chemin": ("VARCHAR", list(listed)),
+            "octets": ("BIGINT", [v[0] for v in listed.values()]),
+            "modifie": ("BIGINT", [v[1] for v in listed.values()]),
+        },
     )
     unread = [f for f, stat in listed.items() if seen is None or seen.get(f) != stat]
     if unread:
