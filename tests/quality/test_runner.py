@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pytest
 
@@ -79,5 +81,11 @@ def test_table_from_lists_keeps_rows_aligned_and_typed() -> None:
     table_from_lists(con, "t", {"chemin": ("VARCHAR", []), "octets": ("BIGINT", [])})
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
     assert [r[1] for r in con.execute("DESCRIBE t").fetchall()] == ["VARCHAR", "BIGINT"]
+    nulls = {"d": ("DATE", [dt.date(2023, 1, 1), None]), "s": ("VARCHAR", ["", None])}
+    table_from_lists(con, "t", nulls)
+    assert sorted(con.execute("SELECT * FROM t").fetchall(), key=str) == [
+        (None, None),
+        (dt.date(2023, 1, 1), ""),
+    ]
     with pytest.raises(ValueError, match="saut de ligne"):
         table_from_lists(con, "t", {"chemin": ("VARCHAR", ["a\nb"])})

@@ -13,8 +13,15 @@ from collections import defaultdict
 
 import duckdb
 
+from datadsn.engine.runner import table_from_lists
+
 MAX_ITERATIONS = 10_000
-_EDGE_COLUMNS = "ancien_id VARCHAR, nouveau_id VARCHAR, date_modification DATE, motif VARCHAR"
+_EDGE_COLUMNS = {
+    "ancien_id": "VARCHAR",
+    "nouveau_id": "VARCHAR",
+    "date_modification": "DATE",
+    "motif": "VARCHAR",
+}
 
 Edge = tuple[str, str, dt.date | None, str]
 
@@ -128,8 +135,8 @@ def resolve(con: duckdb.DuckDBPyConnection, edges_table: str, out_table: str) ->
         "WHERE ancien_id IS NOT NULL AND nouveau_id IS NOT NULL"
     ).fetchall()
     cleaned = clean_edges([(str(a), str(b), d, str(m)) for a, b, d, m in rows])
-    con.execute(f"CREATE OR REPLACE TABLE {out_table} ({_EDGE_COLUMNS})")
+    columns = {c: (t, [e[i] for e in cleaned]) for i, (c, t) in enumerate(_EDGE_COLUMNS.items())}
+    table_from_lists(con, out_table, columns)
     if cleaned:
-        con.executemany(f"INSERT INTO {out_table} VALUES (?, ?, ?, ?)", cleaned)
         compress_paths(con, out_table)
     return len(cleaned)
