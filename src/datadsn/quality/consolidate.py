@@ -69,6 +69,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("intermediate", "int_liens_contrats_finaux"),
     ("intermediate", "int_contrats"),
     ("intermediate", "int_postes"),
+    ("intermediate", "int_heures_lignes"),
     ("intermediate", "int_heures_declarees"),
     ("python", "calendrier"),
     ("intermediate", "int_activites_nouvelles"),
