@@ -55,6 +55,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("intermediate", "int_salaries"),
     ("intermediate", "int_salaries_tous"),
     ("intermediate", "int_salaries_reels"),
+    ("intermediate", "int_contrats_nouveaux"),
     ("intermediate", "int_contrats_declares"),
     ("intermediate", "int_contrats_reactives"),
     ("intermediate", "int_contrats_stock"),

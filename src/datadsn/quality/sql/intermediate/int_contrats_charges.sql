@@ -5,12 +5,6 @@
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),
--- end of the last paid period of each declared contract: the best end date when it stops silently
-periodes as (
-    select fichier, individu_ligne, numero, max(fin) as fin
-    from stg_remunerations
-    group by fichier, individu_ligne, numero
-),
 candidats as (
     select p.contrat_id, p.etablissement_id, coalesce(r.cible_id, p.salarie_id) as salarie_id,
            p.contrat_key, p.numero, p.date_debut, p.poste_id, p.nature_contrat,
@@ -23,18 +17,14 @@ candidats as (
     left join salaries_remap r on r.ancien_id = p.salarie_id
     where p.ett_contrat_id is null
     union all
-    select substr(md5(concat('contrat|', c.siret, '|', c.salarie_key, '|', c.contrat_key)), 1, 16),
-           substr(md5(concat('etablissement|', c.siret)), 1, 16),
-           c.salarie_id, c.contrat_key, c.numero, c.date_debut,
-           case when c.poste_key is not null then substr(md5(concat('poste|', c.poste_key)), 1, 16) end,
+    select c.contrat_id_nouveau, c.etablissement_id_nouveau,
+           c.salarie_id, c.contrat_key, c.numero, c.date_debut, c.poste_id_nouveau,
            c.nature_contrat, c.code_convention_collective, c.motif_recours,
            c.dispositif_politique_publique, c.lieu_travail, c.unite_mesure_quotite,
            c.quotite_contrat, c.date_fin_previsionnelle, c.etu_siret, cast(null as date),
-           cast(null as date), cast(null as tinyint), cast(null as date), q.fin,
+           cast(null as date), cast(null as tinyint), cast(null as date), c.fin_derniere_periode,
            cast(null as varchar), c.mois, c.mois, c.version_declaration, true, c.contrat_ligne
     from int_contrats_declares c
-    left join periodes q
-        on q.fichier = c.fichier and q.individu_ligne = c.individu_ligne and q.numero = c.numero
 ),
 -- One group per (employee, contract key): aggregates rather than windows (no sort). Each max or
 -- min of a struct picks a whole row by its leading fields: the attributes from the latest
