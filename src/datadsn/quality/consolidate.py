@@ -40,6 +40,7 @@ PIPELINE: list[tuple[str, str]] = [
     ("staging", "stg_contrat_fins"),
     ("staging", "stg_remunerations"),
     ("staging", "stg_activites"),
+    ("intermediate", "int_contrats_archives"),
     ("intermediate", "int_declarations"),
     ("intermediate", "int_declarations_nouvelles"),
     ("intermediate", "int_entreprises"),

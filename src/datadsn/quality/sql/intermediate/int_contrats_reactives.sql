@@ -32,7 +32,7 @@ agences_modifiees as (
 ),
 interim as (
     select a.contrat_id, a.etablissement_id, a.etu_siret, s.salarie_key
-    from prev_contrats_archives a
+    from int_contrats_archives a
     join int_salaries_tous s on s.salarie_id = a.salarie_id
     where a.ett_contrat_id is null and a.etu_siret is not null
 ),
@@ -48,7 +48,7 @@ interim_vises as (
 -- where EXISTS over a union planned a delimiter join over every archived contract.
 reels as (
     select a.contrat_id
-    from prev_contrats_archives a
+    from int_contrats_archives a
     where a.ett_contrat_id is null
         and (exists (select 1 from int_contrats_declares d
                      where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
@@ -59,9 +59,9 @@ ids as (
     select contrat_id from reels
     union all
     select a.contrat_id
-    from prev_contrats_archives a
+    from int_contrats_archives a
     where a.ett_contrat_id in (select contrat_id from reels)
 )
 select a.*
-from prev_contrats_archives a
+from int_contrats_archives a
 where a.contrat_id in (select contrat_id from ids)

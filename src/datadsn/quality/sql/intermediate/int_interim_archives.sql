@@ -2,7 +2,7 @@
 -- workers' copies in their user establishments (marts/salaries): archived with their contract
 -- copies, they still count there.
 select a.contrat_id, a.salarie_id, a.etu_id, a.etu_siret
-from prev_contrats_archives a
+from int_contrats_archives a
 join int_etablissements e on e.etablissement_id = a.etablissement_id
 where a.ett_contrat_id is null and a.etu_id is not null
     and a.nature_contrat = '03' and e.code_naf = '7820Z'
