@@ -1,13 +1,14 @@
--- The contracts declared in this run (effective declarations only) with what needs no merge: their
--- employee's key, the ids a new contract would take, and the end of their last paid period (the
--- best end date when a contract stops silently). Computed beside the employees' merges, off the
--- critical path; int_contrats_declares adds the employee ids.
+-- For each contract line declared in this run (effective declarations only), what needs no
+-- merge: the employee's key, the ids a new contract would take, and the end of its last paid
+-- period (the best end date when a contract stops silently). Computed beside the employees'
+-- merges, off the critical path; narrow, so that int_contrats_declares copies the contract's
+-- columns once.
 with periodes as (
     select fichier, individu_ligne, numero, max(fin) as fin
     from stg_remunerations
     group by fichier, individu_ligne, numero
 )
-select c.*, i.salarie_key,
+select c.fichier, c.contrat_ligne, i.salarie_key,
        substr(md5(concat('contrat|', c.siret, '|', i.salarie_key, '|', c.contrat_key)), 1, 16)
            as contrat_id_nouveau,
        substr(md5(concat('etablissement|', c.siret)), 1, 16) as etablissement_id_nouveau,
