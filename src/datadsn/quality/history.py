@@ -33,9 +33,11 @@ PARTITIONED: dict[str, str] = {
 # table -> folder of its archived rows, published together (see quality/archive.py and
 # quality/salaries_archive.py)
 ARCHIVES: dict[str, str] = {"contrats": "contrats_archives", "salaries": "salaries_archives"}
-# table -> file listing the archived rows withdrawn since they were archived, and their key: the
-# id and the date of last declaration (whose month names the row's file)
-WITHDRAWN: dict[str, tuple[str, str]] = {"salaries": ("salaries_retraits", "salarie_id")}
+# table -> file listing the archived rows withdrawn since they were archived, and the columns
+# naming such a row: the id and the date of last declaration (whose month names the row's file)
+WITHDRAWN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "salaries": ("salaries_retraits", ("salarie_id", "date_derniere_declaration"))
+}
 
 _HOURS = ("heures_standards_remunerees", "heures_non_remunerees", "heures_supp_remunerees")
 _SUMS = ", ".join(f"sum({h}) AS {h}" for h in _HOURS)
@@ -176,13 +178,16 @@ def archived_sql(folder: Path, table: str, files: list[Path]) -> str:
     sql = f"SELECT * FROM read_parquet([{listed}]) a"
     withdrawn = withdrawn_file(folder, table)
     if withdrawn is not None and withdrawn.exists():
-        key = WITHDRAWN[table][1]
         sql += (
             f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({quote(withdrawn)}) w "
-            f"WHERE w.{key} = a.{key} "
-            "AND w.date_derniere_declaration = a.date_derniere_declaration)"
+            f"WHERE {withdrawn_match(table, 'w', 'a')})"
         )
     return sql
+
+
+def withdrawn_match(table: str, listed: str, row: str) -> str:
+    """The condition that the withdrawn entry ``listed`` names the archived row ``row``."""
+    return " AND ".join(f"{listed}.{c} = {row}.{c}" for c in WITHDRAWN[table][1])
 
 
 def link_or_copy(source: Path, target: Path) -> None:

@@ -62,8 +62,7 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
         # the load (DuckDB decorrelates it through every archived id)
         con.execute(
             "DELETE FROM prev_salaries_archives a WHERE EXISTS (SELECT 1 FROM "
-            "prev_salaries_retraits w WHERE w.salarie_id = a.salarie_id "
-            "AND w.date_derniere_declaration = a.date_derniere_declaration)"
+            f"prev_salaries_retraits w WHERE {history.withdrawn_match(TABLE, 'w', 'a')})"
         )
 
 
@@ -98,8 +97,8 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
         if m in files:
             kept = (
                 f"SELECT {cols} FROM read_parquet({history.quote(files[m])}) a WHERE NOT EXISTS "
-                "(SELECT 1 FROM salaries_retraits_tous w WHERE w.salarie_id = a.salarie_id "
-                "AND w.date_derniere_declaration = a.date_derniere_declaration) UNION ALL "
+                "(SELECT 1 FROM salaries_retraits_tous w "
+                f"WHERE {history.withdrawn_match(TABLE, 'w', 'a')}) UNION ALL "
             )
         write_parquet(
             con,
