@@ -63,5 +63,5 @@ ids as (
     where a.ett_contrat_id in (select contrat_id from reels)
 )
 select a.*
-from int_contrats_archives a
+from prev_contrats_archives a
 where a.contrat_id in (select contrat_id from ids)
