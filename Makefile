@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 DEMO_HOME ?= .datadsn/demo
 
 # `make test` runs the whole suite, then the portal's again on PostgreSQL (as root).
-.PHONY: demo test lint typecheck system-deps bench norm clean
+.PHONY: demo test lint typecheck system-deps bench norm feries clean
 
 $(UV):
 	python3 -m pip install --quiet --target .tools/lib "uv==$(UV_VERSION)"
@@ -54,6 +54,10 @@ bench: .venv/.synced
 
 norm: .venv/.synced
 	.venv/bin/datadsn norm generate ../shared/corpus/neodes_spec/*.xlsx
+
+# The public holidays shipped with the consolidation, from the holidays package.
+feries: .venv/.synced
+	$(PY) -m datadsn.quality.calendar
 
 clean:
 	rm -rf .venv .tools .datadsn

@@ -1,22 +1,29 @@
 """The day calendar used to split pay periods: working day = Monday-Friday and not a French
-public holiday (metropolitan list of the ``holidays`` package, as the reference)."""
+public holiday (metropolitan list of the ``holidays`` package, as the reference).
+
+The holidays ship as a generated list (``data/jours_feries.txt``, 1990-2100): importing the
+package and its first computation took 0.7 s, paid by every process that consolidates a month
+(a third of a one-month ``datadsn consolidate`` at 20,000 employees). A test compares the list
+with the package; ``make feries`` regenerates it when the package changes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from pathlib import Path
 
 import duckdb
-import holidays
 import pyarrow as pa
 
 FIRST = dt.date(1990, 1, 1)
 LAST = dt.date(2100, 12, 31)
+HOLIDAYS_FILE = Path(__file__).parent / "data" / "jours_feries.txt"
 
 
 def working_days(start: dt.date, end: dt.date) -> pa.Table:
     start, end = max(start, FIRST), min(end, LAST)
-    feries = _holidays(start.year, end.year)
+    feries = public_holidays()
     days, months, open_ = [], [], []
     day = start
     while day <= end:
@@ -33,10 +40,34 @@ def working_days(start: dt.date, end: dt.date) -> pa.Table:
     )
 
 
-@lru_cache(maxsize=16)
-def _holidays(first_year: int, last_year: int) -> frozenset[dt.date]:
-    """Metropolitan French public holidays (no subdivision: no Alsace-Moselle extra days)."""
-    return frozenset(holidays.country_holidays("FR", years=range(first_year, last_year + 1)))
+@lru_cache(maxsize=1)
+def public_holidays() -> frozenset[dt.date]:
+    """The shipped list of metropolitan French public holidays, ``FIRST`` to ``LAST``."""
+    lines = HOLIDAYS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(dt.date.fromisoformat(x) for x in lines if x and not x.startswith("#"))
+
+
+def library_holidays() -> list[dt.date]:
+    """Metropolitan French public holidays from the ``holidays`` package (no subdivision: no
+    Alsace-Moselle extra days), the source of the shipped list."""
+    import holidays  # development dependency: only the generator and its test need it
+
+    found = holidays.country_holidays("FR", years=range(FIRST.year, LAST.year + 1))
+    return sorted(found)
+
+
+def generate_holidays(target: Path = HOLIDAYS_FILE) -> int:
+    """Write the shipped list from the package; returns the number of days."""
+    import holidays
+
+    days = library_holidays()
+    header = (
+        f"# Jours fériés nationaux (métropole), {FIRST.year}-{LAST.year}, générés depuis le "
+        f"paquet holidays {holidays.__version__} : make feries\n"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(header + "".join(f"{d.isoformat()}\n" for d in days), encoding="utf-8")
+    return len(days)
 
 
 def build_calendar(con: duckdb.DuckDBPyConnection, source: str) -> int:
@@ -50,3 +81,7 @@ def build_calendar(con: duckdb.DuckDBPyConnection, source: str) -> int:
     con.execute("CREATE OR REPLACE TABLE calendrier AS SELECT * FROM calendrier_arrow")
     con.unregister("calendrier_arrow")
     return table.num_rows
+
+
+if __name__ == "__main__":
+    print(f"{generate_holidays()} jours fériés écrits dans {HOLIDAYS_FILE}")
