@@ -19,6 +19,7 @@ import duckdb
 
 from datadsn import __version__
 from datadsn.engine import schedule
+from datadsn.engine.database import run_connection
 from datadsn.engine.runner import Step, load_step, run_step, table_from_lists, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
@@ -361,12 +362,11 @@ def consolidate(
     summary = RunSummary(month=month, declarations=0)
     snapshot.clean_leftovers(store)
     folder = _previous_folder(store, month)
-    con = duckdb.connect()
-    # every rule orders its rows explicitly and files are written sorted: row order inside the
-    # run carries no meaning, so DuckDB may produce rows in any order (faster, less memory)
-    con.execute("SET preserve_insertion_order = false")
-    con.execute(f"SET threads = {int(threads or step_threads())}")
-    try:
+    with run_connection() as con:
+        # every rule orders its rows explicitly and files are written sorted: row order inside the
+        # run carries no meaning, so DuckDB may produce rows in any order (faster, less memory)
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET threads = {int(threads or step_threads())}")
         t0 = time.perf_counter()
         report(labels[0], 0, total)
         # The state's tables load while the pending declarations are read: neither needs the
@@ -391,7 +391,5 @@ def consolidate(
             store.refresh_catalog()
         summary.seconds[labels[-1]] = time.perf_counter() - t0
         report(labels[-1], total, total)
-    finally:
-        con.close()
     summary.total_seconds = time.perf_counter() - started
     return summary

@@ -78,10 +78,19 @@ select distinct ancien_id, nouveau_id, date_modification, 'bloc_changement_indiv
 from declarees
 where ancien_id <> nouveau_id
 union all
+-- an inferred merge needs a row declared in this run (touche), and only the run's rows
+-- (int_salaries_charges) can be: each side is matched against the touched rows of the other,
+-- so the archived employees are scanned once, never joined with each other
 select o.salarie_id, n.salarie_id, n.date_derniere_declaration, 'nir_obtenu'
-from int_salaries_connus o
+from (select * from int_salaries_charges where touche and nir is null) o
 join int_salaries_connus n
     on n.siret = o.siret and n.nir is not null and n.nom_famille = o.nom_famille
     and n.prenoms = o.prenoms and n.date_naissance = o.date_naissance
     and n.date_derniere_declaration >= o.date_derniere_declaration
-where o.nir is null and (o.touche or n.touche)
+union all
+select o.salarie_id, n.salarie_id, n.date_derniere_declaration, 'nir_obtenu'
+from (select * from int_salaries_connus where nir is null and not touche) o
+join (select * from int_salaries_charges where touche and nir is not null) n
+    on n.siret = o.siret and n.nom_famille = o.nom_famille
+    and n.prenoms = o.prenoms and n.date_naissance = o.date_naissance
+    and n.date_derniere_declaration >= o.date_derniere_declaration
