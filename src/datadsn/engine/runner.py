@@ -127,11 +127,15 @@ def write_parquet(
     Snappy, not zstd: these files are read back by every later run and every query, and on
     their hash-like columns (ids, pseudonyms) DuckDB reads snappy about five times faster for
     about 1.7 times the size (measured on a 135,000-row ``salaries``: 0.08 s against 0.40 s).
+    No Bloom filters: DuckDB writes them for dictionary-encoded columns only (codes, flags, not
+    ids), where no reader looks a value up, and they cost a tenth of a write (43,000 employees:
+    0.064 s against 0.072 s).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     order = f" ORDER BY {order_by}" if order_by else ""
     tmp = target.with_name(f".{target.name}.tmp")
-    con.execute(f"COPY ({query}{order}) TO '{_quote(tmp)}' (FORMAT parquet, COMPRESSION snappy)")
+    options = "FORMAT parquet, COMPRESSION snappy, WRITE_BLOOM_FILTER false"
+    con.execute(f"COPY ({query}{order}) TO '{_quote(tmp)}' ({options})")
     os.replace(tmp, target)
 
 
