@@ -6,8 +6,9 @@ inferred end once its establishment has declared three months past it; not a tem
 contract whose user establishment is unknown) moves, with its temporary-work copy if any, to
 ``contrats_archives/<YYYY-MM>.parquet`` (month of its last declaration, so the
 72-month retention drops whole files). Later runs carry these files over by hard link and bring
-back only the contracts their declarations may change (``int_contrats_reactives``). The
-published ``contrats`` is the working file plus the archive (see ``history.table_sql``).
+back only the contracts their declarations may change (``int_contrats_a_reprendre``, then
+:func:`bring_back`). The published ``contrats`` is the working file plus the archive (see
+``history.table_sql``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,24 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         )
     else:
         con.execute(create_empty("contrats", "prev_contrats_archives"))
+
+
+def bring_back(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> int:
+    """``int_contrats_reactives``: the whole rows of the contracts ``int_contrats_a_reprendre``
+    names, read from their months' files only (a scan of every file for two contracts took
+    0.025 s of the critical path at month 24, one file 0.002 s); returns the rows."""
+    months = history.months(con, "SELECT DISTINCT mois_archive FROM int_contrats_a_reprendre")
+    chosen = [files[m] for m in months if m in files]
+    if not chosen:
+        con.execute(create_empty("contrats", "int_contrats_reactives"))
+        return 0
+    listed = ", ".join(history.quote(p) for p in chosen)
+    row = con.execute(
+        f"CREATE OR REPLACE TABLE int_contrats_reactives AS SELECT {select_list('contrats')} "
+        f"FROM read_parquet([{listed}]) "
+        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path]) -> None:

@@ -59,7 +59,8 @@ PIPELINE: list[tuple[str, str]] = [
     ("intermediate", "int_salaries_reels"),
     ("intermediate", "int_contrats_nouveaux"),
     ("intermediate", "int_contrats_declares"),
-    ("intermediate", "int_contrats_reactives"),
+    ("intermediate", "int_contrats_a_reprendre"),
+    ("python", "int_contrats_reactives"),
     ("intermediate", "int_contrats_stock"),
     ("intermediate", "int_contrats_charges"),
     ("intermediate", "int_remap_contrats_cascade"),
@@ -102,6 +103,7 @@ PYTHON_READS: dict[str, frozenset[str]] = {
     "int_fusions_salaries": frozenset({"int_aretes_salaries"}),
     "int_fusions_contrats": frozenset({"int_aretes_contrats"}),
     "calendrier": frozenset({"int_heures_declarees"}),
+    "int_contrats_reactives": frozenset({"int_contrats_a_reprendre"}),
     "prev_activites_sources_conservees": frozenset({"int_activites_mois"}),
     "activites_publiees": frozenset({"activites", "fusions"}),
 }
@@ -261,6 +263,8 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
         return identity.resolve(con, "int_aretes_contrats", name)
     if name == "calendrier":
         return calendar.build_calendar(con, "int_heures_declarees")
+    if name == "int_contrats_reactives":
+        return archive.bring_back(con, archive.carried(carry.folder, carry.month))
     raise KeyError(name)
 
 

@@ -1,10 +1,11 @@
--- Settled contracts brought back from the archive because this run may change them: a contract
+-- Settled contracts to bring back from the archive because this run may change them: a contract
 -- declared again under its key, every contract of an employee merged this run, every contract of
 -- the employees a change block names (its own employee, and the namesake at the old SIRET a
 -- transfer closes), and a temporary-work contract whose agency changed activity or whose user
 -- establishment now declares the worker itself (its copy changes). A copy comes back with its
--- agency contract. Every other archived contract is carried over as it is, which keeps the run
--- cost independent of the history (see quality/archive.py).
+-- agency contract. Ids and archive months only: archive.bring_back reads the whole rows from
+-- those months' files (int_contrats_reactives). Every other archived contract is carried over as
+-- it is, which keeps the run cost independent of the history (see quality/archive.py).
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),
@@ -62,6 +63,6 @@ ids as (
     from int_contrats_archives a
     where a.ett_contrat_id in (select contrat_id from reels)
 )
-select a.*
-from prev_contrats_archives a
+select a.contrat_id, a.mois_archive
+from int_contrats_archives a
 where a.contrat_id in (select contrat_id from ids)
