@@ -16,8 +16,7 @@ with candidats as (
            date_derniere_declaration, version_declaration, false, 0
     from int_salaries_rappeles
     union all
-    select substr(md5(concat('salarie|', i.siret, '|', i.salarie_key)), 1, 16),
-           substr(md5(concat('etablissement|', i.siret)), 1, 16), i.siret,
+    select cast(null as varchar), cast(null as varchar), i.siret,
            i.salarie_key, i.nir, i.nom_famille, i.nom_usage, i.prenoms, i.date_naissance, i.sexe,
            i.annee_naissance, i.mois_naissance, i.mois, i.mois, i.version_declaration, true,
            i.individu_ligne
@@ -33,7 +32,9 @@ a_classer as (
 -- One group per key: aggregates rather than windows (no sort). The attributes come from the
 -- latest declaration (an individual declared twice in one declaration: the later block wins),
 -- the greatest (version_declaration, ligne) being the first fields of the struct; the id from the
--- stored rows if any (the smallest), else the smallest new one.
+-- stored rows if any (the smallest). New rows carry no ids: a key without a stored row gets the
+-- hash of its SIRET and key, and a row of it the hash of its SIRET, computed once per group
+-- rather than for every declared row (most keys are stored already).
 classes as (
     select
         siret,
@@ -44,7 +45,7 @@ classes as (
             nom_usage := nom_usage, prenoms := prenoms, date_naissance := date_naissance,
             sexe := sexe, annee_naissance := annee_naissance, mois_naissance := mois_naissance
         )) as d,
-        coalesce(min(case when not touche then salarie_id end), min(salarie_id)) as id_retenu,
+        min(salarie_id) as id_retenu,
         min(date_premiere_declaration) as premiere,
         max(date_derniere_declaration) as derniere,
         max(case when touche then 1 else 0 end) as touchee
@@ -53,7 +54,11 @@ classes as (
                   where k.siret = c.siret and k.salarie_key = c.salarie_key)
     group by siret, salarie_key
 )
-select id_retenu as salarie_id, d.etablissement_id, siret, salarie_key, d.nir, d.nom_famille,
+select coalesce(id_retenu, substr(md5(concat('salarie|', siret, '|', salarie_key)), 1, 16))
+           as salarie_id,
+       coalesce(d.etablissement_id, substr(md5(concat('etablissement|', siret)), 1, 16))
+           as etablissement_id,
+       siret, salarie_key, d.nir, d.nom_famille,
        d.nom_usage, d.prenoms, d.date_naissance, d.sexe, d.annee_naissance, d.mois_naissance,
        premiere as date_premiere_declaration, derniere as date_derniere_declaration,
        d.version_declaration, touchee = 1 as touche
