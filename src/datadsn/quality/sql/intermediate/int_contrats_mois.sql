@@ -1,6 +1,7 @@
 -- Contract x declared month with that month's attributes and gross pay (type 001), for the months
 -- this run rewrites (prev_contrats_mois holds only those). A replaced declaration key drops its
--- rows. Stored ids are resolved through fusions when read.
+-- rows. Stored ids are resolved through fusions when read. Only the (contract, month) pairs
+-- held twice are ranked: a window over every row cost more than the rest of the step.
 with brut as (
     select r.fichier, r.individu_ligne, r.numero, sum(r.montant) as montant
     from stg_remunerations r
@@ -30,14 +31,24 @@ toutes as (
     union all
     select * from nouveaux
 ),
+doubles as (
+    select contrat_id, mois from toutes group by contrat_id, mois having count(*) > 1
+),
 classes as (
     select *, row_number() over (
         partition by contrat_id, mois order by version_declaration desc, decl_key
     ) as rang
-    from toutes
+    from toutes t
+    where exists (select 1 from doubles d where d.contrat_id = t.contrat_id and d.mois = t.mois)
 )
 select contrat_id, mois, decl_key, nature_contrat, unite_mesure_quotite, quotite_contrat,
        modalite_temps_travail, lieu_travail, statut_conventionnel, code_pcs_ese,
        remuneration_brute, version_declaration
 from classes
 where rang = 1
+union all
+select contrat_id, mois, decl_key, nature_contrat, unite_mesure_quotite, quotite_contrat,
+       modalite_temps_travail, lieu_travail, statut_conventionnel, code_pcs_ese,
+       remuneration_brute, version_declaration
+from toutes t
+where not exists (select 1 from doubles d where d.contrat_id = t.contrat_id and d.mois = t.mois)

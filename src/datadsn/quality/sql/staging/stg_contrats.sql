@@ -1,5 +1,6 @@
 -- Declared contracts. numero is normalised (upper case, no spaces or separators) before it enters
--- any key, so "c 1" and "C1" are one contract and remuneration blocks find their contract.
+-- any key, so "c 1" and "C1" are one contract and remuneration blocks find their contract. The
+-- key repeats the very expression of numero, which DuckDB then computes once (0.057 to 0.050 s).
 select
     c.fichier,
     c.ligne as contrat_ligne,
@@ -12,7 +13,7 @@ select
     upper(replace(replace(replace(replace(replace(trim(c.numero_contrat), ' ', ''), '-', ''), '/', ''), '.', ''), '_', '')) as numero,
     c.date_debut,
     concat(
-        upper(replace(replace(replace(replace(replace(trim(coalesce(c.numero_contrat, '')), ' ', ''), '-', ''), '/', ''), '.', ''), '_', '')),
+        coalesce(upper(replace(replace(replace(replace(replace(trim(c.numero_contrat), ' ', ''), '-', ''), '/', ''), '.', ''), '_', '')), ''),
         '_', coalesce(cast(c.date_debut as varchar), '')
     ) as contrat_key,
     upper(trim(c.libelle_emploi)) as poste_key,
