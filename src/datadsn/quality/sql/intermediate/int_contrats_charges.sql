@@ -27,24 +27,17 @@ candidats as (
     from int_contrats_declares c
 ),
 -- One group per (employee, contract key): aggregates rather than windows (no sort). Each max or
--- min of a struct picks a whole row by its leading fields: the attributes from the latest
--- declaration (version, then line); the id first issued among the stored rows if any, else among
--- the new ones; the end status from the most recent stored row (equal versions, two stored rows
--- of one declaration after an employee merge: the greatest id).
+-- min of a struct picks a row by its leading fields: the attributes from the latest declaration
+-- (version, then line; equal versions, two stored rows of one declaration after an employee
+-- merge: the greatest id), read back from that row by a join, since the max of a struct of every
+-- attribute cost more than the join (0.123 against 0.107 s at month 24); the id first issued
+-- among the stored rows if any, else among the new ones; the end status from the most recent
+-- stored row (same tie-break).
 classes as (
     select
         salarie_id,
         contrat_key,
-        max(struct_pack(
-            v := version_declaration, l := ligne, etablissement_id := etablissement_id,
-            numero := numero, date_debut := date_debut, poste_id := poste_id,
-            nature_contrat := nature_contrat, code_convention_collective := code_convention_collective,
-            motif_recours := motif_recours,
-            dispositif_politique_publique := dispositif_politique_publique,
-            lieu_travail := lieu_travail, unite_mesure_quotite := unite_mesure_quotite,
-            quotite_contrat := quotite_contrat, date_fin_previsionnelle := date_fin_previsionnelle,
-            etu_siret := etu_siret, date_fin_periode_paie := date_fin_periode_paie
-        )) as a,
+        max(struct_pack(v := version_declaration, l := ligne, id := contrat_id)) as a,
         coalesce(
             min(case when not touche then struct_pack(p := date_premiere_declaration, id := contrat_id) end),
             min(struct_pack(p := date_premiere_declaration, id := contrat_id))
@@ -60,12 +53,15 @@ classes as (
     from candidats
     group by salarie_id, contrat_key
 )
-select id_retenu as contrat_id, a.etablissement_id, salarie_id, contrat_key, a.numero, a.date_debut,
-       a.poste_id, a.nature_contrat, a.code_convention_collective, a.motif_recours,
-       a.dispositif_politique_publique, a.lieu_travail, a.unite_mesure_quotite, a.quotite_contrat,
-       a.date_fin_previsionnelle, a.etu_siret, a.date_fin_periode_paie,
-       s.debut as date_debut_effective, s.fin as date_fin_effective, s.statut as statut_fin,
-       s.declaree as date_fin_declaree, s.motif as motif_rupture,
-       premiere as date_premiere_declaration, derniere as date_derniere_declaration,
-       a.v as version_declaration, touchee = 1 as touche
-from classes
+select k.id_retenu as contrat_id, c.etablissement_id, k.salarie_id, k.contrat_key, c.numero,
+       c.date_debut, c.poste_id, c.nature_contrat, c.code_convention_collective, c.motif_recours,
+       c.dispositif_politique_publique, c.lieu_travail, c.unite_mesure_quotite, c.quotite_contrat,
+       c.date_fin_previsionnelle, c.etu_siret, c.date_fin_periode_paie,
+       k.s.debut as date_debut_effective, k.s.fin as date_fin_effective, k.s.statut as statut_fin,
+       k.s.declaree as date_fin_declaree, k.s.motif as motif_rupture,
+       k.premiere as date_premiere_declaration, k.derniere as date_derniere_declaration,
+       c.version_declaration, k.touchee = 1 as touche
+from classes k
+join candidats c
+    on c.salarie_id = k.salarie_id and c.contrat_key = k.contrat_key
+    and c.contrat_id = k.a.id and c.ligne = k.a.l and c.version_declaration = k.a.v
