@@ -65,12 +65,17 @@ class Carry:
             f"SELECT * FROM ({sources}) WHERE {where}"
         )
 
-    def publish_view(self, con: duckdb.DuckDBPyConnection) -> None:
-        """``activites_publiees``: the row count of the new state's ``activites``."""
+    def carried_count(self, con: duckdb.DuckDBPyConnection) -> int:
+        """``activites_reprises``: the rows of the carried months of ``activites`` once their
+        absorbed contract ids are resolved. The published table is these months and the run's
+        own (``activites``, resolved already), which never share a month, so its count is the
+        sum of both: the scan of every carried month needs only the run's fusions, and runs
+        beside the run's hours instead of after them."""
         kept = list(self.carried("activites").values())
-        stored = f"SELECT * FROM activites UNION ALL {history.files_sql('activites', kept)}"
+        stored = history.files_sql("activites", kept)
         count = history.resolved_count_sql("activites", stored, "SELECT * FROM fusions")
-        con.execute(f"CREATE OR REPLACE TABLE activites_publiees AS {count}")
+        row = con.execute(f"CREATE OR REPLACE TABLE activites_reprises AS {count}").fetchone()
+        return int(row[0]) if row else 0
 
     def publish(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
         """One file per month: the months rewritten from the run's table, the others linked."""

@@ -93,8 +93,8 @@ PIPELINE: list[tuple[str, str]] = [
     ("marts", "activites_sources"),
     ("marts", "contrats_mois"),
     ("marts", "fusions"),
+    ("python", "activites_reprises"),
     ("marts", "activites"),
-    ("python", "activites_publiees"),
     ("marts", "chargements"),
 ]
 
@@ -105,7 +105,8 @@ PYTHON_READS: dict[str, frozenset[str]] = {
     "calendrier": frozenset({"int_heures_declarees"}),
     "int_contrats_reactives": frozenset({"int_contrats_a_reprendre"}),
     "prev_activites_sources_conservees": frozenset({"int_activites_mois"}),
-    "activites_publiees": frozenset({"activites", "fusions"}),
+    # after prev_activites_sources_conservees: the months the run rewrites are known then
+    "activites_reprises": frozenset({"fusions", "prev_activites_sources_conservees"}),
 }
 
 # Codes checked against the norm catalogue (unknown ones are flagged, never rejected).
@@ -255,9 +256,8 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
     if name == "prev_activites_sources_conservees":
         carry.sources_view(con)
         return 0
-    if name == "activites_publiees":
-        carry.publish_view(con)
-        return 0
+    if name == "activites_reprises":
+        return carry.carried_count(con)
     if name == "int_fusions_salaries":
         return identity.resolve(con, "int_aretes_salaries", name)
     if name == "int_fusions_contrats":

@@ -1,5 +1,6 @@
 -- One row per run: month, start, end, counts and code version (earlier runs of the month replaced).
--- Contracts: those of the run plus the archived ones carried over (quality/archive.py).
+-- Contracts: those of the run plus the archived ones carried over (quality/archive.py); hours:
+-- the run's months plus the months carried over (activites_reprises, quality/carry.py).
 -- The counts as rows then one pivot: nine scalar subqueries took DuckDB's optimizer 20 ms.
 with comptes as (
     select 'declarations' as quoi, count(*) as n from int_declarations_nouvelles
@@ -13,7 +14,7 @@ with comptes as (
     select 'contrats', (select count(*) from contrats) + (select count(*) from prev_contrats_archives)
         - (select count(*) from int_contrats_reactives)
     union all
-    select 'activites', lignes from activites_publiees
+    select 'activites', (select count(*) from activites) + (select lignes from activites_reprises)
     union all
     select 'fusions', count(*) from fusions
 )
