@@ -191,6 +191,36 @@ def test_older_snapshot_layout_stays_readable_but_a_run_on_it_says_the_way_out(
     assert sc.rows("select count(*) from contrats_mois") == [(1,)]
 
 
+def test_raw_files_holding_integrated_declarations_load_only_the_pending_ones(
+    two_months: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot without its list of raw files read (an older version) makes the next run read
+    every raw file: the declarations integrated already must not be loaded again, whereas a
+    run whose files hold only pending declarations loads them unfiltered."""
+    sc = two_months
+    consolidate(sc.store, "2023-02")
+    feed(sc, "2023-03")
+    clean = Scenario(tmp_path / "clean")
+    shutil.copytree(sc.store.root, clean.store.root)
+    consolidate(clean.store, "2023-03")
+    (snapshot_dir(sc.store, "2023-02") / inputs.SEEN_FILE).unlink()
+    filtered: list[bool] = []
+    original = inputs._load_table
+
+    def spy(*args, only_pending: bool = True):  # type: ignore[no-untyped-def]
+        filtered.append(only_pending)
+        return original(*args, only_pending=only_pending)
+
+    monkeypatch.setattr(inputs, "_load_table", spy)
+    summary = consolidate(sc.store, "2023-03")
+    assert summary.declarations == 1 and filtered and all(filtered)
+    assert contents(sc, "2023-03") == contents(clean, "2023-03")
+    filtered.clear()
+    feed(sc, "2023-04")
+    consolidate(sc.store, "2023-04")  # only April's new files: nothing to filter
+    assert filtered and not any(filtered)
+
+
 def test_a_run_reads_only_the_raw_declaration_files_it_has_not_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

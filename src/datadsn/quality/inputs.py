@@ -216,10 +216,20 @@ def load_pending(
             WHERE a.fichier = r.fichier AND a.declaration_ligne = r.ligne)"""
     ).fetchall()
     parts = sorted(Path(f).relative_to(store.raw / "declaration") for (f,) in holding)
+    # Usually every declaration of the files read is pending (a month's new files): their rows
+    # then load without being matched against the pending list, a hash of every row's file path
+    # (6.5 of 33 ms for the 23,000 contracts of a month).
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM en_attente) "
+        "< (SELECT count(*) FROM (SELECT DISTINCT fichier, ligne FROM lues))"
+    ).fetchone()
+    some_stored = bool(row and row[0])
     schedule.each(
         con,
         RAW_COLUMNS,
-        lambda cur, table: _load_table(cur, store, table, RAW_COLUMNS[table], parts),
+        lambda cur, table: _load_table(
+            cur, store, table, RAW_COLUMNS[table], parts, only_pending=some_stored
+        ),
     )
     row = con.execute("SELECT count(*) FROM en_attente").fetchone()
     return int(row[0]) if row else 0
@@ -231,7 +241,10 @@ def _load_table(
     table: str,
     columns: dict[str, str],
     parts: list[Path],
+    only_pending: bool = True,
 ) -> None:
+    """``raw_<table>``: the rows of ``parts``; with ``only_pending``, those of the pending
+    declarations only (the files also hold declarations integrated already)."""
     wanted = {"fichier": "VARCHAR", "ligne": "INTEGER", **columns}
     files = [str(f) for part in parts if (f := store.raw / table / part).exists()]
     name = f"raw_{table}"
@@ -245,11 +258,13 @@ def _load_table(
         f"CAST({c if c in present else 'NULL'} AS {t}) AS {c}" for c, t in wanted.items()
     )
     key = "ligne" if table == "declaration" else "declaration_ligne"
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM {source} r
-        WHERE EXISTS (SELECT 1 FROM en_attente a
+    where = (
+        f""" WHERE EXISTS (SELECT 1 FROM en_attente a
                       WHERE a.fichier = r.fichier AND a.declaration_ligne = r.{key})"""
+        if only_pending
+        else ""
     )
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM {source} r{where}")
 
 
 def _listed(store: Warehouse, files: list[str]) -> Seen:
