@@ -252,7 +252,10 @@ def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
+def _run_python(
+    con: duckdb.DuckDBPyConnection, name: str, carry: Carry, archived: dict[str, Path]
+) -> int:
+    """A Python piece of the pipeline (``archived``: the contract archive's month files)."""
     if name == "prev_activites_sources_conservees":
         carry.sources_view(con)
         return 0
@@ -265,7 +268,7 @@ def _run_python(con: duckdb.DuckDBPyConnection, name: str, carry: Carry) -> int:
     if name == "calendrier":
         return calendar.build_calendar(con, "int_heures_declarees")
     if name == "int_contrats_reactives":
-        return archive.bring_back(con, archive.carried(carry.folder, carry.month))
+        return archive.bring_back(con, archived)
     raise KeyError(name)
 
 
@@ -283,6 +286,7 @@ def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]], dict[str, Step]]
 def _run_pipeline(
     con: duckdb.DuckDBPyConnection,
     carry: Carry,
+    archived: dict[str, Path],
     report: Progress,
     summary: RunSummary,
     total: int,
@@ -297,7 +301,7 @@ def _run_pipeline(
         if task.name in steps:
             run_step(cur, steps[task.name], view=task.name in VIEWS)
         else:
-            _run_python(cur, task.name, carry)
+            _run_python(cur, task.name, carry, archived)
         summary.seconds[task.name] = time.perf_counter() - t0
 
     def on_start(task: schedule.Task) -> None:
@@ -397,7 +401,7 @@ def consolidate(
         carry.load(con)
         archive.load(con, archived["contrats"])
         summary.seconds[labels[0]] = time.perf_counter() - t0
-        _run_pipeline(con, carry, report, summary, total)
+        _run_pipeline(con, carry, archived["contrats"], report, summary, total)
         summary.counts = _totals(con)
         report(labels[-1], total - 1, total)
         t0 = time.perf_counter()
