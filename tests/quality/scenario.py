@@ -12,7 +12,7 @@ import duckdb
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.pseudonymize import Secret, pseudonym
 from datadsn.ingest.run import ingest
-from datadsn.quality import consolidate
+from datadsn.quality.consolidate import consolidate
 from tests.dsn_builder import Line, envoi, render
 
 SECRET = Secret(b"k", demo=True)

@@ -25,7 +25,7 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
-from .inputs import load_pending, raw_months, write_seen
+from .inputs import load_pending, raw_months, retention_limit, write_seen
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -223,8 +223,9 @@ def _prepare(
             con.execute(create_empty(table, f"prev_{table}"))
     con.execute(
         "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
-        "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version",
-        [f"{month}-01", dt.datetime.now(), __version__],
+        "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version, "
+        "CAST(? AS DATE) AS limite_retention",
+        [f"{month}-01", dt.datetime.now(), __version__, retention_limit(month)],
     )
     _known_codes(con)
     salaries_archive.load(con, folder, archived)

@@ -10,4 +10,4 @@ with mois as (
 select m.mois
 from mois m
 cross join run_params p
-where m.mois + interval 72 month > p.mois
+where m.mois > p.limite_retention

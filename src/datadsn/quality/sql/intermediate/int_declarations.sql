@@ -17,4 +17,4 @@ select
     row_number() over (partition by t.decl_key order by t.version_declaration desc) = 1 as effective
 from toutes t
 cross join run_params p
-where t.mois + interval 72 month > p.mois
+where t.mois > p.limite_retention

@@ -3,4 +3,4 @@
 select s.*
 from int_salaries_tous s
 cross join run_params p
-where s.date_derniere_declaration + interval 72 month > p.mois
+where s.date_derniere_declaration > p.limite_retention

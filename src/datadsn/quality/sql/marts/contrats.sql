@@ -16,7 +16,7 @@ with reels as (
     left join codes_connus km on km.rubrique = 'motif_recours' and km.code = c.motif_recours
     left join codes_connus kd
         on kd.rubrique = 'dispositif_politique_publique' and kd.code = c.dispositif_politique_publique
-    where c.date_derniere_declaration + interval 72 month > p.mois
+    where c.date_derniere_declaration > p.limite_retention
 ),
 copies as (
     select substr(md5(concat('interim|', c.contrat_id, '|', i.etu_id)), 1, 16) as contrat_id,

@@ -2,4 +2,4 @@
 select e.*
 from int_etablissements e
 cross join run_params p
-where e.date_derniere_declaration + interval 72 month > p.mois
+where e.date_derniere_declaration > p.limite_retention

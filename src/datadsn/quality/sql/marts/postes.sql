@@ -2,4 +2,4 @@
 select t.*
 from int_postes t
 cross join run_params p
-where t.date_derniere_declaration + interval 72 month > p.mois
+where t.date_derniere_declaration > p.limite_retention

@@ -1,0 +1,169 @@
+"""The retention: what was last declared more than 72 months before the run's month leaves the
+state, in every table and every file of the snapshot, and is never read again as pending.
+
+Running 73 months of a scenario would take over a minute, so the retention is shortened to three
+months here: the steps read it from ``run_params`` and the files carried over from
+``retention_cutoff``, both computed from ``inputs.RETENTION_MONTHS`` (a test below checks that no
+step writes a retention of its own).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from datadsn.engine.runner import _strip_comments
+from datadsn.quality import inputs
+from datadsn.quality.consolidate import PIPELINE, SQL
+from datadsn.quality.history import ARCHIVES, PARTITIONED, part_files
+from datadsn.quality.snapshot import snapshot_dir
+from tests.quality.scenario import Contrat, Salarie, Scenario, declaration, nir_key
+
+A = "11111111100011"  # declares every month
+C = "33333333300033"  # declares January only
+T = "44444444400044"  # temporary-work agency, NAF 7820Z, January only
+MONTHS = ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"]
+PERMANENT = "1850575101101"
+LEAVER = "2850575102102"  # contract ended in January
+SILENT = "1850575103103"  # in C, which stops declaring
+WORKER = "2850575104104"  # temporary worker placed in A
+
+
+def month_declarations(month: str) -> list[list]:
+    out = [
+        declaration(
+            month,
+            A,
+            [Salarie(PERMANENT, "UN", "ALAIN", "01011980", [Contrat("P0001", "2020-01-01")])]
+            + (
+                [
+                    Salarie(
+                        LEAVER,
+                        "DEUX",
+                        "BEA",
+                        "02011980",
+                        [Contrat("L0002", "2020-01-01", fin=("2023-01-20", "031"))],
+                    )
+                ]
+                if month == "2023-01"
+                else []
+            ),
+        )
+    ]
+    if month == "2023-01":
+        out.append(
+            declaration(
+                month,
+                C,
+                [Salarie(SILENT, "TROIS", "CLE", "03011980", [Contrat("S0003", "2021-01-01")])],
+            )
+        )
+        mission = Contrat(
+            "T0004",
+            "2023-01-02",
+            "03",
+            fin=("2023-01-27", "058"),
+            siret_utilisateur=A,
+            motif_recours="01",
+        )
+        out.append(
+            declaration(
+                month, T, [Salarie(WORKER, "QUATRE", "DAN", "04011980", [mission])], naf="7820Z"
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def sc(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    patch = pytest.MonkeyPatch()
+    patch.setattr(inputs, "RETENTION_MONTHS", 3)
+    try:
+        scenario = Scenario(Path(tmp_path_factory.mktemp("retention")))
+        for month in MONTHS:
+            scenario.run(month, *month_declarations(month))
+        return scenario
+    finally:
+        patch.undo()
+
+
+def people(sc: Scenario, month: str) -> dict[str, list[str]]:
+    """NIR -> where each of its rows in ``salaries`` is: its employer, or a user establishment
+    for a temporary worker's copy."""
+    keys = {nir_key(n): n for n in (PERMANENT, LEAVER, SILENT, WORKER)}
+    out: dict[str, list[str]] = {}
+    for row in sc.table("salaries", month):
+        kind = "copie" if row["allocated_from_ett"] else "employeur"
+        out.setdefault(keys[row["nir"]], []).append(f"{row['siret']} {kind}")
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_everything_declared_within_the_retention_is_kept(sc: Scenario) -> None:
+    # March keeps January (three months: January to March)
+    assert people(sc, "2023-03") == {
+        PERMANENT: [f"{A} employeur"],
+        LEAVER: [f"{A} employeur"],
+        SILENT: [f"{C} employeur"],
+        WORKER: [f"{A} copie", f"{T} employeur"],
+    }
+    numeros = sorted(c["numero"] for c in sc.table("contrats", "2023-03"))
+    assert numeros == ["L0002", "P0001", "S0003", "T0004", f"T0004_{T}"]
+    sirets = sorted(e["siret"] for e in sc.table("etablissements", "2023-03"))
+    assert sirets == [A, C, T]
+    months = {str(r["mois"]) for r in sc.table("activites", "2023-03")}
+    assert months == {"2023-01-01", "2023-02-01", "2023-03-01"}
+
+
+def test_what_was_last_declared_before_the_retention_leaves_every_table(sc: Scenario) -> None:
+    # April keeps February to April: everything last declared in January is gone
+    assert people(sc, "2023-04") == {PERMANENT: [f"{A} employeur"]}
+    assert [c["numero"] for c in sc.table("contrats", "2023-04")] == ["P0001"]
+    assert [e["siret"] for e in sc.table("etablissements", "2023-04")] == [A]
+    assert [e["siren"] for e in sc.table("entreprises", "2023-04")] == [A[:9]]
+    for table, column in (
+        ("activites", "mois"),
+        ("contrats_mois", "mois"),
+        ("declarations", "mois"),
+        ("activites_sources", "mois_declaration"),
+    ):
+        months = {str(r[column]) for r in sc.table(table, "2023-04")}
+        assert months == {"2023-02-01", "2023-03-01", "2023-04-01"}, table
+
+
+def test_no_file_of_a_month_before_the_retention_is_carried(sc: Scenario) -> None:
+    for month, oldest in (("2023-04", "2023-02"), ("2023-05", "2023-03")):
+        folder = snapshot_dir(sc.store, month)
+        for table in [*PARTITIONED, *ARCHIVES.values()]:
+            assert all(m >= oldest for m in part_files(folder, table)), (month, table)
+    # January's files were there before
+    january = snapshot_dir(sc.store, "2023-03")
+    assert "2023-01" in part_files(january, "contrats_mois")
+    assert "2023-01" in part_files(january, ARCHIVES["contrats"])
+
+
+def test_counts_of_a_run_match_its_published_tables(sc: Scenario) -> None:
+    """The run's row of ``chargements`` counts the state it published, dropped months left out."""
+    for month in ("2023-04", "2023-05"):
+        row = next(r for r in sc.table("chargements", month) if str(r["mois"]) == f"{month}-01")
+        for table in ("entreprises", "etablissements", "salaries", "contrats", "activites"):
+            assert row[table] == len(sc.table(table, month)), (month, table)
+        assert row["declarations"] == 1  # A only: January's files are not read again
+
+
+def test_steps_take_the_retention_from_the_run_parameters() -> None:
+    """One place for the 72 months (``inputs.RETENTION_MONTHS``): a step that wrote its own
+    interval would keep rows the files carried over have dropped."""
+    assert inputs.RETENTION_MONTHS == 72
+    readers = []
+    for layer, name in PIPELINE:
+        if layer == "python":
+            continue
+        code = _strip_comments((SQL / layer / f"{name}.sql").read_text(encoding="utf-8"))
+        assert re.search(r"\b72\b", code) is None, name
+        if "limite_retention" in code:
+            readers.append(name)
+    assert {"contrats", "int_salaries_reels", "int_declarations", "int_activites_mois"} <= set(
+        readers
+    )
