@@ -13,7 +13,7 @@ def consolidated_economy(
     """Simulate ``employers`` over ``months`` (no noise) under ``root``, ingest, consolidate all."""
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest
-    from datadsn.quality import consolidate, pending_months
+    from datadsn.quality.consolidate import consolidate, pending_months
     from datadsn.simulate import simulate
 
     sim = simulate(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from datadsn.engine import runner
-from datadsn.quality import ConsolidationError, consolidate, current_month, inputs, pending_months
+from datadsn.quality import ConsolidationError, current_month, inputs, pending_months
+from datadsn.quality.consolidate import consolidate
 from datadsn.quality.schema import TABLES
 from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration

@@ -323,7 +323,7 @@ def build(root: Path) -> Scenario:
         from tests.quality.scenario import SECRET
 
         ingest(paths, sc.store, SECRET, workers=1)
-        from datadsn.quality import consolidate
+        from datadsn.quality.consolidate import consolidate
 
         consolidate(sc.store, month, threads=2)
     return sc

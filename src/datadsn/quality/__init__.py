@@ -6,13 +6,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .consolidate import ConsolidationError, RunSummary, consolidate, pending_months
+    from .consolidate import ConsolidationError, RunSummary, pending_months
     from .snapshot import catalog_hook, current_month
 
 _EXPORTS = {
     "ConsolidationError": "consolidate",
     "RunSummary": "consolidate",
-    "consolidate": "consolidate",
     "pending_months": "consolidate",
     "catalog_hook": "snapshot",
     "current_month": "snapshot",
@@ -21,7 +20,6 @@ __all__ = [
     "ConsolidationError",
     "RunSummary",
     "catalog_hook",
-    "consolidate",
     "current_month",
     "pending_months",
 ]
@@ -32,7 +30,8 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(name)
     for export, module in _EXPORTS.items():
-        # Bound explicitly: importing the submodule `consolidate` would otherwise leave the
-        # module, not the function, under that name.
+        # Bound explicitly, as imported on first use. The function `consolidate` is not
+        # exported here: once the submodule of that name is imported, the package's attribute is
+        # the module, whatever this hook would say (`datadsn.quality.consolidate.consolidate`).
         globals()[export] = getattr(importlib.import_module(f".{module}", __name__), export)
     return globals()[name]

@@ -47,7 +47,7 @@ def consolidate_command(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
-    from . import ConsolidationError, consolidate, pending_months
+    from .consolidate import ConsolidationError, consolidate, pending_months
 
     if (month is None) == (through is None):
         err.print("[red]Erreur :[/] indiquez soit --month AAAA-MM, soit --through AAAA-MM")
