@@ -22,57 +22,40 @@ from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration, nir_key
 
 A = "11111111100011"  # declares every month
+B = "22222222200022"  # declares every month
 C = "33333333300033"  # declares January only
-T = "44444444400044"  # temporary-work agency, NAF 7820Z, January only
+T = "44444444400044"  # temporary-work agency, NAF 7820Z, declares every month
 MONTHS = ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"]
-PERMANENT = "1850575101101"
-LEAVER = "2850575102102"  # contract ended in January
+PERMANENT = "1850575101101"  # in A
+LEAVER = "2850575102102"  # in A, contract ended in January
 SILENT = "1850575103103"  # in C, which stops declaring
-WORKER = "2850575104104"  # temporary worker placed in A
+WORKER = "2850575104104"  # placed by T in A in January, then in B
+STAFF = "1850575105105"  # in B
 
 
 def month_declarations(month: str) -> list[list]:
+    a = [Salarie(PERMANENT, "UN", "ALAIN", "01011980", [Contrat("P0001", "2020-01-01")])]
+    if month == "2023-01":
+        ended = Contrat("L0002", "2020-01-01", fin=("2023-01-20", "031"))
+        a.append(Salarie(LEAVER, "DEUX", "BEA", "02011980", [ended]))
+        mission = Contrat("T0004", "2023-01-02", "03", ("2023-01-27", "058"), siret_utilisateur=A)
+    else:
+        mission = Contrat("T0005", "2023-02-01", "03", siret_utilisateur=B)
     out = [
+        declaration(month, A, a),
+        declaration(
+            month, B, [Salarie(STAFF, "CINQ", "EVE", "05011980", [Contrat("B0005", "2019-01-01")])]
+        ),
         declaration(
             month,
-            A,
-            [Salarie(PERMANENT, "UN", "ALAIN", "01011980", [Contrat("P0001", "2020-01-01")])]
-            + (
-                [
-                    Salarie(
-                        LEAVER,
-                        "DEUX",
-                        "BEA",
-                        "02011980",
-                        [Contrat("L0002", "2020-01-01", fin=("2023-01-20", "031"))],
-                    )
-                ]
-                if month == "2023-01"
-                else []
-            ),
-        )
+            T,
+            [Salarie(WORKER, "QUATRE", "DAN", "04011980", [mission])],
+            naf="7820Z",
+        ),
     ]
     if month == "2023-01":
-        out.append(
-            declaration(
-                month,
-                C,
-                [Salarie(SILENT, "TROIS", "CLE", "03011980", [Contrat("S0003", "2021-01-01")])],
-            )
-        )
-        mission = Contrat(
-            "T0004",
-            "2023-01-02",
-            "03",
-            fin=("2023-01-27", "058"),
-            siret_utilisateur=A,
-            motif_recours="01",
-        )
-        out.append(
-            declaration(
-                month, T, [Salarie(WORKER, "QUATRE", "DAN", "04011980", [mission])], naf="7820Z"
-            )
-        )
+        silent = [Salarie(SILENT, "TROIS", "CLE", "03011980", [Contrat("S0003", "2021-01-01")])]
+        out.append(declaration(month, C, silent))
     return out
 
 
@@ -92,7 +75,7 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 def people(sc: Scenario, month: str) -> dict[str, list[str]]:
     """NIR -> where each of its rows in ``salaries`` is: its employer, or a user establishment
     for a temporary worker's copy."""
-    keys = {nir_key(n): n for n in (PERMANENT, LEAVER, SILENT, WORKER)}
+    keys = {nir_key(n): n for n in (PERMANENT, LEAVER, SILENT, WORKER, STAFF)}
     out: dict[str, list[str]] = {}
     for row in sc.table("salaries", month):
         kind = "copie" if row["allocated_from_ett"] else "employeur"
@@ -106,22 +89,31 @@ def test_everything_declared_within_the_retention_is_kept(sc: Scenario) -> None:
         PERMANENT: [f"{A} employeur"],
         LEAVER: [f"{A} employeur"],
         SILENT: [f"{C} employeur"],
-        WORKER: [f"{A} copie", f"{T} employeur"],
+        WORKER: [f"{A} copie", f"{B} copie", f"{T} employeur"],
+        STAFF: [f"{B} employeur"],
     }
     numeros = sorted(c["numero"] for c in sc.table("contrats", "2023-03"))
-    assert numeros == ["L0002", "P0001", "S0003", "T0004", f"T0004_{T}"]
+    assert numeros == sorted(
+        ["B0005", "L0002", "P0001", "S0003", "T0004", f"T0004_{T}", "T0005", f"T0005_{T}"]
+    )
     sirets = sorted(e["siret"] for e in sc.table("etablissements", "2023-03"))
-    assert sirets == [A, C, T]
+    assert sirets == [A, B, C, T]
     months = {str(r["mois"]) for r in sc.table("activites", "2023-03")}
     assert months == {"2023-01-01", "2023-02-01", "2023-03-01"}
 
 
 def test_what_was_last_declared_before_the_retention_leaves_every_table(sc: Scenario) -> None:
-    # April keeps February to April: everything last declared in January is gone
-    assert people(sc, "2023-04") == {PERMANENT: [f"{A} employeur"]}
-    assert [c["numero"] for c in sc.table("contrats", "2023-04")] == ["P0001"]
-    assert [e["siret"] for e in sc.table("etablissements", "2023-04")] == [A]
-    assert [e["siren"] for e in sc.table("entreprises", "2023-04")] == [A[:9]]
+    """April keeps February to April: everything last declared in January is gone, the copy of
+    the worker in A with the January mission, though the worker is still declared by T."""
+    assert people(sc, "2023-04") == {
+        PERMANENT: [f"{A} employeur"],
+        WORKER: [f"{B} copie", f"{T} employeur"],
+        STAFF: [f"{B} employeur"],
+    }
+    numeros = sorted(c["numero"] for c in sc.table("contrats", "2023-04"))
+    assert numeros == ["B0005", "P0001", "T0005", f"T0005_{T}"]
+    assert sorted(e["siret"] for e in sc.table("etablissements", "2023-04")) == [A, B, T]
+    assert sorted(e["siren"] for e in sc.table("entreprises", "2023-04")) == [A[:9], B[:9], T[:9]]
     for table, column in (
         ("activites", "mois"),
         ("contrats_mois", "mois"),
@@ -149,7 +141,7 @@ def test_counts_of_a_run_match_its_published_tables(sc: Scenario) -> None:
         row = next(r for r in sc.table("chargements", month) if str(r["mois"]) == f"{month}-01")
         for table in ("entreprises", "etablissements", "salaries", "contrats", "activites"):
             assert row[table] == len(sc.table(table, month)), (month, table)
-        assert row["declarations"] == 1  # A only: January's files are not read again
+        assert row["declarations"] == 3  # A, B and T: January's files are not read again
 
 
 def test_steps_take_the_retention_from_the_run_parameters() -> None:
