@@ -13,10 +13,13 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from datadsn.engine.runner import _strip_comments
 from datadsn.quality import inputs
-from datadsn.quality.consolidate import PIPELINE, SQL
+from datadsn.quality.cli import register
+from datadsn.quality.consolidate import PIPELINE, SQL, consolidate
 from datadsn.quality.history import ARCHIVES, PARTITIONED, part_files
 from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration, nir_key
@@ -159,3 +162,33 @@ def test_steps_take_the_retention_from_the_run_parameters() -> None:
     assert {"contrats", "int_salaries_reels", "int_declarations", "int_activites_mois"} <= set(
         readers
     )
+
+
+def test_a_declaration_arriving_after_its_retention_is_reported_not_integrated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inputs, "RETENTION_MONTHS", 2)  # at 2023-03: February and March
+    sc = Scenario(tmp_path)
+    for month in ("2023-01", "2023-02", "2023-03"):
+        sc.run(month, *month_declarations(month)[:1])
+    late = declaration(
+        "2023-01",
+        C,
+        [Salarie(SILENT, "TROIS", "CLE", "03011980", [Contrat("S0003", "2021-01-01")])],
+    )
+    sc.ingest(late)  # January, integrated by nobody: the retention ended with February's run
+    summary = consolidate(sc.store, "2023-03")
+    assert (summary.declarations, summary.hors_retention) == (1, 1)  # March again, January out
+    assert C not in {e["siret"] for e in sc.table("etablissements")}
+    cli = typer.Typer()
+    register(cli)
+    result = CliRunner().invoke(
+        cli, ["consolidate", "--month", "2023-03", "-w", str(sc.store.root)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 déclaration(s) d'un mois antérieur à la rétention de 2 mois (avant 2023-02)" in (
+        " ".join(result.output.split())
+    )
+    # the files integrated in their time are not reported again, nor on the next month
+    sc.run("2023-04", *month_declarations("2023-04")[:1])
+    assert consolidate(sc.store, "2023-04").hors_retention == 0

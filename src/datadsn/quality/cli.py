@@ -48,6 +48,7 @@ def consolidate_command(
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
     from .consolidate import ConsolidationError, consolidate, pending_months
+    from .inputs import RETENTION_MONTHS, retention_cutoff
 
     if (month is None) == (through is None):
         err.print("[red]Erreur :[/] indiquez soit --month AAAA-MM, soit --through AAAA-MM")
@@ -78,6 +79,7 @@ def consolidate_command(
         "durée (s)",
     ):
         table.add_column(column, justify="right")
+    ignored: list[tuple[str, int]] = []
     for m in months:
         with _progress() as bar:
             task = bar.add_task("", total=None, mois=m)
@@ -90,6 +92,8 @@ def consolidate_command(
             except ConsolidationError as exc:
                 err.print(f"[red]Erreur :[/] {exc}")
                 raise typer.Exit(2) from None
+        if s.hors_retention:
+            ignored.append((m, s.hors_retention))
         c = s.counts
         table.add_row(
             m,
@@ -102,6 +106,11 @@ def consolidate_command(
             f"{s.total_seconds:.2f}",
         )
     console.print(table)
+    for m, late in ignored:
+        err.print(
+            f"[yellow]Attention :[/] {m} : {late} déclaration(s) d'un mois antérieur à la "
+            f"rétention de {RETENTION_MONTHS} mois (avant {retention_cutoff(m)}) ignorée(s)"
+        )
     console.print(f"Instantané publié : {store.root / 'quality' / months[-1]}")
 
 

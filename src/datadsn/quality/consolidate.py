@@ -25,7 +25,7 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
-from .inputs import load_pending, raw_months, retention_limit, write_seen
+from .inputs import beyond_retention, load_pending, raw_months, retention_limit, write_seen
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -147,6 +147,8 @@ class ConsolidationError(RuntimeError):
 class RunSummary:
     month: str
     declarations: int
+    # declarations of months before the retention that arrived since the previous run, left out
+    hors_retention: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # the run's row of chargements
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
@@ -397,6 +399,7 @@ def consolidate(
         with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
             prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
             summary.declarations = load_pending(con, store, month, folder)
+            summary.hors_retention = beyond_retention(con, store, month, folder)
             prepared.result()
         carry = Carry(folder, month)
         carry.load(con)

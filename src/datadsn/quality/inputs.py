@@ -247,6 +247,31 @@ def load_pending(
     return int(row[0]) if row else 0
 
 
+def beyond_retention(
+    con: duckdb.DuckDBPyConnection, store: Warehouse, month: str, folder: Path | None
+) -> int:
+    """Declarations a run leaves out because their declared month is before the retention: those
+    of the raw declaration files of such months written since the previous snapshot ``folder``
+    was published (all of them on a first run). Files integrated while their month was still
+    within the retention are older than that snapshot and not counted: a run reports what
+    arrived too late instead of dropping it silently."""
+    cutoff = retention_cutoff(month)
+    old = [m for m in raw_months(store) if m < cutoff]
+    if not old:
+        return 0
+    published = folder / "chargements.parquet" if folder else None
+    since = published.stat().st_mtime_ns if published and published.exists() else None
+    files = [
+        f
+        for f in _files(store, "declaration", old)
+        if since is None or os.stat(f).st_mtime_ns > since
+    ]
+    if not files:
+        return 0
+    row = con.execute(f"SELECT count(*) FROM {_read(files)}").fetchone()
+    return int(row[0]) if row else 0
+
+
 def _load_table(
     con: duckdb.DuckDBPyConnection,
     store: Warehouse,
