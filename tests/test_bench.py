@@ -35,6 +35,8 @@ def test_bench_consolidate_alternates_the_first_and_last_month():
     assert all(len(p["premier"]) == len(p["deuxieme"]) == len(p["dernier"]) == 2 for p in pairs)
     assert figures["cout_dernier_sur_premier"] > 0 and figures["cout_cpu_dernier_sur_premier"] > 0
     assert figures["cout_dernier_sur_deuxieme"] > 0 and figures["cout_cpu_dernier_sur_deuxieme"] > 0
+    # reading and publishing alone run faster than the whole month
+    assert figures["plafond_lecture_publication"] > figures["salaries_mois_par_seconde"]
     path = figures["chemin_critique"]
     assert 0 < path["secondes_par_mois"] <= path["etapes_secondes_par_mois"]
     chain = list(path["etapes"])

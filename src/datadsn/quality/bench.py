@@ -118,6 +118,7 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
             for name, sec in sorted(steps.items(), key=lambda kv: -kv[1])
         },
         "chemin_critique": critical_path({k: v / len(runs) for k, v in steps.items()}),
+        "plafond_lecture_publication": _ceiling(total_em, steps),
     }
     if show:
         _print(result, steps)
@@ -145,6 +146,14 @@ def critical_path(seconds: dict[str, float]) -> dict:
         "etapes_secondes_par_mois": round(sum(seconds.get(t.name, 0.0) for t in tasks), 3),
         "etapes": {n: round(seconds.get(n, 0.0), 3) for n in reversed(chain)},
     }
+
+
+def _ceiling(employee_months: int, steps: dict[str, float]) -> int | None:
+    """Employee-months per second if the rules cost nothing: what reading the declarations and
+    the state, then publishing the snapshot, allow alone (every month does both, one after the
+    other)."""
+    io = sum(steps.get(name, 0.0) for name in ("lecture des déclarations", "publication"))
+    return round(employee_months / io) if io else None
 
 
 def _on_raw(folder: Path, store: Warehouse) -> Warehouse:
@@ -188,6 +197,12 @@ def _print(result: dict, steps: dict[str, float]) -> None:
         f"[bold]{result['cout_dernier_sur_deuxieme']}[/] "
         f"(en temps CPU : {result['cout_cpu_dernier_sur_deuxieme']})"
     )
+    ceiling = result["plafond_lecture_publication"]
+    if ceiling:
+        console.print(
+            f"Lecture et publication seules : au plus {ceiling:,} salariés-mois/s, "
+            "même si les règles ne coûtaient rien"
+        )
     path = result["chemin_critique"]
     console.print(
         f"Chemin critique des étapes : {path['secondes_par_mois']} s par mois "
