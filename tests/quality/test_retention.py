@@ -178,7 +178,7 @@ def test_a_declaration_arriving_after_its_retention_is_reported_not_integrated(
     )
     sc.ingest(late)  # January, integrated by nobody: the retention ended with February's run
     summary = consolidate(sc.store, "2023-03")
-    assert (summary.declarations, summary.hors_retention) == (1, 1)  # March again, January out
+    assert (summary.declarations, summary.beyond_retention) == (1, 1)  # March again, January out
     assert C not in {e["siret"] for e in sc.table("etablissements")}
     cli = typer.Typer()
     register(cli)
@@ -191,4 +191,4 @@ def test_a_declaration_arriving_after_its_retention_is_reported_not_integrated(
     )
     # the files integrated in their time are not reported again, nor on the next month
     sc.run("2023-04", *month_declarations("2023-04")[:1])
-    assert consolidate(sc.store, "2023-04").hors_retention == 0
+    assert consolidate(sc.store, "2023-04").beyond_retention == 0

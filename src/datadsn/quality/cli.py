@@ -92,8 +92,8 @@ def consolidate_command(
             except ConsolidationError as exc:
                 err.print(f"[red]Erreur :[/] {exc}")
                 raise typer.Exit(2) from None
-        if s.hors_retention:
-            ignored.append((m, s.hors_retention))
+        if s.beyond_retention:
+            ignored.append((m, s.beyond_retention))
         c = s.counts
         table.add_row(
             m,

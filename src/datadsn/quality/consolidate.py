@@ -148,7 +148,7 @@ class RunSummary:
     month: str
     declarations: int
     # declarations of months before the retention that arrived since the previous run, left out
-    hors_retention: int = 0
+    beyond_retention: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # the run's row of chargements
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
@@ -399,7 +399,7 @@ def consolidate(
         with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
             prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
             summary.declarations = load_pending(con, store, month, folder)
-            summary.hors_retention = beyond_retention(con, store, month, folder)
+            summary.beyond_retention = beyond_retention(con, store, month, folder)
             prepared.result()
         carry = Carry(folder, month)
         carry.load(con)
