@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 
 import duckdb
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from datadsn.engine import schedule
 from datadsn.engine.schedule import Task
@@ -114,3 +117,23 @@ def test_each_runs_every_job_once_with_its_name() -> None:
     seen: list[str] = []
     schedule.each(duckdb.connect(), ["x", "y", "z"], lambda cur, name: seen.append(name))
     assert sorted(seen) == ["x", "y", "z"]
+
+
+def test_tables_read_from_tokens_are_those_of_the_parse_tree() -> None:
+    """The dependencies come from tokens (fast); the parse tree is the reference they must match
+    on every step of the consolidation and on the shapes a step may take."""
+    consolidate = importlib.import_module("datadsn.quality.consolidate")
+    queries = [
+        (consolidate.SQL / layer / f"{name}.sql").read_text(encoding="utf-8")
+        for layer, name in consolidate.PIPELINE
+        if layer != "python"
+    ]
+    queries += [
+        "select * from c, b",
+        "select * from (select * from a) x, b as y where x.k in (select k from z)",
+        "select 1 from s.b y cross join c left join (select 1 from d) e on true",
+        "select * from a union all select * from b order by 1",
+    ]
+    for sql in queries:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        assert schedule.tables_read(sql) == {t.name for t in tree.find_all(exp.Table)}, sql
