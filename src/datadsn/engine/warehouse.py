@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,12 +105,22 @@ class Warehouse:
         )
 
     def refresh_catalog(self) -> None:
-        """(Re)create the DuckDB views over every Parquet folder of the warehouse."""
+        """(Re)create the DuckDB views over every Parquet folder of the warehouse, in a file of
+        its own then renamed into place: commands refreshing at the same time (an ingestion
+        ending while a consolidation does) each build a whole catalogue, and the last one in
+        place wins, instead of writing into one shared temporary file."""
         for module in STAGE_VIEW_MODULES:
             importlib.import_module(module)
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.catalog.with_suffix(".duckdb.tmp")
-        tmp.unlink(missing_ok=True)
+        tmp = self.root / f".{self.catalog.stem}-{uuid.uuid4().hex}.duckdb.tmp"
+        try:
+            self._build_catalog(tmp)
+            os.replace(tmp, self.catalog)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+
+    def _build_catalog(self, tmp: Path) -> None:
         with duckdb.connect(str(tmp)) as con:
             con.execute("CREATE SCHEMA IF NOT EXISTS raw")
             for name in self.raw_tables():
@@ -132,7 +143,6 @@ class Warehouse:
                 )
             for hook in _catalog_hooks:
                 hook(self, con)
-        os.replace(tmp, self.catalog)
 
     def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
         if not self.catalog.exists():
