@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import importlib
 import shutil
 from pathlib import Path
@@ -102,7 +103,8 @@ def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
     consolidate(sc.store, "2023-02")
     assert current_month(sc.store) == "2023-02"
     assert contents(sc, "2023-02") == contents(clean, "2023-02")
-    assert not [p for p in (sc.store.root / "quality").iterdir() if p.name.startswith(".")]
+    hidden = [p.name for p in (sc.store.root / "quality").iterdir() if p.name.startswith(".")]
+    assert hidden == [consolidate_module.LOCK]  # no temporary folder left, only the lock file
 
 
 def test_months_run_in_order_and_published_months_are_immutable(two_months: Scenario) -> None:
@@ -342,3 +344,20 @@ def test_an_archived_employee_without_nir_merges_with_its_nir_row(tmp_path: Path
         (first_id, dt.date(2023, 1, 1))
     ]
     assert sc.rows("select salaries from chargements where mois = '2023-03-01'") == [(2,)]
+
+
+def test_a_second_run_on_the_same_warehouse_stops_with_a_clear_message(
+    two_months: Scenario,
+) -> None:
+    """Two runs at once removed each other's temporary folders and failed on a missing file; the
+    second one now stops before touching anything (the lock is the system's, released if the
+    process dies)."""
+    sc = two_months
+    lock = sc.store.root / "quality" / consolidate_module.LOCK
+    with open(lock, "a", encoding="utf-8") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ConsolidationError, match="une autre consolidation est en cours"):
+            consolidate(sc.store, "2023-02")
+        assert current_month(sc.store) == "2023-01"
+    consolidate(sc.store, "2023-02")  # released: the run goes through
+    assert current_month(sc.store) == "2023-02"

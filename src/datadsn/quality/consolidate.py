@@ -7,10 +7,12 @@ with two Python pieces SQL cannot say well: the merge-graph fix-point and the ho
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -152,6 +154,31 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=dict)  # the run's row of chargements
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
+
+
+LOCK = ".verrou"  # in quality/: the consolidation lock of a warehouse
+
+
+@contextmanager
+def _exclusive(store: Warehouse) -> Iterator[None]:
+    """Hold the warehouse's consolidation lock (``quality/.verrou``) for a run. Two runs at once
+    would remove each other's temporary folders (``snapshot.clean_leftovers``) and fail on a
+    missing file; the second one stops at once with a clear message instead. The system
+    releases the lock if the process dies."""
+    root = snapshot.quality_root(store)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConsolidationError(
+                f"une autre consolidation est en cours sur {store.root} : attendez qu'elle se "
+                "termine, puis relancez"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def previous_month(month: str) -> str:
@@ -373,17 +400,38 @@ def consolidate(
 ) -> RunSummary:
     """Consolidate ``month`` into ``quality/<month>`` and publish it atomically."""
     check_month(month)
-    current = snapshot.current_month(store)
-    if current and month < current:
-        raise ConsolidationError(
-            f"le mois {month} précède le dernier mois publié ({current}) : les instantanés sont "
-            "immuables, relancez le mois courant ou les suivants"
-        )
-    report = progress or (lambda label, done, total: None)
-    labels = step_labels()
-    total = len(labels)
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
+    with _exclusive(store):
+        current = snapshot.current_month(store)
+        if current and month < current:
+            raise ConsolidationError(
+                f"le mois {month} précède le dernier mois publié ({current}) : les instantanés "
+                "sont immuables, relancez le mois courant ou les suivants"
+            )
+        _run(
+            store,
+            month,
+            progress or (lambda label, done, total: None),
+            summary,
+            threads,
+            refresh_catalog,
+        )
+    summary.total_seconds = time.perf_counter() - started
+    return summary
+
+
+def _run(
+    store: Warehouse,
+    month: str,
+    report: Progress,
+    summary: RunSummary,
+    threads: int | None,
+    refresh_catalog: bool,
+) -> None:
+    """The run of :func:`consolidate`, under the warehouse's lock."""
+    labels = step_labels()
+    total = len(labels)
     snapshot.clean_leftovers(store)
     folder = _previous_folder(store, month)
     with run_connection() as con:
@@ -416,5 +464,3 @@ def consolidate(
             store.refresh_catalog()
         summary.seconds[labels[-1]] = time.perf_counter() - t0
         report(labels[-1], total, total)
-    summary.total_seconds = time.perf_counter() - started
-    return summary
