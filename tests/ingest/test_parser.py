@@ -225,6 +225,23 @@ def test_batch_equals_files_parsed_one_by_one(secret):
     assert sorted(table(together, "etablissement")["nic"].to_list()) == nics
 
 
+def test_a_batch_mixing_norm_versions_equals_its_files_parsed_one_by_one(secret):
+    """Files of two norm versions in one batch are parsed per version, then merged: the merge
+    summed every field of the parts, the tables included, and crashed on them."""
+    files = [
+        Source("p24.dsn", b.render(b.envoi(b.declaration(nic="00012"), version="P24V01"))),
+        Source("p26.dsn", b.render(b.envoi(b.declaration(nic="00020"), version="P26V01"))),
+    ]
+    together = parse_batch(files, secret)
+    alone = [parse_batch([f], secret) for f in files]
+    assert together.files == 2 and together.declarations == 2
+    assert together.lines_read == sum(x.lines_read for x in alone)
+    assert together.lines_stored == sum(x.lines_stored for x in alone)
+    assert together.versions == {"P24V01": 1, "P26V01": 1}
+    assert sorted(table(together, "etablissement")["nic"].to_list()) == ["00012", "00020"]
+    assert reconciled(together)
+
+
 def test_bulk_pseudonyms_equal_one_by_one_and_standard_hmac(secret):
     import hashlib
     import hmac

@@ -65,15 +65,20 @@ class Counts:
     versions: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Counts) -> None:
-        """Add ``other``'s counts (the fields of this class and of subclasses alike)."""
+        """Add ``other``'s counts: the numbers and the dicts of numbers, of this class and of
+        subclasses alike (a batch's tables, also a dict, are not counts)."""
         for item in fields(self):
             mine, theirs = getattr(self, item.name), getattr(other, item.name, None)
             if isinstance(mine, int) and isinstance(theirs, int):
                 setattr(self, item.name, mine + theirs)
-            elif isinstance(mine, dict) and isinstance(theirs, dict):
+            elif _counter(mine) and _counter(theirs):
                 merged = Counter(mine)
                 merged.update(theirs)
                 setattr(self, item.name, dict(sorted(merged.items())))
+
+
+def _counter(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, int) for v in value.values())
 
 
 @dataclass
