@@ -37,10 +37,6 @@ def rows(batch, table: str) -> int:
             "jikenlabs-open-neodes__sample_dsn_P25V01.dsn",
             {"declaration": 3, "etablissement": 3, "individu": 3, "contrat": 3},
         ),
-        (
-            "drolow-dsn-analyzer__exemple_P24V01.dsn",
-            {"declaration": 1, "etablissement": 2, "individu": 5, "contrat": 5},
-        ),
     ],
 )
 def test_conforming_samples_give_the_documented_counts(samples, secret, name, expected):
@@ -48,6 +44,18 @@ def test_conforming_samples_give_the_documented_counts(samples, secret, name, ex
     assert {t: rows(batch, t) for t in expected} == expected
     assert batch.lines_read == batch.lines_stored + batch.lines_rejected
     assert batch.declarations_rejected == 0
+
+
+def test_two_establishments_in_one_declaration_reject_it_at_the_second_one(samples, secret):
+    """SOURCES.md: two S21.G00.11 under one S20.G00.05/S21.G00.06 violate the norm (one
+    establishment per declaration). Kept, each employee would belong to both establishments,
+    and the consolidation multiplied the rows at every step until the disk was full."""
+    name = "drolow-dsn-analyzer__exemple_P24V01.dsn"
+    batch = parse(samples, name, secret)
+    rejected = batch.rejections.filter(pl.col("code") == "ETABLISSEMENT_MULTIPLE")
+    assert rejected.select("ligne", "rubrique").rows() == [(105, "S21.G00.11.001")]
+    assert batch.declarations_rejected == 1 and rows(batch, "individu") == 0
+    assert batch.lines_read == batch.lines_stored + batch.lines_rejected
 
 
 def test_adp_sample_is_latin1_and_keeps_apostrophes(samples, secret):

@@ -174,6 +174,25 @@ def test_missing_establishment_rejects_the_declaration(secret):
     assert "individu" not in batch.tables and reconciled(batch)
 
 
+def test_a_declaration_with_two_establishments_is_rejected_at_the_repeated_block(secret):
+    """One declaration, one establishment (the norm): with two, every employee would belong to
+    both, and the consolidation joined each row to each establishment again at every step (a
+    public sample made 201 million rows of three contracts)."""
+    decl = b.declaration(nic="00012")
+    block = [line for line in decl if line[0].startswith("S21.G00.11")]
+    second = [("S21.G00.11.001", "00020"), *block[1:]]
+    at = max(i for i, line in enumerate(decl) if line[0].startswith("S21.G00.11")) + 1
+    lines = b.envoi(decl[:at] + second + decl[at:], b.declaration(nic="00030"))
+    batch = parse_dsn_bytes(b.render(lines), "m.dsn", secret)
+    rejected = batch.rejections.filter(pl.col("code") == "ETABLISSEMENT_MULTIPLE")
+    starts = [i + 1 for i, line in enumerate(lines) if line[0] == "S21.G00.11.001"]
+    assert rejected.select("ligne", "rubrique", "rejet").rows() == [
+        (starts[1], "S21.G00.11.001", True)
+    ]
+    assert table(batch, "etablissement")["nic"].to_list() == ["00030"]
+    assert table(batch, "individu").height == 1 and reconciled(batch)
+
+
 def test_truncated_file_rejects_the_cut_declaration(secret):
     lines = b.envoi(b.declaration(nic="00012"), b.declaration(nic="00020"))
     cut = lines[: len(lines) - 10]  # lose the total and the end of the second declaration

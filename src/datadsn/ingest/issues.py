@@ -66,6 +66,13 @@ DECLARATION_INCOMPLETE = _t(
     True,
     "déclaration sans bloc Entreprise (S21.G00.06) ou Etablissement (S21.G00.11) : rejetée",
 )
+ETABLISSEMENT_MULTIPLE = _t(
+    "ETABLISSEMENT_MULTIPLE",
+    D,
+    True,
+    "déclaration à plusieurs blocs Entreprise (S21.G00.06) ou Etablissement (S21.G00.11) : "
+    "rejetée (une déclaration porte sur un seul établissement ; la ligne est celle du bloc répété)",
+)
 MOIS_DECLARE_INVALIDE = _t(
     "MOIS_DECLARE_INVALIDE",
     D,
@@ -108,6 +115,7 @@ ALL = {
         BLOC_ORPHELIN,
         BLOC_HORS_ORDRE,
         DECLARATION_INCOMPLETE,
+        ETABLISSEMENT_MULTIPLE,
         MOIS_DECLARE_INVALIDE,
         FICHIER_TRONQUE,
         HORS_DECLARATION,

@@ -270,14 +270,24 @@ def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFra
         .then(pl.lit(issues.BLOC_HORS_ORDRE.code))
     )
     entreprise, etablissement = cat.block_index(ENTREPRISE), cat.block_index(ETABLISSEMENT)
-    per_decl = starts.group_by("decl").agg(
-        first_issue=structural.drop_nulls().first(),
-        issue_rid=pl.col("rid").filter(structural.is_not_null()).first(),
-        has_06=(pl.col("bidx") == entreprise).any(),
-        has_11=(pl.col("bidx") == etablissement).any(),
-        envoi=pl.col("envoi").first(),
-        file_idx=pl.col("file_idx").first(),
-        line_no=pl.col("line_no").min(),
+    # the first repeated instance of an Entreprise or Etablissement block, if any: the norm has
+    # one of each per declaration, and every row of it would be attributed to several
+    head = pl.col("bidx").is_in([entreprise, etablissement])
+    repeated = head & ~pl.col("bidx").is_first_distinct()
+    per_decl = (
+        starts.sort("line_no")
+        .group_by("decl")
+        .agg(
+            first_issue=structural.drop_nulls().first(),
+            issue_rid=pl.col("rid").filter(structural.is_not_null()).first(),
+            has_06=(pl.col("bidx") == entreprise).any(),
+            has_11=(pl.col("bidx") == etablissement).any(),
+            repeat_line=pl.col("line_no").filter(repeated).first(),
+            repeat_rid=pl.col("rid").filter(repeated).first(),
+            envoi=pl.col("envoi").first(),
+            file_idx=pl.col("file_idx").first(),
+            line_no=pl.col("line_no").min(),
+        )
     )
     # Signalements (FCTU...) have no declared month: the file's constitution date stands in.
     month_rids = cat.rids_of(*MONTH_RUBRIQUES)
@@ -303,10 +313,17 @@ def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFra
         .then(pl.col("first_issue"))
         .when(~pl.col("has_06") | ~pl.col("has_11"))
         .then(pl.lit(issues.DECLARATION_INCOMPLETE.code))
+        .when(pl.col("repeat_line").is_not_null())
+        .then(pl.lit(issues.ETABLISSEMENT_MULTIPLE.code))
         .when(pl.col("decl").is_in(truncated))
         .then(pl.lit(issues.FICHIER_TRONQUE.code))
         .when(pl.col("month").is_null())
         .then(pl.lit(issues.MOIS_DECLARE_INVALIDE.code))
+    )
+    multiple = pl.col("decl_issue") == issues.ETABLISSEMENT_MULTIPLE.code
+    per_decl = per_decl.with_columns(
+        line_no=pl.when(multiple).then(pl.col("repeat_line")).otherwise(pl.col("line_no")),
+        issue_rid=pl.when(multiple).then(pl.col("repeat_rid")).otherwise(pl.col("issue_rid")),
     )
     bad = per_decl.filter(pl.col("decl_issue").is_not_null())["decl"].implode()
     data = data.with_columns(decl_ok=~pl.col("decl").is_in(bad).fill_null(False))
