@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from tests.quality.scenario import Scenario, declaration
+from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
 
 
 def test_one_month_one_contract(tmp_path: Path) -> None:
@@ -17,3 +17,20 @@ def test_one_month_one_contract(tmp_path: Path) -> None:
     ]
     assert sc.rows("select count(*) from contrats") == [(1,)]
     assert sc.rows("select count(*) from quality_2023_01.salaries") == [(1,)]
+
+
+def test_a_signalement_without_declared_month_ends_its_contract(tmp_path: Path) -> None:
+    """A signalement of contract end (nature 07, FCTU) may carry no declared month
+    (S20.G00.05.005): its constitution date stands in, as for its raw partition. Such
+    declarations were loaded, then dropped by the staging without a word."""
+    sc = Scenario(tmp_path)
+    sc.run("2023-01", declaration("2023-01"))
+    ended = Salarie(contrats=[Contrat(fin=("2023-02-10", "031"), heures=None)])
+    lines = declaration("2023-02", salaries=[ended], constitution="2023-02-15")
+    fctu = [("S20.G00.05.001", "07") if r == "S20.G00.05.001" else (r, v) for r, v in lines]
+    sc.run("2023-02", [(r, v) for r, v in fctu if r != "S20.G00.05.005"])
+    (contrat,) = sc.table("contrats")
+    assert (contrat["statut_fin"], str(contrat["date_fin_effective"])) == (2, "2023-02-10")
+    months = sorted((str(d["mois"]), d["decl_key"].count("_07_")) for d in sc.table("declarations"))
+    assert months == [("2023-01-01", 0), ("2023-02-01", 1)]  # the monthly one, the FCTU
+    assert sc.rows("select declarations from chargements where mois = '2023-02-01'") == [(1,)]
