@@ -1,5 +1,8 @@
 from pathlib import Path
 
+import duckdb
+
+from datadsn.quality.consolidate import consolidate
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
 
 
@@ -34,3 +37,28 @@ def test_a_signalement_without_declared_month_ends_its_contract(tmp_path: Path) 
     months = sorted((str(d["mois"]), d["decl_key"].count("_07_")) for d in sc.table("declarations"))
     assert months == [("2023-01-01", 0), ("2023-02-01", 1)]  # the monthly one, the FCTU
     assert sc.rows("select declarations from chargements where mois = '2023-02-01'") == [(1,)]
+
+
+def test_a_stored_declaration_with_two_establishments_is_left_out_and_reported(
+    tmp_path: Path,
+) -> None:
+    """The ingestion rejects a declaration with two establishment blocks; a raw store written
+    before it did may hold one, which the consolidation joined to each establishment at every
+    step until the disk was full. It is now left out, and counted."""
+    sc = Scenario(tmp_path)
+    sc.ingest(declaration("2023-01", "11111111100011"), declaration("2023-01", "22222222200022"))
+    (raw,) = (sc.store.raw / "etablissement").rglob("*.parquet")
+    con = duckdb.connect()
+    second = (
+        "SELECT * REPLACE (ligne + 1000 AS ligne, '00099' AS nic) FROM read_parquet(?) "
+        "WHERE nic = '00011'"
+    )
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet(?) UNION ALL {second}) TO '{raw}.new' (FORMAT parquet)",
+        [str(raw), str(raw)],
+    )
+    Path(f"{raw}.new").replace(raw)
+    summary = consolidate(sc.store, "2023-01")
+    assert (summary.declarations, summary.several_establishments) == (2, 1)
+    assert [e["siret"] for e in sc.table("etablissements")] == ["22222222200022"]
+    assert len(sc.table("salaries")) == 1

@@ -79,7 +79,7 @@ def consolidate_command(
         "durée (s)",
     ):
         table.add_column(column, justify="right")
-    ignored: list[tuple[str, int]] = []
+    warnings: list[str] = []
     for m in months:
         with _progress() as bar:
             task = bar.add_task("", total=None, mois=m)
@@ -93,7 +93,15 @@ def consolidate_command(
                 err.print(f"[red]Erreur :[/] {exc}")
                 raise typer.Exit(2) from None
         if s.beyond_retention:
-            ignored.append((m, s.beyond_retention))
+            warnings.append(
+                f"{m} : {s.beyond_retention} déclaration(s) d'un mois antérieur à la rétention "
+                f"de {RETENTION_MONTHS} mois (avant {retention_cutoff(m)}) ignorée(s)"
+            )
+        if s.several_establishments:
+            warnings.append(
+                f"{m} : {s.several_establishments} déclaration(s) à plusieurs blocs Entreprise ou "
+                "Etablissement ignorée(s) : réingérez leurs fichiers (rejet ETABLISSEMENT_MULTIPLE)"
+            )
         c = s.counts
         table.add_row(
             m,
@@ -106,11 +114,8 @@ def consolidate_command(
             f"{s.total_seconds:.2f}",
         )
     console.print(table)
-    for m, late in ignored:
-        err.print(
-            f"[yellow]Attention :[/] {m} : {late} déclaration(s) d'un mois antérieur à la "
-            f"rétention de {RETENTION_MONTHS} mois (avant {retention_cutoff(m)}) ignorée(s)"
-        )
+    for warning in warnings:
+        err.print(f"[yellow]Attention :[/] {warning}")
     console.print(f"Instantané publié : {store.root / 'quality' / months[-1]}")
 
 

@@ -27,7 +27,14 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
-from .inputs import beyond_retention, load_pending, raw_months, retention_limit, write_seen
+from .inputs import (
+    beyond_retention,
+    load_pending,
+    raw_months,
+    retention_limit,
+    several_establishments,
+    write_seen,
+)
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -149,8 +156,10 @@ class ConsolidationError(RuntimeError):
 class RunSummary:
     month: str
     declarations: int
-    # declarations of months before the retention that arrived since the previous run, left out
+    # declarations left out: of months before the retention that arrived since the previous
+    # run; with several company or establishment blocks (raw data ingested before their rejection)
     beyond_retention: int = 0
+    several_establishments: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # the run's row of chargements
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
@@ -448,6 +457,7 @@ def _run(
             prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
             summary.declarations = load_pending(con, store, month, folder)
             summary.beyond_retention = beyond_retention(con, store, month, folder)
+            summary.several_establishments = several_establishments(con)
             prepared.result()
         carry = Carry(folder, month)
         carry.load(con)
