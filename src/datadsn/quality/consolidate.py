@@ -27,20 +27,14 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
-from .inputs import (
-    beyond_retention,
-    load_pending,
-    raw_months,
-    retention_limit,
-    several_establishments,
-    write_seen,
-)
+from .inputs import beyond_retention, load_pending, raw_months, retention_limit, write_seen
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
 
 # (layer, model). Layer "python" names a table built by a Python piece.
 PIPELINE: list[tuple[str, str]] = [
+    ("staging", "stg_declarations_multiples"),
     ("staging", "stg_declarations"),
     ("staging", "stg_etablissements"),
     ("staging", "stg_individus"),
@@ -457,7 +451,6 @@ def _run(
             prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
             summary.declarations = load_pending(con, store, month, folder)
             summary.beyond_retention = beyond_retention(con, store, month, folder)
-            summary.several_establishments = several_establishments(con)
             prepared.result()
         carry = Carry(folder, month)
         carry.load(con)
@@ -465,6 +458,8 @@ def _run(
         summary.seconds[labels[0]] = time.perf_counter() - t0
         _run_pipeline(con, carry, archived["contrats"], report, summary, total)
         summary.counts = _totals(con)
+        row = con.execute("SELECT count(*) FROM stg_declarations_multiples").fetchone()
+        summary.several_establishments = int(row[0]) if row else 0
         report(labels[-1], total - 1, total)
         t0 = time.perf_counter()
         tmp = snapshot.temp_dir(store, month)

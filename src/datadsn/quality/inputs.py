@@ -272,21 +272,6 @@ def beyond_retention(
     return int(row[0]) if row else 0
 
 
-def several_establishments(con: duckdb.DuckDBPyConnection) -> int:
-    """Pending declarations with more than one company or establishment block, which
-    ``stg_declarations`` leaves out: the ingestion rejects them (``ETABLISSEMENT_MULTIPLE``),
-    but a raw store ingested before it did may still hold some."""
-    row = con.execute(
-        """SELECT count(*) FROM (
-            SELECT fichier, declaration_ligne FROM raw_entreprise
-            GROUP BY fichier, declaration_ligne HAVING count(*) > 1
-            UNION
-            SELECT fichier, declaration_ligne FROM raw_etablissement
-            GROUP BY fichier, declaration_ligne HAVING count(*) > 1)"""
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def _load_table(
     con: duckdb.DuckDBPyConnection,
     store: Warehouse,

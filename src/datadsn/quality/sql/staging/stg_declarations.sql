@@ -36,12 +36,6 @@ from declarations d
 join raw_entreprise e on e.fichier = d.fichier and e.declaration_ligne = d.ligne
 join raw_etablissement t on t.fichier = d.fichier and t.declaration_ligne = d.ligne
 where d.mois is not null
-    -- one company and one establishment per declaration (the norm; the ingestion rejects the
-    -- others since 2026-12-03, a raw store ingested before may hold some): with two, every row
-    -- of the declaration would be joined to each of them again at every step
-    and not exists (select 1 from raw_entreprise e2
-                    where e2.fichier = d.fichier and e2.declaration_ligne = d.ligne
-                        and e2.ligne <> e.ligne)
-    and not exists (select 1 from raw_etablissement t2
-                    where t2.fichier = d.fichier and t2.declaration_ligne = d.ligne
-                        and t2.ligne <> t.ligne)
+    -- one company and one establishment per declaration (see stg_declarations_multiples)
+    and not exists (select 1 from stg_declarations_multiples m
+                    where m.fichier = d.fichier and m.declaration_ligne = d.ligne)
