@@ -147,6 +147,8 @@ def print_ingest_summary(result: IngestSummary) -> None:
         ("Lignes lues", result.lines_read),
         ("Lignes rangées", result.lines_stored),
         ("Lignes rejetées", result.lines_rejected),
+        ("Déclarations déjà rangées (non rangées à nouveau)", result.declarations_duplicated),
+        ("Lignes de ces déclarations", result.lines_duplicated),
         ("Volume", f"{mb:.1f} Mo en {result.seconds:.1f} s ({speed})"),
         ("Entrepôt", result.warehouse),
     ]:
@@ -157,8 +159,13 @@ def print_ingest_summary(result: IngestSummary) -> None:
     status = "[green]OK[/]" if result.reconciled else "[bold red]ÉCART[/]"
     console.print(
         f"Rapprochement : lues {result.lines_read} = rangées {result.lines_stored} "
-        f"+ rejetées {result.lines_rejected} {status}"
+        f"+ rejetées {result.lines_rejected} + déjà rangées {result.lines_duplicated} {status}"
     )
+    if result.leftovers_removed:
+        console.print(
+            f"{result.leftovers_removed} fichier(s) d'une version remplacée ou d'une ingestion "
+            "interrompue supprimé(s)"
+        )
     rows = Table(title="Lignes par table brute")
     rows.add_column("table")
     rows.add_column("lignes", justify="right")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from datadsn.engine import lots
+from datadsn.engine.lots import LotVersion
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
 
@@ -17,7 +19,10 @@ def test_catalogues_refreshed_at_the_same_time_do_not_collide(tmp_path: Path) ->
     store = Warehouse(tmp_path / "warehouse")
     folder = store.raw / "declaration" / f"{PARTITION}=2023-01"
     folder.mkdir(parents=True)
-    duckdb.sql(f"COPY (SELECT 'f.dsn' AS fichier, 1 AS ligne) TO '{folder / 'lot-00001.parquet'}'")
+    version = LotVersion("lot", "v1")
+    target = folder / f"{version.stem(1)}.parquet"
+    duckdb.sql(f"COPY (SELECT 'f.dsn' AS fichier, 1 AS ligne) TO '{target}'")
+    lots.commit(store.root, version, {})
     errors: list[BaseException] = []
 
     def refresh() -> None:

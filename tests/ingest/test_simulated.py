@@ -47,8 +47,32 @@ def test_noise_rejections_are_exactly_the_injected_line_defects(noisy):
         ).fetchall()
     found = {(str(Path(f).resolve()), int(line)) for f, line, _ in rejected}
     assert found == expected
-    assert summary.lines_read == summary.lines_stored + summary.lines_rejected
+    assert summary.reconciled
     assert summary.declarations_rejected == 0
+
+
+def test_files_sent_twice_are_stored_once(noisy):
+    """The simulator sends some files twice under another name: each copy's declaration is
+    reported where it is stored already, and none of its rows is stored again."""
+    out, warehouse, summary = noisy
+    anomalies = pl.read_parquet(out / "truth" / "anomalies.parquet")
+    copies = anomalies.filter(pl.col("type") == "duplicate_declaration")
+    assert copies.height > 0
+    with warehouse.connect() as con:
+        reported = con.execute(
+            "select fichier, valeur from raw.rejections where code = 'DECLARATION_EN_DOUBLE'"
+        ).fetchall()
+        stored = con.execute(
+            "select count(*) from raw.contrat where fichier like '%_doublon.dsn'"
+        ).fetchone()
+    assert {str(Path(f).resolve()) for f, _ in reported} == {
+        str((out / f).resolve()) for f in copies["file"]
+    }
+    for copy, where in reported:  # the original, stored under its own name
+        assert Path(where.split(" ligne ")[0]).name == Path(copy).name.replace("_doublon", "")
+    assert stored == (0,)
+    assert summary.declarations_duplicated == copies.height
+    assert summary.lines_duplicated > 0 and summary.reconciled
 
 
 @pytest.mark.parametrize("helpers", ["threads", "processes"])

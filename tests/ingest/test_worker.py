@@ -7,10 +7,13 @@ import sys
 import duckdb
 import pytest
 
+from datadsn.engine.lots import LotVersion
 from datadsn.ingest.run import process_chunk
 from datadsn.ingest.sources import SourceRef, expand
 from datadsn.ingest.worker import Worker, WorkerError
 from datadsn.simulate import simulate
+
+LOT = LotVersion("lot", "v1")
 
 
 @pytest.fixture()
@@ -30,8 +33,8 @@ def _rows(root, table: str) -> list[tuple]:
 def test_a_helper_process_writes_what_the_parent_writes(tmp_path, secret, helper):
     sim = simulate(tmp_path / "sim", employers=8, months="2024-01..2024-01", seed=2, noise="heavy")
     refs = expand([sim.out / "dsn"])
-    local = process_chunk(refs, str(tmp_path / "local"), "lot", 0, secret)
-    remote = helper.run((refs, str(tmp_path / "remote"), "lot", 0, secret))
+    local = process_chunk(refs, str(tmp_path / "local"), LOT, 0, secret)
+    remote = helper.run((refs, str(tmp_path / "remote"), LOT, 0, secret))
     assert remote == local and remote.lines_read > 1000
     for table in ("individu", "contrat", "remuneration"):
         assert _rows(tmp_path / "remote", table) == _rows(tmp_path / "local", table)
@@ -41,9 +44,9 @@ def test_a_helper_process_writes_what_the_parent_writes(tmp_path, secret, helper
 def test_an_error_in_a_helper_reaches_the_parent_and_the_helper_goes_on(tmp_path, secret, helper):
     missing = SourceRef(str(tmp_path / "absent.dsn"), None, 10)
     with pytest.raises(FileNotFoundError, match=r"absent\.dsn"):
-        helper.run(([missing], str(tmp_path / "wh"), "lot", 0, secret))
+        helper.run(([missing], str(tmp_path / "wh"), LOT, 0, secret))
     sim = simulate(tmp_path / "sim", employers=2, months="2024-01..2024-01", seed=4, noise="none")
-    result = helper.run((expand([sim.out / "dsn"]), str(tmp_path / "wh"), "lot", 1, secret))
+    result = helper.run((expand([sim.out / "dsn"]), str(tmp_path / "wh"), LOT, 1, secret))
     assert result.lines_read == result.lines_stored > 0
 
 
@@ -51,7 +54,7 @@ def test_a_helper_that_dies_is_a_clear_error(tmp_path, secret, helper):
     helper.process.kill()
     helper.process.wait()
     with pytest.raises(WorkerError, match="processus auxiliaire"):
-        helper.run(([], str(tmp_path / "wh"), "lot", 0, secret))
+        helper.run(([], str(tmp_path / "wh"), LOT, 0, secret))
 
 
 def test_ingest_of_a_large_batch_starts_its_helpers_before_the_imports(tmp_path, monkeypatch):

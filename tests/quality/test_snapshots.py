@@ -104,7 +104,9 @@ def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
     assert current_month(sc.store) == "2023-02"
     assert contents(sc, "2023-02") == contents(clean, "2023-02")
     hidden = [p.name for p in (sc.store.root / "quality").iterdir() if p.name.startswith(".")]
-    assert hidden == [consolidate_module.LOCK]  # no temporary folder left, only the lock file
+    assert hidden == [
+        sc.store.consolidation_lock.name
+    ]  # no temporary folder left, only the lock file
 
 
 def test_months_run_in_order_and_published_months_are_immutable(two_months: Scenario) -> None:
@@ -353,7 +355,7 @@ def test_a_second_run_on_the_same_warehouse_stops_with_a_clear_message(
     second one now stops before touching anything (the lock is the system's, released if the
     process dies)."""
     sc = two_months
-    lock = sc.store.root / "quality" / consolidate_module.LOCK
+    lock = sc.store.consolidation_lock
     with open(lock, "a", encoding="utf-8") as other_run:
         fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(ConsolidationError, match="une autre consolidation est en cours"):

@@ -141,3 +141,8 @@ def write_parquet(
 
 def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def quote_path(path: Path | str) -> str:
+    """A file path as a SQL string literal."""
+    return f"'{_quote(Path(path))}'"

@@ -3,11 +3,13 @@
 Layout (see ARCHITECTURE.md)::
 
     <home>/warehouse/
-      raw/<table>/mois_declaration=YYYY-MM/<lot>-<part>.parquet
-      rejections/<lot>-<part>.parquet
-      fichiers/<lot>-<part>.parquet        one row per input file (size, encoding, lines)
-      lots/<lot>.json                      one summary per ingestion run
-      catalog.duckdb                       views raw.<table>, raw.rejections over the files
+      raw/<table>/mois_declaration=YYYY-MM/<lot>-<version>-<part>.parquet
+      rejections/<lot>-<version>-<part>.parquet
+      fichiers/<lot>-<version>-<part>.parquet   one row per input file (size, encoding, lines)
+      lots/<lot>.json                           manifest: the version served, the run's summary
+      catalog.duckdb                            views raw.<table>, raw.rejections over the files
+
+Only the files of the version each manifest names are read (see ``lots.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from datadsn.engine import lots as lot_files
+from datadsn.engine.lots import Committed, LotVersion
+from datadsn.engine.runner import quote_path
+
 DEFAULT_HOME = ".datadsn"
 PARTITION = "mois_declaration"
+REJECTIONS = "rejections"
+FILES = "fichiers"
 UNKNOWN_MONTH = "inconnu"
 
 
@@ -47,29 +55,71 @@ class Warehouse:
 
     @property
     def rejections(self) -> Path:
-        return self.root / "rejections"
+        return self.root / REJECTIONS
 
     @property
     def lots(self) -> Path:
-        return self.root / "lots"
+        return self.root / lot_files.MANIFESTS
 
     @property
     def catalog(self) -> Path:
         return self.root / "catalog.duckdb"
 
+    @property
+    def ingestion_lock(self) -> Path:
+        """Held by the ingestion: one at a time."""
+        return self.lots / ".verrou"
+
+    @property
+    def consolidation_lock(self) -> Path:
+        """Held by the consolidation: one at a time; no file it may read is removed meanwhile."""
+        return self.root / "quality" / ".verrou"
+
     def exists(self) -> bool:
         return self.catalog.exists()
 
-    def clear_lot(self, lot: str) -> int:
-        """Remove what an earlier ingestion of the same lot wrote (re-ingesting replaces it)."""
-        removed = 0
-        for folder in (self.raw, self.rejections, self.files):
-            for path in folder.rglob(f"{lot}-*.parquet") if folder.exists() else []:
-                path.unlink()
-                removed += 1
-        return removed
+    @property
+    def data_folders(self) -> tuple[Path, Path, Path]:
+        """The folders holding lot files."""
+        return (self.raw, self.rejections, self.files)
 
-    def write_table(self, table_name: str, table: pa.Table, lot: str, part: int) -> None:
+    def committed(self) -> Committed:
+        return lot_files.committed(self.root)
+
+    def table_files(
+        self, table: str, months: list[str] | None = None, served: Committed | None = None
+    ) -> list[Path]:
+        """The served files of a raw table (of ``months`` only, if given), sorted."""
+        served = self.committed() if served is None else served
+        folder = self.raw / table
+        if months is None:
+            candidates = folder.glob(f"{PARTITION}=*/*.parquet")
+        else:
+            candidates = (
+                p for m in months for p in (folder / f"{PARTITION}={m}").glob("*.parquet")
+            )
+        return lot_files.served(candidates, served)
+
+    def served_files(self, folder: Path, served: Committed | None = None) -> list[Path]:
+        """The served files of ``rejections/`` or ``fichiers/``."""
+        return lot_files.served(
+            folder.glob("*.parquet"), self.committed() if served is None else served
+        )
+
+    def scan_sql(self, table: str, served: Committed | None = None) -> str | None:
+        """A DuckDB scan of a raw table's served files (None: the table has none)."""
+        if table in (REJECTIONS, FILES):
+            files = self.served_files(self.root / table, served)
+            hive = ""
+        else:
+            files = self.table_files(table, served=served)
+            hive = "hive_partitioning = true, "
+        if not files:
+            return None
+        listed = ", ".join(quote_path(f) for f in files)
+        return f"read_parquet([{listed}], {hive}union_by_name = true)"
+
+    def write_table(self, table_name: str, table: pa.Table, lot: LotVersion, part: int) -> None:
         """Write one raw table, one file per declared month, atomically (temp file + rename)."""
         months = table.column(PARTITION).cast(pa.string())  # compute kernels lack string views
         distinct = pc.unique(months).to_pylist()
@@ -84,24 +134,28 @@ class Warehouse:
                 rows = table
             rows = rows.drop_columns([PARTITION])
             folder = self.raw / table_name / f"{PARTITION}={month or UNKNOWN_MONTH}"
-            _write_atomic(rows, folder / f"{lot}-{part:05d}.parquet")
+            _write_atomic(rows, folder / f"{lot.stem(part)}.parquet")
 
-    def write_rejections(self, table: pa.Table, lot: str, part: int) -> None:
+    def write_rejections(self, table: pa.Table, lot: LotVersion, part: int | str) -> None:
         # Written even when empty, so that raw.rejections always exists and can be queried.
-        _write_atomic(table, self.rejections / f"{lot}-{part:05d}.parquet")
+        _write_atomic(table, self.rejections / f"{lot.stem(part)}.parquet")
 
     @property
     def files(self) -> Path:
-        return self.root / "fichiers"
+        return self.root / FILES
 
-    def write_file_info(self, table: pa.Table, lot: str, part: int) -> None:
-        _write_atomic(table, self.files / f"{lot}-{part:05d}.parquet")
+    def write_file_info(self, table: pa.Table, lot: LotVersion, part: int) -> None:
+        _write_atomic(table, self.files / f"{lot.stem(part)}.parquet")
 
-    def raw_tables(self) -> list[str]:
+    def raw_tables(self, served: Committed | None = None) -> list[str]:
+        """Raw tables with at least one served file."""
         if not self.raw.exists():
             return []
+        served = self.committed() if served is None else served
         return sorted(
-            p.name for p in self.raw.iterdir() if p.is_dir() and any(p.rglob("*.parquet"))
+            p.name
+            for p in self.raw.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and self.table_files(p.name, None, served)
         )
 
     def refresh_catalog(self) -> None:
@@ -121,31 +175,31 @@ class Warehouse:
                 leftover.unlink(missing_ok=True)
 
     def _build_catalog(self, tmp: Path) -> None:
+        served = self.committed()
         with duckdb.connect(str(tmp)) as con:
             con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-            for name in self.raw_tables():
-                pattern = str(self.raw / name / "*" / "*.parquet")
-                con.execute(
-                    f"CREATE VIEW raw.{name} AS SELECT * FROM read_parquet('{pattern}', "
-                    "hive_partitioning = true, union_by_name = true)"
-                )
-            if any(self.rejections.glob("*.parquet")):
-                pattern = str(self.rejections / "*.parquet")
-                con.execute(
-                    f"CREATE VIEW raw.rejections AS SELECT * FROM read_parquet('{pattern}', "
-                    "union_by_name = true)"
-                )
-            if any(self.files.glob("*.parquet")):
-                pattern = str(self.files / "*.parquet")
-                con.execute(
-                    f"CREATE VIEW raw.fichiers AS SELECT * FROM read_parquet('{pattern}', "
-                    "union_by_name = true)"
-                )
+            for name in [*self.raw_tables(served), REJECTIONS, FILES]:
+                scan = self.scan_sql(name, served)
+                if scan is not None:
+                    con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM {scan}")
             for hook in _catalog_hooks:
                 hook(self, con)
 
+    def stale(self) -> bool:
+        """Whether a lot was committed or a snapshot published after the catalogue was built
+        (a command killed between the two, say)."""
+        try:
+            built = self.catalog.stat().st_mtime_ns
+        except FileNotFoundError:
+            return True
+        marks = [
+            *(self.root / lot_files.MANIFESTS).glob("*.json"),
+            self.root / "quality" / "CURRENT",
+        ]
+        return any(m.exists() and m.stat().st_mtime_ns > built for m in marks)
+
     def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-        if not self.catalog.exists():
+        if self.stale():
             self.refresh_catalog()
         return duckdb.connect(str(self.catalog), read_only=read_only)
 

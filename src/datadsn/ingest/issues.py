@@ -96,6 +96,20 @@ FICHIER_NON_DSN = _t(
     "FICHIER_NON_DSN", F, True, "ce fichier n'est pas une DSN (aucune ligne Sxx.Gxx.xx.xxx)"
 )
 FICHIER_ILLISIBLE = _t("FICHIER_ILLISIBLE", F, True, "fichier illisible")
+# Found once a lot is parsed, against what the warehouse serves (ingest/duplicates.py).
+DECLARATION_EN_DOUBLE = _t(
+    "DECLARATION_EN_DOUBLE",
+    D,
+    False,
+    "déclaration déjà rangée (même contenu ; valeur : où elle l'est) : non rangée une seconde fois",
+)
+DECLARATION_CONFLIT = _t(
+    "DECLARATION_CONFLIT",
+    D,
+    True,
+    "une autre déclaration est déjà rangée sous ce nom de fichier et cette ligne : rejetée "
+    "(renommez le fichier corrigé, ou réingérez le lot qui contient l'original)",
+)
 
 ALL = {
     t.code: t
@@ -123,5 +137,7 @@ ALL = {
         NORME_APPROCHEE,
         FICHIER_NON_DSN,
         FICHIER_ILLISIBLE,
+        DECLARATION_EN_DOUBLE,
+        DECLARATION_CONFLIT,
     ]
 }

@@ -9,6 +9,7 @@ Every row keeps its lineage: source file, first line number and the first lines 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -181,6 +182,7 @@ def _parse_lines(
         pl.col("value_issue").is_null() | pl.col("value_issue").is_in(warnings_only)
     )
     envelope = other.filter(pl.col("kind") == "envelope")
+    per_decl = per_decl.join(_fingerprints(data, stored, cat), on="decl", how="left")
     tables = build_tables(stored, envelope, data, per_decl, files, cat, secret)
     rejections = _rejections(other, data, kept, per_decl, non_dsn, version, declared, files, cat)
     n_read = lines.height
@@ -194,6 +196,30 @@ def _parse_lines(
         lines_rejected=n_rejected,
         lines_stored=n_read - n_rejected,
         versions={version: lines.select("file_idx").n_unique()},
+    )
+
+
+def _fingerprints(data: pl.DataFrame, stored: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+    """Per declaration: ``empreinte``, a SHA-256 of its rubriques and values in line order (the
+    same declaration read from any file, under any name, has the same one), and
+    ``lignes_rangees``, the lines of it that are stored. Ingestion stores a declaration once
+    whatever the lots that bring it (``ingest/duplicates.py``)."""
+    rubrique = pl.lit(pl.Series(cat.rubriques)).gather(pl.col("rid"))
+    texts = (
+        data.filter(pl.col("decl").is_not_null())
+        .group_by("decl", maintain_order=True)
+        .agg(
+            texte=pl.concat_str(rubrique, pl.lit(",'"), pl.col("value"), pl.lit("'")).str.join("\n")
+        )
+    )
+    digests = [hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts["texte"]]
+    counts = (
+        stored.filter(pl.col("decl").is_not_null()).group_by("decl").agg(lignes_rangees=pl.len())
+    )
+    return (
+        texts.select("decl", empreinte=pl.Series(digests, dtype=pl.String))
+        .join(counts, on="decl", how="left")
+        .with_columns(pl.col("lignes_rangees").fill_null(0).cast(pl.Int64))
     )
 
 

@@ -4,12 +4,15 @@ Files are parsed in chunks of bounded size (memory does not grow with the number
 command's process parses chunks itself; on a batch big enough it also starts helper processes
 (``worker.py``), on a smaller one helper threads. Each chunk writes its own Parquet files and
 returns only its counts.
+
+The run writes a new version of its lot beside the one served, leaves out the declarations the
+warehouse holds already (``duplicates.py``), then switches the version in by one atomic step
+(``engine/lots.py``). One ingestion at a time per warehouse.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -20,7 +23,10 @@ from pathlib import Path
 
 import polars as pl
 
+from datadsn.engine import faults, locks, lots
+from datadsn.engine.lots import LotVersion
 from datadsn.engine.warehouse import Warehouse
+from datadsn.ingest.duplicates import deduplicate
 from datadsn.ingest.parser import Counts, parse_batch
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import SourceRef, chunks, expand
@@ -57,10 +63,14 @@ class IngestSummary(ChunkResult):
     warehouse: str = ""
     seconds: float = 0.0
     peak_mb: float = 0.0  # peak resident memory of the command plus that of each helper process
+    # declarations stored already (in another lot, or earlier in this one): not stored again
+    declarations_duplicated: int = 0
+    lines_duplicated: int = 0
+    leftovers_removed: int = 0  # files of replaced versions and of interrupted runs
 
     @property
     def reconciled(self) -> bool:
-        return self.lines_read == self.lines_stored + self.lines_rejected
+        return self.lines_read == self.lines_stored + self.lines_rejected + self.lines_duplicated
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -75,12 +85,13 @@ def lot_id(refs: list[SourceRef]) -> str:
     return digest[:12]
 
 
-# What a chunk's parser needs: its files, the warehouse root, the lot, the part number, the key.
-ChunkTask = tuple[list[SourceRef], str, str, int, Secret]
+# What a chunk's parser needs: its files, the warehouse root, the lot version, the part number,
+# the key.
+ChunkTask = tuple[list[SourceRef], str, LotVersion, int, Secret]
 
 
 def process_chunk(
-    refs: list[SourceRef], root: str, lot: str, part: int, secret: Secret
+    refs: list[SourceRef], root: str, lot: LotVersion, part: int, secret: Secret
 ) -> ChunkResult:
     """Parse one chunk of files and write its tables; runs on any of the run's threads."""
     warehouse = Warehouse(Path(root))
@@ -88,8 +99,9 @@ def process_chunk(
     for name, table in batch.tables.items():
         warehouse.write_table(name, table, lot, part)
     warehouse.write_rejections(batch.rejections.to_arrow(), lot, part)
+    faults.point("ingest.chunk")
     if batch.file_info is not None:
-        info = batch.file_info.with_columns(lot=pl.lit(lot))
+        info = batch.file_info.with_columns(lot=pl.lit(lot.lot))
         warehouse.write_file_info(info.to_arrow(), lot, part)
     codes = batch.rejections.group_by("code", "rejet").agg(n=pl.len())
     return ChunkResult(
@@ -117,10 +129,63 @@ def ingest(
 ) -> IngestSummary:
     started = time.perf_counter()
     refs = expand(paths)
-    lot = lot_id(refs)
     warehouse.root.mkdir(parents=True, exist_ok=True)
-    warehouse.clear_lot(lot)
-    summary = IngestSummary(lot=lot, warehouse=str(warehouse.root))
+    busy = f"une autre ingestion est en cours sur {warehouse.root} : attendez qu'elle se termine"
+    with locks.exclusive(warehouse.ingestion_lock, busy):
+        version = LotVersion.new(lot_id(refs))
+        served = warehouse.committed()
+        summary = _parse_all(refs, warehouse, version, secret, workers, progress)
+        faults.point("ingest.parsed")
+        _leave_out_duplicates(summary, warehouse, version, served)
+        summary.seconds = time.perf_counter() - started
+        faults.point("ingest.deduplicated")
+        lots.commit(warehouse.root, version, summary.to_json())
+        faults.point("ingest.committed")
+        warehouse.refresh_catalog()
+        faults.point("ingest.catalogued")
+        summary.leftovers_removed = remove_leftovers(warehouse)
+    return summary
+
+
+def remove_leftovers(warehouse: Warehouse) -> int:
+    """Delete the files no manifest serves (replaced versions, interrupted runs), under the
+    ingestion lock; not while a consolidation runs, which may be reading a replaced version
+    (the next ingestion removes them). Returns the files removed."""
+    if not locks.is_free(warehouse.consolidation_lock):
+        return 0
+    leftovers = lots.unserved(warehouse.data_folders, warehouse.committed())
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return len(leftovers)
+
+
+def _leave_out_duplicates(
+    summary: IngestSummary, warehouse: Warehouse, version: LotVersion, served: lots.Committed
+) -> None:
+    found = deduplicate(warehouse, version, served)
+    summary.declarations_duplicated = found.declarations
+    summary.lines_duplicated = found.lines
+    summary.lines_stored -= found.lines + found.conflict_lines
+    summary.lines_rejected += found.conflict_lines
+    summary.declarations_rejected += found.conflicts
+    for table, removed in found.rows.items():
+        summary.rows[table] = summary.rows.get(table, 0) - removed
+    if found.declarations:
+        summary.warnings["DECLARATION_EN_DOUBLE"] = found.declarations
+    if found.conflicts:
+        summary.rejections["DECLARATION_CONFLIT"] = found.conflicts
+
+
+def _parse_all(
+    refs: list[SourceRef],
+    warehouse: Warehouse,
+    lot: LotVersion,
+    secret: Secret,
+    workers: int | None,
+    progress: Progress | None,
+) -> IngestSummary:
+    """Parse every chunk of ``refs`` and write its files under the version ``lot``."""
+    summary = IngestSummary(lot=lot.lot, warehouse=str(warehouse.root))
     total = sum(r.size for r in refs)
     workers = workers or (os.cpu_count() or 1 if total >= PARALLEL_MIN_BYTES else 1)
     # Enough chunks to keep every worker busy to the end, none too big for memory.
@@ -201,11 +266,5 @@ def ingest(
         helper.join()
     if failures:
         raise failures[0]
-    warehouse.refresh_catalog()
-    summary.seconds = time.perf_counter() - started
     summary.peak_mb = round((peak_kib() + sum(helper_peaks)) / 1024, 1)
-    warehouse.lots.mkdir(parents=True, exist_ok=True)
-    (warehouse.lots / f"{lot}.json").write_text(
-        json.dumps(summary.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
     return summary

@@ -23,9 +23,11 @@ from datadsn.ingest.pseudonymize import (
     departement,
     pseudonymize_values,
 )
+from datadsn.ingest.structure import DECLARATION
 from datadsn.norm import Rubrique, load_norm
 
 LINEAGE = ["fichier", "ligne", "mois_declaration"]
+FINGERPRINT = ["empreinte", "lignes_rangees"]  # columns of the declaration table only
 ENVELOPE_TABLE = "enveloppe"
 SQL_TYPES: dict[str, pl.DataType] = {
     "DATE": pl.Date(),
@@ -90,8 +92,9 @@ def build_tables(
     envoi_month = decl_month.group_by("envoi").agg(envoi_month=pl.col("month").min())
     instances = (
         instances.join(
-            decl_month.select("decl", "month"), on="decl", how="left", maintain_order="left"
+            per_decl.select("decl", *FINGERPRINT), on="decl", how="left", maintain_order="left"
         )
+        .join(decl_month.select("decl", "month"), on="decl", how="left", maintain_order="left")
         .join(envoi_month, on="envoi", how="left", maintain_order="left")
         .join(files, on="file_idx", how="left", maintain_order="left")
         .with_columns(
@@ -120,6 +123,8 @@ def build_tables(
             found = values_by_rid.get(cat.rid[r.id])
             columns.extend(_columns(r, found, meta.height, secret))
         frame = meta.select(*LINEAGE, *parents).with_columns(columns)
+        if block_id == DECLARATION:  # what deduplication needs (see parser._fingerprints)
+            frame = frame.with_columns(meta.select(*FINGERPRINT))
         tables[norm.blocks[block_id].table] = _arrow(frame)
     if envelope.height:
         file_month = instances.group_by("file_idx").agg(pl.col("mois_declaration").min())

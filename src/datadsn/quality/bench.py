@@ -161,6 +161,7 @@ def _on_raw(folder: Path, store: Warehouse) -> Warehouse:
     fresh = Warehouse(folder)
     fresh.root.mkdir()
     fresh.raw.symlink_to(store.raw)
+    fresh.lots.symlink_to(store.lots)
     return fresh
 
 

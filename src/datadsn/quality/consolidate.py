@@ -7,7 +7,6 @@ with two Python pieces SQL cannot say well: the merge-graph fix-point and the ho
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from datadsn import __version__
-from datadsn.engine import schedule
+from datadsn.engine import locks, schedule
 from datadsn.engine.database import run_connection
 from datadsn.engine.runner import Step, load_step, run_step, table_from_lists, write_parquet
 from datadsn.engine.warehouse import Warehouse
@@ -159,29 +158,21 @@ class RunSummary:
     total_seconds: float = 0.0
 
 
-LOCK = ".verrou"  # in quality/: the consolidation lock of a warehouse
-
-
 @contextmanager
 def _exclusive(store: Warehouse) -> Iterator[None]:
-    """Hold the warehouse's consolidation lock (``quality/.verrou``) for a run. Two runs at once
-    would remove each other's temporary folders (``snapshot.clean_leftovers``) and fail on a
-    missing file; the second one stops at once with a clear message instead. The system
-    releases the lock if the process dies."""
-    root = snapshot.quality_root(store)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK, "a", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConsolidationError(
-                f"une autre consolidation est en cours sur {store.root} : attendez qu'elle se "
-                "termine, puis relancez"
-            ) from None
-        try:
+    """Hold the warehouse's consolidation lock for a run. Two runs at once would remove each
+    other's temporary folders (``snapshot.clean_leftovers``) and fail on a missing file; the
+    second one stops at once with a clear message instead. An ingestion does not remove the raw
+    files of a replaced lot version while it is held."""
+    busy = (
+        f"une autre consolidation est en cours sur {store.root} : attendez qu'elle se "
+        "termine, puis relancez"
+    )
+    try:
+        with locks.exclusive(store.consolidation_lock, busy):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except locks.LockedError as exc:
+        raise ConsolidationError(str(exc)) from None
 
 
 def previous_month(month: str) -> str:

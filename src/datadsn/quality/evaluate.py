@@ -84,12 +84,8 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
         con.register("remunerations_verite", _truth(truth, "remunerations").to_arrow())
         for table in ("salaries", "contrats", "fusions", "activites", "contrats_mois"):
             con.execute(f"CREATE VIEW {table} AS {history.table_sql(folder, table)}")
-        raw = store.raw
         for table in ("declaration", "entreprise", "etablissement", "individu", "contrat"):
-            con.execute(
-                f"CREATE VIEW raw_{table} AS SELECT * FROM read_parquet("
-                f"'{raw / table}/*/*.parquet', hive_partitioning = true, union_by_name = true)"
-            )
+            con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {store.scan_sql(table)}")
         con.execute(_ITEMS.format(numero=NUMERO_SQL.format(x="c.numero_contrat"), horizon=horizon))
         salaries = pl.from_arrow(
             con.execute(

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from datadsn.engine.runner import quote_path
+
 from .schema import TABLES
 
 # table -> the month column that names its files
@@ -62,8 +64,7 @@ _AGGREGATES = {
 }
 
 
-def quote(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+quote = quote_path
 
 
 def months(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:

@@ -141,27 +141,15 @@ def retention_limit(month: str) -> str:
 
 
 def raw_months(store: Warehouse) -> list[str]:
-    """Declared months present in the raw store (partitions of the declaration table)."""
-    folder = store.raw / "declaration"
-    if not folder.exists():
-        return []
+    """Declared months present in the raw store (partitions of the declaration table holding
+    a served file: a lot not committed is not there)."""
     prefix = f"{PARTITION}="
-    return sorted(
-        p.name[len(prefix) :]
-        for p in folder.iterdir()
-        if p.name.startswith(prefix)
-        and any(p.glob("*.parquet"))
-        and p.name[len(prefix) :][:1].isdigit()
-    )
+    months = {p.parent.name[len(prefix) :] for p in store.table_files("declaration")}
+    return sorted(m for m in months if m[:1].isdigit())
 
 
 def _files(store: Warehouse, table: str, months: list[str]) -> list[str]:
-    out: list[str] = []
-    for month in months:
-        out += sorted(
-            str(p) for p in (store.raw / table / f"{PARTITION}={month}").glob("*.parquet")
-        )
-    return out
+    return [str(p) for p in store.table_files(table, months)]
 
 
 def _read(files: list[str], filename: bool = False) -> str:
@@ -283,6 +271,7 @@ def _load_table(
     """``raw_<table>``: the rows of ``parts``; with ``only_pending``, those of the pending
     declarations only (the files also hold declarations integrated already)."""
     wanted = {"fichier": "VARCHAR", "ligne": "INTEGER", **columns}
+    # the same part of each table belongs to the same (served) lot version as its declarations
     files = [str(f) for part in parts if (f := store.raw / table / part).exists()]
     name = f"raw_{table}"
     if not files:

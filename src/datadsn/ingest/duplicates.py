@@ -1,0 +1,181 @@
+"""A declaration is stored once, whatever the lots and files that bring it.
+
+The unit of the raw store is the declaration, not the lot: lots overlap (a folder ingested, then
+one of its months again; the same file under two names). Once a lot's new version is written,
+and before it is committed, each of its declarations is compared with the declarations the
+warehouse serves in other lots, by content (``empreinte``, see ``parser._fingerprints``):
+
+- the same content already served, or earlier in this lot: a duplicate, not stored again and
+  reported (``DECLARATION_EN_DOUBLE``, with where it is stored);
+- another content served under the same file name and line: a conflict the consolidation could
+  not tell apart (it knows a declaration by its file and line), rejected
+  (``DECLARATION_CONFLIT``).
+
+Their rows are removed from every table of the version; the summary counts them, so that the
+lines read still equal the lines stored, rejected and duplicated.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from datadsn.engine.lots import Committed, LotVersion, version_of
+from datadsn.engine.runner import quote_path
+from datadsn.engine.warehouse import PARTITION, Warehouse
+from datadsn.ingest import issues
+
+DECLARATION_TABLE = "declaration"
+REPORT_PART = "doublons"
+
+
+@dataclass
+class Deduplicated:
+    declarations: int = 0  # duplicates left out
+    lines: int = 0  # their stored lines
+    conflicts: int = 0
+    conflict_lines: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # rows removed per raw table
+
+
+def deduplicate(store: Warehouse, version: LotVersion, served: Committed) -> Deduplicated:
+    """Remove from ``version``'s files the declarations it must not store (see the module)."""
+    pattern = f"{PARTITION}=*/{version.stem('')}*.parquet"
+    new = sorted((store.raw / DECLARATION_TABLE).glob(pattern))
+    out = Deduplicated()
+    if not new:
+        return out
+    months = sorted({p.parent.name.removeprefix(f"{PARTITION}=") for p in new})
+    old = [
+        f
+        for f in store.table_files(DECLARATION_TABLE, months, served)
+        if (owner := version_of(f.name)) is not None and owner[0] != version.lot
+    ]
+    with duckdb.connect() as con:
+        found = _verdicts(con, new, old)
+        if not found:
+            return out
+        con.execute(
+            "CREATE TABLE retirees (fichier VARCHAR, ligne INTEGER, source VARCHAR, "
+            "verdict VARCHAR, ou VARCHAR, lignes BIGINT)"
+        )
+        con.executemany("INSERT INTO retirees VALUES (?, ?, ?, ?, ?, ?)", found)
+        for source in sorted({row[2] for row in found}):
+            _rewrite_part(con, store, Path(source), out.rows)
+    for _, _, _, verdict, _, lines in found:
+        if verdict == "double":
+            out.declarations += 1
+            out.lines += lines
+        else:
+            out.conflicts += 1
+            out.conflict_lines += lines
+    store.write_rejections(_report(found), version, REPORT_PART)
+    return out
+
+
+def _scan(files: list[Path], filename: bool = False) -> str:
+    listed = ", ".join(quote_path(f) for f in files)
+    extra = ", filename = true" if filename else ""
+    return f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false{extra})"
+
+
+def _verdicts(
+    con: duckdb.DuckDBPyConnection, new: list[Path], old: list[Path]
+) -> list[tuple[str, int, str, str, str, int]]:
+    """(fichier, ligne, source file, verdict, where it is stored, stored lines) of every
+    declaration of ``new`` to leave out."""
+    if old:
+        present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan(old)}").fetchall()}
+        fingerprint = "empreinte" if "empreinte" in present else "NULL::VARCHAR"
+        con.execute(
+            f"CREATE TEMP TABLE servies AS SELECT fichier, ligne, {fingerprint} AS empreinte "
+            f"FROM {_scan(old)}"
+        )
+    else:
+        con.execute("CREATE TEMP TABLE servies (fichier VARCHAR, ligne INTEGER, empreinte VARCHAR)")
+    rows = con.execute(
+        f"""WITH nouvelles AS (
+            SELECT fichier, ligne, empreinte, lignes_rangees, filename AS source,
+                   row_number() OVER (PARTITION BY empreinte ORDER BY fichier, ligne) AS rang,
+                   first_value(fichier || ' ligne ' || ligne)
+                       OVER (PARTITION BY empreinte ORDER BY fichier, ligne) AS premiere
+            FROM {_scan(new, filename=True)}
+        ), deja AS (
+            SELECT empreinte, min(fichier || ' ligne ' || ligne) AS ou
+            FROM servies WHERE empreinte IS NOT NULL GROUP BY empreinte
+        ), jugees AS (
+            SELECT n.fichier, n.ligne, n.source, n.lignes_rangees,
+                CASE WHEN d.ou IS NOT NULL THEN 'double'
+                     WHEN EXISTS (SELECT 1 FROM servies s
+                                  WHERE s.fichier = n.fichier AND s.ligne = n.ligne) THEN 'conflit'
+                     WHEN n.rang > 1 THEN 'double' END AS verdict,
+                coalesce(d.ou, n.premiere) AS ou
+            FROM nouvelles n LEFT JOIN deja d USING (empreinte)
+        )
+        SELECT fichier, ligne, source, verdict,
+               CASE WHEN verdict = 'double' THEN ou END, coalesce(lignes_rangees, 0)
+        FROM jugees WHERE verdict IS NOT NULL ORDER BY fichier, ligne"""
+    ).fetchall()
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def _rewrite_part(
+    con: duckdb.DuckDBPyConnection, store: Warehouse, source: Path, removed: dict[str, int]
+) -> None:
+    """Every table's file of the same part as the declaration file ``source``, without the
+    rows of the declarations in ``retirees``. A chunk writes all the tables of a declaration
+    under the same month folder and file name."""
+    month, name = source.parent.name, source.name
+    for folder in sorted(p for p in store.raw.iterdir() if p.is_dir()):
+        path = folder / month / name
+        if not path.exists():
+            continue
+        present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan([path])}").fetchall()}
+        key = "ligne" if folder.name == DECLARATION_TABLE else "declaration_ligne"
+        if key not in present:
+            continue  # an envoi-level table (envoi, total...): rows of no declaration
+        kept = (
+            f"SELECT t.* FROM {_scan([path])} t ANTI JOIN retirees r "
+            f"ON t.fichier = r.fichier AND t.{key} = r.ligne AND r.source = {quote_path(source)}"
+        )
+        before = _count(con, _scan([path]))
+        after = _count(con, f"({kept})")
+        if after == before:
+            continue
+        removed[folder.name] = removed.get(folder.name, 0) + before - after
+        if after == 0:
+            path.unlink()
+            continue
+        tmp = path.with_name(f".{path.name}.tmp")
+        con.execute(
+            f"COPY ({kept} ORDER BY t.fichier, t.ligne) TO {quote_path(tmp)} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        os.replace(tmp, path)
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _report(found: list[tuple[str, int, str, str, str, int]]) -> pa.Table:
+    """The rejection rows of the declarations left out (schema of parser.REJECTION_SCHEMA)."""
+    kinds = {"double": issues.DECLARATION_EN_DOUBLE, "conflit": issues.DECLARATION_CONFLIT}
+    return pa.table(
+        {
+            "fichier": pa.array([r[0] for r in found], pa.string()),
+            "ligne": pa.array([r[1] for r in found], pa.int32()),
+            "rubrique": pa.array(["S20.G00.05.001"] * len(found), pa.string()),
+            "code": pa.array([kinds[r[3]].code for r in found], pa.string()),
+            "niveau": pa.array([kinds[r[3]].level.value for r in found], pa.string()),
+            "rejet": pa.array([kinds[r[3]].rejects for r in found], pa.bool_()),
+            "message": pa.array([kinds[r[3]].message for r in found], pa.string()),
+            "valeur": pa.array([r[4] for r in found], pa.string()),
+            "lignes": pa.array([r[5] if kinds[r[3]].rejects else 0 for r in found], pa.int64()),
+        }
+    )
