@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import importlib
+import os
 import shutil
 from pathlib import Path
 
@@ -103,10 +104,12 @@ def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
     consolidate(sc.store, "2023-02")
     assert current_month(sc.store) == "2023-02"
     assert contents(sc, "2023-02") == contents(clean, "2023-02")
-    hidden = [p.name for p in (sc.store.root / "quality").iterdir() if p.name.startswith(".")]
-    assert hidden == [
-        sc.store.consolidation_lock.name
-    ]  # no temporary folder left, only the lock file
+    root = sc.store.root / "quality"
+    hidden = sorted(p.name for p in root.iterdir() if p.name.startswith("."))
+    # no temporary folder left: the lock file, and the version each month's link names
+    linked = sorted(os.readlink(p) for p in root.iterdir() if p.is_symlink())
+    assert hidden == sorted([sc.store.consolidation_lock.name, *linked])
+    assert len(linked) == 2
 
 
 def test_months_run_in_order_and_published_months_are_immutable(two_months: Scenario) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from datadsn.engine import publication
 from datadsn.engine.warehouse import Warehouse
 from datadsn.quality.snapshot import current_month
 
@@ -281,19 +282,12 @@ def _content_key(manifest: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _publish(tmp: Path, final: Path) -> str:
     """Rename the finished folder into place; keep the published one when nothing changed."""
-    if final.exists() and (final / MANIFEST).exists():
-        if _content_key(_read_manifest(final)) == _content_key(_read_manifest(tmp)):
-            shutil.rmtree(tmp)
-            return "inchange"
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old)
-        return "livre"
-    if final.exists():
-        shutil.rmtree(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, final)
+    if (final / MANIFEST).exists() and _content_key(_read_manifest(final)) == _content_key(
+        _read_manifest(tmp)
+    ):
+        shutil.rmtree(tmp)
+        return "inchange"
+    publication.publish_folder(tmp, final)
     return "livre"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+
+from datadsn.engine import publication
 
 from .models import Delivery, Habilitation, HabilitationStatus, Role, User
 from .services import record
@@ -37,12 +38,12 @@ def register_folder(folder: Path) -> Delivery:
         habilitation=hab,
         flow=manifest["flux"],
         month=manifest["mois"],
-        defaults={"folder": str(Path(folder).resolve()), "files": files, "manifest": manifest},
+        defaults={"folder": str(Path(folder).absolute()), "files": files, "manifest": manifest},
     )
     if created:
         record(None, "livraison", delivery, _summary(delivery), hab.request)
     elif delivery.files != files:
-        delivery.folder = str(Path(folder).resolve())
+        delivery.folder = str(Path(folder).absolute())
         delivery.files = files
         delivery.manifest = manifest
         delivery.save()
@@ -62,9 +63,7 @@ def purge_expired(today: date | None = None) -> list[Delivery]:
         hab = delivery.habilitation
         if hab.status == HabilitationStatus.ACTIVE and today <= hab.end_date:
             continue  # still running (or not started yet): keep
-        folder = Path(delivery.folder)
-        if folder.exists():
-            shutil.rmtree(folder)
+        publication.remove(Path(delivery.folder))
         erased = [f["nom"] for f in delivery.files]
         delivery.files = []
         delivery.save()

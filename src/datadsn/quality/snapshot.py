@@ -1,7 +1,9 @@
 """Quality snapshots on disk: ``quality/<YYYY-MM>/<table>.parquet`` and ``quality/CURRENT``.
 
-A run writes into a hidden temporary folder and renames it into place; CURRENT is replaced
-atomically last. A crash at any point leaves the published snapshots and CURRENT as they were.
+A run writes into a hidden temporary folder, then publishes it by one atomic step (each month's
+name is a link to a hidden version, replaced in one rename: ``engine/publication.py``); CURRENT
+is replaced atomically last. A kill at any point leaves every published snapshot readable and
+CURRENT naming one; the next run removes what was left.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from datadsn.engine import faults, publication
 from datadsn.engine.warehouse import Warehouse, register_catalog_hook
 
 from . import history
@@ -65,24 +68,22 @@ def temp_dir(store: Warehouse, month: str) -> Path:
 
 
 def publish(store: Warehouse, month: str, tmp: Path) -> None:
-    """Move a finished temporary folder into place and point CURRENT at it."""
-    target = snapshot_dir(store, month)
-    old = quality_root(store) / f".old-{month}-{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old.exists():
-        shutil.rmtree(old)
+    """Make the finished temporary folder the snapshot of ``month`` (one atomic step, see
+    ``engine/publication.py``), then point CURRENT at it."""
+    publication.publish_folder(tmp, snapshot_dir(store, month))
     current = quality_root(store) / "CURRENT"
     staged = current.with_name(".CURRENT.tmp")
     staged.write_text(month + "\n", encoding="utf-8")
     os.replace(staged, current)
+    faults.point("publish.current")
 
 
 def clean_leftovers(store: Warehouse) -> None:
-    """Remove temporary folders a crashed run may have left behind."""
+    """Remove what a killed run may have left behind: temporary folders, versions of a
+    snapshot no longer published; and link back a snapshot set aside just before a kill."""
     root = quality_root(store)
     if root.exists():
+        publication.tidy(root)
         for path in root.iterdir():
             if path.name.startswith((".tmp-", ".old-")) and path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
