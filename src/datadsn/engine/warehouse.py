@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from datadsn.engine import locks
 from datadsn.engine import lots as lot_files
 from datadsn.engine.lots import Committed, LotVersion
 from datadsn.engine.runner import quote_path
@@ -74,6 +75,14 @@ class Warehouse:
     def consolidation_lock(self) -> Path:
         """Held by the consolidation: one at a time; no file it may read is removed meanwhile."""
         return self.root / "quality" / ".verrou"
+
+    def interrupted_lots(self) -> list[str]:
+        """Lots with files left by an ingestion killed before its end (none while an ingestion
+        runs: its files are not left yet). They are not served; the next ingestion removes
+        them."""
+        if not locks.is_free(self.ingestion_lock):
+            return []
+        return lot_files.lots_of(lot_files.unserved(self.data_folders, self.committed()))
 
     def exists(self) -> bool:
         return self.catalog.exists()

@@ -59,6 +59,12 @@ def consolidate_command(
             f"[red]Erreur :[/] aucune donnée brute dans {store.root} : lancez `datadsn ingest`"
         )
         raise typer.Exit(2)
+    interrupted = store.interrupted_lots()
+    if interrupted:
+        err.print(
+            f"[yellow]Attention :[/] fichiers d'une ingestion interrompue ignorés (lot(s) "
+            f"{', '.join(interrupted)}) : relancez `datadsn ingest` sur les mêmes fichiers"
+        )
     try:
         months = [month] if month else pending_months(store, str(through))
     except ConsolidationError as exc:
