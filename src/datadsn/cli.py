@@ -301,7 +301,7 @@ def bench_ingest(
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
     """Mesurer le débit de l'ingestion (texte DSN -> Parquet écrit) et la mémoire de pointe."""
-    from datadsn.bench import bench_ingest as run
+    from datadsn.bench.ingest import bench_ingest as run
 
     figures = run(paths or [], size_mb=size_mb, workers=workers, repeat=repeat, log=err.print)
     if json_out:
@@ -325,7 +325,7 @@ def bench_consolidate(
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
     """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
-    from datadsn.quality.bench import bench_consolidate as run
+    from datadsn.bench.consolidate import bench_consolidate as run
 
     figures = run(employees, months, repeat=repeat, show=not json_out)
     if json_out:
@@ -339,7 +339,7 @@ def bench_indicators(
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
     """Mesurer le calcul de tout le catalogue d'indicateurs (avec le secret statistique)."""
-    from datadsn.indicators.bench import bench_indicators as run
+    from datadsn.bench.indicators import bench_indicators as run
 
     figures = run(employees, months)
     if json_out:
