@@ -23,13 +23,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-DEFAULT_HOME = ".datadsn"
+from datadsn.home import default_home
+
 PARTITION = "mois_declaration"
 UNKNOWN_MONTH = "inconnu"
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("DATADSN_HOME") or DEFAULT_HOME)
 
 
 class Warehouse:
