@@ -7,18 +7,7 @@ from typing import Annotated
 
 import typer
 
-from datadsn.home import default_home
-
-
-def setup_django(debug: bool | None = None) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datadsn.portal.settings")
-    if debug is not None:
-        os.environ["DATADSN_DEBUG"] = "1" if debug else "0"
-    home = default_home()
-    home.mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
+from datadsn.portal.bootstrap import setup_django
 
 
 def register(app: typer.Typer) -> None:
