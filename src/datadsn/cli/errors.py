@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -70,18 +70,21 @@ KNOWN: dict[tuple[str, str], int] = {
     ("datadsn.ingest.worker", "WorkerError"): EXIT_FAILURE,
 }
 
-# Where a command writes: named when an error does not say which file it was writing.
-_targets: list[Path] = []
+TARGET = "datadsn_target"  # the attribute :func:`writing` sets on an error passing through
 
 
 @contextmanager
 def writing(path: Path) -> Iterator[None]:
-    """Name ``path`` in the message of a write error that does not name its file."""
-    _targets.append(path)
+    """Name ``path`` in the message of a write error that does not name its file (Arrow's,
+    say): the error carries it to the boundary."""
     try:
         yield
-    finally:
-        _targets.pop()
+    except Exception as exc:
+        # an exception type without a __dict__ cannot carry it: no path then
+        with suppress(AttributeError):
+            if getattr(exc, TARGET, None) is None:
+                setattr(exc, TARGET, path)
+        raise
 
 
 def _os_message(code: int | None, path: str, detail: str) -> CommandError:
@@ -128,13 +131,14 @@ def _code_in(text: str) -> int | None:
     return next((code for message, code in _STRERRORS.items() if message in text), None)
 
 
-def _where(text: str, filename: Any = None) -> str:
+def _where(exc: BaseException, filename: Any = None) -> str:
     if filename:
         return os.fsdecode(filename)
-    quoted = _QUOTED_PATH.search(text)
+    quoted = _QUOTED_PATH.search(str(exc))
     if quoted:
         return quoted.group(1)
-    return f"dans {_targets[-1]}" if _targets else "(fichier non précisé)"
+    target = getattr(exc, TARGET, None)
+    return f"dans {target}" if target else "(fichier non précisé)"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -158,12 +162,12 @@ def explain(exc: BaseException) -> CommandError:
     if isinstance(exc, OSError):
         text = str(exc)
         number = exc.errno if exc.errno else _code_in(text)
-        return _os_message(number, _where(text, exc.filename), exc.strerror or _first_line(exc))
+        return _os_message(number, _where(exc, exc.filename), exc.strerror or _first_line(exc))
     if _is_instance(exc, "duckdb", "Error"):
         text = str(exc)
         number = _code_in(text)
         if number is not None:
-            return _os_message(number, _where(text), _first_line(exc))
+            return _os_message(number, _where(exc), _first_line(exc))
         return Failure(f"base DuckDB : {_first_line(exc)}")
     if isinstance(exc, MemoryError):
         return Failure("mémoire insuffisante : réduisez --workers ou le volume traité")

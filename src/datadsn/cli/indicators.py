@@ -92,7 +92,7 @@ def compute_command(
     try:
         indicators = [get(c) for c in codes]
         loaded = Rules.load(rules)
-        session = open_session(warehouse)
+        session = open_session(common.warehouse(warehouse).root)
     except (UnknownIndicator, RulesError, IndicatorError) as exc:
         _fail(str(exc.args[0]) if isinstance(exc, UnknownIndicator) else str(exc))
         return
@@ -135,7 +135,7 @@ def audit_command(
     session = None
     if warehouse is not None:
         try:
-            session = open_session(warehouse)
+            session = open_session(common.warehouse(warehouse).root)
         except IndicatorError as exc:
             _fail(str(exc))
     problems = audit(file, session)
@@ -201,7 +201,7 @@ def extract_command(
     )  # fmt: skip
     try:
         loaded = Rules.load(rules)
-        session = open_session(warehouse)
+        session = open_session(common.warehouse(warehouse).root)
         data = build(session, request)
         dropped = 0.0
         if suppress:

@@ -206,11 +206,13 @@ def check_run(store: Warehouse, month: str) -> str:
                 "`datadsn ingest`"
             )
         if month != raw[0]:
-            raise ConsolidationError(
-                f"mois {month} : aucun instantané publié, la première consolidation porte sur "
-                f"le premier mois des données brutes, {raw[0]} (--month {raw[0]}, ou "
-                f"--through {raw[-1]} pour tous les mois de {raw[0]} à {raw[-1]})"
+            first = (
+                f"aucun instantané publié, la première consolidation porte sur le premier mois "
+                f"des données brutes (--month {raw[0]}, ou --through {raw[-1]} pour tous)"
             )
+            if not raw[0] <= month <= raw[-1]:
+                raise _outside_raw(month, raw, first)
+            raise ConsolidationError(f"mois {month} : {first}")
         return month
     if month < current:
         raise ConsolidationError(
