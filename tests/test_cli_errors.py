@@ -381,3 +381,27 @@ def test_the_installed_command_reports_in_one_line(tmp_path: Path, inputs: Path)
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("Erreur : clé de pseudonymisation trop courte")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (OSError(errno.ENOSPC, "x", "/a/b.parquet"), "disque plein en écrivant /a/b.parquet"),
+        (OSError(errno.EDQUOT, "x", "/a"), "quota disque dépassé en écrivant /a"),
+        (OSError(errno.EROFS, "x", "/a"), "système de fichiers en lecture seule"),
+        (OSError(errno.EACCES, "x", "/a"), "permission refusée sur /a"),
+        (OSError(errno.ENOENT, "x", "/a"), "fichier ou dossier introuvable : /a"),
+        (OSError(errno.ENOTDIR, "x", "/a/b"), "/a/b : un fichier se trouve là où un dossier"),
+        (OSError(errno.EISDIR, "x", "/a"), "/a est un dossier, un fichier est attendu"),
+        (OSError("Failed to open local file '/a/b'. Detail: [errno 13] ..."), "refusée sur /a/b"),
+        (OSError(errno.EADDRINUSE, "Address already in use"), "erreur du système : Address"),
+        (MemoryError(), "mémoire insuffisante"),
+    ],
+)
+def test_explain_names_the_path_in_french(exc: BaseException, line: str) -> None:
+    from datadsn.cli.errors import EXIT_FAILURE, EXIT_USAGE, explain
+
+    problem = explain(exc)
+    assert line in str(problem)
+    usage = isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR)
+    assert problem.code == (EXIT_USAGE if usage else EXIT_FAILURE)

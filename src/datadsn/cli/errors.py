@@ -68,8 +68,11 @@ KNOWN: dict[tuple[str, str], int] = {
     ("datadsn.indicators.release", "ReleaseError"): EXIT_USAGE,
     ("datadsn.flows.run", "RunError"): EXIT_USAGE,
     ("datadsn.ingest.worker", "WorkerError"): EXIT_FAILURE,
+    # the portal's settings (DATADSN_SECRET_KEY missing outside development, a bad DATABASE_URL)
+    ("django.core.exceptions", "ImproperlyConfigured"): EXIT_USAGE,
 }
 
+UNKNOWN_PATH = "(fichier non précisé)"
 TARGET = "datadsn_target"  # the attribute :func:`writing` sets on an error passing through
 
 
@@ -103,6 +106,8 @@ def _os_message(code: int | None, path: str, detail: str) -> CommandError:
         return UsageError(f"{path} est un dossier, un fichier est attendu")
     if code == errno.ENOMEM:
         return Failure(f"mémoire insuffisante ({path})")
+    if path == UNKNOWN_PATH:  # not a file's error (a port already taken, say)
+        return Failure(f"erreur du système : {detail}")
     return Failure(f"erreur d'entrée-sortie sur {path} : {detail}")
 
 
@@ -138,7 +143,7 @@ def _where(exc: BaseException, filename: Any = None) -> str:
     if quoted:
         return quoted.group(1)
     target = getattr(exc, TARGET, None)
-    return f"dans {target}" if target else "(fichier non précisé)"
+    return f"dans {target}" if target else UNKNOWN_PATH
 
 
 def _first_line(exc: BaseException) -> str:
