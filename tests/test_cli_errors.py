@@ -107,6 +107,15 @@ def test_after_a_snapshot_months_run_in_order(warehouse: Path) -> None:
     assert "précède le dernier mois publié (2024-03)" in line
 
 
+def test_raw_store_without_declarations(tmp_path: Path) -> None:
+    """Raw data where every declaration was rejected: nothing to consolidate, said as such."""
+    wh = tmp_path / "wh"
+    (wh / "raw" / "rejections").mkdir(parents=True)
+    for args in (["--through", "2024-01"], ["--month", "2024-01"]):
+        line = one_error_line(run("consolidate", *args, "-w", str(wh)), 2)
+        assert f"aucune déclaration dans les données brutes de {wh}" in line
+
+
 # --- secrets --------------------------------------------------------------------------------
 
 

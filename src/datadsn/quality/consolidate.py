@@ -194,6 +194,12 @@ def _outside_raw(month: str, raw: list[str], allowed: str) -> ConsolidationError
     return ConsolidationError(f"mois {month} absent des données brutes ({held}) : {allowed}")
 
 
+def _nothing_raw(store: Warehouse) -> ConsolidationError:
+    return ConsolidationError(
+        f"aucune déclaration dans les données brutes de {store.root} : lancez `datadsn ingest`"
+    )
+
+
 def check_run(store: Warehouse, month: str) -> str:
     """``month`` checked before a run: a real month, the first raw month when nothing is
     published yet, else the last published month (run again) or the one right after it."""
@@ -201,10 +207,7 @@ def check_run(store: Warehouse, month: str) -> str:
     current, raw = _bounds(store)
     if current is None:
         if not raw:
-            raise ConsolidationError(
-                f"aucune déclaration dans les données brutes de {store.root} : lancez "
-                "`datadsn ingest`"
-            )
+            raise _nothing_raw(store)
         if month != raw[0]:
             first = (
                 f"aucun instantané publié, la première consolidation porte sur le premier mois "
@@ -237,7 +240,7 @@ def pending_months(store: Warehouse, through: str) -> list[str]:
     through = months.parse(through, ConsolidationError)
     current, raw = _bounds(store)
     if not raw and current is None:
-        return []
+        raise _nothing_raw(store)
     following = months.next_month(current) if current else raw[0]
     low = raw[0] if raw else following
     high = max(raw[-1], following) if raw else following
