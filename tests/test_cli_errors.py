@@ -107,6 +107,27 @@ def test_after_a_snapshot_months_run_in_order(warehouse: Path) -> None:
     assert "précède le dernier mois publié (2024-03)" in line
 
 
+@pytest.mark.parametrize(("old", "allowed"), [("01012017", True), ("01032018", False)])
+def test_a_first_run_may_skip_raw_months_beyond_its_retention_only(
+    tmp_path: Path, old: str, allowed: bool
+) -> None:
+    """2017-01 is more than 72 months before 2024-02 (left out and reported by any run from
+    2024-02 on), 2018-03 is not: then the history starts at the first raw month."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, month in (("ancien.dsn", old), ("recent.dsn", "01022024")):
+        (folder / name).write_bytes(b.render(b.envoi(b.declaration(month=month))))
+    wh = str(tmp_path / "wh")
+    assert run("ingest", str(folder), "-w", wh).exit_code == 0
+    result = run("consolidate", "--month", "2024-02", "-w", wh)
+    if allowed:
+        assert result.exit_code == 0, result.output
+        assert "antérieur à la rétention" in result.stderr
+    else:
+        line = one_error_line(result, 2)
+        assert "mois 2024-02 : aucun instantané publié" in line and "--month 2018-03" in line
+
+
 def test_raw_store_without_declarations(tmp_path: Path) -> None:
     """Raw data where every declaration was rejected: nothing to consolidate, said as such."""
     wh = tmp_path / "wh"

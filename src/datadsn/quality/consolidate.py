@@ -27,7 +27,14 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
-from .inputs import beyond_retention, load_pending, raw_months, retention_limit, write_seen
+from .inputs import (
+    beyond_retention,
+    load_pending,
+    raw_months,
+    retention_cutoff,
+    retention_limit,
+    write_seen,
+)
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -200,6 +207,15 @@ def _nothing_raw(store: Warehouse) -> ConsolidationError:
     )
 
 
+def _first_month(raw: list[str], month: str) -> str:
+    """The month a first run must take: the first raw month, unless every raw month before
+    ``month`` is beyond its retention (``month`` then leaves them out and reports them, as a run
+    from the first raw month would have dropped them by then)."""
+    if month in raw and all(m < retention_cutoff(month) for m in raw if m < month):
+        return month
+    return raw[0]
+
+
 def check_run(store: Warehouse, month: str) -> str:
     """``month`` checked before a run: a real month, the first raw month when nothing is
     published yet, else the last published month (run again) or the one right after it."""
@@ -208,7 +224,7 @@ def check_run(store: Warehouse, month: str) -> str:
     if current is None:
         if not raw:
             raise _nothing_raw(store)
-        if month != raw[0]:
+        if month != _first_month(raw, month):
             first = (
                 f"aucun instantané publié, la première consolidation porte sur le premier mois "
                 f"des données brutes (--month {raw[0]}, ou --through {raw[-1]} pour tous)"
