@@ -10,7 +10,7 @@ SAMPLES = SHARED / "corpus" / "dsn_samples"
 
 @pytest.fixture
 def secret() -> Secret:
-    return Secret(b"test-secret", demo=False)
+    return Secret(b"test-secret-of-at-least-32-bytes!", demo=False)
 
 
 @pytest.fixture

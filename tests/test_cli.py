@@ -12,6 +12,7 @@ from datadsn.cli import app
 from tests import dsn_builder as b
 
 runner = CliRunner()
+KEY = "a-test-key-of-at-least-32-bytes!"
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def good_file(tmp_path):
 
 
 def test_ingest_clean_file_exits_0_and_writes_summary(tmp_path, good_file, monkeypatch):
-    monkeypatch.setenv("DATADSN_SECRET", "s3cret")
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
     wh = tmp_path / "wh"
     summary = tmp_path / "summary.json"
     result = runner.invoke(
@@ -43,7 +44,7 @@ def test_ingest_clean_file_exits_0_and_writes_summary(tmp_path, good_file, monke
 
 
 def test_reingesting_the_same_lot_replaces_it(tmp_path, good_file, monkeypatch):
-    monkeypatch.setenv("DATADSN_SECRET", "s3cret")
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
     wh = tmp_path / "wh"
     for _ in range(2):
         assert runner.invoke(app, ["ingest", str(good_file.parent), "-w", str(wh)]).exit_code == 0
@@ -54,7 +55,7 @@ def test_reingesting_the_same_lot_replaces_it(tmp_path, good_file, monkeypatch):
 
 
 def test_rejections_exit_3_and_are_queryable(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATADSN_SECRET", "s3cret")
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
     path = tmp_path / "bad.dsn"
     lines = [(r, "77" if r == "S21.G00.40.007" else v) for r, v in b.envoi(b.declaration())]
     path.write_bytes(b.render(lines))
@@ -71,7 +72,7 @@ def test_zip_and_gz_archives(tmp_path, monkeypatch):
     import gzip
     import zipfile
 
-    monkeypatch.setenv("DATADSN_SECRET", "s3cret")
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
     data = b.render(b.envoi(b.declaration()))
     with zipfile.ZipFile(tmp_path / "lot.zip", "w") as archive:
         archive.writestr("a.dsn", data)
@@ -100,14 +101,14 @@ def test_usage_errors_exit_2(tmp_path, good_file, monkeypatch):
     missing_secret = runner.invoke(app, ["ingest", str(good_file), "-w", str(tmp_path / "w")])
     assert missing_secret.exit_code == 2
     assert "DATADSN_SECRET" in missing_secret.output
-    monkeypatch.setenv("DATADSN_SECRET", "x")
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
     missing_path = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "-w", str(tmp_path / "w")])
     assert missing_path.exit_code == 2 and "introuvable" in missing_path.output
     assert runner.invoke(app, ["ingest"]).exit_code == 2
 
 
 def test_datadsn_home_sets_the_default_warehouse(tmp_path, good_file, monkeypatch):
-    monkeypatch.setenv("DATADSN_SECRET", "x")
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
     monkeypatch.setenv("DATADSN_HOME", str(tmp_path / "home"))
     assert runner.invoke(app, ["ingest", str(good_file)]).exit_code == 0
     assert (tmp_path / "home" / "warehouse" / "catalog.duckdb").exists()
@@ -126,7 +127,7 @@ def test_reingesting_after_consolidation_keeps_the_quality_views(tmp_path, good_
     import subprocess
     import sys
 
-    env = {**os.environ, "DATADSN_SECRET": "x"}
+    env = {**os.environ, "DATADSN_SECRET": KEY}
     wh = str(tmp_path / "wh")
 
     def datadsn(*args: str) -> subprocess.CompletedProcess:

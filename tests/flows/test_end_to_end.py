@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from datadsn.flows import cli as flow_cli
+from datadsn.cli import app as datadsn_app
 from datadsn.flows.spec import load
 from tests.portal.conftest import filled_request, make_user
 
@@ -19,14 +19,7 @@ from .conftest import Economy
 
 
 def app() -> typer.Typer:
-    main = typer.Typer()
-
-    @main.callback()
-    def _root() -> None:
-        """Application de test."""
-
-    flow_cli.register(main)
-    return main
+    return datadsn_app
 
 
 def approve(region: str) -> tuple[Any, dict[str, Any]]:

@@ -174,11 +174,11 @@ def test_extract_flow_refuses_identifying_columns_and_publishes_nothing(
 
 
 def test_cli_run_all(economy: Economy, tmp_path, monkeypatch) -> None:
-    import typer
     import yaml
     from typer.testing import CliRunner
 
-    from datadsn.flows import cli as flow_cli
+    from datadsn.cli import app as datadsn_app
+    from datadsn.cli import flows as flow_cli
 
     monkeypatch.setattr(flow_cli, "lookup", lambda ref: hab_info(economy.region))
     specs = tmp_path / "specs"
@@ -187,13 +187,7 @@ def test_cli_run_all(economy: Economy, tmp_path, monkeypatch) -> None:
         data = dict(spec_for(economy.region).raw, nom=name, periodicite=period, formats=["csv"])
         (specs / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     (specs / "casse.yaml").write_text("version: 1\nnom: casse\n", encoding="utf-8")
-    main = typer.Typer()
-
-    @main.callback()
-    def _root() -> None:
-        """Application de test."""
-
-    flow_cli.register(main)
+    main = datadsn_app
     args = ["flow", "run", "--all", str(specs), "--month", "2023-03", "-w", str(economy.store.root)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1  # the broken spec is reported, the others still run

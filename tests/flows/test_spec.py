@@ -8,7 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from datadsn.flows import cli as flow_cli
+from datadsn.cli import app as datadsn_app
+from datadsn.cli import flows as flow_cli
 from datadsn.flows.gallery import get_template, instantiate, templates
 from datadsn.flows.habilitation import check_scope
 from datadsn.flows.spec import SpecError, check, load, parse
@@ -30,14 +31,7 @@ formats: [csv]
 
 
 def app() -> typer.Typer:
-    main = typer.Typer()
-
-    @main.callback()
-    def _root() -> None:
-        """Application de test."""
-
-    flow_cli.register(main)
-    return main
+    return datadsn_app
 
 
 def test_valid_spec_parses() -> None:

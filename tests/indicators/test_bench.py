@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datadsn.indicators.bench import bench_indicators
+from datadsn.bench.indicators import bench_indicators
 from datadsn.indicators.catalogue import CATALOGUE
 
 

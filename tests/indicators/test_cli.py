@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from datadsn.indicators.cli import register
+from datadsn.cli import app as datadsn_app
 
 from .conftest import MONTHS
 
@@ -17,14 +17,7 @@ KEY_B = "cle-du-destinataire-B-9876543210"
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    application = typer.Typer()
-    register(application)
-
-    @application.command("version")
-    def version() -> None:  # a second command keeps "indicators" a sub-group
-        pass
-
-    return application
+    return datadsn_app
 
 
 def run(app: typer.Typer, *args: str, env: dict[str, str] | None = None):
@@ -44,7 +37,7 @@ def test_compute_writes_every_format_and_audit_passes(app, economy, tmp_path) ->
     wh = str(economy.store.root)
     target = tmp_path / "ind.xlsx"
     out = run(app, "compute", "EFF_FIN", "EMBAUCHES", "--by", "naf_section,sexe",
-              "--from", MONTHS[0], "--to", MONTHS[1], "--periode", "trimestre",
+              "--from", MONTHS[0], "--to", MONTHS[1], "--period", "trimestre",
               "--out", str(target), "-w", wh)  # fmt: skip
     assert out.exit_code == 0, out.output
     for code in ("eff_fin", "embauches"):
@@ -78,15 +71,15 @@ def test_compute_refuses_bad_requests(app, economy, tmp_path) -> None:
 
 def test_extract_refuses_below_k_and_says_why(app, economy, tmp_path) -> None:
     out = run(app, "extract", "--from", MONTHS[0], "--to", MONTHS[1],
-              "--out", str(tmp_path / "e.parquet"), "--destinataire", "DREETS",
-              "--naf-niveau", "naf_a88", "--geo-niveau", "departement",
-              "--age-niveau", "tranche_age", "-w", str(economy.store.root),
+              "--out", str(tmp_path / "e.parquet"), "--recipient", "DREETS",
+              "--naf-level", "naf_a88", "--geo-level", "departement",
+              "--age-level", "tranche_age", "-w", str(economy.store.root),
               env={"DATADSN_CLE_DESTINATAIRE": KEY_A})  # fmt: skip
     assert out.exit_code == 1
     assert "diffusion refusée" in out.output and "k-anonymat insuffisant" in out.output
     assert not (tmp_path / "e.parquet").exists()
     out = run(app, "extract", "--from", MONTHS[0], "--to", MONTHS[1],
-              "--out", str(tmp_path / "e.parquet"), "--destinataire", "DREETS",
+              "--out", str(tmp_path / "e.parquet"), "--recipient", "DREETS",
               "-w", str(economy.store.root))  # fmt: skip
     assert out.exit_code == 2 and "clé du destinataire" in out.output
 
@@ -98,7 +91,7 @@ def test_extract_per_recipient_pseudonyms_cannot_be_linked(app, economy, tmp_pat
     for name, key in (("A", KEY_A), ("B", KEY_B), ("A2", KEY_A)):
         paths[name] = tmp_path / f"{name}.parquet"
         out = run(app, "extract", "--from", MONTHS[0], "--to", MONTHS[1],
-                  "--out", str(paths[name]), "--destinataire", name, "--rules", str(rules),
+                  "--out", str(paths[name]), "--recipient", name, "--rules", str(rules),
                   "-w", str(economy.store.root), env={"DATADSN_CLE_DESTINATAIRE": key})  # fmt: skip
         assert out.exit_code == 0, out.output
     a, b, a2 = (pl.read_parquet(paths[n]) for n in ("A", "B", "A2"))

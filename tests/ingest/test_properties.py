@@ -14,7 +14,7 @@ from datadsn.ingest.pseudonymize import Secret
 from datadsn.norm import load_norm
 from tests import dsn_builder as b
 
-SECRET = Secret(b"property-secret", demo=False)
+SECRET = Secret(b"property-secret-at-least-32-bytes", demo=False)
 # Printable ISO-8859-1 text with the characters that break naive parsers: ' , and accents.
 TEXT = st.text(
     alphabet=st.sampled_from(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ',-éèàçÉÈÔ")),

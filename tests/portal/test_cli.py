@@ -9,7 +9,7 @@ import typer
 from django.core.management import call_command
 from typer.testing import CliRunner
 
-from datadsn.portal.cli import register
+from datadsn.cli.portal import register
 from datadsn.portal.demo import DEMO_PASSWORD
 from datadsn.portal.models import AccessRequest, Habilitation, State, UseCase, User
 
@@ -29,7 +29,10 @@ def test_portal_demo_seeds_every_state_and_prints_logins(
     capsys: Any, monkeypatch: Any, tmp_path: Any
 ) -> None:
     monkeypatch.setenv("DATADSN_HOME", str(tmp_path))
-    monkeypatch.delenv("DATADSN_DEBUG", raising=False)  # restored after the command sets it
+    # set then removed, so that monkeypatch restores its absence after the command sets it (it
+    # would otherwise leak into later tests, where DATADSN_DEBUG=1 shows tracebacks)
+    monkeypatch.setenv("DATADSN_DEBUG", "")
+    monkeypatch.delenv("DATADSN_DEBUG")
     app = typer.Typer()
     register(app)
 

@@ -9,10 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from datadsn.cli import app as datadsn_app
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.run import ingest
-from datadsn.quality.cli import register
 
 simulate = pytest.importorskip("datadsn.simulate").simulate
 
@@ -28,9 +28,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def app() -> typer.Typer:
-    cli = typer.Typer()
-    register(cli)
-    return cli
+    return datadsn_app
 
 
 def test_consolidate_through_then_evaluate(simulated: tuple[Path, Path]) -> None:

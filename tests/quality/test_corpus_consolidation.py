@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.run import ingest
-from datadsn.quality.consolidate import consolidate, pending_months
+from datadsn.quality.consolidate import ConsolidationError, consolidate, pending_months
+from datadsn.quality.inputs import raw_months
 from tests.quality.scenario import Scenario
 
 
@@ -19,11 +22,16 @@ def test_the_corpus_directory_ingests_and_consolidates(
     summary = ingest([samples], store, secret, workers=1)  # one batch: norms P03 to P26
     assert summary.reconciled and summary.declarations_rejected > 0
     assert summary.rejections.get("ETABLISSEMENT_MULTIPLE", 0) >= 1
-    # January 2017 (the ADP sample) is more than 72 months before May 2024: reported, left out
-    first = consolidate(store, "2024-05", refresh_catalog=False)
+    # The raw months are January 2017 (the ADP sample) and December 2025. A first run may start
+    # at December 2025: January 2017 is more than 72 months before it (reported, left out). A
+    # month the raw store does not hold (May 2024) may not start the history.
+    assert raw_months(store) == ["2017-01", "2025-12"]
+    with pytest.raises(ConsolidationError, match=r"mois 2024-05 : aucun instantané publié"):
+        consolidate(store, "2024-05")
+    first = consolidate(store, "2025-12", refresh_catalog=False)
     assert first.beyond_retention == 1
-    for month in pending_months(store, "2025-12"):
-        consolidate(store, month, refresh_catalog=month == "2025-12")
+    assert pending_months(store, "2026-01") == ["2026-01"]  # the month after the last snapshot
+    consolidate(store, "2025-12")  # run again: the same result, and the catalogue
     sc = Scenario(tmp_path)
     contrats = sc.table("contrats")
     # the three contract-end signalements (nature 07, no declared month) of December 2025

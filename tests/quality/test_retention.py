@@ -13,12 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from datadsn.cli import app as datadsn_app
 from datadsn.engine.runner import _strip_comments
 from datadsn.quality import inputs
-from datadsn.quality.cli import register
 from datadsn.quality.consolidate import PIPELINE, SQL, consolidate
 from datadsn.quality.history import ARCHIVES, PARTITIONED, part_files
 from datadsn.quality.snapshot import snapshot_dir
@@ -180,8 +179,7 @@ def test_a_declaration_arriving_after_its_retention_is_reported_not_integrated(
     summary = consolidate(sc.store, "2023-03")
     assert (summary.declarations, summary.beyond_retention) == (1, 1)  # March again, January out
     assert C not in {e["siret"] for e in sc.table("etablissements")}
-    cli = typer.Typer()
-    register(cli)
+    cli = datadsn_app
     result = CliRunner().invoke(
         cli, ["consolidate", "--month", "2023-03", "-w", str(sc.store.root)]
     )

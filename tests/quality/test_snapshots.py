@@ -114,10 +114,15 @@ def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
 
 def test_months_run_in_order_and_published_months_are_immutable(two_months: Scenario) -> None:
     sc = two_months
-    assert pending_months(sc.store, "2023-03") == ["2023-02", "2023-03"]
+    assert pending_months(sc.store, "2023-02") == ["2023-02"]
+    # 2023-03 is neither a raw month nor the one right after the published 2023-01
+    with pytest.raises(ConsolidationError, match=r"mois 2023-03 absent .*2023-01 à 2023-02"):
+        pending_months(sc.store, "2023-03")
     with pytest.raises(ConsolidationError, match="2023-02"):
         consolidate(sc.store, "2023-03")
     consolidate(sc.store, "2023-02")
+    # once 2023-02 is published, the month right after it may run (no declaration in it)
+    assert pending_months(sc.store, "2023-03") == ["2023-03"]
     with pytest.raises(ConsolidationError, match="précède"):
         consolidate(sc.store, "2023-01")
     with pytest.raises(ConsolidationError, match="invalide"):

@@ -7,11 +7,10 @@ import io
 from pathlib import Path
 
 import polars as pl
-import typer
 from typer.testing import CliRunner
 
+from datadsn.cli import app as datadsn_app
 from datadsn.simulate import SimulationResult, simulate
-from datadsn.simulate.cli import register
 from datadsn.simulate.dsnp3 import COLUMNS
 from datadsn.simulate.workdays import WorkCalendar, day, easter, parse_months
 
@@ -93,8 +92,7 @@ def test_calendar_helpers() -> None:
 
 
 def test_cli_rejects_bad_months(tmp_path: Path) -> None:
-    app = typer.Typer()
-    register(app)
+    app = datadsn_app
 
     @app.command("noop")
     def noop() -> None:  # a second command keeps 'simulate' a named subcommand

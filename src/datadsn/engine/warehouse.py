@@ -29,16 +29,12 @@ from datadsn.engine import locks
 from datadsn.engine import lots as lot_files
 from datadsn.engine.lots import Committed, LotVersion
 from datadsn.engine.runner import quote_path
+from datadsn.home import default_home
 
-DEFAULT_HOME = ".datadsn"
 PARTITION = "mois_declaration"
 REJECTIONS = "rejections"
 FILES = "fichiers"
 UNKNOWN_MONTH = "inconnu"
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("DATADSN_HOME") or DEFAULT_HOME)
 
 
 class Warehouse:

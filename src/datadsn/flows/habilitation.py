@@ -154,7 +154,7 @@ def portal_habilitation(reference: str) -> HabInfo:
     from django.apps import apps
 
     if not apps.ready:
-        from datadsn.portal.cli import setup_django
+        from datadsn.portal.bootstrap import setup_django
 
         setup_django()
     from datadsn.portal.models import Habilitation

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from datadsn import months
 from datadsn.engine import publication
 from datadsn.engine.warehouse import Warehouse
 from datadsn.quality.snapshot import current_month
@@ -61,42 +62,27 @@ def deliveries_root(store: Warehouse) -> Path:
     return store.root / "deliveries"
 
 
-def _month(text: str) -> date:
-    try:
-        year, month = text.split("-")
-        value = date(int(year), int(month), 1)
-    except ValueError:
-        raise RunError(f"mois invalide : {text!r} (attendu AAAA-MM)") from None
-    if len(text) != 7:
-        raise RunError(f"mois invalide : {text!r} (attendu AAAA-MM)")
-    return value
-
-
-def _shift(month: date, delta: int) -> date:
-    index = month.year * 12 + month.month - 1 + delta
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def window(spec: FlowSpec, month: str) -> tuple[str, str] | None:
     """The months a run covers, or None when the flow is not due this month."""
-    m = _month(month)
+    month = months.parse(month, RunError)
+    number = int(month[5:7])
     if spec.extraction is not None:
-        first = _shift(m, -(spec.extraction.mois - 1))
+        first = months.shift(month, -(spec.extraction.mois - 1))
     elif spec.periodicite == "mois":
-        first = m
+        first = month
     elif spec.periodicite == "trimestre":
-        if m.month % 3:
+        if number % 3:
             return None
-        first = _shift(m, -2)
+        first = months.shift(month, -2)
     else:
-        if m.month != 12:
+        if number != 12:
             return None
-        first = date(m.year, 1, 1)
+        first = f"{month[:4]}-01"
     if spec.extraction is not None and spec.periodicite != "mois":
-        months = 3 if spec.periodicite == "trimestre" else 12
-        if m.month % months:
+        every = 3 if spec.periodicite == "trimestre" else 12
+        if number % every:
             return None
-    return f"{first:%Y-%m}", month
+    return first, month
 
 
 def recipient_key(hab: HabInfo) -> bytes:

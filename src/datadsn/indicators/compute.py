@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from datadsn import months
 from datadsn.engine.runner import Step, check_portable, run_step
 from datadsn.engine.warehouse import Warehouse
 
@@ -46,23 +47,14 @@ class IndicatorError(ValueError):
 
 
 def parse_month(text: str) -> date:
-    try:
-        year, month = text.split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        raise IndicatorError(f"mois invalide : {text!r} (attendu AAAA-MM)") from None
+    return months.to_date(months.parse(text, IndicatorError))
 
 
 def months_between(start: str, end: str) -> list[date]:
-    first, last = parse_month(start), parse_month(end)
+    first, last = months.parse(start, IndicatorError), months.parse(end, IndicatorError)
     if last < first:
         raise IndicatorError(f"période vide : {start} est après {end}")
-    out = []
-    current = first
-    while current <= last:
-        out.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return out
+    return [months.to_date(m) for m in months.between(first, last)]
 
 
 def period_of(month: date, period: str) -> str:
@@ -73,24 +65,24 @@ def period_of(month: date, period: str) -> str:
     return str(month.year)
 
 
-def _month_table(months: list[date], period: str) -> pa.Table:
-    labels = [period_of(m, period) for m in months]
+def _month_table(firsts: list[date], period: str) -> pa.Table:
+    labels = [period_of(m, period) for m in firsts]
     counts = {label: labels.count(label) for label in labels}
-    last = {label: max(m for m, lab in zip(months, labels, strict=True) if lab == label)
+    last = {label: max(m for m, lab in zip(firsts, labels, strict=True) if lab == label)
             for label in counts}  # fmt: skip
     ends = []
-    for m in months:
-        nxt = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    for m in firsts:
+        nxt = months.to_date(months.next_month(months.of_date(m)))
         ends.append(date.fromordinal(nxt.toordinal() - 1))
     return pa.table(
         {
-            "mois": months,
+            "mois": firsts,
             "fin_mois": ends,
             "jours": [e.day for e in ends],
             "periode": labels,
             "poids_moyenne": [1.0 / counts[lab] for lab in labels],
             "dernier_mois": [
-                1 if m == last[lab] else 0 for m, lab in zip(months, labels, strict=True)
+                1 if m == last[lab] else 0 for m, lab in zip(firsts, labels, strict=True)
             ],
         }
     )

@@ -144,7 +144,7 @@ def check(data: pl.DataFrame, rules: Rules, quasi: Sequence[str] = QUASI) -> Mea
             "diffusion refusée : "
             + " ; ".join(reasons)
             + f". Classe la plus petite : {example}. Quasi-identifiants : {', '.join(quasi)}. "
-            "Élargissez les niveaux (--naf-niveau, --geo-niveau, --age-niveau) ou le périmètre."
+            "Élargissez les niveaux (--naf-level, --geo-level, --age-level) ou le périmètre."
         )
     return result
 

@@ -90,7 +90,18 @@ POSTAL_CODES = {"S21.G00.30.009", "S89.G00.91.009"}
 BIRTH_DATES = {k for k, v in PERSONAL.items() if v == "date_naissance"}
 
 
-class SecretMissingError(RuntimeError):
+# An HMAC-SHA256 key shorter than the hash gives less than its strength (and a short one can be
+# guessed by trying every value): 32 bytes at least, e.g. the 64 characters of
+# ``openssl rand -hex 32``.
+MIN_SECRET_BYTES = 32
+HOW_TO = "par exemple : export DATADSN_SECRET=$(openssl rand -hex 32)"
+
+
+class SecretError(RuntimeError):
+    """A pseudonymisation secret that cannot be used (message in French)."""
+
+
+class SecretMissingError(SecretError):
     """No pseudonymisation secret configured outside demo mode."""
 
 
@@ -99,21 +110,55 @@ class Secret:
     key: bytes
     demo: bool
 
+    def __post_init__(self) -> None:
+        if not self.demo:
+            _check(self.key, "clé fournie")
+
     @classmethod
     def from_env(cls, demo: bool = False) -> Secret:
-        """Secret from ``DATADSN_SECRET`` or the file named by ``DATADSN_SECRET_FILE``."""
+        """Secret from ``DATADSN_SECRET`` or the file named by ``DATADSN_SECRET_FILE``; a
+        configured secret must hold at least :data:`MIN_SECRET_BYTES` bytes, even with
+        ``demo`` (which only stands in when none is configured)."""
         value = os.environ.get("DATADSN_SECRET")
         path = os.environ.get("DATADSN_SECRET_FILE")
-        if value:
-            return cls(value.encode("utf-8"), demo=False)
+        if value is not None and (value or not path):
+            key = value.encode("utf-8")
+            _check(key, "DATADSN_SECRET")
+            return cls(key, demo=False)
         if path:
-            return cls(Path(path).read_bytes().strip(), demo=False)
+            key = _read_key_file(Path(path))
+            _check(key, f"DATADSN_SECRET_FILE, fichier {path}")
+            return cls(key, demo=False)
         if demo:
             return cls(DEMO_SECRET, demo=True)
         raise SecretMissingError(
             "aucune clé de pseudonymisation : définissez DATADSN_SECRET (ou DATADSN_SECRET_FILE "
             "vers un fichier contenant la clé), ou utilisez --demo pour la clé de démonstration"
         )
+
+
+def _check(key: bytes, where: str) -> None:
+    if not key:
+        raise SecretError(f"clé de pseudonymisation vide ({where}) ; {HOW_TO}")
+    if len(key) < MIN_SECRET_BYTES:
+        raise SecretError(
+            f"clé de pseudonymisation trop courte ({where} : {len(key)} octet(s), "
+            f"{MIN_SECRET_BYTES} au moins) ; {HOW_TO}"
+        )
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        problem = "fichier introuvable"
+    except IsADirectoryError:
+        problem = "c'est un dossier, pas un fichier"
+    except PermissionError:
+        problem = "lecture non permise"
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    raise SecretError(f"DATADSN_SECRET_FILE désigne {path} : {problem}")
 
 
 def normalise(value: str) -> str:

@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from datadsn.home import default_home
+
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -55,7 +57,7 @@ def database_from_url(url: str) -> dict[str, Any]:
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-HOME = Path(os.environ.get("DATADSN_HOME") or ".datadsn")
+HOME = default_home()
 
 DEBUG = _flag("DATADSN_DEBUG", False)
 SECRET_KEY = os.environ.get("DATADSN_SECRET_KEY", "")

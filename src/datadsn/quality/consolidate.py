@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from datadsn import __version__
+from datadsn import __version__, months
 from datadsn.engine import locks, schedule
 from datadsn.engine.database import run_connection
 from datadsn.engine.runner import Step, load_step, run_step, table_from_lists, write_parquet
@@ -26,7 +26,14 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
 from .carry import Carry
-from .inputs import beyond_retention, load_pending, raw_months, retention_limit, write_seen
+from .inputs import (
+    beyond_retention,
+    load_pending,
+    raw_months,
+    retention_cutoff,
+    retention_limit,
+    write_seen,
+)
 from .schema import KEYS, TABLES, create_empty, select_list
 
 SQL = Path(__file__).parent / "sql"
@@ -175,46 +182,85 @@ def _exclusive(store: Warehouse) -> Iterator[None]:
         raise ConsolidationError(str(exc)) from None
 
 
-def previous_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+def _bounds(store: Warehouse) -> tuple[str | None, list[str]]:
+    """The last published month (None before the first run) and the raw store's months."""
+    return snapshot.current_month(store), raw_months(store)
 
 
-def next_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
+def _outside_raw(month: str, raw: list[str], allowed: str) -> ConsolidationError:
+    held = f"{raw[0]} à {raw[-1]}" if raw else "aucun mois"
+    return ConsolidationError(f"mois {month} absent des données brutes ({held}) : {allowed}")
 
 
-def check_month(month: str) -> str:
-    if not snapshot.MONTH.match(month) or not 1 <= int(month[5:7]) <= 12:
-        raise ConsolidationError(f"mois invalide {month!r} : format attendu AAAA-MM")
+def _nothing_raw(store: Warehouse) -> ConsolidationError:
+    return ConsolidationError(
+        f"aucune déclaration dans les données brutes de {store.root} : lancez `datadsn ingest`"
+    )
+
+
+def _first_month(raw: list[str], month: str) -> str:
+    """The month a first run must take: the first raw month, unless every raw month before
+    ``month`` is beyond its retention (``month`` then leaves them out and reports them, as a run
+    from the first raw month would have dropped them by then)."""
+    if month in raw and all(m < retention_cutoff(month) for m in raw if m < month):
+        return month
+    return raw[0]
+
+
+def check_run(store: Warehouse, month: str) -> str:
+    """``month`` checked before a run: a real month, the first raw month when nothing is
+    published yet, else the last published month (run again) or the one right after it."""
+    month = months.parse(month, ConsolidationError)
+    current, raw = _bounds(store)
+    if current is None:
+        if not raw:
+            raise _nothing_raw(store)
+        if month != _first_month(raw, month):
+            first = (
+                f"aucun instantané publié, la première consolidation porte sur le premier mois "
+                f"des données brutes (--month {raw[0]}, ou --through {raw[-1]} pour tous)"
+            )
+            if not raw[0] <= month <= raw[-1]:
+                raise _outside_raw(month, raw, first)
+            raise ConsolidationError(f"mois {month} : {first}")
+        return month
+    if month < current:
+        raise ConsolidationError(
+            f"le mois {month} précède le dernier mois publié ({current}) : les instantanés "
+            "sont immuables, relancez le mois courant ou les suivants"
+        )
+    following = months.next_month(current)
+    if month > following:
+        if not raw or not raw[0] <= month <= raw[-1]:
+            raise _outside_raw(month, raw, f"le prochain mois à consolider est {following}")
+        raise ConsolidationError(
+            f"mois {month} : les mois se consolident dans l'ordre, le prochain est {following} "
+            f"(--through {month} pour consolider jusqu'à {month})"
+        )
     return month
 
 
 def pending_months(store: Warehouse, through: str) -> list[str]:
-    """Months to run, in order, up to ``through`` (from the month after CURRENT)."""
-    check_month(through)
-    current = snapshot.current_month(store)
-    if current:
-        start = next_month(current)
-    else:
-        months = raw_months(store)
-        if not months:
-            return []
-        start = months[0]
-    out = []
-    month = start
-    while month <= through:
-        out.append(month)
-        month = next_month(month)
-    return out
+    """Months to run, in order, up to ``through`` (from the month after CURRENT, else from the
+    first raw month). ``through`` must lie between the first raw month and the last one (or
+    the month right after the last published one)."""
+    through = months.parse(through, ConsolidationError)
+    current, raw = _bounds(store)
+    if not raw and current is None:
+        raise _nothing_raw(store)
+    following = months.next_month(current) if current else raw[0]
+    low = raw[0] if raw else following
+    high = max(raw[-1], following) if raw else following
+    if not low <= through <= high:
+        raise _outside_raw(through, raw, f"indiquez un mois de {low} à {high}")
+    return months.between(following, through)
 
 
 def _previous_folder(store: Warehouse, month: str) -> Path | None:
     published = [m for m in snapshot.published_months(store) if m < month]
     if not published:
         return None
-    prev = previous_month(month)
+    prev = months.previous_month(month)
     if prev not in published:
         raise ConsolidationError(
             f"l'instantané {prev} manque : consolidez les mois dans l'ordre (--through {month})"
@@ -393,16 +439,10 @@ def consolidate(
     refresh_catalog: bool = True,
 ) -> RunSummary:
     """Consolidate ``month`` into ``quality/<month>`` and publish it atomically."""
-    check_month(month)
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
-        current = snapshot.current_month(store)
-        if current and month < current:
-            raise ConsolidationError(
-                f"le mois {month} précède le dernier mois publié ({current}) : les instantanés "
-                "sont immuables, relancez le mois courant ou les suivants"
-            )
+        check_run(store, month)
         _run(
             store,
             month,

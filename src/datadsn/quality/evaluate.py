@@ -8,12 +8,12 @@ the quality base pairs them when they resolve to the same surviving id (through 
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from datadsn import months
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.pseudonymize import Secret, pseudonym
 
@@ -57,7 +57,7 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
         raise EvaluationError("aucun instantané publié : lancez d'abord `datadsn consolidate`")
     secret = secret or Secret.from_env(demo=True)
     folder = snapshot.snapshot_dir(store, month)
-    horizon = dt.date(int(month[:4]), int(month[5:7]), 1)
+    horizon = months.to_date(month)
 
     personnes = _truth(truth, "personnes")
     keys = personnes.select(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from datadsn import months
 from datadsn.engine import schedule
 from datadsn.engine.runner import table_from_lists, write_parquet
 from datadsn.engine.warehouse import PARTITION, Warehouse
@@ -122,14 +123,9 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-def _shift(month: str, months: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + months
-    return f"{index // 12}-{index % 12 + 1:02d}"
-
-
 def retention_cutoff(month: str) -> str:
     """Oldest declared month still kept when integrating ``month`` (72 months in all)."""
-    return _shift(month, 1 - RETENTION_MONTHS)
+    return months.shift(month, 1 - RETENTION_MONTHS)
 
 
 def retention_limit(month: str) -> str:
@@ -137,7 +133,7 @@ def retention_limit(month: str) -> str:
     or date of last declaration is on or before it leaves the state. It is the first day of the
     month before :func:`retention_cutoff`, so that the steps and the files carried over agree,
     and the 72 months are written here only."""
-    return f"{_shift(month, -RETENTION_MONTHS)}-01"
+    return f"{months.shift(month, -RETENTION_MONTHS)}-01"
 
 
 def raw_months(store: Warehouse) -> list[str]:

@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from datadsn.months import index as month_index
+from datadsn.months import of_date
+
 from . import envois, frames, hashrand, neodes, texts
 from . import referentials as ref
 from .careers import Contracts, Persons, build_contracts
@@ -82,7 +85,7 @@ def simulate(
     eco = build_economy(rng, n_employers, employees, first, last)
     con, per = build_contracts(rng, eco, first, last)
     w0, w1 = day(first), day(last)
-    base = (first.year - 1970) * 12 + first.month - 1
+    base = month_index(of_date(first)) - month_index("1970-01")  # numpy's month 0
     plan = plan_events(rng, con, per, eco, noise_profile, w0, w1, base, len(month_list))
     cal = WorkCalendar.build(add_months(first, -2), add_months(last, 2))
     result = SimulationResult(

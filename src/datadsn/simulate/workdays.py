@@ -7,10 +7,11 @@ computation is a vectorised array operation.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from datadsn import months
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -25,28 +26,15 @@ def to_date(n: int) -> dt.date:
 
 def parse_months(spec: str) -> list[dt.date]:
     """'2023-01..2024-12' (or a single '2024-03') -> first days of every month, inclusive."""
-    match = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*(?:\.\.\s*(\d{4})-(\d{2})\s*)?", spec)
-    if not match:
-        raise ValueError(f"période de mois invalide : {spec!r} (attendu AAAA-MM..AAAA-MM)")
-    y0, m0 = int(match.group(1)), int(match.group(2))
-    y1, m1 = (int(match.group(3)), int(match.group(4))) if match.group(3) else (y0, m0)
-    if not (1 <= m0 <= 12 and 1 <= m1 <= 12):
-        raise ValueError(f"mois invalide dans {spec!r}")
-    if (y1, m1) < (y0, m0):
-        raise ValueError(f"la fin de la période précède son début : {spec!r}")
-    if y0 < 2001 or y1 > 2098:
-        raise ValueError(f"années hors de la plage 2001-2098 : {spec!r}")
-    months = []
-    y, m = y0, m0
-    while (y, m) <= (y1, m1):
-        months.append(dt.date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return months
+    first, last = months.parse_range(spec)
+    # the simulator keeps to a narrower range than the product
+    if first < "2001-01" or last > "2098-12":
+        raise months.MonthError(f"années hors de la plage 2001-2098 : {spec!r}")
+    return [months.to_date(m) for m in months.between(first, last)]
 
 
 def add_months(d: dt.date, n: int) -> dt.date:
-    k = d.year * 12 + d.month - 1 + n
-    return dt.date(k // 12, k % 12 + 1, 1)
+    return months.to_date(months.shift(months.of_date(d), n))
 
 
 def month_end(d: dt.date) -> dt.date:

@@ -10,10 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .noise import PROFILES
-from .workdays import parse_months
-
-EXIT_USAGE = 2
+from . import common
+from .errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -43,14 +41,13 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Simuler une économie DSN : fichiers NEODES, export DSNP3 et vérité terrain."""
-        from . import simulate
+        from datadsn.simulate import simulate
 
-        err = Console(stderr=True)
         console = Console()
         problem = _check_arguments(employers, employees, months, noise)
         if problem:
-            err.print(f"[bold red]Erreur :[/] {problem}")
-            raise typer.Exit(EXIT_USAGE)
+            raise UsageError(problem)
+        out = common.folder(out, "--out")
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -100,6 +97,9 @@ def _check_arguments(
     employers: int | None, employees: int | None, months: str, noise: str
 ) -> str | None:
     """A French message for the first bad argument, None when all are fine."""
+    from datadsn.simulate.noise import PROFILES
+    from datadsn.simulate.workdays import parse_months
+
     try:
         parse_months(months)
     except ValueError as exc:

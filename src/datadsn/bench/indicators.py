@@ -14,12 +14,12 @@ from pathlib import Path
 
 import duckdb
 
+from datadsn import months as month_list
 from datadsn.engine.warehouse import Warehouse
-
-from .catalogue import CATALOGUE
-from .compute import Session, precompute_cells
-from .publish import protected_table
-from .rules import Rules
+from datadsn.indicators.catalogue import CATALOGUE
+from datadsn.indicators.compute import Session, precompute_cells
+from datadsn.indicators.publish import protected_table
+from datadsn.indicators.rules import Rules
 
 _NAF = ["4711D", "5610A", "4120A", "6201Z", "8610Z", "8710A", "1071C", "2511Z", "7820Z", "4941A"]
 _CP = ["75011", "13001", "69003", "31000", "44000", "59000", "35000", "20000", "97400", "63000"]
@@ -134,8 +134,7 @@ def bench_indicators(employees: int = 1_000_000, months: int = 24) -> dict:
         store = build_synthetic(Path(tmp), employees, months)
         built = time.perf_counter() - t0
         first = "2023-01"
-        year, month = 2023 + (months - 1) // 12, (months - 1) % 12 + 1
-        last = f"{year}-{month:02d}"
+        last = month_list.shift(first, months - 1)
         session = Session(store)
         per_indicator: dict[str, float] = {}
         t1 = time.perf_counter()

@@ -24,17 +24,18 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from datadsn import months as month_list
 from datadsn.engine.warehouse import Warehouse
 
 if TYPE_CHECKING:
-    from .consolidate import RunSummary
+    from datadsn.quality.consolidate import RunSummary
 
 console = Console()
+FIRST_MONTH = "2023-01"
 
 
 def _months(count: int) -> str:
-    last = 2023 * 12 + count - 1
-    return f"2023-01..{last // 12}-{last % 12 + 1:02d}"
+    return f"{FIRST_MONTH}..{month_list.shift(FIRST_MONTH, count - 1)}"
 
 
 def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool = True) -> dict:
@@ -42,9 +43,8 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest
     from datadsn.norm import load_norm
+    from datadsn.quality.consolidate import pending_months
     from datadsn.simulate import simulate
-
-    from .consolidate import pending_months
 
     with tempfile.TemporaryDirectory(prefix="datadsn-bench-") as tmp:
         root = Path(tmp)
@@ -129,7 +129,7 @@ def critical_path(seconds: dict[str, float]) -> dict:
     """The chain of pipeline steps, each waiting on the one before, that takes the longest
     (``seconds``: a month's time per step). Steps run two at a time, so a month's pipeline
     lasts at least this long: shortening it is what shows in the wall time."""
-    from .consolidate import _tasks
+    from datadsn.quality.consolidate import _tasks
 
     tasks, depends, _ = _tasks()
     finish: dict[str, float] = {}
@@ -167,7 +167,7 @@ def _on_raw(folder: Path, store: Warehouse) -> Warehouse:
 
 def _timed(store: Warehouse, month: str) -> tuple[RunSummary, float]:
     """A run and the CPU time of this process (all its threads) it took."""
-    from .consolidate import consolidate
+    from datadsn.quality.consolidate import consolidate
 
     before = _cpu()
     summary = consolidate(store, month, refresh_catalog=False)

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-def setup_django(debug: bool | None = None) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datadsn.portal.settings")
-    if debug is not None:
-        os.environ["DATADSN_DEBUG"] = "1" if debug else "0"
-    home = Path(os.environ.get("DATADSN_HOME") or ".datadsn")
-    home.mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
+from datadsn.portal.bootstrap import setup_django
 
 
 def register(app: typer.Typer) -> None:

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from datadsn.engine.warehouse import Warehouse
+from . import common
+from .common import WarehouseOpt, console, err
+from .errors import Failure, UsageError, explain, writing
 
-console = Console()
-err = Console(stderr=True)
-
-WarehouseOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--warehouse", "-w", help="Dossier de l'entrepôt (défaut : $DATADSN_HOME/warehouse)."
-    ),
-]
+if TYPE_CHECKING:
+    from datadsn.engine.warehouse import Warehouse
+    from datadsn.quality.consolidate import Progress as Report
+    from datadsn.quality.consolidate import RunSummary
 
 
 def _progress() -> Progress:
@@ -47,32 +43,27 @@ def consolidate_command(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
-    from .consolidate import ConsolidationError, consolidate, pending_months
-    from .inputs import RETENTION_MONTHS, retention_cutoff
+    from datadsn.quality.consolidate import check_run, pending_months
+    from datadsn.quality.inputs import RETENTION_MONTHS, retention_cutoff
 
     if (month is None) == (through is None):
-        err.print("[red]Erreur :[/] indiquez soit --month AAAA-MM, soit --through AAAA-MM")
-        raise typer.Exit(2)
-    store = Warehouse.at(warehouse)
+        raise UsageError("indiquez soit --month AAAA-MM, soit --through AAAA-MM")
+    store = common.warehouse(warehouse)
     if not store.raw.exists():
-        err.print(
-            f"[red]Erreur :[/] aucune donnée brute dans {store.root} : lancez `datadsn ingest`"
-        )
-        raise typer.Exit(2)
+        raise UsageError(f"aucune donnée brute dans {store.root} : lancez `datadsn ingest`")
     interrupted = store.interrupted_lots()
     if interrupted:
         err.print(
             f"[yellow]Attention :[/] fichiers d'une ingestion interrompue ignorés (lot(s) "
             f"{', '.join(interrupted)}) : relancez `datadsn ingest` sur les mêmes fichiers"
         )
-    try:
-        months = [month] if month else pending_months(store, str(through))
-    except ConsolidationError as exc:
-        err.print(f"[red]Erreur :[/] {exc}")
-        raise typer.Exit(2) from None
+    months = (
+        [check_run(store, month)] if month is not None else pending_months(store, through or "")
+    )
     if not months:
         console.print("Aucun mois en attente : la base de qualité est à jour.")
         return
+    common.folder(store.root, "entrepôt")
     table = Table(title="Consolidation")
     for column in (
         "mois",
@@ -93,11 +84,7 @@ def consolidate_command(
             def report(label: str, done: int, total: int, task=task, bar=bar) -> None:
                 bar.update(task, description=label, completed=done, total=total)
 
-            try:
-                s = consolidate(store, m, progress=report, refresh_catalog=m == months[-1])
-            except ConsolidationError as exc:
-                err.print(f"[red]Erreur :[/] {exc}")
-                raise typer.Exit(2) from None
+            s = _run_month(store, m, report, refresh_catalog=m == months[-1])
         if s.beyond_retention:
             warnings.append(
                 f"{m} : {s.beyond_retention} déclaration(s) d'un mois antérieur à la rétention "
@@ -125,19 +112,34 @@ def consolidate_command(
     console.print(f"Instantané publié : {store.root / 'quality' / months[-1]}")
 
 
+def _run_month(store: Warehouse, month: str, report: Report, refresh_catalog: bool) -> RunSummary:
+    """One month; a failure after its snapshot was published (the catalogue rebuild) says so."""
+    from datadsn.quality.consolidate import consolidate
+    from datadsn.quality.snapshot import current_month
+
+    before = current_month(store)
+    try:
+        with writing(store.root):
+            return consolidate(store, month, progress=report, refresh_catalog=refresh_catalog)
+    except Exception as exc:
+        if before == month or current_month(store) != month:
+            raise
+        raise Failure(
+            f"instantané {month} publié, mais le catalogue de l'entrepôt n'a pas été "
+            f"reconstruit : {explain(exc)} ; corrigez puis relancez "
+            f"`datadsn consolidate --month {month}`"
+        ) from exc
+
+
 def evaluate_command(
     truth: Annotated[Path, typer.Option("--truth", help="Dossier truth/ du simulateur.")],
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Comparer la base de qualité à la vérité terrain du simulateur."""
-    from .evaluate import EvaluationError, evaluate
+    from datadsn.quality.evaluate import evaluate
 
-    try:
-        result = evaluate(Warehouse.at(warehouse), truth)
-    except EvaluationError as exc:
-        err.print(f"[red]Erreur :[/] {exc}")
-        raise typer.Exit(2) from None
+    result = evaluate(common.warehouse(warehouse), truth)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, default=str, indent=2))
         return

@@ -7,20 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .catalogue import CATALOGUE, DIMENSIONS, UnknownIndicator, get
+from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS, UnknownIndicator, get
 
-console = Console()
-err = Console(stderr=True)
+from . import common
+from .common import WarehouseOpt, console, err
+from .errors import CommandError
 
-WarehouseOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--warehouse", "-w", help="Dossier de l'entrepôt (défaut : $DATADSN_HOME/warehouse)."
-    ),
-]
 RulesOpt = Annotated[
     Path | None,
     typer.Option(
@@ -34,8 +28,7 @@ group = typer.Typer(
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]Erreur :[/] {message}")
-    raise typer.Exit(code)
+    raise CommandError(message, code)
 
 
 @group.command("list")
@@ -79,24 +72,27 @@ def compute_command(
     out: Annotated[
         Path, typer.Option("--out", help="Fichier produit (.csv, .parquet, .xlsx).")
     ] = Path("indicateurs.csv"),
-    period: Annotated[str, typer.Option("--periode", help="mois, trimestre ou annee.")] = "mois",
+    period: Annotated[str, typer.Option("--period", help="mois, trimestre ou annee.")] = "mois",
     rules: RulesOpt = None,
     warehouse: WarehouseOpt = None,
-    chart: Annotated[bool, typer.Option("--graphique/--sans-graphique")] = True,
+    chart: Annotated[
+        bool, typer.Option("--chart/--no-chart", help="Produire aussi le graphique.")
+    ] = True,
 ) -> None:
     """Calculer des indicateurs, appliquer le secret statistique et écrire les fichiers."""
-    from .compute import IndicatorError, open_session, precompute_cells
-    from .publish import publish
-    from .release import ReleaseError
-    from .rules import Rules, RulesError
+    from datadsn.indicators.compute import IndicatorError, open_session, precompute_cells
+    from datadsn.indicators.publish import publish
+    from datadsn.indicators.release import ReleaseError
+    from datadsn.indicators.rules import Rules, RulesError
 
     if not start or not end:
         _fail("indiquez --from AAAA-MM et --to AAAA-MM")
+    out = common.output_file(out, "--out")
     dims = [d.strip() for d in by.split(",") if d.strip()]
     try:
         indicators = [get(c) for c in codes]
         loaded = Rules.load(rules)
-        session = open_session(warehouse)
+        session = open_session(common.warehouse(warehouse).root)
     except (UnknownIndicator, RulesError, IndicatorError) as exc:
         _fail(str(exc.args[0]) if isinstance(exc, UnknownIndicator) else str(exc))
         return
@@ -133,13 +129,13 @@ def audit_command(
     ] = None,
 ) -> None:
     """Revérifier un fichier diffusé contre les règles inscrites dans ses métadonnées."""
-    from .audit import audit
-    from .compute import IndicatorError, open_session
+    from datadsn.indicators.audit import audit
+    from datadsn.indicators.compute import IndicatorError, open_session
 
     session = None
     if warehouse is not None:
         try:
-            session = open_session(warehouse)
+            session = open_session(common.warehouse(warehouse).root)
         except IndicatorError as exc:
             _fail(str(exc))
     problems = audit(file, session)
@@ -157,26 +153,26 @@ def extract_command(
     start: Annotated[str, typer.Option("--from", help="Premier mois (AAAA-MM).")],
     end: Annotated[str, typer.Option("--to", help="Dernier mois (AAAA-MM).")],
     out: Annotated[Path, typer.Option("--out", help="Fichier produit (.parquet ou .csv).")],
-    recipient: Annotated[str, typer.Option("--destinataire", help="Nom du destinataire.")],
+    recipient: Annotated[str, typer.Option("--recipient", help="Nom du destinataire.")],
     key_env: Annotated[
         str,
-        typer.Option("--cle-env", help="Variable d'environnement de la clé du destinataire."),
+        typer.Option("--key-env", help="Variable d'environnement de la clé du destinataire."),
     ] = "DATADSN_CLE_DESTINATAIRE",
     naf: Annotated[str, typer.Option("--naf", help="Préfixes de sous-classe NAF.")] = "",
-    departements: Annotated[str, typer.Option("--departements", help="Départements.")] = "",
+    departements: Annotated[str, typer.Option("--departments", help="Départements.")] = "",
     naf_level: Annotated[
-        str, typer.Option("--naf-niveau", help="naf_section, naf_a38 ou naf_a88.")
+        str, typer.Option("--naf-level", help="naf_section, naf_a38 ou naf_a88.")
     ] = "naf_section",
     geo_level: Annotated[
-        str, typer.Option("--geo-niveau", help="departement ou region.")
+        str, typer.Option("--geo-level", help="departement ou region.")
     ] = "region",
     age_level: Annotated[
-        str, typer.Option("--age-niveau", help="tranche_age ou tranche_age_large.")
+        str, typer.Option("--age-level", help="tranche_age ou tranche_age_large.")
     ] = "tranche_age_large",
     suppress: Annotated[
         bool,
         typer.Option(
-            "--supprimer-classes-rares",
+            "--suppress-rare",
             help="Retirer les classes sous k ou l (dans la limite de suppression_max_pct).",
         ),
     ] = False,
@@ -184,10 +180,18 @@ def extract_command(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Produire un extrait pseudonymisé (contrat × mois) si k et l sont atteints."""
-    from .compute import IndicatorError, open_session
-    from .extract import ExtractRefused, ExtractRequest, build, check, suppress_rare, write
-    from .rules import Rules, RulesError
+    from datadsn.indicators.compute import IndicatorError, open_session
+    from datadsn.indicators.extract import (
+        ExtractRefused,
+        ExtractRequest,
+        build,
+        check,
+        suppress_rare,
+        write,
+    )
+    from datadsn.indicators.rules import Rules, RulesError
 
+    out = common.output_file(out, "--out")
     key = os.environ.get(key_env, "")
     if len(key) < 16:
         _fail(f"clé du destinataire absente ou trop courte (≥ 16 caractères) dans ${key_env}")
@@ -197,7 +201,7 @@ def extract_command(
     )  # fmt: skip
     try:
         loaded = Rules.load(rules)
-        session = open_session(warehouse)
+        session = open_session(common.warehouse(warehouse).root)
         data = build(session, request)
         dropped = 0.0
         if suppress:
@@ -220,7 +224,7 @@ def extract_command(
 @group.command("refresh-references")
 def refresh_command() -> None:
     """Régénérer les listes de codes issues de la norme (natures, motifs, unités...)."""
-    from .references import refresh
+    from datadsn.indicators.references import refresh
 
     path = refresh()
     console.print(f"Listes de codes régénérées : {path}")

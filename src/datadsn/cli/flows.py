@@ -7,24 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:  # the flow machinery (indicators, SciPy) loads only when a command runs
-    from .habilitation import HabInfo
+from . import common
+from .common import WarehouseOpt, console, err
+from .errors import CommandError
 
-console = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:  # the flow machinery (indicators, SciPy) loads only when a command runs
+    from datadsn.flows.habilitation import HabInfo
 
 group = typer.Typer(
     help="Flux : cas d'usage habilités livrés chaque mois, sans nouveau code.",
     no_args_is_help=True,
 )
-
-WarehouseOpt = Annotated[
-    Path | None,
-    typer.Option("--warehouse", "-w", help="Dossier de l'entrepôt (défaut : $DATADSN_HOME)."),
-]
 
 # How a habilitation is found (the portal database by default); tests may replace it.
 lookup: Callable[[str], HabInfo] | None = None
@@ -33,7 +28,7 @@ lookup: Callable[[str], HabInfo] | None = None
 def _find(reference: str) -> HabInfo:
     if lookup is not None:
         return lookup(reference)
-    from .habilitation import portal_habilitation
+    from datadsn.flows.habilitation import portal_habilitation
 
     try:
         return portal_habilitation(reference)
@@ -42,13 +37,12 @@ def _find(reference: str) -> HabInfo:
     except Exception as exc:  # no portal database here: say so instead of a traceback
         raise LookupError(
             f"portail injoignable pour lire {reference} ({exc}) ; lancez « datadsn serve » une "
-            "fois pour créer sa base, ou utilisez --hors-portail"
+            "fois pour créer sa base, ou utilisez --no-portal"
         ) from exc
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]Erreur :[/] {message}")
-    return typer.Exit(code)
+def _fail(message: str, code: int = 2) -> CommandError:
+    return CommandError(message, code)
 
 
 @group.command("validate")
@@ -57,14 +51,14 @@ def validate_command(
     portal: Annotated[
         bool,
         typer.Option(
-            "--portail/--hors-portail",
+            "--portal/--no-portal",
             help="Vérifier aussi l'habilitation et son périmètre dans le portail.",
         ),
     ] = True,
 ) -> None:
     """Vérifier une spécification de flux et expliquer chaque erreur."""
-    from .habilitation import check_scope
-    from .spec import SpecError, load
+    from datadsn.flows.habilitation import check_scope
+    from datadsn.flows.spec import SpecError, load
 
     try:
         spec = load(spec_path)
@@ -98,23 +92,23 @@ def run_command(
     warehouse: WarehouseOpt = None,
     register_portal: Annotated[
         bool,
-        typer.Option("--portail/--hors-portail", help="Enregistrer la livraison dans le portail."),
+        typer.Option("--portal/--no-portal", help="Enregistrer la livraison dans le portail."),
     ] = True,
 ) -> None:
     """Produire, auditer et livrer un mois d'un ou de plusieurs flux."""
-    from datadsn.engine.warehouse import Warehouse
-
-    from .run import RunError, run
-    from .spec import SpecError, load
+    from datadsn import months
+    from datadsn.flows.run import RunError, run
+    from datadsn.flows.spec import SpecError, load
 
     if not month:
         raise _fail("indiquez --month AAAA-MM")
+    month = months.parse(month)
     if (spec_path is None) == (all_specs is None):
         raise _fail("indiquez une spécification ou --all DOSSIER")
     paths = [spec_path] if spec_path is not None else sorted(all_specs.glob("*.yaml"))  # type: ignore[union-attr]
     if not paths:
         raise _fail(f"aucune spécification dans {all_specs}")
-    store = Warehouse.at(warehouse)
+    store = common.warehouse(warehouse)
     table = Table(title=f"Flux — {month}")
     for column in ("flux", "habilitation", "statut", "fichiers", "lignes", "masquées", "durée"):
         table.add_column(column)
@@ -154,7 +148,7 @@ def run_command(
 @group.command("purge")
 def purge_command() -> None:
     """Effacer les fichiers livrés des habilitations échues ou révoquées (à lancer chaque jour)."""
-    from datadsn.portal.cli import setup_django
+    from datadsn.portal.bootstrap import setup_django
 
     setup_django()
     from datadsn.portal.deliveries import purge_expired
@@ -168,7 +162,7 @@ def purge_command() -> None:
 @group.command("templates")
 def templates_command() -> None:
     """Lister les modèles de flux de la galerie."""
-    from .gallery import templates
+    from datadsn.flows.gallery import templates
 
     table = Table(title="Modèles de flux")
     table.add_column("modèle")
@@ -188,9 +182,9 @@ def new_command(
     ] = None,
 ) -> None:
     """Créer un flux depuis un modèle, pour une habilitation acceptée et dans son périmètre."""
-    from .gallery import get_template, instantiate
-    from .habilitation import check_scope
-    from .spec import SpecError, parse
+    from datadsn.flows.gallery import get_template, instantiate
+    from datadsn.flows.habilitation import check_scope
+    from datadsn.flows.spec import SpecError, parse
 
     try:
         tpl = get_template(template)
@@ -208,7 +202,7 @@ def new_command(
     problems = check_scope(spec, hab)
     if problems:
         raise _fail(f"hors du périmètre de {hab.reference} : " + " ".join(problems), 1)
-    target = out or Path(f"{spec.nom}-{hab.reference.lower()}.yaml")
+    target = common.output_file(out or Path(f"{spec.nom}-{hab.reference.lower()}.yaml"), "--out")
     target.write_text(text, encoding="utf-8")
     console.print(f"[green]✓[/] flux {spec.nom} créé pour {hab.reference} : {target}")
 

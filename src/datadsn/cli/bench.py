@@ -1,0 +1,81 @@
+"""``datadsn bench``: the benchmarks (their code is in ``datadsn.bench``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import console, err
+
+bench_app = typer.Typer(help="Mesures de performance.", no_args_is_help=True)
+
+
+def _show(title: str, figures: dict, json_out: bool) -> None:
+    """The figures in JSON on stdout, or as a table."""
+    if json_out:
+        print(json.dumps(figures, indent=2, default=str))
+        return
+    table = Table(title=title)
+    table.add_column("mesure")
+    table.add_column("valeur", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Fichiers à lire (défaut : DSN simulées).")
+    ] = None,
+    size_mb: Annotated[float, typer.Option(help="Volume de DSN simulées à générer (Mo).")] = 200.0,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Fils de calcul parallèles (au moins 1).")
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Nombre de mesures (médiane).")] = 3,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer le débit de l'ingestion (texte DSN -> Parquet écrit) et la mémoire de pointe."""
+    from datadsn.bench.ingest import bench_ingest as run
+
+    figures = run(paths or [], size_mb=size_mb, workers=workers, repeat=repeat, log=err.print)
+    _show("Banc d'essai : ingestion", figures, json_out)
+
+
+@bench_app.command("consolidate")
+def bench_consolidate(
+    employees: Annotated[int, typer.Option(min=1, help="Effectif simulé.")] = 20_000,
+    months: Annotated[int, typer.Option(min=1, help="Nombre de mois consolidés.")] = 24,
+    repeat: Annotated[
+        int, typer.Option(min=1, help="Passages alternés du premier et du dernier mois (médianes).")
+    ] = 3,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
+    from datadsn.bench.consolidate import bench_consolidate as run
+
+    figures = run(employees, months, repeat=repeat, show=not json_out)
+    if json_out:
+        print(json.dumps(figures, indent=2, default=str))
+
+
+@bench_app.command("indicators")
+def bench_indicators(
+    employees: Annotated[int, typer.Option(min=1, help="Effectif simulé.")] = 50_000,
+    months: Annotated[int, typer.Option(min=1, help="Nombre de mois.")] = 24,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer le calcul de tout le catalogue d'indicateurs (avec le secret statistique)."""
+    from datadsn.bench.indicators import bench_indicators as run
+
+    figures = run(employees, months)
+    _show("Banc d'essai : indicateurs", figures, json_out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``bench`` group to the datadsn command line."""
+    app.add_typer(bench_app, name="bench")
