@@ -9,8 +9,9 @@ Every row keeps its lineage: source file, first line number and the first lines 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 
 import numpy as np
@@ -21,6 +22,7 @@ from datadsn.ingest import issues
 from datadsn.ingest.catalogue import NO_BLOCK, VERDICTS, Catalogue, catalogue, transition_key
 from datadsn.ingest.lines import Source, classify, decode, split_lines
 from datadsn.ingest.pseudonymize import PERSONAL, Secret
+from datadsn.ingest.sources import DECLARATION_CUT, FileFacts
 from datadsn.ingest.structure import (
     DECLARATION,
     ENTREPRISE,
@@ -81,6 +83,29 @@ def _counter(value: object) -> bool:
     return isinstance(value, dict) and all(isinstance(v, int) for v in value.values())
 
 
+@dataclass(frozen=True)
+class Carry:
+    """What a piece of a large file inherits from the pieces before it (see ``ingest.pieces``).
+
+    A piece starts at an envoi's or a declaration's first line. The parser of a piece starts
+    from this state instead of a file's start, so that the pieces give what the whole file
+    gives. The envoi the piece starts in, when it started before (a declaration cut), has the
+    local id 0 in the piece.
+    """
+
+    piece: int = 0  # index of the piece in its file
+    first_line: int = 0  # lines of the file before the piece
+    prev_block: int = NO_BLOCK  # block index of the last data line before the piece
+    starts: dict[int, int] = field(default_factory=dict)  # block index -> line of its last start
+    envoi_line: int | None = None  # first line of the envoi the piece starts in, if any
+    envoi_decls: int = 0  # its declarations before the piece
+    envoi_added: int = 0  # lot and platform lines after its first line, before the piece
+    envoi_total: bool = False  # its total (S90) came before the piece
+    envoi_month: dt.date | None = None  # earliest month of its sound declarations so far
+    file_month: dt.date | None = None  # earliest month of the file's sound declarations so far
+    approx_done: bool = False  # the file's NORME_APPROCHEE warning was written
+
+
 @dataclass
 class ParsedBatch(Counts):
     """What one batch of files gives: tables per block, rejections, and its counts."""
@@ -88,6 +113,13 @@ class ParsedBatch(Counts):
     tables: dict[str, pa.Table] = field(default_factory=dict)
     rejections: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTION_SCHEMA))
     file_info: pl.DataFrame | None = None  # fichier, encodage, octets, lignes
+    # Pieces only: the state the next piece starts from, the envoi-level rows of the envoi that
+    # goes on in the next piece (their month is known when it ends), and, when the envoi the
+    # piece started in ends in it, that envoi's month.
+    carry: Carry | None = None
+    held: dict[str, pa.Table] = field(default_factory=dict)
+    closes_envoi: bool = False
+    closed_month: dt.date | None = None
 
 
 def parse_dsn_bytes(data: bytes, source: str, secret: Secret) -> ParsedBatch:
@@ -125,6 +157,24 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
     return batch
 
 
+def parse_piece(
+    data: bytes, name: str, facts: FileFacts, secret: Secret, carry: Carry, cut: str | None
+) -> ParsedBatch:
+    """Parse one piece of a large file (its lines from ``carry.first_line + 1``), ``cut`` being
+    the kind of the cut that ends it (None: the file's last piece). Counts files, encodings and
+    file info nowhere: the caller does, once per file."""
+    blob, _ = decode(data, facts.encoding)
+    lines = split_lines([blob])
+    if carry.first_line:
+        lines = lines.with_columns(pl.col("line_no") + pl.lit(carry.first_line, pl.Int32))
+    declared = {} if facts.version is None else {0: facts.version}
+    version = _resolve(facts.version)
+    batch = _parse_lines(lines, [0], [name], declared, version, secret, carry, cut)
+    if carry.piece:
+        batch.versions = {}
+    return batch
+
+
 VERSION_PREFIX = "S10.G00.00.006,'"
 
 
@@ -150,14 +200,21 @@ def _parse_lines(
     declared: dict[int, str],
     version: str,
     secret: Secret,
+    carry: Carry | None = None,
+    cut: str | None = None,
 ) -> ParsedBatch:
+    whole = carry is None
+    carry = carry or Carry()
     cat = catalogue(version)
     files = pl.DataFrame(
         {"file_idx": range(len(names)), "fichier": names},
         schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
     data, other = classify(lines, cat)
-    non_dsn = _non_dsn_files(group, lines, data, other)
+    # A file in several pieces has data lines (those where it was cut): it is a DSN.
+    non_dsn = _non_dsn_files(
+        group if whole or (carry.piece == 0 and cut is None) else [], lines, data, other
+    )
     if non_dsn.height:
         dropped = non_dsn["file_idx"].implode()
         other = other.filter(~pl.col("file_idx").is_in(dropped))
@@ -172,8 +229,10 @@ def _parse_lines(
         num=pl.lit(cat.rid_num).gather(pl.col("rid")),
         approx=~pl.col("file_idx").is_in(exact),
     )
-    data = _structure(data, cat)
-    data, per_decl = _reject_declarations(data, cat)
+    data = _structure(data, cat, carry)
+    # the envoi that goes on in the next piece (the last data line's), if the piece ends in one
+    open_end = data["envoi"][-1] if cut == DECLARATION_CUT and data.height else None
+    data, per_decl = _reject_declarations(data, cat, carry, cut == DECLARATION_CUT, open_end)
     kept = data.filter(pl.col("decl_ok") & pl.col("scope_ok"))
     kept = kept.with_columns(value_issue=validate_values(kept, cat))
     warnings_only = [c for c, t in issues.ALL.items() if not t.rejects]
@@ -181,11 +240,30 @@ def _parse_lines(
         pl.col("value_issue").is_null() | pl.col("value_issue").is_in(warnings_only)
     )
     envelope = other.filter(pl.col("kind") == "envelope")
-    tables = build_tables(stored, envelope, data, per_decl, files, cat, secret)
-    rejections = _rejections(other, data, kept, per_decl, non_dsn, version, declared, files, cat)
+    tables, held = build_tables(
+        stored,
+        envelope,
+        data,
+        per_decl,
+        files,
+        cat,
+        secret,
+        carry.starts,
+        carry.envoi_month,
+        open_end,
+    )
+    rejections = _rejections(
+        other, data, kept, per_decl, non_dsn, version, declared, files, cat, carry
+    )
     n_read = lines.height
     n_rejected = int(rejections.filter(pl.col("rejet"))["lignes"].sum() or 0)
     return ParsedBatch(
+        carry=None
+        if whole
+        else _next_carry(carry, data, envelope, per_decl, cat, open_end, n_read, rejections),
+        held=held,
+        closes_envoi=carry.envoi_line is not None and open_end != 0,
+        closed_month=_earliest(carry.envoi_month, _months(per_decl, 0)),
         tables=tables,
         rejections=rejections,
         declarations=per_decl.height,
@@ -194,6 +272,68 @@ def _parse_lines(
         lines_rejected=n_rejected,
         lines_stored=n_read - n_rejected,
         versions={version: lines.select("file_idx").n_unique()},
+    )
+
+
+def _months(per_decl: pl.DataFrame, envoi: int | None = None) -> dt.date | None:
+    """The earliest month of the sound declarations (of one envoi, if given)."""
+    sound = per_decl.filter(pl.col("decl_issue").is_null())
+    if envoi is not None:
+        sound = sound.filter(pl.col("envoi") == envoi)
+    month = sound["month"].min()
+    assert month is None or isinstance(month, dt.date)
+    return month
+
+
+def _earliest(*months: dt.date | None) -> dt.date | None:
+    return min((m for m in months if m is not None), default=None)
+
+
+def _next_carry(
+    carry: Carry,
+    data: pl.DataFrame,
+    envelope: pl.DataFrame,
+    per_decl: pl.DataFrame,
+    cat: Catalogue,
+    open_end: int | None,
+    n_lines: int,
+    rejections: pl.DataFrame,
+) -> Carry:
+    """The state the next piece starts from."""
+    starts = data.filter("new").group_by("bidx").agg(pl.col("inst_line").last())
+    state = replace(
+        carry,
+        piece=carry.piece + 1,
+        first_line=carry.first_line + n_lines,
+        prev_block=int(data["bidx"][-1]) if data.height else carry.prev_block,
+        starts={**carry.starts, **dict(zip(*starts.get_columns(), strict=True))},
+        envoi_line=None,
+        envoi_decls=0,
+        envoi_added=0,
+        envoi_total=False,
+        envoi_month=None,
+        file_month=_earliest(carry.file_month, _months(per_decl)),
+        approx_done=carry.approx_done
+        or bool((rejections["code"] == issues.NORME_APPROCHEE.code).any()),
+    )
+    if open_end is None:
+        return state
+    mine = data.filter(pl.col("envoi") == open_end)
+    inherited = open_end == 0
+    first = carry.envoi_line if inherited else mine["line_no"].min()
+    assert isinstance(first, int)
+    total = cat.block_index(TOTAL)
+    return replace(
+        state,
+        envoi_line=first,
+        envoi_decls=per_decl.filter(pl.col("envoi") == open_end).height
+        + (carry.envoi_decls if inherited else 0),
+        envoi_added=envelope.filter(pl.col("line_no") >= first).height
+        + (carry.envoi_added if inherited else 0),
+        envoi_total=(inherited and carry.envoi_total) or bool((mine["bidx"] == total).any()),
+        envoi_month=_earliest(
+            carry.envoi_month if inherited else None, _months(per_decl, open_end)
+        ),
     )
 
 
@@ -206,7 +346,7 @@ def _non_dsn_files(
     group: list[int], lines: pl.DataFrame, data: pl.DataFrame, other: pl.DataFrame
 ) -> pl.DataFrame:
     """Files of ``group`` where no line looks like a rubrique (or empty): one error each."""
-    n_files = max(group) + 1
+    n_files = max(group, default=0) + 1
     readable = (_per_file(data, n_files) > 0) | (
         _per_file(other.filter(pl.col("rubrique").is_not_null()), n_files) > 0
     )
@@ -217,13 +357,16 @@ def _non_dsn_files(
     )
 
 
-def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
-    """Block instances, their transitions, declaration and envoi of every data line."""
+def _structure(data: pl.DataFrame, cat: Catalogue, carry: Carry) -> pl.DataFrame:
+    """Block instances, their transitions, declaration and envoi of every data line (a piece
+    of a file starts from ``carry``, a file from nothing)."""
     file_start = (pl.col("file_idx") != pl.col("file_idx").shift(1)).fill_null(True)
     prev_block = pl.col("bidx").shift(1)
     new = file_start | (pl.col("bidx") != prev_block) | (pl.col("num") <= pl.col("num").shift(1))
     data = data.with_columns(file_start=file_start, new=new.fill_null(True))
-    prev = pl.when(pl.col("file_start")).then(pl.lit(NO_BLOCK, pl.Int16)).otherwise(prev_block)
+    prev = (
+        pl.when(pl.col("file_start")).then(pl.lit(carry.prev_block, pl.Int16)).otherwise(prev_block)
+    )
     envoi, decl, total = (cat.block_index(b) for b in (ENVOI, DECLARATION, TOTAL))
     start = pl.col("new")
     data = data.with_columns(
@@ -246,7 +389,7 @@ def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
         pl.when(start & (pl.col("bidx") == envoi))
         .then(pl.col("inst"))
         .when(pl.col("file_start"))
-        .then(-1)
+        .then(-1 if carry.envoi_line is None else 0)  # instance ids start at 1
     )
     data = data.with_columns(decl=decl_mark.forward_fill(), envoi=envoi_mark.forward_fill())
     outside = [cat.block_index(b) for b in (ENVOI, TOTAL, "S10.G00.01", "S10.G00.02")]
@@ -260,8 +403,13 @@ def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
     )
 
 
-def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per declaration: its first structural problem (null when sound) and its declared month."""
+def _reject_declarations(
+    data: pl.DataFrame, cat: Catalogue, carry: Carry, goes_on: bool, open_end: int | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per declaration: its first structural problem (null when sound) and its declared month.
+
+    In a piece of a file, the envoi the piece ends in (``open_end``) ``goes_on`` in the next
+    piece: its last declaration here is not its last one."""
     starts = data.filter(pl.col("new") & pl.col("decl").is_not_null())
     structural = (
         pl.when(pl.col("verdict") == VERDICTS[ORPHAN])
@@ -306,7 +454,11 @@ def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFra
     # An envoi without its total (S90) was cut: its last declaration is incomplete.
     total = cat.block_index(TOTAL)
     with_total = data.filter(pl.col("bidx") == total).select("envoi").unique()
+    if carry.envoi_total:
+        with_total = pl.concat([with_total, pl.DataFrame({"envoi": [0]}, schema=with_total.schema)])
     last = per_decl.group_by("envoi").agg(last=pl.col("decl").max())
+    if goes_on:
+        last = last.filter(pl.col("envoi").ne_missing(pl.lit(open_end, pl.Int64)))
     truncated = last.join(with_total, on="envoi", how="anti")["last"].implode()
     per_decl = per_decl.with_columns(
         decl_issue=pl.when(pl.col("first_issue").is_not_null())
@@ -340,6 +492,7 @@ def _rejections(
     declared: dict[int, str],
     files: pl.DataFrame,
     cat: Catalogue,
+    carry: Carry,
 ) -> pl.DataFrame:
     """One row per problem: line-level, declaration-level and file-level, rejects and warnings."""
     rubrique_of = pl.lit(pl.Series(cat.rubriques)).gather(pl.col("rid"))
@@ -382,6 +535,7 @@ def _rejections(
         data.filter(
             pl.col("rid").is_in(cat.rids_of("S10.G00.00.006"))
             & ~pl.col("file_idx").is_in(list(exact))
+            & pl.lit(not carry.approx_done)
         )
         .unique("file_idx", keep="first")
         .with_columns(rubrique=rubrique_of)
@@ -389,7 +543,7 @@ def _rejections(
     values = kept.filter(pl.col("value_issue").is_not_null()).with_columns(rubrique=rubrique_of)
     parts = [
         rows(
-            _inconsistent_totals(data, other, cat).with_columns(rubrique=rubrique_of),
+            _inconsistent_totals(data, other, cat, carry).with_columns(rubrique=rubrique_of),
             pl.lit(issues.TOTAL_INCOHERENT.code),
             pl.col("value"),
             none,
@@ -445,11 +599,14 @@ def _rejections(
     )
 
 
-def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+def _inconsistent_totals(
+    data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue, carry: Carry
+) -> pl.DataFrame:
     """The S90 lines whose counts (rubriques, declarations) differ from their envoi's content.
 
     The declared total counts every line the sender wrote from S10 to S90, unreadable ones
-    included; lot and platform lines added on the way (the envelope) are not the sender's.
+    included; lot and platform lines added on the way (the envelope) are not the sender's. In a
+    piece of a file, the envoi it starts in (id 0) adds what ``carry`` counted before it.
     """
     lines_rid, decls_rid = cat.rids_of("S90.G00.90.001", "S90.G00.90.002")
     envoi, decl = pl.col("envoi"), pl.col("decl")
@@ -477,9 +634,15 @@ def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue
         .group_by("envoi")
         .agg(n_added=pl.len())
     )
+    # the envoi the piece starts in: its first line, declarations and lot lines before the piece
+    inherited = pl.lit(carry.envoi_line is not None) & (pl.col("envoi") == 0)
     counts = spans.join(added, on="envoi", how="left").with_columns(
-        n_lines=pl.col("last") - pl.col("first") + 1 - pl.col("n_added").fill_null(0)
+        first=pl.when(inherited).then(pl.lit(carry.envoi_line)).otherwise("first"),
+        n_decls=pl.col("n_decls") + pl.when(inherited).then(carry.envoi_decls).otherwise(0),
+        n_added=pl.col("n_added").fill_null(0)
+        + pl.when(inherited).then(carry.envoi_added).otherwise(0),
     )
+    counts = counts.with_columns(n_lines=pl.col("last") - pl.col("first") + 1 - pl.col("n_added"))
     totals = data.filter(pl.col("rid").is_in([lines_rid, decls_rid])).join(
         counts.select("envoi", "n_lines", "n_decls"), on="envoi"
     )
