@@ -139,8 +139,8 @@ def _at_least(paths: list[str], size: int) -> bool:
     for path in paths:
         try:
             if os.path.isdir(path):
-                for _, _, file_size in walk(path):
-                    total += file_size
+                for entry in walk(path):
+                    total += entry[2]
                     if total >= size:
                         return True
             elif os.path.isfile(path):
