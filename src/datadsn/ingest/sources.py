@@ -102,6 +102,8 @@ class SourceRef:
                     info = archive.getinfo(self.member)
                     raw, packed = stack.enter_context(archive.open(info)), info.compress_size
                 elif self.compressed:
+                    if not os.fstat(file.fileno()).st_size:  # gzip's smallest file is 20 bytes
+                        raise FileProblem(issues.ARCHIVE_INVALIDE.code, "fichier .gz vide")
                     gz = gzip.GzipFile(fileobj=file, mode="rb")
                     raw = cast(IO[bytes], stack.enter_context(gz))
                     packed = os.fstat(file.fileno()).st_size
