@@ -299,11 +299,22 @@ def bench_ingest(
     workers: Annotated[int | None, typer.Option(help="Fils de calcul parallèles.")] = None,
     repeat: Annotated[int, typer.Option(help="Nombre de mesures (médiane).")] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    large_file_mb: Annotated[
+        float | None,
+        typer.Option(
+            help="Mesurer plutôt un fichier DSN unique de cette taille (Mo) et une bombe gzip "
+            "de 1 Gio, chacun dans un processus : mémoire de pointe et débit."
+        ),
+    ] = None,
 ) -> None:
     """Mesurer le débit de l'ingestion (texte DSN -> Parquet écrit) et la mémoire de pointe."""
     from datadsn.bench import bench_ingest as run
+    from datadsn.bench import bench_large_files
 
-    figures = run(paths or [], size_mb=size_mb, workers=workers, repeat=repeat, log=err.print)
+    if large_file_mb is not None:
+        figures = bench_large_files(large_file_mb, log=err.print)
+    else:
+        figures = run(paths or [], size_mb=size_mb, workers=workers, repeat=repeat, log=err.print)
     if json_out:
         print(json.dumps(figures, indent=2))
     else:
