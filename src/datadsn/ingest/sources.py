@@ -398,24 +398,28 @@ def pieces(stream: _Stream, target: int) -> Iterator[tuple[bytes, str | None]]:
     large declaration).
     """
     buf = bytearray()
-    after_total = False  # a line S90 came after the last envoi line, before the piece
+    after_total = False  # at offset ``known`` of buf: a line S90 came after the last envoi line
+    known = 0
     searched = 0  # lines starting before this offset are no candidates
     while True:
         cut = None
         for match in _CUT.finditer(buf, max(target, searched, 1)):
-            kind = ENVOI_CUT if match.group(1) == b"10.G00.00" else DECLARATION_CUT
-            if kind == ENVOI_CUT or not _after_total(buf, match.start(), after_total):
-                cut = (match.start(), kind)
+            after_total = _after_total(buf, known, match.start(), after_total)
+            known = match.start()
+            if match.group(1) == b"10.G00.00":
+                cut = ENVOI_CUT
+            elif not after_total:
+                cut = DECLARATION_CUT
+            if cut is not None:
                 break
         if cut is not None:
-            start, kind = cut
-            after_total = _after_total(buf, start, after_total)
-            yield bytes(buf[:start]), kind
-            del buf[:start]
-            searched = 0
+            yield bytes(memoryview(buf)[:known]), cut
+            del buf[:known]
+            known = searched = 0
             continue
         # no cut in the complete lines read: read on (the last line may be incomplete)
-        searched = max(buf.rfind(b"\n"), buf.rfind(b"\r"), 0)
+        low = max(len(buf) - READ_BLOCK, searched)  # what was not searched yet
+        searched = max(buf.rfind(b"\n", low), buf.rfind(b"\r", low), searched)
         block = stream.read(READ_BLOCK)
         if not block:
             if buf:
@@ -424,17 +428,21 @@ def pieces(stream: _Stream, target: int) -> Iterator[tuple[bytes, str | None]]:
         buf += block
 
 
-def _after_total(buf: bytearray, end: int, before: bool) -> bool:
-    """Whether, at ``end``, a line starting with S90 came after the last envoi line."""
-    total = _last_line_start(buf, b"S90", end)
-    envoi = _last_line_start(buf, b"S10.G00.00.", end)
+def _after_total(buf: bytearray, begin: int, end: int, before: bool) -> bool:
+    """Whether, at ``end``, a line starting with S90 came after the last envoi line, knowing
+    whether it did at ``begin`` (only the lines between are searched)."""
+    total = _last_line_start(buf, b"S90", begin, end)
+    envoi = _last_line_start(buf, b"S10.G00.00.", begin, end)
     if total < 0 and envoi < 0:
         return before
     return total > envoi
 
 
-def _last_line_start(buf: bytearray, prefix: bytes, end: int) -> int:
-    found = max(buf.rfind(b"\n" + prefix, 0, end), buf.rfind(b"\r" + prefix, 0, end))
-    if found < 0 and buf.startswith(prefix):
+def _last_line_start(buf: bytearray, prefix: bytes, begin: int, end: int) -> int:
+    low = max(begin - 1, 0)
+    found = buf.rfind(b"\n" + prefix, low, end)
+    if buf.find(b"\r", low, end) >= 0:  # CR line ends (rare): a second search
+        found = max(found, buf.rfind(b"\r" + prefix, low, end))
+    if found < 0 and begin == 0 and buf.startswith(prefix) and len(prefix) <= end:
         return 0
     return found
