@@ -1,7 +1,7 @@
 """Large files parsed piece by piece, with the result of parsing them whole.
 
 The parser is vectorised over whole files, and its memory grows with what it parses at once
-(about 25 times the text). A file larger than a piece is read as a stream and cut right before
+(10 to 25 times the text). A file larger than a piece is read as a stream and cut right before
 an envoi's or a declaration's first line (``sources.pieces``); each piece is parsed from the
 state the pieces before it left (``parser.Carry``: line numbers, the block before, the envoi
 the piece starts in with its counts for the S90 check, the earliest months). Two things of a

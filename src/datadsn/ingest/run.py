@@ -42,7 +42,7 @@ MIN_CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_FILES = 4000
 # Below this, the fixed cost of more, smaller chunks outweighs a second thread.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-# Most text parsed at once: the parser's memory is about 25 times what it parses.
+# Most text parsed at once: the parser needs 10 to 25 times what it parses (docs/benchmarks.md).
 PIECE_BYTES = CHUNK_BYTES
 # Each batch parsed in a chunk writes its own files: part number ``part + k * PART_STRIDE`` for
 # its k-th batch (above any chunk count: a million chunks of 24 MiB is 24 TiB).
