@@ -131,3 +131,37 @@ def test_any_piece_size_and_dropped_lines(tmp_path, target, drop, eol):
     path.write_bytes(data)
     whole = parse_batch([Source(str(path), data)], SECRET)
     assert_same(whole, _pieces(path, target))
+
+
+def test_an_ingestion_in_pieces_writes_the_warehouse_of_a_whole_one(tmp_path, monkeypatch):
+    """Through the run: every piece writes its own part, the waiting rows are written once."""
+    import duckdb
+
+    from datadsn.ingest import run
+    from datadsn.ingest.sources import expand
+
+    path = tmp_path / "lot.dsn"
+    path.write_bytes(_text(_lines()))
+    content = {}
+    for piece in (1 << 20, 1):
+        monkeypatch.setattr(run, "PIECE_BYTES", piece)
+        root = tmp_path / f"wh{piece}"
+        result = run.process_chunk(expand([path]), str(root), "lot", 3, SECRET)
+        assert (
+            result.files == 1 and result.lines_read == result.lines_stored + result.lines_rejected
+        )
+        with duckdb.connect() as con:
+            content[piece] = {
+                folder.relative_to(root).as_posix(): con.execute(
+                    f"select * from read_parquet('{folder}/*.parquet') order by all"
+                ).fetchall()
+                for folder in sorted({p.parent for p in root.rglob("*.parquet")})
+            }
+        parts = {p.name for p in root.rglob("*.parquet")}
+        assert ("lot-1000003.parquet" in parts) == (piece == 1)  # one part per piece
+    assert content[1] == content[1 << 20]
+    # the first envoi's rows waited for its last declaration's month, earlier than its first's
+    text = path.read_bytes().split(b"\n")
+    starts = [i + 1 for i, line in enumerate(text) if line.startswith(b"S10.G00.00.001")]
+    assert [row[1] for row in content[1]["raw/envoi/mois_declaration=2024-01"]] == starts
+    assert "raw/envoi/mois_declaration=2024-02" not in content[1]

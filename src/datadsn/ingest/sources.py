@@ -200,6 +200,8 @@ def _problems() -> Iterator[None]:
         raise FileProblem(code, f"zip : {text}") from exc
     except (zlib.error, lzma.LZMAError) as exc:
         raise FileProblem(issues.ARCHIVE_CORROMPUE.code, f"données compressées : {exc}") from exc
+    except KeyError as exc:  # a member gone since the archive was listed
+        raise FileProblem(issues.ARCHIVE_INVALIDE.code, f"membre absent : {exc}") from exc
     except (NotImplementedError, RuntimeError, UnicodeDecodeError) as exc:  # method, encryption
         raise FileProblem(issues.ARCHIVE_INVALIDE.code, f"zip non pris en charge : {exc}") from exc
     except PermissionError as exc:
