@@ -98,38 +98,23 @@ FICHIER_NON_DSN = _t(
 FICHIER_ILLISIBLE = _t("FICHIER_ILLISIBLE", F, True, "fichier illisible")
 # Problems of a whole file found before its lines are read: the file is rejected (``lignes`` is 0,
 # its lines are not counted as read) and the other files of the lot are ingested.
-FICHIER_INACCESSIBLE = _t(
-    "FICHIER_INACCESSIBLE", F, True, "fichier ou dossier impossible à lire : fichier rejeté"
-)
-FICHIER_SPECIAL = _t(
-    "FICHIER_SPECIAL",
-    F,
-    True,
-    "ni fichier ordinaire ni dossier (tube nommé, socket, périphérique, lien vers un dossier) : "
-    "non lu",
-)
-LIEN_CASSE = _t("LIEN_CASSE", F, True, "lien symbolique vers un fichier qui n'existe pas : non lu")
+FICHIER_INACCESSIBLE = _t("FICHIER_INACCESSIBLE", F, True, "fichier ou dossier impossible à lire")
+FICHIER_SPECIAL = _t("FICHIER_SPECIAL", F, True, "pas un fichier ordinaire, non lu")
+LIEN_CASSE = _t("LIEN_CASSE", F, True, "lien symbolique cassé, non lu")
 NOM_FICHIER_INVALIDE = _t(
     "NOM_FICHIER_INVALIDE",
     F,
     True,
-    "nom de fichier qui n'est pas de l'UTF-8 valide (octets illisibles notés \\xNN) : "
-    "fichier rejeté, renommez-le",
+    "nom de fichier qui n'est pas de l'UTF-8 (octets notés \\xNN), renommez le fichier",
 )
-ARCHIVE_INVALIDE = _t(
-    "ARCHIVE_INVALIDE", F, True, "archive illisible (pas au format annoncé par son extension)"
-)
-ARCHIVE_TRONQUEE = _t(
-    "ARCHIVE_TRONQUEE", F, True, "archive tronquée : le contenu compressé s'arrête avant sa fin"
-)
-ARCHIVE_CORROMPUE = _t(
-    "ARCHIVE_CORROMPUE", F, True, "archive corrompue : contenu ou somme de contrôle (CRC) invalide"
-)
+ARCHIVE_INVALIDE = _t("ARCHIVE_INVALIDE", F, True, "archive illisible")
+ARCHIVE_TRONQUEE = _t("ARCHIVE_TRONQUEE", F, True, "archive tronquée")
+ARCHIVE_CORROMPUE = _t("ARCHIVE_CORROMPUE", F, True, "archive corrompue")
 DECOMPRESSION_EXCESSIVE = _t(
     "DECOMPRESSION_EXCESSIVE",
     F,
     True,
-    "contenu décompressé trop volumineux (bombe de décompression probable) : fichier rejeté",
+    "contenu décompressé trop volumineux (bombe de décompression probable)",
 )
 
 ALL = {

@@ -171,7 +171,7 @@ def _with_file_problems(
             "niveau": [k.level.value for k in kinds],
             "rejet": [k.rejects for k in kinds],
             "message": [
-                f"{k.message} ({p.detail})" for k, (_, p) in zip(kinds, problems, strict=True)
+                f"{k.message} : {p.detail}" for k, (_, p) in zip(kinds, problems, strict=True)
             ],
             "valeur": None,
             "lignes": 0,

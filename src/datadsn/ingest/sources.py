@@ -148,9 +148,9 @@ class _Stream:
         ):
             raise FileProblem(
                 issues.DECOMPRESSION_EXCESSIVE.code,
-                f"plus de {self.total // MIB} Mo décompressés pour {packed} octets "
+                f"plus de {self.total // MIB} Mio décompressés pour {packed} octets "
                 f"compressés ; limites : rapport {MAX_RATIO}:1 au-delà de "
-                f"{RATIO_MIN_BYTES // MIB} Mo, {MAX_EXPANDED_BYTES // MIB} Mo au plus",
+                f"{RATIO_MIN_BYTES // MIB} Mio, {MAX_EXPANDED_BYTES // MIB} Mio au plus",
             )
         return data
 
@@ -187,7 +187,7 @@ def _problems() -> Iterator[None]:
         raise FileProblem(issues.ARCHIVE_CORROMPUE.code, f"gzip : {exc}") from exc
     except EOFError as exc:
         raise FileProblem(
-            issues.ARCHIVE_TRONQUEE.code, "fin du flux compressé manquante (fichier coupé)"
+            issues.ARCHIVE_TRONQUEE.code, "le flux compressé s'arrête avant sa fin"
         ) from exc
     except zipfile.BadZipFile as exc:
         text = str(exc)
@@ -214,13 +214,13 @@ def _problems() -> Iterator[None]:
 
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
-        return "tube nommé (FIFO) : jamais lu, il bloquerait la lecture"
+        return "tube nommé (FIFO), jamais ouvert : il bloquerait la lecture"
     if stat.S_ISSOCK(mode):
         return "socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "fichier de périphérique"
     if stat.S_ISDIR(mode):
-        return "lien vers un dossier : non suivi (donnez le dossier lui-même)"
+        return "lien vers un dossier, non suivi (donnez le dossier lui-même)"
     return "type de fichier non pris en charge"
 
 
@@ -229,7 +229,7 @@ def _from_file(path: str, size: int) -> Iterator[SourceRef]:
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        yield SourceRef(path, None, size, issues.NOM_FICHIER_INVALIDE.code, "nom illisible")
+        yield SourceRef(path, None, size, issues.NOM_FICHIER_INVALIDE.code, "octets hors UTF-8")
         return
     if not path.lower().endswith(".zip"):
         yield SourceRef(path, None, size)
@@ -275,7 +275,7 @@ def walk(folder: str, parts: tuple[str, ...] = ()) -> Iterator[Entry]:
                         mode_of = os.stat(entry.path)
                     except OSError:
                         target = os.readlink(entry.path)
-                        detail = f"cible absente : {display_name(target)}"
+                        detail = f"sa cible {display_name(target)} n'existe pas"
                         yield here, entry.path, 0, issues.LIEN_CASSE.code, detail
                         continue
             except OSError as exc:
@@ -290,8 +290,8 @@ def walk(folder: str, parts: tuple[str, ...] = ()) -> Iterator[Entry]:
 
 def _folder_error(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
-        return "dossier illisible (droits insuffisants) : son contenu n'est pas lu"
-    return f"dossier illisible ({exc.strerror or exc}) : son contenu n'est pas lu"
+        return "dossier illisible (droits insuffisants), son contenu n'est pas lu"
+    return f"dossier illisible ({exc.strerror or exc}), son contenu n'est pas lu"
 
 
 def expand(paths: list[Path]) -> list[SourceRef]:
