@@ -96,12 +96,20 @@ def test_an_unreadable_file_is_rejected(lot, tmp_path, monkeypatch):
     assert ingest(lot, warehouse=tmp_path / "wh") == [(str(secret), "FICHIER_INACCESSIBLE")]
 
 
-@pytest.mark.skipif(ROOT, reason="root lists a folder whatever its permissions")
-def test_an_unreadable_sub_folder_is_rejected(lot, tmp_path):
+def test_an_unreadable_sub_folder_is_rejected(lot, tmp_path, monkeypatch):
     closed = lot / "closed"
     closed.mkdir()
     (closed / "x.dsn").write_bytes(GOOD)
     closed.chmod(0)
+    if ROOT:  # root lists it anyway: refuse the listing as the system would
+        real_scandir = os.scandir
+
+        def refusing(path):
+            if os.fsdecode(path) == str(closed):
+                raise PermissionError(13, "Permission denied", str(closed))
+            return real_scandir(path)
+
+        monkeypatch.setattr(sources.os, "scandir", refusing)
     try:
         assert ingest(lot, warehouse=tmp_path / "wh") == [(str(closed), "FICHIER_INACCESSIBLE")]
     finally:
