@@ -165,3 +165,21 @@ def test_an_ingestion_in_pieces_writes_the_warehouse_of_a_whole_one(tmp_path, mo
     starts = [i + 1 for i, line in enumerate(text) if line.startswith(b"S10.G00.00.001")]
     assert [row[1] for row in content[1]["raw/envoi/mois_declaration=2024-01"]] == starts
     assert "raw/envoi/mois_declaration=2024-02" not in content[1]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xef\xbb\xbfnom;pr\xc3\xa9nom\r\nDUPONT;JOS\xc3\x89\r\n\r\nS21.G00;x\n" * 300,
+        b"%PDF-1.4\r\x00\x01\xff\xfe binary\rno rubrique here\n" * 300 + b"last line",
+        b"S21.G00.30.00 almost\n\n" * 300,
+    ],
+)
+def test_a_large_file_that_is_no_dsn_is_rejected_without_being_parsed(tmp_path, data):
+    path = tmp_path / "not.dsn"
+    path.write_bytes(data)
+    whole = parse_batch([Source(str(path), data)], SECRET)
+    assert list(whole.rejections["code"]) == ["FICHIER_NON_DSN"]
+    parts = _pieces(path, 1)
+    assert len(parts) == 1 and parts[0].carry is None  # from the scan, not parsed
+    assert_same(whole, parts)

@@ -175,6 +175,41 @@ def parse_piece(
     return batch
 
 
+def non_dsn_batch(name: str, facts: FileFacts) -> ParsedBatch:
+    """What parsing a file with no line like a rubrique gives (FICHIER_NON_DSN over all its
+    lines), from its scan alone: such a file has no envoi or declaration to cut it at, and
+    parsing a large one whole would take 10 to 25 times its size in memory."""
+    kind = issues.FICHIER_NON_DSN
+    rejection = {
+        "fichier": [name],
+        "ligne": [None],
+        "rubrique": [None],
+        "code": [kind.code],
+        "niveau": [kind.level.value],
+        "rejet": [kind.rejects],
+        "message": [kind.message],
+        "valeur": [None],
+        "lignes": [facts.lines],
+    }
+    return ParsedBatch(
+        files=1,
+        lines_read=facts.lines,
+        lines_rejected=facts.lines,
+        encodings={facts.encoding: 1},
+        versions={_resolve(facts.version): 1},
+        rejections=pl.DataFrame(rejection, schema=REJECTION_SCHEMA),
+        file_info=pl.DataFrame(
+            {
+                "fichier": [name],
+                "encodage": [facts.encoding],
+                "octets": [facts.size],
+                "lignes": [facts.lines],
+            },
+            schema_overrides={"octets": pl.Int64, "lignes": pl.Int64},
+        ),
+    )
+
+
 VERSION_PREFIX = "S10.G00.00.006,'"
 
 

@@ -8,6 +8,7 @@ the piece starts in with its counts for the S90 check, the earliest months). Two
 piece depend on the pieces after it, and wait for them here: the envoi-level rows of an envoi
 that goes on in the next piece (their ``mois_declaration`` is the earliest month of the whole
 envoi) and the lot and platform lines (``enveloppe``: the earliest month of the whole file).
+A file without any line like a rubrique has nowhere to be cut: its scan gives its result.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 import polars as pl
 import pyarrow as pa
 
-from datadsn.ingest.parser import Carry, ParsedBatch, parse_piece
+from datadsn.ingest.parser import Carry, ParsedBatch, non_dsn_batch, parse_piece
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import FileFacts, SourceRef, pieces, scan
 from datadsn.ingest.tables import ENVELOPE_TABLE
@@ -29,6 +30,9 @@ def parse_in_pieces(ref: SourceRef, secret: Secret, target: int) -> Iterator[Par
     read once first (encoding, norm version, and whether it decompresses at all: a
     ``FileProblem`` is raised before any piece is parsed)."""
     facts = scan(ref)
+    if not facts.rubriques:
+        yield non_dsn_batch(ref.name, facts)
+        return
     with ref.open() as stream:
         yield from parse_stream(stream, ref.name, facts, secret, target)
 

@@ -349,45 +349,60 @@ class FileFacts:
 
     encoding: str  # utf-8 when the whole file is valid UTF-8, else iso-8859-1
     version: str | None  # its first S10.G00.00.006 value, as the whole-file parser reads it
-    size: int  # bytes of content (decompressed)
+    size: int = 0  # bytes of content (decompressed, byte order mark included)
+    lines: int = 0  # lines, as the parser splits them
+    rubriques: bool = True  # a line starts like a rubrique (Sxx.Gxx.xx.xxx): not FICHIER_NON_DSN
+
+
+_RUBRIQUE = re.compile(rb"(?<=[\r\n])S\d\d\.G\d\d\.\d\d\.\d\d\d")
 
 
 def scan(ref: SourceRef) -> FileFacts:
-    """Read the whole file once, streaming: its encoding and declared norm version, and any
-    problem of its compression (truncation, CRC, bomb) before a single piece is parsed."""
+    """Read the whole file once, streaming: its encoding, declared norm version, lines and
+    whether any line looks like a rubrique, and any problem of its compression (truncation,
+    CRC, bomb) before a single piece is parsed."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    valid, version, size = True, None, 0
+    valid, version, rubriques = True, None, False
+    size = separators = 0
+    last = b""  # the last byte read
     tail = b"\n"  # from the last line separator read: the file's start is a line start
     with ref.open() as stream:
         while block := stream.read(READ_BLOCK):
-            if not size and block.startswith(BOM):
-                block = block[len(BOM) :]
+            if not size and block.startswith(BOM):  # dropped before the lines are split
+                size, block = len(BOM), block[len(BOM) :]
             size += len(block)
+            if not block:
+                continue
             if valid and not (block.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     valid = False
-            if version is None:  # searched in complete lines only
+            # LF, CRLF and lone CR each end a line
+            separators += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            separators -= last == b"\r" and block[:1] == b"\n"
+            last = block[-1:]
+            if version is None or not rubriques:  # searched in complete lines only
                 text = tail + block
                 end = max(text.rfind(b"\n"), text.rfind(b"\r")) + 1
-                found = _VERSION.search(text, 0, end)
-                if found:
+                if version is None and (found := _VERSION.search(text, 0, end)):
                     version = found.group(1)
+                rubriques = rubriques or _RUBRIQUE.search(text, 0, end) is not None
                 tail = text[end - 1 :]
     if valid:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             valid = False
-    if version is None:
-        found = _VERSION.search(tail + b"\n")
-        version = found.group(1) if found else None
+    if version is None and (found := _VERSION.search(tail + b"\n")):
+        version = found.group(1)
+    rubriques = rubriques or _RUBRIQUE.search(tail) is not None
     encoding = "utf-8" if valid else "iso-8859-1"
     value = None
     if version is not None:
         value = version.decode("utf-8" if valid else "latin-1").removesuffix("'")
-    return FileFacts(encoding, value, size)
+    lines = separators + (last not in (b"\n", b"\r")) if last else 0
+    return FileFacts(encoding, value, size, lines, rubriques)
 
 
 def pieces(stream: _Stream, target: int) -> Iterator[tuple[bytes, str | None]]:
