@@ -119,13 +119,16 @@ def test_approximate_norm_and_latin1_accents_in_pieces(tmp_path):
 @given(
     target=st.integers(min_value=1, max_value=6000),
     drop=st.lists(st.integers(min_value=0, max_value=400), max_size=6),
+    copy=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400)), max_size=4),
     eol=st.sampled_from(["\n", "\r\n", "\r"]),
 )
-def test_any_piece_size_and_dropped_lines(tmp_path, target, drop, eol):
+def test_any_piece_size_and_dropped_or_copied_lines(tmp_path, target, drop, copy, eol):
     lines = _lines()
     for index in sorted(set(drop), reverse=True):
         if index < len(lines):
             del lines[index]
+    for source, where in copy:  # a line copied elsewhere: totals, envois, declarations astray
+        lines.insert(min(where, len(lines)), lines[min(source, len(lines) - 1)])
     data = _text(lines, eol)
     path = tmp_path / "any.dsn"
     path.write_bytes(data)
