@@ -143,14 +143,11 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
         parts.append(_parse_lines(part, files, names, declared, version, secret))
     batch = _merge(parts)
     batch.files = len(sources)
-    batch.file_info = pl.DataFrame(
-        {
-            "fichier": names,
-            "encodage": [e for _, e in decoded],
-            "octets": [len(s.data) for s in sources],
-            "lignes": _per_file(lines, len(sources)),
-        },
-        schema_overrides={"octets": pl.Int64, "lignes": pl.Int64},
+    batch.file_info = file_info(
+        names,
+        [e for _, e in decoded],
+        [len(s.data) for s in sources],
+        _per_file(lines, len(sources)).tolist(),
     )
     for _, encoding in decoded:
         batch.encodings[encoding] = batch.encodings.get(encoding, 0) + 1
@@ -180,33 +177,49 @@ def non_dsn_batch(name: str, facts: FileFacts) -> ParsedBatch:
     lines), from its scan alone: such a file has no envoi or declaration to cut it at, and
     parsing a large one whole would take 10 to 25 times its size in memory."""
     kind = issues.FICHIER_NON_DSN
-    rejection = {
-        "fichier": [name],
-        "ligne": [None],
-        "rubrique": [None],
-        "code": [kind.code],
-        "niveau": [kind.level.value],
-        "rejet": [kind.rejects],
-        "message": [kind.message],
-        "valeur": [None],
-        "lignes": [facts.lines],
-    }
     return ParsedBatch(
         files=1,
         lines_read=facts.lines,
         lines_rejected=facts.lines,
         encodings={facts.encoding: 1},
         versions={_resolve(facts.version): 1},
-        rejections=pl.DataFrame(rejection, schema=REJECTION_SCHEMA),
-        file_info=pl.DataFrame(
-            {
-                "fichier": [name],
-                "encodage": [facts.encoding],
-                "octets": [facts.size],
-                "lignes": [facts.lines],
-            },
-            schema_overrides={"octets": pl.Int64, "lignes": pl.Int64},
-        ),
+        rejections=file_rejections([name], [kind], [kind.message], [facts.lines]),
+        file_info=file_info([name], [facts.encoding], [facts.size], [facts.lines]),
+    )
+
+
+def file_info(
+    names: list[str], encodings: list[str | None], octets: list[int], lines: list[int]
+) -> pl.DataFrame:
+    """The rows of ``raw.fichiers``: one per file read, or rejected unread."""
+    return pl.DataFrame(
+        {"fichier": names, "encodage": encodings, "octets": octets, "lignes": lines},
+        schema={
+            "fichier": pl.String,
+            "encodage": pl.String,
+            "octets": pl.Int64,
+            "lignes": pl.Int64,
+        },
+    )
+
+
+def file_rejections(
+    names: list[str], kinds: list[issues.IssueType], messages: list[str], lines: list[int]
+) -> pl.DataFrame:
+    """Rejections of whole files (no line, no rubrique, no value)."""
+    return pl.DataFrame(
+        {
+            "fichier": names,
+            "ligne": None,
+            "rubrique": None,
+            "code": [k.code for k in kinds],
+            "niveau": [k.level.value for k in kinds],
+            "rejet": [k.rejects for k in kinds],
+            "message": messages,
+            "valeur": None,
+            "lignes": lines,
+        },
+        schema=REJECTION_SCHEMA,
     )
 
 

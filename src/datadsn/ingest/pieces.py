@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import polars as pl
 import pyarrow as pa
 
-from datadsn.ingest.parser import Carry, ParsedBatch, non_dsn_batch, parse_piece
+from datadsn.ingest.parser import Carry, ParsedBatch, file_info, non_dsn_batch, parse_piece
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import FileFacts, SourceRef, pieces, scan
 from datadsn.ingest.tables import ENVELOPE_TABLE
@@ -67,15 +67,7 @@ def parse_stream(
                 batch.tables[ENVELOPE_TABLE] = _concat(envelope)
             batch.files = 1
             batch.encodings = {facts.encoding: 1}
-            batch.file_info = pl.DataFrame(
-                {
-                    "fichier": [name],
-                    "encodage": [facts.encoding],
-                    "octets": [octets],
-                    "lignes": [carry.first_line],
-                },
-                schema_overrides={"octets": pl.Int64, "lignes": pl.Int64},
-            )
+            batch.file_info = file_info([name], [facts.encoding], [octets], [carry.first_line])
         yield batch
 
 

@@ -25,7 +25,13 @@ import polars as pl
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest import issues
 from datadsn.ingest.lines import Source
-from datadsn.ingest.parser import REJECTION_SCHEMA, Counts, ParsedBatch, parse_batch
+from datadsn.ingest.parser import (
+    Counts,
+    ParsedBatch,
+    file_info,
+    file_rejections,
+    parse_batch,
+)
 from datadsn.ingest.pieces import parse_in_pieces
 from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.sources import FileProblem, SourceRef, chunks, expand
@@ -161,37 +167,12 @@ def _with_file_problems(
     (none of its lines was read: ``lignes`` is 0 and the counts of lines are unchanged)."""
     if not problems:
         return batch
+    names = [r.name for r, _ in problems]
     kinds = [issues.ALL[p.code] for _, p in problems]
-    rows = pl.DataFrame(
-        {
-            "fichier": [r.name for r, _ in problems],
-            "ligne": None,
-            "rubrique": None,
-            "code": [k.code for k in kinds],
-            "niveau": [k.level.value for k in kinds],
-            "rejet": [k.rejects for k in kinds],
-            "message": [
-                f"{k.message} : {p.detail}" for k, (_, p) in zip(kinds, problems, strict=True)
-            ],
-            "valeur": None,
-            "lignes": 0,
-        },
-        schema=REJECTION_SCHEMA,
-    )
-    info = pl.DataFrame(
-        {
-            "fichier": [r.name for r, _ in problems],
-            "encodage": None,
-            "octets": [r.size for r, _ in problems],
-            "lignes": 0,
-        },
-        schema={
-            "fichier": pl.String,
-            "encodage": pl.String,
-            "octets": pl.Int64,
-            "lignes": pl.Int64,
-        },
-    )
+    messages = [f"{k.message} : {p.detail}" for k, (_, p) in zip(kinds, problems, strict=True)]
+    zeros = [0] * len(problems)
+    rows = file_rejections(names, kinds, messages, zeros)
+    info = file_info(names, [None] * len(problems), [r.size for r, _ in problems], zeros)
     batch.rejections = pl.concat([batch.rejections, rows])
     batch.file_info = info if batch.file_info is None else pl.concat([batch.file_info, info])
     batch.files += len(problems)

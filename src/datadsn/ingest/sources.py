@@ -21,12 +21,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, cast
 
 from datadsn.ingest import issues
-
-if TYPE_CHECKING:  # imported when loading: the command line lists files before loading Polars
-    from datadsn.ingest.lines import Source
 
 MIB = 1024 * 1024
 # Decompression guard. A DSN compresses 10 to 30 times (repeated rubrique codes); a file whose
@@ -102,29 +99,20 @@ class SourceRef:
                     info = archive.getinfo(self.member)
                     raw, packed = stack.enter_context(archive.open(info)), info.compress_size
                 elif self.compressed:
-                    if not os.fstat(file.fileno()).st_size:  # gzip's smallest file is 20 bytes
+                    packed = os.fstat(file.fileno()).st_size
+                    if not packed:  # gzip's smallest file is 20 bytes
                         raise FileProblem(issues.ARCHIVE_INVALIDE.code, "fichier .gz vide")
                     gz = gzip.GzipFile(fileobj=file, mode="rb")
                     raw = cast(IO[bytes], stack.enter_context(gz))
-                    packed = os.fstat(file.fileno()).st_size
             yield _Stream(raw, packed)
 
-    def read(self, limit: int | None = None) -> bytes | None:
+    def read(self, limit: int) -> bytes | None:
         """The whole content, or None when it is larger than ``limit`` bytes."""
-        if limit is not None and not self.compressed and self.size > limit:
+        if not self.compressed and self.size > limit:
             return None
         with self.open() as stream:
-            data = stream.read() if limit is None else stream.read(limit + 1)
-            if limit is not None and len(data) > limit:
-                return None
-            return data
-
-    def load(self) -> Source:
-        from datadsn.ingest.lines import Source
-
-        data = self.read()
-        assert data is not None
-        return Source(self.name, data)
+            data = stream.read(limit + 1)
+        return None if len(data) > limit else data
 
 
 class _Stream:
@@ -134,9 +122,7 @@ class _Stream:
     def __init__(self, raw: IO[bytes], packed: int | None) -> None:
         self.raw, self.packed, self.total = raw, packed, 0
 
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:  # read all, block by block, so that the guard applies
-            return b"".join(iter(lambda: self.read(READ_BLOCK), b""))
+    def read(self, size: int) -> bytes:
         with _problems():
             data = self.raw.read(size)
         self.total += len(data)
@@ -311,9 +297,10 @@ def expand(paths: list[Path]) -> list[SourceRef]:
                 else:
                     refs.append(SourceRef(child, None, size, problem, detail))
         else:
-            mode = path.stat().st_mode
+            info = path.stat()
+            mode = info.st_mode
             if stat.S_ISREG(mode):
-                refs.extend(_from_file(str(path), path.stat().st_size))
+                refs.extend(_from_file(str(path), info.st_size))
             else:
                 refs.append(SourceRef(str(path), None, 0, issues.FICHIER_SPECIAL.code, _kind(mode)))
     return refs
