@@ -34,19 +34,19 @@ def parse_in_pieces(ref: SourceRef, secret: Secret, target: int) -> Iterator[Par
         yield non_dsn_batch(ref.name, facts)
         return
     with ref.open() as stream:
-        yield from parse_stream(stream, ref.name, facts, secret, target)
+        yield from _parse_pieces(pieces(stream, target), ref.name, facts, secret)
 
 
-def parse_stream(
-    stream: object, name: str, facts: FileFacts, secret: Secret, target: int
+def _parse_pieces(
+    cuts: Iterator[tuple[bytes, str | None]], name: str, facts: FileFacts, secret: Secret
 ) -> Iterator[ParsedBatch]:
-    """Parse ``stream`` (anything with ``read(size)``) piece by piece; the last batch counts
-    the file and carries its ``file_info`` row."""
+    """Parse the pieces one after the other; the last batch counts the file and carries its
+    ``file_info`` row."""
     carry = Carry()
     held: dict[str, list[pa.Table]] = {}
     envelope: list[pa.Table] = []
     octets = 0
-    for data, cut in pieces(stream, target):  # type: ignore[arg-type]
+    for data, cut in cuts:
         batch = parse_piece(data, name, facts, secret, carry, cut)
         assert batch.carry is not None
         carry, octets = batch.carry, octets + len(data)
