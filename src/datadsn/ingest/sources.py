@@ -110,9 +110,16 @@ class SourceRef:
         """The whole content, or None when it is larger than ``limit`` bytes."""
         if not self.compressed and self.size > limit:
             return None
+        blocks, total = [], 0
+        # a read allocates what it asks for: the listed size first (a plain file's, + 1 to see
+        # it grow), then doubling blocks, never more than ``limit`` + 1 in all
+        step = self.size + 1 if not self.compressed else 1 << 16
         with self.open() as stream:
-            data = stream.read(limit + 1)
-        return None if len(data) > limit else data
+            while total <= limit and (block := stream.read(min(step, limit + 1 - total))):
+                blocks.append(block)
+                total += len(block)
+                step = min(2 * step, READ_BLOCK)
+        return None if total > limit else b"".join(blocks)
 
 
 class _Stream:
