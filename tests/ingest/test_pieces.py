@@ -186,3 +186,22 @@ def test_a_large_file_that_is_no_dsn_is_rejected_without_being_parsed(tmp_path, 
     parts = _pieces(path, 1)
     assert len(parts) == 1 and parts[0].carry is None  # from the scan, not parsed
     assert_same(whole, parts)
+
+
+@pytest.mark.parametrize("wrap", ["gz", "zip"])
+def test_a_compressed_file_is_streamed_in_pieces_too(tmp_path, wrap):
+    import gzip
+    import zipfile
+
+    data = _text(_lines(), "\r\n")
+    if wrap == "gz":
+        ref = SourceRef(str(tmp_path / "lot.dsn.gz"))
+        (tmp_path / "lot.dsn.gz").write_bytes(gzip.compress(data))
+    else:
+        with zipfile.ZipFile(tmp_path / "lot.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("dsn/lot.dsn", data)
+        ref = SourceRef(str(tmp_path / "lot.zip"), "dsn/lot.dsn")
+    whole = parse_batch([Source(ref.name, data)], SECRET)
+    parts = list(parse_in_pieces(ref, SECRET, 2000))
+    assert len(parts) > 3
+    assert_same(whole, parts)
