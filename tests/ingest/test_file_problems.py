@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import signal
 import tempfile
 import zipfile
 from pathlib import Path
@@ -58,6 +59,20 @@ def ingest(*paths: Path, warehouse: Path) -> list[tuple]:
 
 def test_a_fifo_is_rejected_never_read(lot, tmp_path):
     os.mkfifo(lot / "pipe.dsn")
+
+    def blocked(*_):  # reading a FIFO waits forever: fail instead
+        raise TimeoutError("the ingestion opened the FIFO")
+
+    previous = signal.signal(signal.SIGALRM, blocked)
+    signal.alarm(60)
+    try:
+        _ingest_fifo(lot, tmp_path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _ingest_fifo(lot: Path, tmp_path: Path) -> None:
     assert ingest(lot, warehouse=tmp_path / "wh") == [(str(lot / "pipe.dsn"), "FICHIER_SPECIAL")]
     # given on the command line too: listed, never opened (it would block forever)
     rows = ingest(lot, lot / "pipe.dsn", warehouse=tmp_path / "wh2")
