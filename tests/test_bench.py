@@ -42,3 +42,18 @@ def test_bench_consolidate_alternates_the_first_and_last_month():
     chain = list(path["etapes"])
     _, depends, _ = _tasks()
     assert chain and all(a in depends[b] for a, b in pairwise(chain))
+
+
+def test_bench_ingest_large_files_prints_figures(monkeypatch):
+    import datadsn.bench.ingest
+
+    # past the guard's 64 MiB, quickly built
+    monkeypatch.setattr(datadsn.bench.ingest, "BOMB_MB", 80)
+    result = CliRunner().invoke(app, ["bench", "ingest", "--large-file-mb", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    large, bomb = figures["fichier"], figures["bombe"]
+    assert large["lignes"] > 50_000 and large["rapprochement"] and large["rejets"] == {}
+    assert large["memoire_pointe_mo"] > 0 and large["mo_par_s"] > 0
+    assert bomb["rejets"] == {"DECOMPRESSION_EXCESSIVE": 1} and bomb["lignes"] == 0
+    assert bomb["mo_sur_disque"] < 1  # 80 MiB in well under 1 MB

@@ -42,9 +42,13 @@ def test_a_helper_process_writes_what_the_parent_writes(tmp_path, secret, helper
 
 
 def test_an_error_in_a_helper_reaches_the_parent_and_the_helper_goes_on(tmp_path, secret, helper):
-    missing = SourceRef(str(tmp_path / "absent.dsn"), None, 10)
-    with pytest.raises(FileNotFoundError, match=r"absent\.dsn"):
-        helper.run(([missing], str(tmp_path / "wh"), LOT, 0, secret))
+    # a file that vanished is a rejection; a warehouse that cannot be written is an error
+    vanished = SourceRef(str(tmp_path / "absent.dsn"), None, 10)
+    result = helper.run(([vanished], str(tmp_path / "wh"), LOT, 0, secret))
+    assert result.rejections == {"FICHIER_INACCESSIBLE": 1}
+    (tmp_path / "not-a-folder").write_text("")
+    with pytest.raises(OSError, match="not-a-folder"):
+        helper.run(([vanished], str(tmp_path / "not-a-folder" / "wh"), LOT, 0, secret))
     sim = simulate(tmp_path / "sim", employers=2, months="2024-01..2024-01", seed=4, noise="none")
     result = helper.run((expand([sim.out / "dsn"]), str(tmp_path / "wh"), LOT, 1, secret))
     assert result.lines_read == result.lines_stored > 0

@@ -113,3 +113,83 @@ def bench_ingest(
         "fils": workers or os.cpu_count(),
         "lignes_rejetees": summary["lines_rejected"],
     }
+
+
+# --- large files --------------------------------------------------------------------------------
+
+BOMB_MB = 1024
+# The bomb: a small DSN envoi, then a value of one repeated character (deflate's best case,
+# about 1000 to 1) up to 1 GiB: a single line that looks like DSN text.
+BOMB_FILLER = b"A" * (1 << 20)
+
+
+def _single_file(target_mb: float, out: Path, log: Log) -> tuple[Path, bytes]:
+    """One DSN file of about ``target_mb``: a single envoi holding the declarations of simulated
+    files (simulated up to 100 MB, repeated beyond), with a consistent total (S90). Also returns
+    a small simulated file, for the bomb."""
+    folder = _simulate_mb(min(target_mb, 100.0), out / "sim", log)
+    files = sorted(p for p in folder.rglob("*.dsn"))
+    bodies = []
+    for path in files:
+        text = path.read_bytes()
+        start, end = text.index(b"S20.G00.05.001,"), text.index(b"S90.G00.90.001,")
+        bodies.append(text[start:end])
+    first = files[0].read_bytes()
+    header = first[: first.index(b"S20.G00.05.001,")]
+    small = min((p.read_bytes() for p in files), key=len)
+    body = b"".join(bodies)
+    copies = max(1, round(target_mb * 1e6 / len(body)))
+    log(f"fichier unique : {copies} x {len(body) / 1e6:.0f} Mo de déclarations")
+    lines = header.count(b"\n") + copies * body.count(b"\n") + 2
+    decls = copies * len(bodies)
+    path = out / "unique.dsn"
+    with path.open("wb") as file:
+        file.write(header)
+        for _ in range(copies):
+            file.write(body)
+        file.write(b"S90.G00.90.001,'%d'\nS90.G00.90.002,'%d'\n" % (lines, decls))
+    return path, small
+
+
+def _bomb(head: bytes, expanded_mb: int, out: Path) -> Path:
+    """A .gz of ``expanded_mb`` MiB: a DSN envoi, then one line of a huge repeated value."""
+    import gzip
+
+    path = out / "bombe.dsn.gz"
+    head += b"S21.G00.40.006,'"
+    remaining = (expanded_mb << 20) - len(head)
+    with gzip.open(path, "wb", compresslevel=9) as file:
+        file.write(head)
+        while remaining > 0:
+            file.write(BOMB_FILLER[:remaining])
+            remaining -= len(BOMB_FILLER)
+    return path
+
+
+def bench_large_files(size_mb: float = 500.0, log: Log = print) -> dict:
+    """Peak memory and throughput of ingesting (a) one large DSN file and (b) a gzip bomb of
+    1 GiB, each alone in a fresh process. The bomb must be refused at the guard's limit."""
+    with tempfile.TemporaryDirectory(prefix="datadsn-bench-large-") as tmp:
+        out = Path(tmp)
+        path, small = _single_file(size_mb, out, log)
+        bomb = _bomb(small, BOMB_MB, out)
+        figures: dict = {}
+        for key, inputs in (("fichier", path), ("bombe", bomb)):
+            log(f"ingestion de {inputs.name} ({inputs.stat().st_size / 1e6:.1f} Mo sur disque)...")
+            summary, wall, cpu = _run_ingest([inputs], out / f"wh-{key}", None)
+            mb = inputs.stat().st_size / 1e6
+            figures[key] = {
+                "mo_sur_disque": round(mb, 1),
+                "secondes": round(summary["seconds"], 1),
+                "secondes_commande": round(wall, 1),
+                "secondes_cpu": round(cpu, 1),
+                "mo_par_s": round(mb / summary["seconds"], 1),
+                # of the command and its helpers, each from its own start (summary's peak_mb):
+                # wait4's figure would include the size of this process when it started them
+                "memoire_pointe_mo": summary["peak_mb"],
+                "lignes": summary["lines_read"],
+                "rapprochement": summary["reconciled"],
+                "rejets": summary["rejections"],
+            }
+        figures["bombe"]["mo_decompresses"] = BOMB_MB * 1.048576
+    return figures

@@ -38,11 +38,23 @@ def bench_ingest(
     ] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Nombre de mesures (médiane).")] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    large_file_mb: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="Mesurer plutôt un fichier DSN unique de cette taille (Mo) et une bombe gzip "
+            "de 1 Gio, chacun dans un processus : mémoire de pointe et débit.",
+        ),
+    ] = None,
 ) -> None:
     """Mesurer le débit de l'ingestion (texte DSN -> Parquet écrit) et la mémoire de pointe."""
     from datadsn.bench.ingest import bench_ingest as run
+    from datadsn.bench.ingest import bench_large_files
 
-    figures = run(paths or [], size_mb=size_mb, workers=workers, repeat=repeat, log=err.print)
+    if large_file_mb is not None:
+        figures = bench_large_files(large_file_mb, log=err.print)
+    else:
+        figures = run(paths or [], size_mb=size_mb, workers=workers, repeat=repeat, log=err.print)
     _show("Banc d'essai : ingestion", figures, json_out)
 
 

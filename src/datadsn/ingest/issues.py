@@ -110,6 +110,26 @@ DECLARATION_CONFLIT = _t(
     "une autre déclaration est déjà rangée sous ce nom de fichier et cette ligne : rejetée "
     "(renommez le fichier corrigé, ou réingérez le lot qui contient l'original)",
 )
+# Problems of a whole file found before its lines are read: the file is rejected (``lignes`` is 0,
+# its lines are not counted as read) and the other files of the lot are ingested.
+FICHIER_INACCESSIBLE = _t("FICHIER_INACCESSIBLE", F, True, "fichier ou dossier impossible à lire")
+FICHIER_SPECIAL = _t("FICHIER_SPECIAL", F, True, "pas un fichier ordinaire, non lu")
+LIEN_CASSE = _t("LIEN_CASSE", F, True, "lien symbolique cassé, non lu")
+NOM_FICHIER_INVALIDE = _t(
+    "NOM_FICHIER_INVALIDE",
+    F,
+    True,
+    "nom de fichier qui n'est pas de l'UTF-8 (octets notés \\xNN), renommez le fichier",
+)
+ARCHIVE_INVALIDE = _t("ARCHIVE_INVALIDE", F, True, "archive illisible")
+ARCHIVE_TRONQUEE = _t("ARCHIVE_TRONQUEE", F, True, "archive tronquée")
+ARCHIVE_CORROMPUE = _t("ARCHIVE_CORROMPUE", F, True, "archive corrompue")
+DECOMPRESSION_EXCESSIVE = _t(
+    "DECOMPRESSION_EXCESSIVE",
+    F,
+    True,
+    "contenu décompressé trop volumineux (bombe de décompression probable)",
+)
 
 ALL = {
     t.code: t
@@ -139,5 +159,13 @@ ALL = {
         FICHIER_ILLISIBLE,
         DECLARATION_EN_DOUBLE,
         DECLARATION_CONFLIT,
+        FICHIER_INACCESSIBLE,
+        FICHIER_SPECIAL,
+        LIEN_CASSE,
+        NOM_FICHIER_INVALIDE,
+        ARCHIVE_INVALIDE,
+        ARCHIVE_TRONQUEE,
+        ARCHIVE_CORROMPUE,
+        DECOMPRESSION_EXCESSIVE,
     ]
 }

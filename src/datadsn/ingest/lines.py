@@ -29,10 +29,13 @@ class Source:
     data: bytes
 
 
-def decode(data: bytes) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes and its encoding: UTF-8 if it decodes strictly, else ISO-8859-1."""
+def decode(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes and its encoding: UTF-8 if it decodes strictly, else ISO-8859-1
+    (or the ``encoding`` already found for the whole file, when ``data`` is a piece of it)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if encoding is not None:
+        return (data if encoding == "utf-8" else data.decode("latin-1").encode("utf-8")), encoding
     if data.isascii():
         return data, "utf-8"
     try:
@@ -42,12 +45,20 @@ def decode(data: bytes) -> tuple[bytes, str]:
         return data.decode("latin-1").encode("utf-8"), "iso-8859-1"
 
 
+def lf_only(blob: bytes) -> bytes:
+    """The text with every line ending (LF, CRLF, a lone CR) as LF."""
+    if b"\r" in blob:
+        return blob.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return blob
+
+
 def split_lines(blobs: list[bytes]) -> pl.DataFrame:
     """One row per physical line of every file: ``file_idx``, ``line_no`` (1-based), ``raw``.
 
     The files (UTF-8 bytes) are joined and read back by Polars' CSV reader with a separator that
     never occurs, which splits lines several times faster than ``str.split``; blank lines come
-    back as nulls. The last newline of a file ends its last line, it starts none.
+    back as nulls. A line ends at LF, CRLF or a lone CR (old Mac files). The last line break of a
+    file ends its last line, it starts none.
     """
     counts = []
     parts = []
@@ -55,6 +66,7 @@ def split_lines(blobs: list[bytes]) -> pl.DataFrame:
         if not blob:
             counts.append(0)
             continue
+        blob = lf_only(blob)
         if blob.endswith(b"\n"):
             blob = blob[:-1]
         counts.append(blob.count(b"\n") + 1)
@@ -85,9 +97,8 @@ def _read_lines(text: bytes, expected: int) -> pl.Series:
             return frame["raw"].fill_null("")
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         pass
-    # A line holding the separator character, or lone CRs: split the slow, exact way.
-    lines = pl.Series("raw", [text.decode("utf-8")]).str.split("\n").explode()
-    return lines.str.strip_chars_end("\r")
+    # A line holding the separator character: split the slow, exact way.
+    return pl.Series("raw", [text.decode("utf-8")]).str.split("\n").explode()
 
 
 def classify(lines: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:

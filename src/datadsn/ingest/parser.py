@@ -9,9 +9,10 @@ Every row keeps its lineage: source file, first line number and the first lines 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 
 import numpy as np
@@ -20,8 +21,9 @@ import pyarrow as pa
 
 from datadsn.ingest import issues
 from datadsn.ingest.catalogue import NO_BLOCK, VERDICTS, Catalogue, catalogue, transition_key
-from datadsn.ingest.lines import Source, classify, decode, split_lines
+from datadsn.ingest.lines import Source, classify, decode, lf_only, split_lines
 from datadsn.ingest.pseudonymize import PERSONAL, Secret
+from datadsn.ingest.sources import DECLARATION_CUT, FileFacts
 from datadsn.ingest.structure import (
     DECLARATION,
     ENTREPRISE,
@@ -82,6 +84,29 @@ def _counter(value: object) -> bool:
     return isinstance(value, dict) and all(isinstance(v, int) for v in value.values())
 
 
+@dataclass(frozen=True)
+class Carry:
+    """What a piece of a large file inherits from the pieces before it (see ``ingest.pieces``).
+
+    A piece starts at an envoi's or a declaration's first line. The parser of a piece starts
+    from this state instead of a file's start, so that the pieces give what the whole file
+    gives. The envoi the piece starts in, when it started before (a declaration cut), has the
+    local id 0 in the piece.
+    """
+
+    piece: int = 0  # index of the piece in its file
+    first_line: int = 0  # lines of the file before the piece
+    prev_block: int = NO_BLOCK  # block index of the last data line before the piece
+    starts: dict[int, int] = field(default_factory=dict)  # block index -> line of its last start
+    envoi_line: int | None = None  # first line of the envoi the piece starts in, if any
+    envoi_decls: int = 0  # its declarations before the piece
+    envoi_added: int = 0  # lot and platform lines after its first line, before the piece
+    envoi_total: bool = False  # its total (S90) came before the piece
+    envoi_month: dt.date | None = None  # earliest month of its sound declarations so far
+    file_month: dt.date | None = None  # earliest month of the file's sound declarations so far
+    approx_done: bool = False  # the file's NORME_APPROCHEE warning was written
+
+
 @dataclass
 class ParsedBatch(Counts):
     """What one batch of files gives: tables per block, rejections, and its counts."""
@@ -89,6 +114,13 @@ class ParsedBatch(Counts):
     tables: dict[str, pa.Table] = field(default_factory=dict)
     rejections: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTION_SCHEMA))
     file_info: pl.DataFrame | None = None  # fichier, encodage, octets, lignes
+    # Pieces only: the state the next piece starts from, the envoi-level rows of the envoi that
+    # goes on in the next piece (their month is known when it ends), and, when the envoi the
+    # piece started in ends in it, that envoi's month.
+    carry: Carry | None = None
+    held: dict[str, pa.Table] = field(default_factory=dict)
+    closes_envoi: bool = False
+    closed_month: dt.date | None = None
 
 
 def parse_dsn_bytes(data: bytes, source: str, secret: Secret) -> ParsedBatch:
@@ -113,18 +145,84 @@ def parse_batch(sources: list[Source], secret: Secret) -> ParsedBatch:
         parts.append(_parse_lines(part, files, names, blobs, declared, version, secret))
     batch = _merge(parts)
     batch.files = len(sources)
-    batch.file_info = pl.DataFrame(
-        {
-            "fichier": names,
-            "encodage": [e for _, e in decoded],
-            "octets": [len(s.data) for s in sources],
-            "lignes": _per_file(lines, len(sources)),
-        },
-        schema_overrides={"octets": pl.Int64, "lignes": pl.Int64},
+    batch.file_info = file_info(
+        names,
+        [e for _, e in decoded],
+        [len(s.data) for s in sources],
+        _per_file(lines, len(sources)).tolist(),
     )
     for _, encoding in decoded:
         batch.encodings[encoding] = batch.encodings.get(encoding, 0) + 1
     return batch
+
+
+def parse_piece(
+    data: bytes, name: str, facts: FileFacts, secret: Secret, carry: Carry, cut: str | None
+) -> ParsedBatch:
+    """Parse one piece of a large file (its lines from ``carry.first_line + 1``), ``cut`` being
+    the kind of the cut that ends it (None: the file's last piece). Counts files, encodings and
+    file info nowhere: the caller does, once per file."""
+    blob, _ = decode(data, facts.encoding)
+    lines = split_lines([blob])
+    if carry.first_line:
+        lines = lines.with_columns(pl.col("line_no") + pl.lit(carry.first_line, pl.Int32))
+    declared = {} if facts.version is None else {0: facts.version}
+    version = _resolve(facts.version)
+    batch = _parse_lines(lines, [0], [name], [blob], declared, version, secret, carry, cut)
+    if carry.piece:
+        batch.versions = {}
+    return batch
+
+
+def non_dsn_batch(name: str, facts: FileFacts) -> ParsedBatch:
+    """What parsing a file with no line like a rubrique gives (FICHIER_NON_DSN over all its
+    lines), from its scan alone: such a file has no envoi or declaration to cut it at, and
+    parsing a large one whole would take 10 to 25 times its size in memory."""
+    kind = issues.FICHIER_NON_DSN
+    return ParsedBatch(
+        files=1,
+        lines_read=facts.lines,
+        lines_rejected=facts.lines,
+        encodings={facts.encoding: 1},
+        versions={_resolve(facts.version): 1},
+        rejections=file_rejections([name], [kind], [kind.message], [facts.lines]),
+        file_info=file_info([name], [facts.encoding], [facts.size], [facts.lines]),
+    )
+
+
+def file_info(
+    names: list[str], encodings: list[str | None], octets: list[int], lines: list[int]
+) -> pl.DataFrame:
+    """The rows of ``raw.fichiers``: one per file read, or rejected unread."""
+    return pl.DataFrame(
+        {"fichier": names, "encodage": encodings, "octets": octets, "lignes": lines},
+        schema={
+            "fichier": pl.String,
+            "encodage": pl.String,
+            "octets": pl.Int64,
+            "lignes": pl.Int64,
+        },
+    )
+
+
+def file_rejections(
+    names: list[str], kinds: list[issues.IssueType], messages: list[str], lines: list[int]
+) -> pl.DataFrame:
+    """Rejections of whole files (no line, no rubrique, no value)."""
+    return pl.DataFrame(
+        {
+            "fichier": names,
+            "ligne": None,
+            "rubrique": None,
+            "code": [k.code for k in kinds],
+            "niveau": [k.level.value for k in kinds],
+            "rejet": [k.rejects for k in kinds],
+            "message": messages,
+            "valeur": None,
+            "lignes": lines,
+        },
+        schema=REJECTION_SCHEMA,
+    )
 
 
 VERSION_PREFIX = "S10.G00.00.006,'"
@@ -153,14 +251,21 @@ def _parse_lines(
     declared: dict[int, str],
     version: str,
     secret: Secret,
+    carry: Carry | None = None,
+    cut: str | None = None,
 ) -> ParsedBatch:
+    whole = carry is None
+    carry = carry or Carry()
     cat = catalogue(version)
     files = pl.DataFrame(
         {"file_idx": range(len(names)), "fichier": names},
         schema={"file_idx": pl.Int32(), "fichier": pl.String},
     )
     data, other = classify(lines, cat)
-    non_dsn = _non_dsn_files(group, lines, data, other)
+    # A file in several pieces has data lines (those where it was cut): it is a DSN.
+    non_dsn = _non_dsn_files(
+        group if whole or (carry.piece == 0 and cut is None) else [], lines, data, other
+    )
     if non_dsn.height:
         dropped = non_dsn["file_idx"].implode()
         other = other.filter(~pl.col("file_idx").is_in(dropped))
@@ -175,8 +280,10 @@ def _parse_lines(
         num=pl.lit(cat.rid_num).gather(pl.col("rid")),
         approx=~pl.col("file_idx").is_in(exact),
     )
-    data = _structure(data, cat)
-    data, per_decl = _reject_declarations(data, cat)
+    data = _structure(data, cat, carry)
+    # the envoi that goes on in the next piece (the last data line's), if the piece ends in one
+    open_end = data["envoi"][-1] if cut == DECLARATION_CUT and data.height else None
+    data, per_decl = _reject_declarations(data, cat, carry, cut == DECLARATION_CUT, open_end)
     kept = data.filter(pl.col("decl_ok") & pl.col("scope_ok"))
     kept = kept.with_columns(value_issue=validate_values(kept, cat))
     warnings_only = [c for c, t in issues.ALL.items() if not t.rejects]
@@ -184,12 +291,32 @@ def _parse_lines(
         pl.col("value_issue").is_null() | pl.col("value_issue").is_in(warnings_only)
     )
     envelope = other.filter(pl.col("kind") == "envelope")
-    per_decl = per_decl.join(_fingerprints(data, stored, blobs), on="decl", how="left")
-    tables = build_tables(stored, envelope, data, per_decl, files, cat, secret)
-    rejections = _rejections(other, data, kept, per_decl, non_dsn, version, declared, files, cat)
+    fingerprints = _fingerprints(data, stored, blobs, carry.first_line)
+    per_decl = per_decl.join(fingerprints, on="decl", how="left")
+    tables, held = build_tables(
+        stored,
+        envelope,
+        data,
+        per_decl,
+        files,
+        cat,
+        secret,
+        carry.starts,
+        carry.envoi_month,
+        open_end,
+    )
+    rejections = _rejections(
+        other, data, kept, per_decl, non_dsn, version, declared, files, cat, carry
+    )
     n_read = lines.height
     n_rejected = int(rejections.filter(pl.col("rejet"))["lignes"].sum() or 0)
     return ParsedBatch(
+        carry=None
+        if whole
+        else _next_carry(carry, data, envelope, per_decl, cat, open_end, n_read, rejections),
+        held=held,
+        closes_envoi=carry.envoi_line is not None and open_end != 0,
+        closed_month=_earliest(carry.envoi_month, _months(per_decl, 0)),
         tables=tables,
         rejections=rejections,
         declarations=per_decl.height,
@@ -201,13 +328,16 @@ def _parse_lines(
     )
 
 
-def _fingerprints(data: pl.DataFrame, stored: pl.DataFrame, blobs: list[bytes]) -> pl.DataFrame:
+def _fingerprints(
+    data: pl.DataFrame, stored: pl.DataFrame, blobs: list[bytes], first_line: int = 0
+) -> pl.DataFrame:
     """Per declaration: ``empreinte``, a SHA-256 of its text (from its first line to its last,
     decoded to UTF-8 and with LF line ends: the same declaration from any file, under any name,
-    in either encoding, has the same one), and
+    in any encoding or line ending, has the same one), and
     ``lignes_rangees``, the lines of it that are stored. Ingestion stores a declaration once
     whatever the lots that bring it (``ingest/duplicates.py``). Hashing slices of the file
-    bytes costs a fifth of hashing the declaration's lines joined again."""
+    bytes costs a fifth of hashing the declaration's lines joined again. A piece of a large
+    file (its lines from ``first_line + 1``) holds whole declarations."""
     # Lines are in file order and a declaration's lines follow each other: the rows where the
     # declaration changes are enough to find its first and last lines.
     decl = pl.col("decl")
@@ -221,23 +351,84 @@ def _fingerprints(data: pl.DataFrame, stored: pl.DataFrame, blobs: list[bytes]) 
         )
         .sort("decl")
     )
-    ends: dict[int, np.ndarray] = {}  # per file: the offset just past each line
+    texts: dict[int, tuple[bytes, np.ndarray]] = {}  # per file: LF text, offset past each line
     digests = []
     for idx, first, last in spans.select("file_idx", "first", "last").iter_rows():
-        blob = blobs[idx]
-        if idx not in ends:
+        first, last = first - first_line, last - first_line  # lines of a piece: of its blob
+        if idx not in texts:
+            blob = lf_only(blobs[idx])
             breaks = np.flatnonzero(np.frombuffer(blob, np.uint8) == 10)
-            ends[idx] = np.append(breaks, len(blob))
-        start = 0 if first == 1 else int(ends[idx][first - 2]) + 1
-        text = blob[start : int(ends[idx][last - 1])]
-        if b"\r" in text:  # the same declaration with CRLF line ends: the same fingerprint
-            text = text.replace(b"\r\n", b"\n").removesuffix(b"\r")
-        digests.append(hashlib.sha256(text).hexdigest()[:32])
+            texts[idx] = blob, np.append(breaks, len(blob))
+        blob, ends = texts[idx]
+        start = 0 if first == 1 else int(ends[first - 2]) + 1
+        digests.append(hashlib.sha256(blob[start : int(ends[last - 1])]).hexdigest()[:32])
     counts = stored.select("decl").drop_nulls().group_by("decl").agg(lignes_rangees=pl.len())
     return (
         spans.select("decl", empreinte=pl.Series(digests, dtype=pl.String))
         .join(counts, on="decl", how="left")
         .with_columns(pl.col("lignes_rangees").fill_null(0).cast(pl.Int64))
+    )
+
+
+def _months(per_decl: pl.DataFrame, envoi: int | None = None) -> dt.date | None:
+    """The earliest month of the sound declarations (of one envoi, if given)."""
+    sound = per_decl.filter(pl.col("decl_issue").is_null())
+    if envoi is not None:
+        sound = sound.filter(pl.col("envoi") == envoi)
+    month = sound["month"].min()
+    assert month is None or isinstance(month, dt.date)
+    return month
+
+
+def _earliest(*months: dt.date | None) -> dt.date | None:
+    return min((m for m in months if m is not None), default=None)
+
+
+def _next_carry(
+    carry: Carry,
+    data: pl.DataFrame,
+    envelope: pl.DataFrame,
+    per_decl: pl.DataFrame,
+    cat: Catalogue,
+    open_end: int | None,
+    n_lines: int,
+    rejections: pl.DataFrame,
+) -> Carry:
+    """The state the next piece starts from."""
+    starts = data.filter("new").group_by("bidx").agg(pl.col("inst_line").last())
+    state = replace(
+        carry,
+        piece=carry.piece + 1,
+        first_line=carry.first_line + n_lines,
+        prev_block=int(data["bidx"][-1]) if data.height else carry.prev_block,
+        starts={**carry.starts, **dict(zip(*starts.get_columns(), strict=True))},
+        envoi_line=None,
+        envoi_decls=0,
+        envoi_added=0,
+        envoi_total=False,
+        envoi_month=None,
+        file_month=_earliest(carry.file_month, _months(per_decl)),
+        approx_done=carry.approx_done
+        or bool((rejections["code"] == issues.NORME_APPROCHEE.code).any()),
+    )
+    if open_end is None:
+        return state
+    mine = data.filter(pl.col("envoi") == open_end)
+    inherited = open_end == 0
+    first = carry.envoi_line if inherited else mine["line_no"].min()
+    assert isinstance(first, int)
+    total = cat.block_index(TOTAL)
+    return replace(
+        state,
+        envoi_line=first,
+        envoi_decls=per_decl.filter(pl.col("envoi") == open_end).height
+        + (carry.envoi_decls if inherited else 0),
+        envoi_added=envelope.filter(pl.col("line_no") >= first).height
+        + (carry.envoi_added if inherited else 0),
+        envoi_total=(inherited and carry.envoi_total) or bool((mine["bidx"] == total).any()),
+        envoi_month=_earliest(
+            carry.envoi_month if inherited else None, _months(per_decl, open_end)
+        ),
     )
 
 
@@ -250,7 +441,7 @@ def _non_dsn_files(
     group: list[int], lines: pl.DataFrame, data: pl.DataFrame, other: pl.DataFrame
 ) -> pl.DataFrame:
     """Files of ``group`` where no line looks like a rubrique (or empty): one error each."""
-    n_files = max(group) + 1
+    n_files = max(group, default=0) + 1
     readable = (_per_file(data, n_files) > 0) | (
         _per_file(other.filter(pl.col("rubrique").is_not_null()), n_files) > 0
     )
@@ -261,13 +452,16 @@ def _non_dsn_files(
     )
 
 
-def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
-    """Block instances, their transitions, declaration and envoi of every data line."""
+def _structure(data: pl.DataFrame, cat: Catalogue, carry: Carry) -> pl.DataFrame:
+    """Block instances, their transitions, declaration and envoi of every data line (a piece
+    of a file starts from ``carry``, a file from nothing)."""
     file_start = (pl.col("file_idx") != pl.col("file_idx").shift(1)).fill_null(True)
     prev_block = pl.col("bidx").shift(1)
     new = file_start | (pl.col("bidx") != prev_block) | (pl.col("num") <= pl.col("num").shift(1))
     data = data.with_columns(file_start=file_start, new=new.fill_null(True))
-    prev = pl.when(pl.col("file_start")).then(pl.lit(NO_BLOCK, pl.Int16)).otherwise(prev_block)
+    prev = (
+        pl.when(pl.col("file_start")).then(pl.lit(carry.prev_block, pl.Int16)).otherwise(prev_block)
+    )
     envoi, decl, total = (cat.block_index(b) for b in (ENVOI, DECLARATION, TOTAL))
     start = pl.col("new")
     data = data.with_columns(
@@ -290,7 +484,7 @@ def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
         pl.when(start & (pl.col("bidx") == envoi))
         .then(pl.col("inst"))
         .when(pl.col("file_start"))
-        .then(-1)
+        .then(-1 if carry.envoi_line is None else 0)  # instance ids start at 1
     )
     data = data.with_columns(decl=decl_mark.forward_fill(), envoi=envoi_mark.forward_fill())
     outside = [cat.block_index(b) for b in (ENVOI, TOTAL, "S10.G00.01", "S10.G00.02")]
@@ -304,8 +498,13 @@ def _structure(data: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
     )
 
 
-def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per declaration: its first structural problem (null when sound) and its declared month."""
+def _reject_declarations(
+    data: pl.DataFrame, cat: Catalogue, carry: Carry, goes_on: bool, open_end: int | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per declaration: its first structural problem (null when sound) and its declared month.
+
+    In a piece of a file, the envoi the piece ends in (``open_end``) ``goes_on`` in the next
+    piece: its last declaration here is not its last one."""
     starts = data.filter(pl.col("new") & pl.col("decl").is_not_null())
     structural = (
         pl.when(pl.col("verdict") == VERDICTS[ORPHAN])
@@ -350,7 +549,11 @@ def _reject_declarations(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFra
     # An envoi without its total (S90) was cut: its last declaration is incomplete.
     total = cat.block_index(TOTAL)
     with_total = data.filter(pl.col("bidx") == total).select("envoi").unique()
+    if carry.envoi_total:
+        with_total = pl.concat([with_total, pl.DataFrame({"envoi": [0]}, schema=with_total.schema)])
     last = per_decl.group_by("envoi").agg(last=pl.col("decl").max())
+    if goes_on:
+        last = last.filter(pl.col("envoi").ne_missing(pl.lit(open_end, pl.Int64)))
     truncated = last.join(with_total, on="envoi", how="anti")["last"].implode()
     per_decl = per_decl.with_columns(
         decl_issue=pl.when(pl.col("first_issue").is_not_null())
@@ -384,6 +587,7 @@ def _rejections(
     declared: dict[int, str],
     files: pl.DataFrame,
     cat: Catalogue,
+    carry: Carry,
 ) -> pl.DataFrame:
     """One row per problem: line-level, declaration-level and file-level, rejects and warnings."""
     rubrique_of = pl.lit(pl.Series(cat.rubriques)).gather(pl.col("rid"))
@@ -426,6 +630,7 @@ def _rejections(
         data.filter(
             pl.col("rid").is_in(cat.rids_of("S10.G00.00.006"))
             & ~pl.col("file_idx").is_in(list(exact))
+            & pl.lit(not carry.approx_done)
         )
         .unique("file_idx", keep="first")
         .with_columns(rubrique=rubrique_of)
@@ -433,7 +638,7 @@ def _rejections(
     values = kept.filter(pl.col("value_issue").is_not_null()).with_columns(rubrique=rubrique_of)
     parts = [
         rows(
-            _inconsistent_totals(data, other, cat).with_columns(rubrique=rubrique_of),
+            _inconsistent_totals(data, other, cat, carry).with_columns(rubrique=rubrique_of),
             pl.lit(issues.TOTAL_INCOHERENT.code),
             pl.col("value"),
             none,
@@ -489,11 +694,14 @@ def _rejections(
     )
 
 
-def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+def _inconsistent_totals(
+    data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue, carry: Carry
+) -> pl.DataFrame:
     """The S90 lines whose counts (rubriques, declarations) differ from their envoi's content.
 
     The declared total counts every line the sender wrote from S10 to S90, unreadable ones
-    included; lot and platform lines added on the way (the envelope) are not the sender's.
+    included; lot and platform lines added on the way (the envelope) are not the sender's. In a
+    piece of a file, the envoi it starts in (id 0) adds what ``carry`` counted before it.
     """
     lines_rid, decls_rid = cat.rids_of("S90.G00.90.001", "S90.G00.90.002")
     envoi, decl = pl.col("envoi"), pl.col("decl")
@@ -521,9 +729,15 @@ def _inconsistent_totals(data: pl.DataFrame, other: pl.DataFrame, cat: Catalogue
         .group_by("envoi")
         .agg(n_added=pl.len())
     )
+    # the envoi the piece starts in: its first line, declarations and lot lines before the piece
+    inherited = pl.lit(carry.envoi_line is not None) & (pl.col("envoi") == 0)
     counts = spans.join(added, on="envoi", how="left").with_columns(
-        n_lines=pl.col("last") - pl.col("first") + 1 - pl.col("n_added").fill_null(0)
+        first=pl.when(inherited).then(pl.lit(carry.envoi_line)).otherwise("first"),
+        n_decls=pl.col("n_decls") + pl.when(inherited).then(carry.envoi_decls).otherwise(0),
+        n_added=pl.col("n_added").fill_null(0)
+        + pl.when(inherited).then(carry.envoi_added).otherwise(0),
     )
+    counts = counts.with_columns(n_lines=pl.col("last") - pl.col("first") + 1 - pl.col("n_added"))
     totals = data.filter(pl.col("rid").is_in([lines_rid, decls_rid])).join(
         counts.select("envoi", "n_lines", "n_decls"), on="envoi"
     )

@@ -3,7 +3,9 @@
 Files are parsed in chunks of bounded size (memory does not grow with the number of files). The
 command's process parses chunks itself; on a batch big enough it also starts helper processes
 (``worker.py``), on a smaller one helper threads. Each chunk writes its own Parquet files and
-returns only its counts.
+returns only its counts. Inside a chunk, what is parsed at once never exceeds ``PIECE_BYTES`` of
+text: compressed files that expand are parsed in several batches, and a file larger than that
+is parsed in pieces (``pieces.py``). A file that cannot be read is one rejection, not an error.
 
 The run writes a new version of its lot beside the one served, leaves out the declarations the
 warehouse holds already (``duplicates.py``), then switches the version in by one atomic step
@@ -26,10 +28,19 @@ import polars as pl
 from datadsn.engine import faults, locks, lots
 from datadsn.engine.lots import LotVersion
 from datadsn.engine.warehouse import Warehouse
+from datadsn.ingest import issues
 from datadsn.ingest.duplicates import deduplicate
-from datadsn.ingest.parser import Counts, parse_batch
+from datadsn.ingest.lines import Source
+from datadsn.ingest.parser import (
+    Counts,
+    ParsedBatch,
+    file_info,
+    file_rejections,
+    parse_batch,
+)
+from datadsn.ingest.pieces import parse_in_pieces
 from datadsn.ingest.pseudonymize import Secret
-from datadsn.ingest.sources import SourceRef, chunks, expand
+from datadsn.ingest.sources import FileProblem, SourceRef, chunks, expand
 from datadsn.ingest.worker import (
     PROCESS_MIN_BYTES,
     Worker,
@@ -43,6 +54,11 @@ MIN_CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_FILES = 4000
 # Below this, the fixed cost of more, smaller chunks outweighs a second thread.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# Most text parsed at once: the parser needs 10 to 25 times what it parses (docs/benchmarks.md).
+PIECE_BYTES = CHUNK_BYTES
+# Each batch parsed in a chunk writes its own files: part number ``part + k * PART_STRIDE`` for
+# its k-th batch (above any chunk count: a million chunks of 24 MiB is 24 TiB).
+PART_STRIDE = 1_000_000
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -95,7 +111,46 @@ def process_chunk(
 ) -> ChunkResult:
     """Parse one chunk of files and write its tables; runs on any of the run's threads."""
     warehouse = Warehouse(Path(root))
-    batch = parse_batch([r.load() for r in refs], secret)
+    result = ChunkResult(bytes=sum(r.size for r in refs))
+    written = 0
+    problems: list[tuple[SourceRef, FileProblem]] = []
+
+    def write(batch: ParsedBatch) -> None:
+        nonlocal written
+        result.add(_write_batch(warehouse, batch, lot, part + written * PART_STRIDE))
+        written += 1
+
+    loaded: list[Source] = []
+    size = 0
+    for ref in refs:
+        try:
+            if ref.problem is not None:
+                raise FileProblem(ref.problem, ref.detail)
+            data = ref.read(limit=PIECE_BYTES)
+            if data is None:  # larger than a piece
+                if loaded:
+                    write(parse_batch(loaded, secret))
+                    loaded, size = [], 0
+                for batch in parse_in_pieces(ref, secret, PIECE_BYTES):
+                    write(batch)
+                continue
+        except FileProblem as problem:
+            problems.append((ref, problem))
+            continue
+        if loaded and size + len(data) > PIECE_BYTES:
+            write(parse_batch(loaded, secret))
+            loaded, size = [], 0
+        loaded.append(Source(ref.name, data))
+        size += len(data)
+    # the last batch (even empty: every chunk writes its rejections) with the files rejected
+    last = parse_batch(loaded, secret) if loaded else ParsedBatch()
+    write(_with_file_problems(last, problems))
+    return result
+
+
+def _write_batch(
+    warehouse: Warehouse, batch: ParsedBatch, lot: LotVersion, part: int
+) -> ChunkResult:
     for name, table in batch.tables.items():
         warehouse.write_table(name, table, lot, part)
     warehouse.write_rejections(batch.rejections.to_arrow(), lot, part)
@@ -106,7 +161,6 @@ def process_chunk(
     codes = batch.rejections.group_by("code", "rejet").agg(n=pl.len())
     return ChunkResult(
         files=batch.files,
-        bytes=sum(r.size for r in refs),
         declarations=batch.declarations,
         declarations_rejected=batch.declarations_rejected,
         lines_read=batch.lines_read,
@@ -118,6 +172,25 @@ def process_chunk(
         encodings=batch.encodings,
         versions=batch.versions,
     )
+
+
+def _with_file_problems(
+    batch: ParsedBatch, problems: list[tuple[SourceRef, FileProblem]]
+) -> ParsedBatch:
+    """The batch plus one rejection and one file row for each file that could not be read
+    (none of its lines was read: ``lignes`` is 0 and the counts of lines are unchanged)."""
+    if not problems:
+        return batch
+    names = [r.name for r, _ in problems]
+    kinds = [issues.ALL[p.code] for _, p in problems]
+    messages = [f"{k.message} : {p.detail}" for k, (_, p) in zip(kinds, problems, strict=True)]
+    zeros = [0] * len(problems)
+    rows = file_rejections(names, kinds, messages, zeros)
+    info = file_info(names, [None] * len(problems), [r.size for r, _ in problems], zeros)
+    batch.rejections = pl.concat([batch.rejections, rows])
+    batch.file_info = info if batch.file_info is None else pl.concat([batch.file_info, info])
+    batch.files += len(problems)
+    return batch
 
 
 def ingest(

@@ -8,6 +8,7 @@ rubrique of the block, typed from the catalogue.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 
 import numpy as np
@@ -41,12 +42,15 @@ def _month(expr: pl.Expr) -> pl.Expr:
     return expr.dt.strftime("%Y-%m")
 
 
-def _instances(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, list[int]]:
+def _instances(
+    data: pl.DataFrame, cat: Catalogue, carried: dict[int, int]
+) -> tuple[pl.DataFrame, list[int]]:
     """One row per stored block instance, in file order, with the first line of each ancestor.
 
     An instance exists as soon as its block starts inside a sound declaration, even if every
     value it carried was rejected: the rejections say why its columns are empty. Also returns
-    the blocks that have instances, in catalogue order.
+    the blocks that have instances, in catalogue order. ``carried``: in a piece of a file, the
+    line of the last instance of each block before the piece.
     """
     norm = cat.norm
     starts = data.filter("new").select(
@@ -66,7 +70,7 @@ def _instances(data: pl.DataFrame, cat: Catalogue) -> tuple[pl.DataFrame, list[i
         pl.when(pl.col("bidx") == cat.block_index(a))
         .then(pl.col("inst_line"))
         .when(pl.col("file_start"))
-        .then(-1)
+        .then(carried.get(cat.block_index(a), -1))
         .forward_fill()
         .alias(a)
         for a in needed
@@ -83,13 +87,28 @@ def build_tables(
     files: pl.DataFrame,
     cat: Catalogue,
     secret: Secret,
-) -> dict[str, pa.Table]:
-    """Arrow table per raw table name, from the lines whose values passed every check."""
+    carried: dict[int, int] | None = None,
+    carried_month: dt.date | None = None,
+    held_envoi: int | None = None,
+) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    """Arrow table per raw table name, from the lines whose values passed every check.
+
+    In a piece of a file: ``carried`` and ``carried_month`` are what the pieces before it found
+    (last line of each block, earliest month of the envoi the piece starts in, id 0), and the
+    envoi-level rows of ``held_envoi``, whose month depends on the next pieces, come apart (the
+    second dict of tables)."""
     norm = cat.norm
-    instances, blocks = _instances(data, cat)
+    instances, blocks = _instances(data, cat, carried or {})
     # Declared month of each declaration; envoi-level blocks take their envoi's first one.
     decl_month = per_decl.filter(pl.col("decl_issue").is_null()).select("decl", "envoi", "month")
     envoi_month = decl_month.group_by("envoi").agg(envoi_month=pl.col("month").min())
+    if carried_month is not None:
+        before = pl.DataFrame({"envoi": [0], "envoi_month": [carried_month]})
+        envoi_month = (
+            pl.concat([envoi_month, before], how="vertical_relaxed")
+            .group_by("envoi")
+            .agg(pl.col("envoi_month").min())
+        )
     instances = (
         instances.join(
             per_decl.select("decl", *FINGERPRINT), on="decl", how="left", maintain_order="left"
@@ -100,6 +119,9 @@ def build_tables(
         .with_columns(
             mois_declaration=_month(pl.coalesce("month", "envoi_month")),
             row=pl.int_range(pl.len(), dtype=pl.Int64).over("bidx"),
+            held=pl.lit(False)
+            if held_envoi is None
+            else pl.col("decl").is_null() & (pl.col("envoi") == held_envoi).fill_null(False),
         )
         .rename({"inst_line": "ligne"})
     )
@@ -108,6 +130,7 @@ def build_tables(
     )
     values_by_rid = _values_by_rubrique(stored, instances)
     tables: dict[str, pa.Table] = {}
+    held: dict[str, pa.Table] = {}
     for bidx in blocks:
         block_id = cat.block_ids[bidx]
         meta = meta_by_block[(bidx,)]
@@ -125,7 +148,12 @@ def build_tables(
         frame = meta.select(*LINEAGE, *parents).with_columns(columns)
         if block_id == DECLARATION:  # what deduplication needs (see parser._fingerprints)
             frame = frame.with_columns(meta.select(*FINGERPRINT))
-        tables[norm.blocks[block_id].table] = _arrow(frame)
+        name = norm.blocks[block_id].table
+        if held_envoi is not None and meta["held"].any():  # a few envoi-level rows
+            held[name] = _arrow(frame.filter(meta["held"]))
+            frame = frame.filter(~meta["held"])
+        if frame.height:
+            tables[name] = _arrow(frame)
     if envelope.height:
         file_month = instances.group_by("file_idx").agg(pl.col("mois_declaration").min())
         env = (
@@ -136,7 +164,7 @@ def build_tables(
             .join(files, on="file_idx", how="left")
         )
         tables[ENVELOPE_TABLE] = _arrow(env.select(*LINEAGE, "rubrique", "valeur"))
-    return tables
+    return tables, held
 
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:
