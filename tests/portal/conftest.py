@@ -8,7 +8,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
@@ -191,9 +190,10 @@ def build_world() -> World:
         "chair": make_user("presidente@data-dsn.example", "president"),
         "admin": make_user("admin@data-dsn.example", "admin"),
     }
-    session = services.create_session(
-        u["instructor"], "Séance de test", date.today() + timedelta(days=7), 2
-    )
+    from django.utils import timezone
+
+    # The séance takes place today: the chair may decide (never before the séance date).
+    session = services.create_session(u["instructor"], "Séance de test", timezone.localdate(), 2)
     req: dict[str, Any] = {}
     req["draft_a"] = filled_request(u["req_a"], "Brouillon A")
     req["submitted_a"] = filled_request(u["req_a"], "Déposée A")

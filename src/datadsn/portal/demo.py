@@ -215,8 +215,10 @@ def _seed_requests(users: dict[str, User]) -> None:
     m1, m2 = users["membre1@data-dsn.example"], users["membre2@data-dsn.example"]
     chair = users["presidente@data-dsn.example"]
     now = timezone.now()
+    # Decisions are taken at a séance that has taken place; the next one is still to come.
+    past = services.create_session(instr, "Comité des usages du mois", timezone.localdate(), 2)
     session = services.create_session(
-        instr, "Comité des usages de décembre", (now + timedelta(days=10)).date(), 2
+        instr, "Comité des usages du mois prochain", (now + timedelta(days=10)).date(), 2
     )
 
     def new(user: User, title: str, step_all: bool = True) -> AccessRequest:
@@ -248,7 +250,7 @@ def _seed_requests(users: dict[str, User]) -> None:
     ]:
         r = new(req_dares if approve else req_hdf, title)
         services.submit(r.created_by, r)
-        services.schedule(instr, r, session)
+        services.schedule(instr, r, past)
         services.vote(
             m1, r, VoteChoice.FAVOURABLE if approve else VoteChoice.UNFAVOURABLE, "Avis motivé."
         )

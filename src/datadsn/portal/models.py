@@ -260,6 +260,10 @@ class AccessRequest(models.Model):
     paused_seconds = models.PositiveIntegerField(default=0)
     changes_message = models.TextField("modifications demandées", blank=True)
     decision_reason = models.TextField("motif de la décision", blank=True)
+    decision_override = models.BooleanField(
+        "décision contraire à la majorité des votes", default=False
+    )
+    decision_votes = models.JSONField("votes au moment de la décision", default=dict, blank=True)
     decided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="requests_decided"
     )

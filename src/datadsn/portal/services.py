@@ -339,17 +339,31 @@ def schedule(user: User, req: AccessRequest, session: ComiteSession) -> AccessRe
 
 @transaction.atomic
 def vote(user: User, req: AccessRequest, choice: str, opinion: str) -> Vote:
+    """A comité member votes once: a vote cannot be changed after the others' votes are visible."""
     _require(user.is_authenticated and user.role in (Role.MEMBER, Role.CHAIR))
     _require_state(req, State.IN_REVIEW)
     if choice not in VoteChoice.values:
         raise ValidationError("Vote inconnu.")
     if choice == VoteChoice.UNFAVOURABLE and not opinion.strip():
         raise ValidationError("Un avis défavorable doit être motivé.")
-    v, created = Vote.objects.update_or_create(
-        request=req, member=user, defaults={"choice": choice, "opinion": opinion.strip()}
-    )
-    record(user, "vote" if created else "vote_modifie", v, {"vote": choice, "avis": opinion}, req)
+    if Vote.objects.filter(request=req, member=user).exists():
+        raise ValidationError("Votre vote est déjà enregistré ; il ne peut plus être modifié.")
+    v = Vote.objects.create(request=req, member=user, choice=choice, opinion=opinion.strip())
+    record(user, "vote", v, {"vote": choice, "avis": opinion}, req)
     return v
+
+
+def has_voted(user: User, req: AccessRequest) -> bool:
+    return req.votes.filter(member_id=user.pk).exists()
+
+
+def can_see_votes(user: User, req: AccessRequest) -> bool:
+    """Comité members see the others' votes only once they have voted (or the request is decided)."""
+    if not user.is_authenticated or user.role == Role.REQUESTER:
+        return False
+    if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
+        return has_voted(user, req)
+    return True
 
 
 def tally(req: AccessRequest, exclude: User | None = None) -> dict[Any, int]:
@@ -361,6 +375,42 @@ def tally(req: AccessRequest, exclude: User | None = None) -> dict[Any, int]:
     return counts
 
 
+def majority(counts: dict[Any, int]) -> bool | None:
+    """The majority of expressed votes (abstentions aside): True, False, or None when tied."""
+    for_, against = counts[VoteChoice.FAVOURABLE], counts[VoteChoice.UNFAVOURABLE]
+    if for_ == against:
+        return None
+    return for_ > against
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_habilitation_dates(start: date, end: date, decided_on: date) -> None:
+    """A habilitation starts on or after the decision day and lasts at most the configured years."""
+    if start < decided_on:
+        raise ValidationError(
+            f"L'habilitation ne peut pas commencer avant le jour de la décision "
+            f"({decided_on:%d/%m/%Y})."
+        )
+    if start > decided_on + timedelta(days=HABILITATION_MAX_START_DELAY_DAYS):
+        raise ValidationError(
+            "L'habilitation doit commencer au plus tard un an après le jour de la décision."
+        )
+    if end <= start:
+        raise ValidationError("La fin de l'habilitation doit suivre son début.")
+    years = settings.HABILITATION_MAX_YEARS
+    if end > add_years(start, years):
+        raise ValidationError(f"Une habilitation dure au plus {years} ans.")
+
+
+HABILITATION_MAX_START_DELAY_DAYS = 365
+
+
 @transaction.atomic
 def decide(
     user: User,
@@ -369,8 +419,14 @@ def decide(
     reason: str,
     start: date | None = None,
     end: date | None = None,
+    override: bool = False,
 ) -> Habilitation | None:
-    """The chair records the comité's decision; approval creates the habilitation."""
+    """The chair records the comité's decision; approval creates the habilitation.
+
+    The decision follows the majority of expressed votes once the quorum is reached. Deciding
+    against that majority (or without one, when votes are tied) is an explicit override that
+    needs a reason; it is shown to the requester and recorded in the journal.
+    """
     _require(user.is_authenticated and user.role == Role.CHAIR)
     _require_state(req, State.IN_REVIEW)
     reason = reason.strip()
@@ -378,41 +434,69 @@ def decide(
         raise ValidationError("Un refus doit toujours être motivé.")
     session = req.session
     assert session is not None
+    today = timezone.localdate()
+    if today < session.date:
+        raise ValidationError(
+            f"La décision ne peut pas être enregistrée avant la séance du {session.date:%d/%m/%Y}."
+        )
     instructed_by_chair = req.instructor_id == user.pk
     counts = tally(req, exclude=user if instructed_by_chair else None)
-    cast = (
-        counts[VoteChoice.FAVOURABLE] + counts[VoteChoice.UNFAVOURABLE] + counts[VoteChoice.ABSTAIN]
-    )
-    if cast < session.quorum:
+    cast = sum(counts.values())
+    quorum = max(session.quorum, settings.COMITE_MIN_QUORUM)
+    if cast < quorum:
         raise ValidationError(
-            f"Quorum non atteint : {cast} vote(s) sur {session.quorum} requis"
+            f"Quorum non atteint : {cast} vote(s) sur {quorum} requis"
             + (
                 " (hors votre propre vote, puisque vous avez instruit la demande)."
                 if instructed_by_chair
                 else "."
             )
         )
-    if instructed_by_chair:
-        majority_for = counts[VoteChoice.FAVOURABLE] > counts[VoteChoice.UNFAVOURABLE]
-        if majority_for != approve:
-            raise PermissionDenied(
-                "Vous avez instruit cette demande : votre décision doit suivre la majorité des autres membres."
-            )
+    follows = majority(counts)
+    contrary = follows is None or follows != approve
+    if contrary and instructed_by_chair:
+        raise PermissionDenied(
+            "Vous avez instruit cette demande : votre décision doit suivre la majorité des autres membres."
+        )
+    if contrary and not override:
+        raise ValidationError(
+            "Cette décision ne suit pas la majorité des votes exprimés"
+            f" ({counts[VoteChoice.FAVOURABLE]} favorable(s), "
+            f"{counts[VoteChoice.UNFAVOURABLE]} défavorable(s)) : cochez « décision contraire à la "
+            "majorité » et motivez-la."
+        )
+    if contrary and not reason:
+        raise ValidationError("Une décision contraire à la majorité des votes doit être motivée.")
+    if approve:
+        start = start or today
+        end = end or start + timedelta(days=365)
+        check_habilitation_dates(start, end, today)
     old = req.state
     req.state = State.APPROVED if approve else State.REFUSED
     req.decision_reason = reason
+    req.decision_override = contrary
+    req.decision_votes = dict(counts)
     req.decided_at = timezone.now()
     req.decided_by = user
     if req.first_response_at is None:
         req.first_response_at = req.decided_at
     req.save()
-    record(user, "decision", req, {"etat": [old, req.state], "motif": reason, "votes": counts})
+    record(
+        user,
+        "decision",
+        req,
+        {
+            "etat": [old, req.state],
+            "motif": reason,
+            "votes": counts,
+            "majorite": {True: "favorable", False: "defavorable", None: "partage"}[follows],
+            "contraire_a_la_majorite": contrary,
+        },
+    )
+    summary = decision_summary(req)
     hab = None
     if approve:
-        start = start or timezone.localdate()
-        end = end or start + timedelta(days=365)
-        if end <= start:
-            raise ValidationError("La fin de l'habilitation doit suivre son début.")
+        assert start is not None and end is not None
         hab = Habilitation.objects.create(
             request=req,
             organisation=req.organisation,
@@ -428,7 +512,7 @@ def decide(
             req,
         )
         body = (
-            f"Le comité des usages a accepté votre demande « {req.title} ».\n"
+            f"Votre demande « {req.title} » est acceptée.\n{summary}\n"
             f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{_link(req)}\n"
         )
         notify(_requester_emails(req), f"{req.reference} acceptée", body)
@@ -436,16 +520,40 @@ def decide(
         notify(
             _requester_emails(req),
             f"{req.reference} refusée",
-            f"Le comité des usages a refusé votre demande « {req.title} ».\nMotif : {reason}\n\n{_link(req)}\n",
+            f"Votre demande « {req.title} » est refusée.\n{summary}\nMotif : {reason}\n\n"
+            f"{_link(req)}\n",
         )
     return hab
+
+
+def decision_summary(req: AccessRequest) -> str:
+    """What the requester reads about a decision: the comité's votes and any override."""
+    counts = req.decision_votes or {}
+    line = (
+        f"Votes du comité des usages : {counts.get(VoteChoice.FAVOURABLE, 0)} favorable(s), "
+        f"{counts.get(VoteChoice.UNFAVOURABLE, 0)} défavorable(s), "
+        f"{counts.get(VoteChoice.ABSTAIN, 0)} abstention(s)."
+    )
+    verb = "acceptée" if req.state == State.APPROVED else "refusée"
+    if req.decision_override:
+        line += (
+            f"\nLa présidence du comité a {verb} la demande sans suivre la majorité des votes"
+            f" exprimés. Motif : {req.decision_reason}"
+        )
+    elif req.state == State.APPROVED:
+        line += "\nLe comité des usages a rendu un avis favorable à la majorité des votes exprimés."
+    else:
+        line += (
+            "\nLe comité des usages a rendu un avis défavorable à la majorité des votes exprimés."
+        )
+    return line
 
 
 @transaction.atomic
 def create_session(user: User, title: str, day: date, quorum: int) -> ComiteSession:
     _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
-    if quorum < 1:
-        raise ValidationError("Le quorum doit être d'au moins un vote.")
+    if quorum < settings.COMITE_MIN_QUORUM:
+        raise ValidationError(f"Le quorum doit être d'au moins {settings.COMITE_MIN_QUORUM} votes.")
     s = ComiteSession.objects.create(title=title, date=day, quorum=quorum)
     record(user, "seance_creee", s, {"titre": title, "date": day.isoformat(), "quorum": quorum})
     return s

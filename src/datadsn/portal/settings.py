@@ -153,6 +153,10 @@ LOGOUT_REDIRECT_URL = "portal:home"
 LOGIN_MAX_FAILURES = int(os.environ.get("DATADSN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("DATADSN_LOGIN_LOCKOUT_SECONDS", "900"))
 
+# Comité: a séance needs at least this many votes; a habilitation lasts at most this many years.
+COMITE_MIN_QUORUM = int(os.environ.get("DATADSN_COMITE_MIN_QUORUM", "2"))
+HABILITATION_MAX_YEARS = int(os.environ.get("DATADSN_HABILITATION_MAX_YEARS", "3"))
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "fr"

@@ -449,8 +449,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": services.can_edit(user, req),
         "habilitations": req.habilitations.all(),
         "indicator_names": [INDICATOR_NAMES.get(c, c) for c in req.indicators],
-        "show_votes": user.role != Role.REQUESTER,
-        "votes": req.votes.select_related("member") if user.role != Role.REQUESTER else [],
+        "show_votes": services.can_see_votes(user, req),
+        "votes": req.votes.select_related("member") if services.can_see_votes(user, req) else [],
+        "decision_summary": services.decision_summary(req)
+        if req.state in (State.APPROVED, State.REFUSED)
+        else "",
     }
     if user.role == Role.INSTRUCTOR and req.state in (State.SUBMITTED, State.RESUBMITTED):
         ctx["changes_form"] = ChangesForm()
@@ -459,13 +462,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"orientation": req.orientation, "framing": req.framing}
         )
     if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
-        mine = req.votes.filter(member=user).first()
-        ctx["vote_form"] = VoteForm(
-            initial={"choice": mine.choice, "opinion": mine.opinion} if mine else None
-        )
+        ctx["my_vote"] = req.votes.filter(member=user).first()
+        if ctx["my_vote"] is None:
+            ctx["vote_form"] = VoteForm()
     if user.role == Role.CHAIR and req.state == State.IN_REVIEW:
         ctx["decision_form"] = DecisionForm()
-        ctx["tally"] = services.tally(req)
+        if services.can_see_votes(user, req):
+            ctx["tally"] = services.tally(req)
     return render(request, "portal/request_detail.html", ctx)
 
 
@@ -518,6 +521,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 data["reason"],
                 data["start_date"],
                 data["end_date"],
+                override=data["override"],
             )
             messages.success(
                 request, f"Décision enregistrée{' : habilitation ' + hab.reference if hab else ''}."
