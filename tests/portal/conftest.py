@@ -220,3 +220,22 @@ def build_world() -> World:
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _journal_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional tests end with Django's flush, which on SQLite deletes every row: the
+    append-only triggers are lifted just for that flush and put back for the next test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    from datadsn.portal import journal
+
+    journal.install_triggers(connection)
+    yield
+    if connection.vendor == "sqlite":
+        journal.drop_triggers(connection)

@@ -1,4 +1,5 @@
-"""Typer commands for the portal: ``datadsn serve`` and ``datadsn portal-demo``."""
+"""Typer commands for the portal: ``datadsn serve``, ``datadsn portal-demo`` and the
+``datadsn portal`` group (``verify-journal``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,27 @@ def setup_django(debug: bool | None = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    portal_app = typer.Typer(help="Commandes d'exploitation du portail.", no_args_is_help=True)
+    app.add_typer(portal_app, name="portal")
+
+    @portal_app.command("verify-journal")
+    def verify_journal() -> None:
+        """Vérifie la chaîne d'empreintes du journal d'audit et ses déclencheurs d'ajout seul."""
+        setup_django()
+        from datadsn.portal import journal
+
+        count, broken = journal.verify()
+        if broken is not None:
+            typer.echo(f"Journal altéré : {broken} ({count} événement(s) intègres avant lui).")
+            raise typer.Exit(1)
+        typer.echo(f"Journal intègre : {count} événement(s), chaîne d'empreintes vérifiée.")
+        if not journal.triggers_installed():
+            typer.echo(
+                "Attention : les déclencheurs qui refusent la modification et la suppression "
+                "des événements sont absents (appliquez les migrations)."
+            )
+            raise typer.Exit(1)
+
     @app.command("serve")
     def serve(
         host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",

@@ -454,20 +454,26 @@ ACTION_LABELS = {
 
 
 class Event(models.Model):
-    """Append-only audit log: rows are never updated nor deleted."""
+    """Append-only audit log: rows are never updated nor deleted.
+
+    The database refuses UPDATE and DELETE on the table (triggers, see ``journal``), the rows it
+    refers to cannot be deleted (PROTECT), and each row carries a hash chained to the previous one.
+    """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)
     request = models.ForeignKey(
-        AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField("empreinte précédente", max_length=64, blank=True)
+    hash = models.CharField("empreinte (SHA-256)", max_length=64, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -477,9 +483,19 @@ class Event(models.Model):
         return ACTION_LABELS.get(self.action, self.action)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        from django.db import transaction
+
+        from . import journal
+
         if self.pk is not None:
             raise ValidationError("Le journal d'audit est en ajout seul.")
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            journal.lock()
+            last = Event.objects.order_by("-pk").values_list("hash", flat=True).first()
+            self.prev_hash = last or ""
+            self.changes = journal.normalise(self.changes)
+            self.hash = journal.event_digest(self)
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValidationError("Le journal d'audit est en ajout seul.")
