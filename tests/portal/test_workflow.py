@@ -236,7 +236,11 @@ def test_habilitation_renewal_and_revocation(world: Any) -> None:
     u, hab = world.users, world.hab_a
     new = services.renew(u["instructor"], hab, hab.end_date + timedelta(days=365))
     hab.refresh_from_db()
-    assert hab.status == "renouvelee" and new.previous == hab and new.scope == hab.scope
+    # The current habilitation keeps running until its end; the renewal starts the day after.
+    assert hab.status == "active" and new.previous == hab and new.scope == hab.scope
+    assert new.start_date == hab.end_date + timedelta(days=1)
+    with pytest.raises(ValidationError, match="déjà été renouvelée"):
+        services.renew(u["instructor"], hab, hab.end_date + timedelta(days=400))
     with pytest.raises(ValidationError):
         services.revoke(u["instructor"], new, "")
     services.revoke(u["admin"], new, "Fin du projet.")

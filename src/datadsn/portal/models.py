@@ -380,6 +380,8 @@ class Vote(models.Model):
 
 class HabilitationStatus(models.TextChoices):
     ACTIVE = "active", "Active"
+    # Before issue 19 a renewal ended the current habilitation at once; since then the current one
+    # stays active until its end date and the renewal (``renewal``) starts the day after.
     RENEWED = "renouvelee", "Remplacée par un renouvellement"
     REVOKED = "revoquee", "Révoquée"
 
@@ -420,8 +422,14 @@ class Habilitation(models.Model):
 
     @property
     def effective_status(self) -> str:
-        if self.status == HabilitationStatus.ACTIVE and self.expired:
-            return "Expirée"
+        if self.status == HabilitationStatus.ACTIVE:
+            if self.expired:
+                return "Expirée"
+            if self.start_date > date.today():
+                return f"À venir (à partir du {self.start_date:%d/%m/%Y})"
+            renewal = Habilitation.objects.filter(previous=self).first()
+            if renewal is not None:
+                return f"Active jusqu'au {self.end_date:%d/%m/%Y}, puis renouvelée ({renewal.reference})"
         return self.get_status_display()
 
 

@@ -597,14 +597,22 @@ def revoke(user: User, hab: Habilitation, reason: str) -> Habilitation:
 
 @transaction.atomic
 def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
+    """Renew a habilitation: the current one keeps serving until its end date, the renewal
+    starts the day after (today if the current one has already ended)."""
     _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
     if hab.status != HabilitationStatus.ACTIVE:
         raise ValidationError("Seule une habilitation active peut être renouvelée.")
-    start = max(hab.end_date, timezone.localdate())
+    if Habilitation.objects.filter(previous=hab).exists():
+        raise ValidationError("Cette habilitation a déjà été renouvelée.")
+    today = timezone.localdate()
+    start = max(hab.end_date + timedelta(days=1), today)
     if end <= start:
-        raise ValidationError("La nouvelle date de fin doit suivre la fin actuelle.")
-    hab.status = HabilitationStatus.RENEWED
-    hab.save()
+        raise ValidationError(
+            f"La nouvelle date de fin doit suivre le début du renouvellement ({start:%d/%m/%Y})."
+        )
+    years = settings.HABILITATION_MAX_YEARS
+    if end > add_years(start, years):
+        raise ValidationError(f"Une habilitation dure au plus {years} ans.")
     new = Habilitation.objects.create(
         request=hab.request,
         organisation=hab.organisation,
@@ -617,12 +625,13 @@ def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
         user,
         "habilitation_renouvelee",
         new,
-        {"precedente": hab.reference, "fin": end.isoformat()},
+        {"precedente": hab.reference, "debut": start.isoformat(), "fin": end.isoformat()},
         hab.request,
     )
     notify(
         _requester_emails(hab.request),
         f"Habilitation {hab.reference} renouvelée",
+        f"L'habilitation {hab.reference} reste valable jusqu'au {hab.end_date:%d/%m/%Y}.\n"
         f"Nouvelle habilitation {new.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n",
     )
     return new
