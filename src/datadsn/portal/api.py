@@ -18,7 +18,15 @@ from .models import AccessRequest, ApiToken, Habilitation, UseCase, User
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        row = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash(token)).first()
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(
+                digest=ApiToken.hash(token),
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
         if row is None or not row.user.is_active:
             return None
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())

@@ -84,10 +84,8 @@ class RegistrationForm(DsfrBaseForm):
     actor_type = forms.ChoiceField(label="Type d'acteur public", choices=ActorType.choices)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("Un compte existe déjà avec cette adresse.")
-        return email
+        # Whether an account already uses the address is never told here (see views.register).
+        return str(self.cleaned_data["email"]).strip().lower()
 
     def clean_siret(self) -> str:
         siret = self.cleaned_data["siret"].replace(" ", "")

@@ -452,6 +452,8 @@ ACTION_LABELS = {
     "inscription": "Inscription",
     "adresse_verifiee": "Adresse vérifiée",
     "jeton_api_cree": "Jeton d'API créé",
+    "jeton_api_revoque": "Jeton d'API révoqué",
+    "inscription_adresse_existante": "Inscription tentée avec une adresse existante",
     "export_journal": "Export du journal",
     "connexion_oidc": "Connexion par OpenID Connect",
     "inscription_oidc": "Inscription par OpenID Connect",
@@ -512,19 +514,46 @@ class Event(models.Model):
 class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
+    name = models.CharField("nom", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("expire le", null=True)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> str:
+    def issue(cls, user: User, name: str = "") -> str:
         """Create a token and return the clear key (shown once, only its hash is stored)."""
+        from django.conf import settings
+
         key = "ddsn_" + secrets.token_urlsafe(32)
-        cls.objects.create(user=user, digest=cls.hash(key))
+        cls.objects.create(
+            user=user,
+            digest=cls.hash(key),
+            name=name,
+            expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_DAYS),
+        )
         return key
+
+    @property
+    def valid(self) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "Révoqué"
+        return "Valide" if self.valid else "Expiré"
 
 
 siret_validator = RegexValidator(r"^\d{14}$", "Le SIRET doit comporter exactement 14 chiffres.")

@@ -69,9 +69,8 @@ if not SECRET_KEY:
 HTTPS = _flag("DATADSN_HTTPS", not DEBUG)
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("DATADSN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(
-        ","
-    )
+    # Django's test runner adds "testserver" itself; a deployment never needs it.
+    for h in os.environ.get("DATADSN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
     if h.strip()
 ]
 SITE_URL = os.environ.get("DATADSN_SITE_URL", "http://localhost:8000").rstrip("/")
@@ -156,6 +155,9 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("DATADSN_LOGIN_LOCKOUT_SECONDS", "900
 # Comité: a séance needs at least this many votes; a habilitation lasts at most this many years.
 COMITE_MIN_QUORUM = int(os.environ.get("DATADSN_COMITE_MIN_QUORUM", "2"))
 HABILITATION_MAX_YEARS = int(os.environ.get("DATADSN_HABILITATION_MAX_YEARS", "3"))
+
+# API tokens expire after this many days (and can be revoked on /compte/jeton-api/).
+API_TOKEN_DAYS = int(os.environ.get("DATADSN_API_TOKEN_DAYS", "90"))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

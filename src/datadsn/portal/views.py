@@ -7,9 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -233,6 +235,9 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        existing = User.objects.filter(email__iexact=data["email"]).first()
+        if existing is not None:
+            return _registration_with_existing_email(request, existing, data)
         with transaction.atomic():
             org = Organisation.objects.filter(siret=data["siret"]).first()
             joined_existing = org is not None
@@ -283,6 +288,28 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _registration_with_existing_email(
+    request: HttpRequest, existing: User, data: dict[str, Any]
+) -> HttpResponse:
+    """Answer exactly as for a new account, and tell the address's owner by e-mail instead."""
+    make_password(data["password"])  # same work as a real registration: no timing hint
+    services.record(None, "inscription_adresse_existante", existing)
+    services.notify(
+        [existing.email],
+        "Tentative d'inscription avec votre adresse",
+        "Bonjour,\n\nUne inscription au portail DataDSN vient d'être demandée avec votre adresse, "
+        "qui a déjà un compte. Si c'est vous, connectez-vous : "
+        f"{settings.SITE_URL}{reverse('portal:login')}\n\n"
+        "Sinon, ignorez ce message : aucun compte n'a été créé.\n",
+    )
+    joined_existing = Organisation.objects.filter(siret=data["siret"]).exists()
+    return render(
+        request,
+        "portal/register_done.html",
+        {"email": data["email"], "joined_existing": joined_existing},
+    )
+
+
 def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
         user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
@@ -306,13 +333,28 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def api_token(request: HttpRequest) -> HttpResponse:
+    """Create, list and revoke one's API tokens (the clear key is shown once, at creation)."""
+    from .models import ApiToken
+
+    user: User = request.user
     key = None
     if request.method == "POST":
-        from .models import ApiToken
-
-        key = ApiToken.issue(request.user)
-        services.record(request.user, "jeton_api_cree", request.user)
-    return render(request, "portal/api_token.html", {"key": key})
+        if request.POST.get("op") == "revoquer":
+            token = get_object_or_404(
+                ApiToken, pk=request.POST.get("token", "0") or 0, user=user, revoked_at=None
+            )
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            services.record(user, "jeton_api_revoque", token)
+            messages.success(request, "Jeton révoqué.")
+            return redirect("portal:api_token")
+        key = ApiToken.issue(user, request.POST.get("name", "").strip()[:100])
+        services.record(user, "jeton_api_cree", user)
+    return render(
+        request,
+        "portal/api_token.html",
+        {"key": key, "tokens": user.api_tokens.all(), "days": settings.API_TOKEN_DAYS},
+    )
 
 
 # --- Dashboards --------------------------------------------------------------------------------
