@@ -21,6 +21,24 @@ def setup_django(debug: bool | None = None) -> None:
     django.setup()
 
 
+def production_problem() -> str:
+    """Why the portal cannot be served outside development as configured ('' when it can)."""
+    if os.environ.get("DATADSN_DEBUG", "").strip().lower() in {"1", "true", "yes", "on", "oui"}:
+        return (
+            "DATADSN_DEBUG est activé : le mode debug affiche le code et la configuration à "
+            "tout visiteur. Retirez DATADSN_DEBUG, ou lancez « datadsn serve --dev » pour un "
+            "serveur de développement local."
+        )
+    if not os.environ.get("DATADSN_SECRET_KEY", "").strip():
+        return (
+            "DATADSN_SECRET_KEY n'est pas définie : elle signe les sessions et les liens de "
+            "vérification. Définissez une clé aléatoire d'au moins 50 caractères (par exemple "
+            "« python -c 'import secrets; print(secrets.token_urlsafe(50))' »), ou lancez "
+            "« datadsn serve --dev » pour un serveur de développement local."
+        )
+    return ""
+
+
 def register(app: typer.Typer) -> None:
     portal_app = typer.Typer(help="Commandes d'exploitation du portail.", no_args_is_help=True)
     app.add_typer(portal_app, name="portal")
@@ -51,12 +69,18 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--dev/--prod",
-                help="--dev : serveur de développement Django (rechargement, mode debug) ; "
-                "--prod : serveur WSGI multi-fils, DATADSN_SECRET_KEY obligatoire.",
+                help="--dev : serveur de développement Django (mode debug, clé secrète "
+                "aléatoire gardée dans DATADSN_HOME) ; par défaut (--prod) : serveur WSGI "
+                "multi-fils, DATADSN_SECRET_KEY obligatoire et mode debug refusé.",
             ),
-        ] = True,
+        ] = False,
     ) -> None:
         """Lance le portail DataDSN (applique les migrations d'abord)."""
+        if not dev:
+            problem = production_problem()
+            if problem:
+                typer.echo(f"Erreur : {problem}", err=True)
+                raise typer.Exit(2)
         setup_django(debug=dev)
         from django.core.management import call_command
 
@@ -91,7 +115,7 @@ def register(app: typer.Typer) -> None:
 
         users = seed()
         typer.echo(
-            "Données de démonstration créées. Lancez « datadsn serve » puis connectez-vous sur"
+            "Données de démonstration créées. Lancez « datadsn serve --dev » puis connectez-vous sur"
         )
         typer.echo("http://127.0.0.1:8000/compte/connexion/ avec l'un de ces comptes :")
         for role, email in users:

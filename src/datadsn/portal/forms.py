@@ -402,11 +402,16 @@ class DecisionForm(DsfrBaseForm):
 
             today = timezone.localdate()
             start = data.get("start_date") or today
+            try:
+                check_habilitation_dates(start, None, today)
+            except ValidationError as exc:
+                self.add_error("start_date", exc)
+                return data
             end = data.get("end_date") or start + timedelta(days=365)
             try:
                 check_habilitation_dates(start, end, today)
             except ValidationError as exc:
-                self.add_error("end_date" if start >= today else "start_date", exc)
+                self.add_error("end_date", exc)
         return data
 
 

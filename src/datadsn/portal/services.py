@@ -390,7 +390,7 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def check_habilitation_dates(start: date, end: date, decided_on: date) -> None:
+def check_habilitation_dates(start: date, end: date | None, decided_on: date) -> None:
     """A habilitation starts on or after the decision day and lasts at most the configured years."""
     if start < decided_on:
         raise ValidationError(
@@ -401,6 +401,8 @@ def check_habilitation_dates(start: date, end: date, decided_on: date) -> None:
         raise ValidationError(
             "L'habilitation doit commencer au plus tard un an après le jour de la décision."
         )
+    if end is None:
+        return
     if end <= start:
         raise ValidationError("La fin de l'habilitation doit suivre son début.")
     years = settings.HABILITATION_MAX_YEARS
@@ -469,6 +471,7 @@ def decide(
         raise ValidationError("Une décision contraire à la majorité des votes doit être motivée.")
     if approve:
         start = start or today
+        check_habilitation_dates(start, None, today)  # before any date arithmetic on it
         end = end or start + timedelta(days=365)
         check_habilitation_dates(start, end, today)
     old = req.state

@@ -4,7 +4,8 @@ Environment variables:
 
 - ``DATADSN_HOME``: data directory; the default SQLite database lives at ``$DATADSN_HOME/portal.sqlite3``.
 - ``DATABASE_URL``: ``postgres://user:password@host:5432/name`` or ``sqlite:////absolute/path``.
-- ``DATADSN_SECRET_KEY``: required unless ``DATADSN_DEBUG=1``.
+- ``DATADSN_SECRET_KEY``: required unless ``DATADSN_DEBUG=1`` (then a random key is kept in
+  ``$DATADSN_HOME/secret_key``).
 - ``DATADSN_DEBUG``: ``1`` for development (insecure defaults allowed).
 - ``DATADSN_HTTPS``: ``1`` (default when not debugging) for secure cookies and HSTS.
 - ``DATADSN_ALLOWED_HOSTS``: comma separated host names.
@@ -18,6 +19,7 @@ Environment variables:
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -54,6 +56,19 @@ def database_from_url(url: str) -> dict[str, Any]:
     raise ImproperlyConfigured(f"DATABASE_URL non pris en charge : {parsed.scheme!r}")
 
 
+def _development_secret_key(home: Path) -> str:
+    """Development and demo: a random key kept in the data directory (never a published one)."""
+    path = home / "secret_key"
+    if path.is_file() and path.read_text(encoding="utf-8").strip():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("DATADSN_HOME") or ".datadsn")
 
@@ -64,7 +79,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "DATADSN_SECRET_KEY est obligatoire hors mode développement (DATADSN_DEBUG=1)."
         )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    SECRET_KEY = _development_secret_key(HOME)
 
 HTTPS = _flag("DATADSN_HTTPS", not DEBUG)
 ALLOWED_HOSTS = [
