@@ -69,6 +69,13 @@ class Organisation(models.Model):
     name = models.CharField("raison sociale", max_length=200)
     siret = models.CharField("SIRET", max_length=14, unique=True, validators=[validate_siret])
     actor_type = models.CharField("type d'acteur public", max_length=30, choices=ActorType.choices)
+    email_domains = models.CharField(
+        "domaines de messagerie déclarés",
+        max_length=500,
+        blank=True,
+        help_text="Séparés par des virgules (ex. region-hdf.fr). Une adresse vérifiée de l'un de "
+        "ces domaines rattache son compte à l'organisation sans autre confirmation.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -78,6 +85,17 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.siret})"
 
+    def domains(self) -> set[str]:
+        return {
+            d.strip().lower().lstrip("@")
+            for d in self.email_domains.replace(";", ",").split(",")
+            if d.strip()
+        }
+
+    def owns_address(self, email: str) -> bool:
+        """Whether ``email`` belongs to one of the organisation's declared mail domains."""
+        return email.rsplit("@", 1)[-1].strip().lower() in self.domains()
+
 
 class Role(models.TextChoices):
     REQUESTER = "demandeur", "Demandeur"
@@ -85,6 +103,15 @@ class Role(models.TextChoices):
     MEMBER = "membre", "Membre du comité des usages"
     CHAIR = "president", "Président du comité des usages"
     ADMIN = "admin", "Administrateur"
+
+
+class MembershipVerification(models.TextChoices):
+    """How a local account was verified as a member of its organisation."""
+
+    DOMAIN = "domaine", "adresse d'un domaine déclaré par l'organisation"
+    MEMBER = "membre", "confirmé par un membre vérifié de l'organisation"
+    INSTRUCTOR = "instructeur", "confirmé par un instructeur"
+    ADMIN = "administrateur", "confirmé par un administrateur"
 
 
 class User(AbstractUser):
@@ -96,7 +123,17 @@ class User(AbstractUser):
     organisation_confirmed = models.BooleanField(
         "rattachement à l'organisation confirmé",
         default=False,
-        help_text="Un compte qui rejoint une organisation existante doit être confirmé.",
+        help_text="Aucun compte n'est rattaché d'office : domaine de messagerie déclaré par "
+        "l'organisation, ou confirmation par un membre vérifié ou un instructeur.",
+    )
+    organisation_verification = models.CharField(
+        "rattachement vérifié par",
+        max_length=20,
+        choices=MembershipVerification.choices,
+        blank=True,
+    )
+    organisation_verified_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     email_verified = models.BooleanField("adresse vérifiée", default=False)
 
@@ -127,6 +164,15 @@ class User(AbstractUser):
 
     def display(self) -> str:
         return self.get_full_name() or self.email
+
+    def membership_status(self) -> str:
+        """What an instructor reads about this account's link to its organisation."""
+        if self.organisation_id is None:
+            return "sans organisation"
+        if not self.organisation_confirmed:
+            return "rattachement à l'organisation NON vérifié"
+        how = self.get_organisation_verification_display()
+        return f"rattachement vérifié ({how})" if how else "rattachement vérifié"
 
 
 class UseCaseStatus(models.TextChoices):
@@ -450,6 +496,7 @@ ACTION_LABELS = {
     "seance_close": "Séance close",
     "relance": "Relance (délai de 30 jours)",
     "inscription": "Inscription",
+    "rattachement_confirme": "Rattachement à l'organisation confirmé",
     "adresse_verifiee": "Adresse vérifiée",
     "jeton_api_cree": "Jeton d'API créé",
     "jeton_api_revoque": "Jeton d'API révoqué",

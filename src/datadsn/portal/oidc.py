@@ -126,7 +126,6 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
     if user is not None:
         return user
     org = None
-    confirmed = False
     siret = str(info.get("siret") or "")
     try:
         validate_siret(siret)
@@ -140,7 +139,6 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
                 name=str(info.get("organizational_unit") or f"Organisation {siret}"),
                 actor_type=ActorType.OTHER,
             )
-            confirmed = True
     user = User(
         username=email,
         email=email,
@@ -148,10 +146,12 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
         last_name=str(info.get("usual_name") or info.get("family_name") or ""),
         role=Role.REQUESTER,
         organisation=org,
-        organisation_confirmed=confirmed,
+        organisation_confirmed=False,
         email_verified=True,
     )
     user.set_unusable_password()
     user.save()
     services.record(user, "inscription_oidc", user, {"siret": siret})
+    # Like a local account, it joins its organisation only through a verification path.
+    services.confirm_by_domain(user)
     return user

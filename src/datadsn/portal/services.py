@@ -27,6 +27,7 @@ from .models import (
     Event,
     Habilitation,
     HabilitationStatus,
+    MembershipVerification,
     Orientation,
     Role,
     SessionStatus,
@@ -217,6 +218,13 @@ def _jsonable(value: Any) -> Any:
 def submit(user: User, req: AccessRequest) -> AccessRequest:
     _require(can_edit(user, req))
     _require_state(req, State.DRAFT, State.CHANGES_REQUESTED)
+    if not user.organisation_confirmed:
+        raise ValidationError(
+            "Votre rattachement à l'organisation n'est pas encore vérifié : vous pouvez préparer "
+            "la demande, mais pas la déposer au nom de l'organisation. Il est vérifié par une "
+            "adresse d'un domaine déclaré par l'organisation, ou par un membre vérifié de "
+            "l'organisation ou un instructeur (page « Rattachements »)."
+        )
     missing = missing_fields(req)
     if missing:
         raise ValidationError("Il manque : " + ", ".join(missing) + ".")
@@ -638,6 +646,80 @@ def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
         f"Nouvelle habilitation {new.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n",
     )
     return new
+
+
+# --- Organisation membership -------------------------------------------------------------------
+
+
+def pending_members(user: User) -> QuerySet[User]:
+    """Accounts awaiting confirmation that ``user`` may confirm."""
+    qs = User.objects.filter(
+        role=Role.REQUESTER,
+        organisation__isnull=False,
+        organisation_confirmed=False,
+        email_verified=True,
+        is_active=True,
+    ).select_related("organisation")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role in (Role.INSTRUCTOR, Role.ADMIN):
+        return qs
+    if user.role == Role.REQUESTER and user.organisation_confirmed and user.organisation_id:
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.none()
+
+
+def _confirm(member: User, how: Any, by: User | None) -> None:
+    member.organisation_confirmed = True
+    member.organisation_verification = how
+    member.organisation_verified_by = by
+    member.save(
+        update_fields=[
+            "organisation_confirmed",
+            "organisation_verification",
+            "organisation_verified_by",
+        ]
+    )
+    assert member.organisation is not None
+    record(
+        by,
+        "rattachement_confirme",
+        member,
+        {"membre": member.email, "organisation": member.organisation.siret, "par": how},
+    )
+
+
+@transaction.atomic
+def confirm_membership(user: User, member: User) -> User:
+    """A verified member of the same organisation, or an instructor, confirms an account."""
+    _require(pending_members(user).filter(pk=member.pk).exists())
+    how = {
+        Role.INSTRUCTOR: MembershipVerification.INSTRUCTOR,
+        Role.ADMIN: MembershipVerification.ADMIN,
+    }.get(Role(user.role), MembershipVerification.MEMBER)
+    _confirm(member, how, user)
+    assert member.organisation is not None
+    notify(
+        [member.email],
+        "Rattachement confirmé",
+        f"Votre rattachement à {member.organisation.name} est confirmé : vous pouvez déposer des "
+        "demandes en son nom.\n",
+    )
+    return member
+
+
+def confirm_by_domain(member: User) -> bool:
+    """After its address is verified, an account of a declared domain joins its organisation."""
+    org = member.organisation
+    if (
+        org is None
+        or member.organisation_confirmed
+        or not member.email_verified
+        or not org.owns_address(member.email)
+    ):
+        return False
+    _confirm(member, MembershipVerification.DOMAIN, None)
+    return True
 
 
 # --- Reminders ---------------------------------------------------------------------------------

@@ -254,7 +254,9 @@ def register(request: HttpRequest) -> HttpResponse:
                 last_name=data["last_name"],
                 role=Role.REQUESTER,
                 organisation=org,
-                organisation_confirmed=not joined_existing,
+                # No SIRET is owned by registering first: see services.confirm_by_domain and
+                # services.confirm_membership.
+                organisation_confirmed=False,
                 is_active=False,
             )
             user.set_password(data["password"])
@@ -274,7 +276,7 @@ def register(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "portal/register_done.html",
-            {"email": user.email, "joined_existing": joined_existing},
+            {"email": user.email},
         )
     return render(
         request,
@@ -302,12 +304,7 @@ def _registration_with_existing_email(
         f"{settings.SITE_URL}{reverse('portal:login')}\n\n"
         "Sinon, ignorez ce message : aucun compte n'a été créé.\n",
     )
-    joined_existing = Organisation.objects.filter(siret=data["siret"]).exists()
-    return render(
-        request,
-        "portal/register_done.html",
-        {"email": data["email"], "joined_existing": joined_existing},
-    )
+    return render(request, "portal/register_done.html", {"email": data["email"]})
 
 
 def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
@@ -321,7 +318,14 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user.email_verified = True
     user.save(update_fields=["is_active", "email_verified"])
     services.record(user, "adresse_verifiee", user)
-    messages.success(request, "Votre adresse est vérifiée. Vous pouvez vous connecter.")
+    if services.confirm_by_domain(user):
+        messages.success(
+            request,
+            "Votre adresse est vérifiée et appartient à un domaine déclaré par votre "
+            "organisation : votre rattachement est confirmé. Vous pouvez vous connecter.",
+        )
+    else:
+        messages.success(request, "Votre adresse est vérifiée. Vous pouvez vous connecter.")
     return redirect("portal:login")
 
 
@@ -355,6 +359,19 @@ def api_token(request: HttpRequest) -> HttpResponse:
         "portal/api_token.html",
         {"key": key, "tokens": user.api_tokens.all(), "days": settings.API_TOKEN_DAYS},
     )
+
+
+@roles_required(Role.REQUESTER, Role.INSTRUCTOR, Role.ADMIN)
+def memberships(request: HttpRequest) -> HttpResponse:
+    """Accounts waiting to be confirmed as members of their organisation."""
+    user: User = request.user
+    pending = services.pending_members(user)
+    if request.method == "POST":
+        member = get_object_or_404(pending, pk=request.POST.get("membre", "0") or 0)
+        services.confirm_membership(user, member)
+        messages.success(request, f"Rattachement de {member.email} confirmé.")
+        return redirect("portal:memberships")
+    return render(request, "portal/memberships.html", {"pending": pending})
 
 
 # --- Dashboards --------------------------------------------------------------------------------
@@ -493,6 +510,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "indicator_names": [INDICATOR_NAMES.get(c, c) for c in req.indicators],
         "show_votes": services.can_see_votes(user, req),
         "votes": req.votes.select_related("member") if services.can_see_votes(user, req) else [],
+        "submitter_status": req.created_by.membership_status(),
         "decision_summary": services.decision_summary(req)
         if req.state in (State.APPROVED, State.REFUSED)
         else "",
