@@ -112,6 +112,16 @@ def mailbox(smtp_sink: tuple[Mailbox, int], settings: Any) -> Mailbox:
     return box
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Login failure counters (and other cached values) never leak from one test to another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # --- A small world: two organisations, one account per role, requests in several states ---------
 
 
@@ -220,6 +230,15 @@ def build_world() -> World:
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()
+
+
+@pytest.fixture
+def superadmin(world: World) -> Any:
+    """The world's admin account, allowed into Django's /admin/."""
+    admin = world.users["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    return admin
 
 
 @pytest.fixture(autouse=True)

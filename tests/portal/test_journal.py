@@ -21,12 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(world: Any) -> Client:
-    admin = world.users["admin"]
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
+def admin_client(superadmin: Any) -> Client:
     c = Client()
-    c.force_login(admin)
+    c.force_login(superadmin)
     return c
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .forms import AdminLoginForm
 from .models import AccessRequest, ComiteSession, Event, Habilitation, Organisation, UseCase, User
 
 
@@ -60,3 +61,4 @@ class ComiteSessionAdmin(ReadOnlyAdmin):
 
 admin.site.register([Organisation, UseCase])
 admin.site.site_header = "Administration DataDSN"
+admin.site.login_form = AdminLoginForm

@@ -8,9 +8,9 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.utils import timezone
@@ -107,18 +107,26 @@ class RegistrationForm(DsfrBaseForm):
         return data
 
 
-def _throttle_key(request: Any, username: str) -> str:
-    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    return f"login-failures:{ip}:{username.strip().lower()}"
+class ThrottledLoginMixin:
+    """Tell a locked account or address so, instead of « wrong password » (see ``throttle``)."""
+
+    request: Any
+    data: Any
+
+    def clean(self) -> dict[str, Any]:
+        from . import throttle
+
+        if throttle.locked(self.request, self.data.get("username", "")):
+            raise ValidationError(throttle.MESSAGE, code="throttled")
+        return super().clean()  # type: ignore[misc]
 
 
-class LoginForm(DsfrBaseForm, AuthenticationForm):
-    """Authentication with a cache-based counter of failures per address and account."""
+class LoginForm(ThrottledLoginMixin, DsfrBaseForm, AuthenticationForm):
+    """Portal login; the failures are counted by the authentication backend (``throttle``)."""
 
     error_messages = {
         "invalid_login": "Adresse électronique ou mot de passe incorrect, ou adresse non vérifiée.",
         "inactive": "Ce compte n'est pas encore activé : cliquez sur le lien reçu par courriel.",
-        "throttled": "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
     }
 
     username = UsernameField(
@@ -131,19 +139,9 @@ class LoginForm(DsfrBaseForm, AuthenticationForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def clean(self) -> dict[str, Any]:
-        username = self.data.get("username", "")
-        key = _throttle_key(self.request, username)
-        if cache.get(key, 0) >= settings.LOGIN_MAX_FAILURES:
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            return super().clean()
-        except ValidationError:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
-            raise
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin login, under the same limits as the portal's."""
 
 
 # --- Access request steps ----------------------------------------------------------------------

@@ -115,7 +115,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     user = _user_for(email, info)
     if not user.is_active:
         return HttpResponseBadRequest("Ce compte est désactivé.")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="datadsn.portal.throttle.ThrottledModelBackend")
     services.record(user, "connexion_oidc", user, {"fournisseur": settings.OIDC_ISSUER})
     return HttpResponseRedirect(reverse("portal:dashboard"))
 

@@ -164,7 +164,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:home"
+# Login throttling (datadsn.portal.throttle), on the portal and the admin login alike.
+AUTHENTICATION_BACKENDS = ["datadsn.portal.throttle.ThrottledModelBackend"]
 LOGIN_MAX_FAILURES = int(os.environ.get("DATADSN_LOGIN_MAX_FAILURES", "5"))
+LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("DATADSN_LOGIN_MAX_FAILURES_PER_IP", "20"))
+# Behind a reverse proxy, the META header carrying the client address (e.g. HTTP_X_FORWARDED_FOR).
+CLIENT_IP_HEADER = os.environ.get("DATADSN_CLIENT_IP_HEADER", "")
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("DATADSN_LOGIN_LOCKOUT_SECONDS", "900"))
 
 # Comité: a séance needs at least this many votes; a habilitation lasts at most this many years.
