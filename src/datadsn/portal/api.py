@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,6 +14,8 @@ from ninja.security import HttpBearer
 from . import services
 from .catalogue import INDICATORS
 from .models import AccessRequest, ApiToken, Habilitation, UseCase, User
+
+LAST_USE_PRECISION = timedelta(hours=1)
 
 
 class TokenAuth(HttpBearer):
@@ -29,7 +31,11 @@ class TokenAuth(HttpBearer):
         )
         if row is None or not row.user.is_active:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        # Reads must not write: the last use is recorded at most once an hour per token
+        # (a write per call made concurrent clients fail with « database is locked »).
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USE_PRECISION:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
         return row.user
 

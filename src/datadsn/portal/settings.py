@@ -34,6 +34,21 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
 
 
+def sqlite_database(path: str) -> dict[str, Any]:
+    """SQLite for the demo and small deployments, set for concurrent clients: write-ahead log
+    (readers never wait for the writer), writers wait up to 20 s for the lock instead of failing,
+    and a transaction takes the write lock when it starts (no deadlock on upgrade)."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
 def database_from_url(url: str) -> dict[str, Any]:
     """Translate a ``DATABASE_URL`` into a Django ``DATABASES['default']`` entry."""
     parsed = urlparse(url)
@@ -49,10 +64,7 @@ def database_from_url(url: str) -> dict[str, Any]:
         }
     if parsed.scheme == "sqlite":
         path = url[len("sqlite://") :]
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": path[1:] if path.startswith("//") else path,
-        }
+        return sqlite_database(path[1:] if path.startswith("//") else path)
     raise ImproperlyConfigured(f"DATABASE_URL non pris en charge : {parsed.scheme!r}")
 
 
@@ -139,12 +151,7 @@ FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(HOME / "portal.sqlite3"),
-        }
-    }
+    DATABASES = {"default": sqlite_database(str(HOME / "portal.sqlite3"))}
 
 AUTH_USER_MODEL = "portal.User"
 PASSWORD_HASHERS = [
