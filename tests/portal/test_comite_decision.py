@@ -155,3 +155,15 @@ def test_members_do_not_see_the_votes_before_voting(world: Any) -> None:
     with pytest.raises(ValidationError, match="déjà enregistré"):
         services.vote(u["member2"], r, "defavorable", "Finalement non.")
     assert r.votes.get(member=u["member2"]).choice == "favorable"
+
+
+def test_the_journal_does_not_show_the_votes_to_a_chair_who_has_not_voted(world: Any) -> None:
+    u = world.users
+    r = _in_review(world, "Vote secret au journal")
+    services.vote(u["member"], r, "defavorable", "Avis réservé au comité.")
+    chair = _client(u["chair"])
+    export = b"".join(chair.get("/journal/export.csv").streaming_content).decode("utf-8-sig")
+    for page in (chair.get("/journal/").content.decode(), export):
+        assert "Avis réservé au comité." not in page and "masqué" in page
+    services.vote(u["chair"], r, "favorable", "")
+    assert "Avis réservé au comité." in chair.get("/journal/").content.decode()

@@ -374,6 +374,21 @@ def can_see_votes(user: User, req: AccessRequest) -> bool:
     return True
 
 
+def votes_hidden_from(user: User) -> set[int]:
+    """Requests whose votes ``user`` may not read yet (in review, and not voted on by them)."""
+    if not user.is_authenticated or user.role not in (Role.MEMBER, Role.CHAIR):
+        return set()
+    in_review = AccessRequest.objects.filter(state=State.IN_REVIEW).exclude(votes__member=user)
+    return set(in_review.values_list("pk", flat=True))
+
+
+def event_changes_for(user: User, event: Event, hidden: set[int]) -> Any:
+    """An event's changes as ``user`` may read them in the journal (votes masked if needed)."""
+    if event.action.startswith("vote") and event.request_id in hidden:
+        return {"vote": "masqué jusqu'à votre propre vote"}
+    return event.changes
+
+
 def tally(req: AccessRequest, exclude: User | None = None) -> dict[Any, int]:
     counts: dict[Any, int] = {c: 0 for c in VoteChoice.values}
     for v in req.votes.all():

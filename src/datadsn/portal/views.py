@@ -714,6 +714,9 @@ AUDIT_ROLES = (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN)
 def audit_list(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("request").order_by("-at", "-pk")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    hidden = services.votes_hidden_from(request.user)
+    for e in page.object_list:
+        e.shown_changes = services.event_changes_for(request.user, e, hidden)
     return render(request, "portal/audit.html", {"page": page})
 
 
@@ -728,6 +731,8 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
 
     writer = csv.writer(_Echo())
 
+    hidden = services.votes_hidden_from(request.user)
+
     def rows() -> Any:
         yield "\ufeff" + writer.writerow(
             ["horodatage", "acteur", "action", "objet", "identifiant", "demande", "modifications"]
@@ -741,7 +746,9 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
                     e.object_type,
                     e.object_id,
                     f"D{e.request_id}" if e.request_id else "",
-                    json.dumps(e.changes, ensure_ascii=False),
+                    json.dumps(
+                        services.event_changes_for(request.user, e, hidden), ensure_ascii=False
+                    ),
                 ]
             )
 
