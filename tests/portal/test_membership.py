@@ -114,3 +114,17 @@ def test_instructors_see_the_submitters_verification_status(world: Any) -> None:
     User.objects.filter(pk=world.users["req_a"].pk).update(organisation_confirmed=False)
     page = instructor.get(f"/demandes/{r.pk}/").content.decode()
     assert "rattachement à l&#x27;organisation NON vérifié" in page
+
+
+def test_the_admin_cannot_confirm_a_membership_behind_the_journals_back(
+    world: Any, mailbox: Any, superadmin: Any
+) -> None:
+    pending = _register(mailbox, "tiers@webmail.example", world.org_a.siret)
+    c = Client()
+    c.force_login(superadmin)
+    page = c.get(f"/admin/portal/user/{pending.pk}/change/").content.decode()
+    assert 'name="organisation_confirmed"' not in page
+    # Admins confirm through the portal page, which journals it.
+    c.post("/compte/rattachements/", {"membre": pending.pk})
+    pending.refresh_from_db()
+    assert pending.organisation_confirmed and pending.organisation_verification == "administrateur"

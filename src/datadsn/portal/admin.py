@@ -23,6 +23,13 @@ class UserAdmin(admin.ModelAdmin):
     list_filter = ["role", "organisation_confirmed", "is_active"]
     search_fields = ["email", "last_name"]
     exclude = ["password"]
+    # A membership is confirmed only through a verification path (services.confirm_by_domain,
+    # services.confirm_membership on /compte/rattachements/), which the journal records.
+    readonly_fields = [
+        "organisation_confirmed",
+        "organisation_verification",
+        "organisation_verified_by",
+    ]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
