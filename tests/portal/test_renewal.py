@@ -54,6 +54,8 @@ def test_renewal_keeps_the_current_access_until_its_end(world: Any, tmp_path: An
     assert renewal.start_date == hab.end_date + timedelta(days=1) and renewal.end_date == new_end
     page = html.unescape(requester.get(f"/habilitations/{hab.pk}/").content.decode())
     assert f"Active jusqu'au {hab.end_date:%d/%m/%Y}" in page
+    staff_page = html.unescape(instructor.get(f"/habilitations/{hab.pk}/").content.decode())
+    assert "Déjà renouvelée" in staff_page and 'value="renouveler"' not in staff_page
 
 
 def test_renewing_an_ended_habilitation_starts_today(world: Any) -> None:

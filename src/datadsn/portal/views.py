@@ -698,6 +698,7 @@ def habilitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "hab": hab,
             "scope": scope,
             "can_manage": can_manage and hab.status == "active",
+            "renewal": hab.__class__.objects.filter(previous=hab).first(),
             "revoke_form": revoke_form,
             "renew_form": renew_form,
             "indicator_names": [INDICATOR_NAMES.get(c, c) for c in scope.get("indicateurs", [])],
