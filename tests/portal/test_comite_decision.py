@@ -167,3 +167,15 @@ def test_the_journal_does_not_show_the_votes_to_a_chair_who_has_not_voted(world:
         assert "Avis réservé au comité." not in page and "masqué" in page
     services.vote(u["chair"], r, "favorable", "")
     assert "Avis réservé au comité." in chair.get("/journal/").content.decode()
+
+
+def test_a_legacy_decision_against_the_votes_reads_as_such(world: Any) -> None:
+    """Requests decided before this fix (no votes stored with the decision) read the votes on
+    record: the one accepted against two unfavourable votes no longer says « avis favorable »."""
+    u = world.users
+    r = _in_review(world, "Décision d'avant")
+    services.vote(u["member"], r, "defavorable", "Non.")
+    services.vote(u["member2"], r, "defavorable", "Non.")
+    AccessRequest.objects.filter(pk=r.pk).update(state=State.APPROVED, decision_votes={})
+    page = _client(u["req_a"]).get(f"/demandes/{r.pk}/").content.decode()
+    assert "0 favorable(s), 2 défavorable(s)" in page and "sans suivre la majorité" in page

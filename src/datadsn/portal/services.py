@@ -413,6 +413,9 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+HABILITATION_MAX_START_DELAY_DAYS = 365
+
+
 def check_habilitation_dates(start: date, end: date | None, decided_on: date) -> None:
     """A habilitation starts on or after the decision day and lasts at most the configured years."""
     if start < decided_on:
@@ -431,9 +434,6 @@ def check_habilitation_dates(start: date, end: date | None, decided_on: date) ->
     years = settings.HABILITATION_MAX_YEARS
     if end > add_years(start, years):
         raise ValidationError(f"Une habilitation dure au plus {years} ans.")
-
-
-HABILITATION_MAX_START_DELAY_DAYS = 365
 
 
 @transaction.atomic
@@ -552,21 +552,33 @@ def decide(
     return hab
 
 
+def decision_votes(req: AccessRequest) -> dict[Any, int]:
+    # Decisions taken before the votes were stored with them read the votes still on record.
+    return req.decision_votes or tally(req)
+
+
+def against_majority(req: AccessRequest) -> bool:
+    """Whether the decision did not follow the majority of expressed votes."""
+    return req.decision_override or majority(decision_votes(req)) != (req.state == State.APPROVED)
+
+
 def decision_summary(req: AccessRequest) -> str:
     """What the requester reads about a decision: the comité's votes and any override."""
-    counts = req.decision_votes or {}
+    counts = decision_votes(req)
+    approved = req.state == State.APPROVED
+    contrary = against_majority(req)
     line = (
         f"Votes du comité des usages : {counts.get(VoteChoice.FAVOURABLE, 0)} favorable(s), "
         f"{counts.get(VoteChoice.UNFAVOURABLE, 0)} défavorable(s), "
         f"{counts.get(VoteChoice.ABSTAIN, 0)} abstention(s)."
     )
-    verb = "acceptée" if req.state == State.APPROVED else "refusée"
-    if req.decision_override:
+    verb = "acceptée" if approved else "refusée"
+    if contrary:
         line += (
             f"\nLa présidence du comité a {verb} la demande sans suivre la majorité des votes"
             f" exprimés. Motif : {req.decision_reason}"
         )
-    elif req.state == State.APPROVED:
+    elif approved:
         line += "\nLe comité des usages a rendu un avis favorable à la majorité des votes exprimés."
     else:
         line += (

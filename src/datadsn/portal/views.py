@@ -511,6 +511,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_votes": services.can_see_votes(user, req),
         "votes": req.votes.select_related("member") if services.can_see_votes(user, req) else [],
         "submitter_status": req.created_by.membership_status(),
+        "decided_against_majority": services.against_majority(req)
+        if req.state in (State.APPROVED, State.REFUSED)
+        else False,
         "decision_summary": services.decision_summary(req)
         if req.state in (State.APPROVED, State.REFUSED)
         else "",
