@@ -106,6 +106,7 @@ def _run_verify() -> Any:
 def test_verify_journal_names_the_first_broken_link(world: Any) -> None:
     result = _run_verify()
     assert result.exit_code == 0 and "Journal intègre" in result.output, result.output
+    assert f"Dernière empreinte : {Event.objects.order_by('pk').last().hash}" in result.output
     victim = Event.objects.order_by("pk")[3]
     # Someone with database access lifts the triggers and rewrites one event
     # (inside the test transaction, which rolls the triggers back afterwards).

@@ -54,6 +54,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Journal altéré : {broken} ({count} événement(s) intègres avant lui).")
             raise typer.Exit(1)
         typer.echo(f"Journal intègre : {count} événement(s), chaîne d'empreintes vérifiée.")
+        if count:
+            # Kept outside the database, it also reveals events removed from the end of the chain.
+            typer.echo(f"Dernière empreinte : {journal.last_hash()}")
         if not journal.triggers_installed():
             typer.echo(
                 "Attention : les déclencheurs qui refusent la modification et la suppression "

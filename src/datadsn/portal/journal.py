@@ -139,6 +139,12 @@ class Broken:
         return f"maillon rompu à l'événement n° {self.event_id} : {self.reason}"
 
 
+def last_hash() -> str:
+    from .models import Event
+
+    return Event.objects.order_by("-pk").values_list("hash", flat=True).first() or ""
+
+
 def verify() -> tuple[int, Broken | None]:
     """Walk the chain in insertion order: (events checked, first broken link or None)."""
     from .models import Event

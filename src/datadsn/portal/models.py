@@ -548,8 +548,7 @@ class Event(models.Model):
             raise ValidationError("Le journal d'audit est en ajout seul.")
         with transaction.atomic():
             journal.lock()
-            last = Event.objects.order_by("-pk").values_list("hash", flat=True).first()
-            self.prev_hash = last or ""
+            self.prev_hash = journal.last_hash()
             self.changes = journal.normalise(self.changes)
             self.hash = journal.event_digest(self)
             super().save(*args, **kwargs)
