@@ -29,7 +29,7 @@ demo: .venv/.synced
 	  --habilitation H1 --out $(DEMO_HOME)/flux-h1.yaml
 	$(DEMO_ENV) .venv/bin/datadsn flow run $(DEMO_HOME)/flux-h1.yaml --month $(DEMO_LAST_MONTH) \
 	  -w $(DEMO_HOME)/warehouse
-	@echo "Portail : $(DEMO_ENV) .venv/bin/datadsn serve, puis http://127.0.0.1:8000/"
+	@echo "Portail : $(DEMO_ENV) .venv/bin/datadsn serve --dev, puis http://127.0.0.1:8000/"
 
 lint: .venv/.synced
 	.venv/bin/ruff check src tests

@@ -8,7 +8,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
@@ -113,6 +112,16 @@ def mailbox(smtp_sink: tuple[Mailbox, int], settings: Any) -> Mailbox:
     return box
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Login failure counters (and other cached values) never leak from one test to another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # --- A small world: two organisations, one account per role, requests in several states ---------
 
 
@@ -191,9 +200,10 @@ def build_world() -> World:
         "chair": make_user("presidente@data-dsn.example", "president"),
         "admin": make_user("admin@data-dsn.example", "admin"),
     }
-    session = services.create_session(
-        u["instructor"], "Séance de test", date.today() + timedelta(days=7), 2
-    )
+    from django.utils import timezone
+
+    # The séance takes place today: the chair may decide (never before the séance date).
+    session = services.create_session(u["instructor"], "Séance de test", timezone.localdate(), 2)
     req: dict[str, Any] = {}
     req["draft_a"] = filled_request(u["req_a"], "Brouillon A")
     req["submitted_a"] = filled_request(u["req_a"], "Déposée A")
@@ -220,3 +230,31 @@ def build_world() -> World:
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()
+
+
+@pytest.fixture
+def superadmin(world: World) -> Any:
+    """The world's admin account, allowed into Django's /admin/."""
+    admin = world.users["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    return admin
+
+
+@pytest.fixture(autouse=True)
+def _journal_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional tests end with Django's flush, which on SQLite deletes every row: the
+    append-only triggers are lifted just for that flush and put back for the next test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    from datadsn.portal import journal
+
+    journal.install_triggers(connection)
+    yield
+    if connection.vendor == "sqlite":
+        journal.drop_triggers(connection)

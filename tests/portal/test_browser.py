@@ -198,7 +198,11 @@ def test_journey_changes_votes_approval_and_habilitation(
         m.close()
     chair = Session(browser, base, u["chair"].email)
     page = chair.go(ref_path)
-    assert "2 favorable(s)" in page.content()
+    # The chair reads the others' votes only once she has voted herself.
+    assert "2 favorable(s)" not in page.content()
+    page.get_by_label("Avis favorable").check(force=True)
+    submit(page, "Enregistrer mon vote")
+    assert "3 favorable(s)" in page.content()
     check_axe(page, "décision du comité")
     shot(page, "decision-comite")
     start = timezone.localdate()

@@ -236,7 +236,11 @@ def test_habilitation_renewal_and_revocation(world: Any) -> None:
     u, hab = world.users, world.hab_a
     new = services.renew(u["instructor"], hab, hab.end_date + timedelta(days=365))
     hab.refresh_from_db()
-    assert hab.status == "renouvelee" and new.previous == hab and new.scope == hab.scope
+    # The current habilitation keeps running until its end; the renewal starts the day after.
+    assert hab.status == "active" and new.previous == hab and new.scope == hab.scope
+    assert new.start_date == hab.end_date + timedelta(days=1)
+    with pytest.raises(ValidationError, match="déjà été renouvelée"):
+        services.renew(u["instructor"], hab, hab.end_date + timedelta(days=400))
     with pytest.raises(ValidationError):
         services.revoke(u["instructor"], new, "")
     services.revoke(u["admin"], new, "Fin du projet.")
@@ -274,7 +278,7 @@ def test_registration_verification_and_login_throttle(
     user.refresh_from_db()
     assert user.is_active and user.email_verified
     assert client.get(link.replace("http://testserver", "")).status_code == 400  # single use
-    settings.LOGIN_MAX_FAILURES = 3
+    settings.LOGIN_MAX_FAILURES = 4  # the attempt before activation counted as one failure
     for _ in range(3):
         r = client.post("/compte/connexion/", {"username": user.email, "password": "faux"})
         assert "incorrect" in r.content.decode()

@@ -1,4 +1,5 @@
-"""Typer commands for the portal: ``datadsn serve`` and ``datadsn portal-demo``."""
+"""Typer commands for the portal: ``datadsn serve``, ``datadsn portal-demo`` and the
+``datadsn portal`` group (``verify-journal``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,49 @@ import typer
 from datadsn.portal.bootstrap import setup_django
 
 
+def production_problem() -> str:
+    """Why the portal cannot be served outside development as configured ('' when it can)."""
+    if os.environ.get("DATADSN_DEBUG", "").strip().lower() in {"1", "true", "yes", "on", "oui"}:
+        return (
+            "DATADSN_DEBUG est activé : le mode debug affiche le code et la configuration à "
+            "tout visiteur. Retirez DATADSN_DEBUG, ou lancez « datadsn serve --dev » pour un "
+            "serveur de développement local."
+        )
+    if not os.environ.get("DATADSN_SECRET_KEY", "").strip():
+        return (
+            "DATADSN_SECRET_KEY n'est pas définie : elle signe les sessions et les liens de "
+            "vérification. Définissez une clé aléatoire d'au moins 50 caractères (par exemple "
+            "« python -c 'import secrets; print(secrets.token_urlsafe(50))' »), ou lancez "
+            "« datadsn serve --dev » pour un serveur de développement local."
+        )
+    return ""
+
+
 def register(app: typer.Typer) -> None:
+    portal_app = typer.Typer(help="Commandes d'exploitation du portail.", no_args_is_help=True)
+    app.add_typer(portal_app, name="portal")
+
+    @portal_app.command("verify-journal")
+    def verify_journal() -> None:
+        """Vérifie la chaîne d'empreintes du journal d'audit et ses déclencheurs d'ajout seul."""
+        setup_django()
+        from datadsn.portal import journal
+
+        count, broken = journal.verify()
+        if broken is not None:
+            typer.echo(f"Journal altéré : {broken} ({count} événement(s) intègres avant lui).")
+            raise typer.Exit(1)
+        typer.echo(f"Journal intègre : {count} événement(s), chaîne d'empreintes vérifiée.")
+        if count:
+            # Kept outside the database, it also reveals events removed from the end of the chain.
+            typer.echo(f"Dernière empreinte : {journal.last_hash()}")
+        if not journal.triggers_installed():
+            typer.echo(
+                "Attention : les déclencheurs qui refusent la modification et la suppression "
+                "des événements sont absents (appliquez les migrations)."
+            )
+            raise typer.Exit(1)
+
     @app.command("serve")
     def serve(
         host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
@@ -19,12 +62,18 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--dev/--prod",
-                help="--dev : serveur de développement Django (rechargement, mode debug) ; "
-                "--prod : serveur WSGI multi-fils, DATADSN_SECRET_KEY obligatoire.",
+                help="--dev : serveur de développement Django (mode debug, clé secrète "
+                "aléatoire gardée dans DATADSN_HOME) ; par défaut (--prod) : serveur WSGI "
+                "multi-fils, DATADSN_SECRET_KEY obligatoire et mode debug refusé.",
             ),
-        ] = True,
+        ] = False,
     ) -> None:
         """Lance le portail DataDSN (applique les migrations d'abord)."""
+        if not dev:
+            problem = production_problem()
+            if problem:
+                typer.echo(f"Erreur : {problem}", err=True)
+                raise typer.Exit(2)
         setup_django(debug=dev)
         from django.core.management import call_command
 
@@ -59,7 +108,8 @@ def register(app: typer.Typer) -> None:
 
         users = seed()
         typer.echo(
-            "Données de démonstration créées. Lancez « datadsn serve » puis connectez-vous sur"
+            "Données de démonstration créées. Lancez « datadsn serve --dev » puis "
+            "connectez-vous sur"
         )
         typer.echo("http://127.0.0.1:8000/compte/connexion/ avec l'un de ces comptes :")
         for role, email in users:

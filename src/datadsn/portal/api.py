@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,13 +15,27 @@ from . import services
 from .catalogue import INDICATORS
 from .models import AccessRequest, ApiToken, Habilitation, UseCase, User
 
+LAST_USE_PRECISION = timedelta(hours=1)
+
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        row = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash(token)).first()
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(
+                digest=ApiToken.hash(token),
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
         if row is None or not row.user.is_active:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        # Reads must not write: the last use is recorded at most once an hour per token
+        # (a write per call made concurrent clients fail with « database is locked »).
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USE_PRECISION:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
         return row.user
 

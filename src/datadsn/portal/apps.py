@@ -6,3 +6,6 @@ class PortalConfig(AppConfig):
     label = "portal"
     verbose_name = "Portail DataDSN"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import throttle  # noqa: F401  (connects the login failure counters)

@@ -12,6 +12,7 @@ from . import services
 from .models import (
     AccessRequest,
     ActorType,
+    MembershipVerification,
     Organisation,
     Role,
     State,
@@ -127,11 +128,12 @@ USE_CASES = [
 ]
 
 ORGS = [
-    ("Région Hauts-de-France", "2000410000001", ActorType.LOCAL),
+    ("Région Hauts-de-France", "2000410000001", ActorType.LOCAL, "region-hdf.example"),
     (
         "Direction de l'animation de la recherche, des études et des statistiques",
         "1100000000001",
         ActorType.RESEARCH,
+        "dares.example",
     ),
 ]
 
@@ -179,9 +181,10 @@ def _seed() -> list[tuple[str, str]]:
     for case in USE_CASES:
         UseCase.objects.get_or_create(slug=case["slug"], defaults=case)
     orgs = []
-    for name, prefix, kind in ORGS:
+    for name, prefix, kind, domain in ORGS:
         org, _ = Organisation.objects.get_or_create(
-            siret=complete_siret(prefix), defaults={"name": name, "actor_type": kind}
+            siret=complete_siret(prefix),
+            defaults={"name": name, "actor_type": kind, "email_domains": domain},
         )
         orgs.append(org)
     users: dict[str, User] = {}
@@ -196,6 +199,9 @@ def _seed() -> list[tuple[str, str]]:
                 role=role,
                 organisation=orgs[org_index] if org_index is not None else None,
                 organisation_confirmed=org_index is not None,
+                organisation_verification=MembershipVerification.DOMAIN
+                if org_index is not None
+                else "",
                 email_verified=True,
                 is_staff=role == Role.ADMIN,
                 is_superuser=role == Role.ADMIN,
@@ -215,8 +221,10 @@ def _seed_requests(users: dict[str, User]) -> None:
     m1, m2 = users["membre1@data-dsn.example"], users["membre2@data-dsn.example"]
     chair = users["presidente@data-dsn.example"]
     now = timezone.now()
+    # Decisions are taken at a séance that has taken place; the next one is still to come.
+    past = services.create_session(instr, "Comité des usages du mois", timezone.localdate(), 2)
     session = services.create_session(
-        instr, "Comité des usages de décembre", (now + timedelta(days=10)).date(), 2
+        instr, "Comité des usages du mois prochain", (now + timedelta(days=10)).date(), 2
     )
 
     def new(user: User, title: str, step_all: bool = True) -> AccessRequest:
@@ -248,7 +256,7 @@ def _seed_requests(users: dict[str, User]) -> None:
     ]:
         r = new(req_dares if approve else req_hdf, title)
         services.submit(r.created_by, r)
-        services.schedule(instr, r, session)
+        services.schedule(instr, r, past)
         services.vote(
             m1, r, VoteChoice.FAVOURABLE if approve else VoteChoice.UNFAVOURABLE, "Avis motivé."
         )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
@@ -28,6 +29,24 @@ from .models import (
     VoteChoice,
     validate_siret,
 )
+
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+
+
+class BoundedDateField(forms.DateField):
+    """A date between 2000 and 2100: no date entered in a form can overflow date arithmetic."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not DATE_MIN <= value <= DATE_MAX:
+            raise ValidationError(
+                f"Saisissez une date entre le {DATE_MIN:%d/%m/%Y} et le {DATE_MAX:%d/%m/%Y}."
+            )
 
 
 class DsfrModelForm(DsfrBaseForm, forms.ModelForm):
@@ -65,10 +84,8 @@ class RegistrationForm(DsfrBaseForm):
     actor_type = forms.ChoiceField(label="Type d'acteur public", choices=ActorType.choices)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("Un compte existe déjà avec cette adresse.")
-        return email
+        # Whether an account already uses the address is never told here (see views.register).
+        return str(self.cleaned_data["email"]).strip().lower()
 
     def clean_siret(self) -> str:
         siret = self.cleaned_data["siret"].replace(" ", "")
@@ -90,18 +107,26 @@ class RegistrationForm(DsfrBaseForm):
         return data
 
 
-def _throttle_key(request: Any, username: str) -> str:
-    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    return f"login-failures:{ip}:{username.strip().lower()}"
+class ThrottledLoginMixin:
+    """Tell a locked account or address so, instead of « wrong password » (see ``throttle``)."""
+
+    request: Any
+    data: Any
+
+    def clean(self) -> dict[str, Any]:
+        from . import throttle
+
+        if throttle.locked(self.request, self.data.get("username", "")):
+            raise ValidationError(throttle.MESSAGE, code="throttled")
+        return super().clean()  # type: ignore[misc]
 
 
-class LoginForm(DsfrBaseForm, AuthenticationForm):
-    """Authentication with a cache-based counter of failures per address and account."""
+class LoginForm(ThrottledLoginMixin, DsfrBaseForm, AuthenticationForm):
+    """Portal login; the failures are counted by the authentication backend (``throttle``)."""
 
     error_messages = {
         "invalid_login": "Adresse électronique ou mot de passe incorrect, ou adresse non vérifiée.",
         "inactive": "Ce compte n'est pas encore activé : cliquez sur le lien reçu par courriel.",
-        "throttled": "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
     }
 
     username = UsernameField(
@@ -114,19 +139,9 @@ class LoginForm(DsfrBaseForm, AuthenticationForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def clean(self) -> dict[str, Any]:
-        username = self.data.get("username", "")
-        key = _throttle_key(self.request, username)
-        if cache.get(key, 0) >= settings.LOGIN_MAX_FAILURES:
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            return super().clean()
-        except ValidationError:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
-            raise
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin login, under the same limits as the portal's."""
 
 
 # --- Access request steps ----------------------------------------------------------------------
@@ -228,6 +243,8 @@ class DataForm(DsfrModelForm):
         example="47, 56.10A",
         help_text="Divisions ou sous-classes NAF séparées par des virgules ; vide : tous secteurs.",
     )
+    period_start = BoundedDateField(label="Début de la période", required=False)
+    period_end = BoundedDateField(label="Fin de la période", required=False)
     scope_natures = CodeListField(
         label="Natures de contrat visées (codes S21.G00.40.007, facultatif)",
         pattern=re.compile(r"^\d{2}$"),
@@ -251,8 +268,6 @@ class DataForm(DsfrModelForm):
         widgets = {
             "extract_population": forms.Textarea(attrs={"rows": 2}),
             "extract_dimensions": forms.Textarea(attrs={"rows": 2}),
-            "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         help_texts = {
             "extract_population": "Pour une extraction : population visée (ex. salariés des établissements de "
@@ -351,42 +366,66 @@ class DecisionForm(DsfrBaseForm):
         choices=[("accepter", "Accepter la demande"), ("refuser", "Refuser la demande")],
         widget=forms.RadioSelect,
     )
+    override = forms.BooleanField(
+        label="Décision contraire à la majorité des votes exprimés (ou votes partagés)",
+        required=False,
+        help_text="Le motif est alors obligatoire ; il est communiqué au demandeur et journalisé.",
+    )
     reason = forms.CharField(
         label="Motif",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Obligatoire en cas de refus.",
+        help_text="Obligatoire en cas de refus ou de décision contraire à la majorité.",
     )
-    start_date = forms.DateField(
-        label="Début de l'habilitation",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end_date = forms.DateField(
-        label="Fin de l'habilitation",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    start_date = BoundedDateField(label="Début de l'habilitation", required=False)
+    end_date = BoundedDateField(label="Fin de l'habilitation", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["start_date"].initial = today
         self.fields["end_date"].initial = today + timedelta(days=365)
+        years = settings.HABILITATION_MAX_YEARS
+        self.fields["end_date"].help_text = f"Au plus {years} ans après le début."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("decision") == "refuser" and not (data.get("reason") or "").strip():
+        reason = (data.get("reason") or "").strip()
+        if data.get("decision") == "refuser" and not reason:
             self.add_error("reason", "Un refus doit toujours être motivé.")
+        if data.get("override") and not reason:
+            self.add_error("reason", "Une décision contraire à la majorité doit être motivée.")
+        if data.get("decision") == "accepter":
+            from .services import check_habilitation_dates
+
+            today = timezone.localdate()
+            start = data.get("start_date") or today
+            try:
+                check_habilitation_dates(start, None, today)
+            except ValidationError as exc:
+                self.add_error("start_date", exc)
+                return data
+            end = data.get("end_date") or start + timedelta(days=365)
+            try:
+                check_habilitation_dates(start, end, today)
+            except ValidationError as exc:
+                self.add_error("end_date", exc)
         return data
 
 
 class SessionForm(DsfrBaseForm):
     title = forms.CharField(label="Intitulé", max_length=200)
-    date = forms.DateField(
-        label="Date de séance", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    quorum = forms.IntegerField(label="Quorum (nombre de votes requis)", min_value=1, initial=2)
+    date = BoundedDateField(label="Date de séance")
+    quorum = forms.IntegerField(label="Quorum (nombre de votes requis)", initial=2)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        minimum = settings.COMITE_MIN_QUORUM
+        field = self.fields["quorum"]
+        field.initial = minimum
+        field.min_value = minimum
+        field.validators.append(MinValueValidator(minimum))
+        field.widget.attrs["min"] = str(minimum)
 
 
 class MinutesForm(DsfrBaseForm):
@@ -400,10 +439,7 @@ class RevokeForm(DsfrBaseForm):
 
 
 class RenewForm(DsfrBaseForm):
-    end_date = forms.DateField(
-        label="Nouvelle date de fin",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    end_date = BoundedDateField(label="Nouvelle date de fin")
 
 
 __all__ = ["STEPS", "STEP_FORMS", "Organisation"]

@@ -21,6 +21,19 @@ CSP = "; ".join(
 )
 
 
+PRIVATE_PREFIXES = (
+    "/compte/",
+    "/tableau-de-bord/",
+    "/demandes/",
+    "/comite/",
+    "/habilitations/",
+    "/livraisons/",
+    "/journal/",
+    "/admin/",
+    "/api/",
+)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -31,6 +44,16 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
-        if request.path.startswith(("/compte/", "/demandes/", "/api/")):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if self.private(request):
+            cache_control = response.headers.get("Cache-Control", "")
+            if "no-store" not in cache_control:
+                response.headers["Cache-Control"] = "no-store, private"
         return response
+
+    @staticmethod
+    def private(request: HttpRequest) -> bool:
+        """Pages that may show personal or non-public data must never be stored by a cache."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return True
+        return request.path.startswith(PRIVATE_PREFIXES)

@@ -69,6 +69,13 @@ class Organisation(models.Model):
     name = models.CharField("raison sociale", max_length=200)
     siret = models.CharField("SIRET", max_length=14, unique=True, validators=[validate_siret])
     actor_type = models.CharField("type d'acteur public", max_length=30, choices=ActorType.choices)
+    email_domains = models.CharField(
+        "domaines de messagerie déclarés",
+        max_length=500,
+        blank=True,
+        help_text="Séparés par des virgules (ex. region-hdf.fr). Une adresse vérifiée de l'un de "
+        "ces domaines rattache son compte à l'organisation sans autre confirmation.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -78,6 +85,17 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.siret})"
 
+    def domains(self) -> set[str]:
+        return {
+            d.strip().lower().lstrip("@")
+            for d in self.email_domains.replace(";", ",").split(",")
+            if d.strip()
+        }
+
+    def owns_address(self, email: str) -> bool:
+        """Whether ``email`` belongs to one of the organisation's declared mail domains."""
+        return email.rsplit("@", 1)[-1].strip().lower() in self.domains()
+
 
 class Role(models.TextChoices):
     REQUESTER = "demandeur", "Demandeur"
@@ -85,6 +103,15 @@ class Role(models.TextChoices):
     MEMBER = "membre", "Membre du comité des usages"
     CHAIR = "president", "Président du comité des usages"
     ADMIN = "admin", "Administrateur"
+
+
+class MembershipVerification(models.TextChoices):
+    """How a local account was verified as a member of its organisation."""
+
+    DOMAIN = "domaine", "adresse d'un domaine déclaré par l'organisation"
+    MEMBER = "membre", "confirmé par un membre vérifié de l'organisation"
+    INSTRUCTOR = "instructeur", "confirmé par un instructeur"
+    ADMIN = "administrateur", "confirmé par un administrateur"
 
 
 class User(AbstractUser):
@@ -96,7 +123,17 @@ class User(AbstractUser):
     organisation_confirmed = models.BooleanField(
         "rattachement à l'organisation confirmé",
         default=False,
-        help_text="Un compte qui rejoint une organisation existante doit être confirmé.",
+        help_text="Aucun compte n'est rattaché d'office : domaine de messagerie déclaré par "
+        "l'organisation, ou confirmation par un membre vérifié ou un instructeur.",
+    )
+    organisation_verification = models.CharField(
+        "rattachement vérifié par",
+        max_length=20,
+        choices=MembershipVerification.choices,
+        blank=True,
+    )
+    organisation_verified_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     email_verified = models.BooleanField("adresse vérifiée", default=False)
 
@@ -127,6 +164,15 @@ class User(AbstractUser):
 
     def display(self) -> str:
         return self.get_full_name() or self.email
+
+    def membership_status(self) -> str:
+        """What an instructor reads about this account's link to its organisation."""
+        if self.organisation_id is None:
+            return "sans organisation"
+        if not self.organisation_confirmed:
+            return "rattachement à l'organisation NON vérifié"
+        how = self.get_organisation_verification_display()
+        return f"rattachement vérifié ({how})" if how else "rattachement vérifié"
 
 
 class UseCaseStatus(models.TextChoices):
@@ -260,6 +306,10 @@ class AccessRequest(models.Model):
     paused_seconds = models.PositiveIntegerField(default=0)
     changes_message = models.TextField("modifications demandées", blank=True)
     decision_reason = models.TextField("motif de la décision", blank=True)
+    decision_override = models.BooleanField(
+        "décision contraire à la majorité des votes", default=False
+    )
+    decision_votes = models.JSONField("votes au moment de la décision", default=dict, blank=True)
     decided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="requests_decided"
     )
@@ -376,6 +426,8 @@ class Vote(models.Model):
 
 class HabilitationStatus(models.TextChoices):
     ACTIVE = "active", "Active"
+    # Before issue 19 a renewal ended the current habilitation at once; since then the current one
+    # stays active until its end date and the renewal (``renewal``) starts the day after.
     RENEWED = "renouvelee", "Remplacée par un renouvellement"
     REVOKED = "revoquee", "Révoquée"
 
@@ -416,8 +468,14 @@ class Habilitation(models.Model):
 
     @property
     def effective_status(self) -> str:
-        if self.status == HabilitationStatus.ACTIVE and self.expired:
-            return "Expirée"
+        if self.status == HabilitationStatus.ACTIVE:
+            if self.expired:
+                return "Expirée"
+            if self.start_date > date.today():
+                return f"À venir (à partir du {self.start_date:%d/%m/%Y})"
+            renewal = Habilitation.objects.filter(previous=self).first()
+            if renewal is not None:
+                return f"Active jusqu'au {self.end_date:%d/%m/%Y}, puis renouvelée ({renewal.reference})"
         return self.get_status_display()
 
 
@@ -438,8 +496,11 @@ ACTION_LABELS = {
     "seance_close": "Séance close",
     "relance": "Relance (délai de 30 jours)",
     "inscription": "Inscription",
+    "rattachement_confirme": "Rattachement à l'organisation confirmé",
     "adresse_verifiee": "Adresse vérifiée",
     "jeton_api_cree": "Jeton d'API créé",
+    "jeton_api_revoque": "Jeton d'API révoqué",
+    "inscription_adresse_existante": "Inscription tentée avec une adresse existante",
     "export_journal": "Export du journal",
     "connexion_oidc": "Connexion par OpenID Connect",
     "inscription_oidc": "Inscription par OpenID Connect",
@@ -450,20 +511,26 @@ ACTION_LABELS = {
 
 
 class Event(models.Model):
-    """Append-only audit log: rows are never updated nor deleted."""
+    """Append-only audit log: rows are never updated nor deleted.
+
+    The database refuses UPDATE and DELETE on the table (triggers, see ``journal``), the rows it
+    refers to cannot be deleted (PROTECT), and each row carries a hash chained to the previous one.
+    """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)
     request = models.ForeignKey(
-        AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField("empreinte précédente", max_length=64, blank=True)
+    hash = models.CharField("empreinte (SHA-256)", max_length=64, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -473,9 +540,18 @@ class Event(models.Model):
         return ACTION_LABELS.get(self.action, self.action)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        from django.db import transaction
+
+        from . import journal
+
         if self.pk is not None:
             raise ValidationError("Le journal d'audit est en ajout seul.")
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            journal.lock()
+            self.prev_hash = journal.last_hash()
+            self.changes = journal.normalise(self.changes)
+            self.hash = journal.event_digest(self)
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValidationError("Le journal d'audit est en ajout seul.")
@@ -484,19 +560,46 @@ class Event(models.Model):
 class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
+    name = models.CharField("nom", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("expire le", null=True)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> str:
+    def issue(cls, user: User, name: str = "") -> str:
         """Create a token and return the clear key (shown once, only its hash is stored)."""
+        from django.conf import settings
+
         key = "ddsn_" + secrets.token_urlsafe(32)
-        cls.objects.create(user=user, digest=cls.hash(key))
+        cls.objects.create(
+            user=user,
+            digest=cls.hash(key),
+            name=name,
+            expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_DAYS),
+        )
         return key
+
+    @property
+    def valid(self) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "Révoqué"
+        return "Valide" if self.valid else "Expiré"
 
 
 siret_validator = RegexValidator(r"^\d{14}$", "Le SIRET doit comporter exactement 14 chiffres.")

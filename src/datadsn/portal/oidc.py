@@ -115,7 +115,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     user = _user_for(email, info)
     if not user.is_active:
         return HttpResponseBadRequest("Ce compte est désactivé.")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="datadsn.portal.throttle.ThrottledModelBackend")
     services.record(user, "connexion_oidc", user, {"fournisseur": settings.OIDC_ISSUER})
     return HttpResponseRedirect(reverse("portal:dashboard"))
 
@@ -126,7 +126,6 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
     if user is not None:
         return user
     org = None
-    confirmed = False
     siret = str(info.get("siret") or "")
     try:
         validate_siret(siret)
@@ -140,7 +139,6 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
                 name=str(info.get("organizational_unit") or f"Organisation {siret}"),
                 actor_type=ActorType.OTHER,
             )
-            confirmed = True
     user = User(
         username=email,
         email=email,
@@ -148,10 +146,12 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
         last_name=str(info.get("usual_name") or info.get("family_name") or ""),
         role=Role.REQUESTER,
         organisation=org,
-        organisation_confirmed=confirmed,
+        organisation_confirmed=False,
         email_verified=True,
     )
     user.set_unusable_password()
     user.save()
     services.record(user, "inscription_oidc", user, {"siret": siret})
+    # Like a local account, it joins its organisation only through a verification path.
+    services.confirm_by_domain(user)
     return user

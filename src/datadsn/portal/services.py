@@ -27,6 +27,7 @@ from .models import (
     Event,
     Habilitation,
     HabilitationStatus,
+    MembershipVerification,
     Orientation,
     Role,
     SessionStatus,
@@ -217,6 +218,13 @@ def _jsonable(value: Any) -> Any:
 def submit(user: User, req: AccessRequest) -> AccessRequest:
     _require(can_edit(user, req))
     _require_state(req, State.DRAFT, State.CHANGES_REQUESTED)
+    if not user.organisation_confirmed:
+        raise ValidationError(
+            "Votre rattachement à l'organisation n'est pas encore vérifié : vous pouvez préparer "
+            "la demande, mais pas la déposer au nom de l'organisation. Il est vérifié par une "
+            "adresse d'un domaine déclaré par l'organisation, ou par un membre vérifié de "
+            "l'organisation ou un instructeur (page « Rattachements »)."
+        )
     missing = missing_fields(req)
     if missing:
         raise ValidationError("Il manque : " + ", ".join(missing) + ".")
@@ -339,17 +347,46 @@ def schedule(user: User, req: AccessRequest, session: ComiteSession) -> AccessRe
 
 @transaction.atomic
 def vote(user: User, req: AccessRequest, choice: str, opinion: str) -> Vote:
+    """A comité member votes once: a vote cannot be changed after the others' votes are visible."""
     _require(user.is_authenticated and user.role in (Role.MEMBER, Role.CHAIR))
     _require_state(req, State.IN_REVIEW)
     if choice not in VoteChoice.values:
         raise ValidationError("Vote inconnu.")
     if choice == VoteChoice.UNFAVOURABLE and not opinion.strip():
         raise ValidationError("Un avis défavorable doit être motivé.")
-    v, created = Vote.objects.update_or_create(
-        request=req, member=user, defaults={"choice": choice, "opinion": opinion.strip()}
-    )
-    record(user, "vote" if created else "vote_modifie", v, {"vote": choice, "avis": opinion}, req)
+    if Vote.objects.filter(request=req, member=user).exists():
+        raise ValidationError("Votre vote est déjà enregistré ; il ne peut plus être modifié.")
+    v = Vote.objects.create(request=req, member=user, choice=choice, opinion=opinion.strip())
+    record(user, "vote", v, {"vote": choice, "avis": opinion}, req)
     return v
+
+
+def has_voted(user: User, req: AccessRequest) -> bool:
+    return req.votes.filter(member_id=user.pk).exists()
+
+
+def can_see_votes(user: User, req: AccessRequest) -> bool:
+    """Comité members see the others' votes only once they have voted (or the request is decided)."""
+    if not user.is_authenticated or user.role == Role.REQUESTER:
+        return False
+    if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
+        return has_voted(user, req)
+    return True
+
+
+def votes_hidden_from(user: User) -> set[int]:
+    """Requests whose votes ``user`` may not read yet (in review, and not voted on by them)."""
+    if not user.is_authenticated or user.role not in (Role.MEMBER, Role.CHAIR):
+        return set()
+    in_review = AccessRequest.objects.filter(state=State.IN_REVIEW).exclude(votes__member=user)
+    return set(in_review.values_list("pk", flat=True))
+
+
+def event_changes_for(user: User, event: Event, hidden: set[int]) -> Any:
+    """An event's changes as ``user`` may read them in the journal (votes masked if needed)."""
+    if event.action.startswith("vote") and event.request_id in hidden:
+        return {"vote": "masqué jusqu'à votre propre vote"}
+    return event.changes
 
 
 def tally(req: AccessRequest, exclude: User | None = None) -> dict[Any, int]:
@@ -361,6 +398,44 @@ def tally(req: AccessRequest, exclude: User | None = None) -> dict[Any, int]:
     return counts
 
 
+def majority(counts: dict[Any, int]) -> bool | None:
+    """The majority of expressed votes (abstentions aside): True, False, or None when tied."""
+    for_, against = counts[VoteChoice.FAVOURABLE], counts[VoteChoice.UNFAVOURABLE]
+    if for_ == against:
+        return None
+    return for_ > against
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+HABILITATION_MAX_START_DELAY_DAYS = 365
+
+
+def check_habilitation_dates(start: date, end: date | None, decided_on: date) -> None:
+    """A habilitation starts on or after the decision day and lasts at most the configured years."""
+    if start < decided_on:
+        raise ValidationError(
+            f"L'habilitation ne peut pas commencer avant le jour de la décision "
+            f"({decided_on:%d/%m/%Y})."
+        )
+    if start > decided_on + timedelta(days=HABILITATION_MAX_START_DELAY_DAYS):
+        raise ValidationError(
+            "L'habilitation doit commencer au plus tard un an après le jour de la décision."
+        )
+    if end is None:
+        return
+    if end <= start:
+        raise ValidationError("La fin de l'habilitation doit suivre son début.")
+    years = settings.HABILITATION_MAX_YEARS
+    if end > add_years(start, years):
+        raise ValidationError(f"Une habilitation dure au plus {years} ans.")
+
+
 @transaction.atomic
 def decide(
     user: User,
@@ -369,8 +444,14 @@ def decide(
     reason: str,
     start: date | None = None,
     end: date | None = None,
+    override: bool = False,
 ) -> Habilitation | None:
-    """The chair records the comité's decision; approval creates the habilitation."""
+    """The chair records the comité's decision; approval creates the habilitation.
+
+    The decision follows the majority of expressed votes once the quorum is reached. Deciding
+    against that majority (or without one, when votes are tied) is an explicit override that
+    needs a reason; it is shown to the requester and recorded in the journal.
+    """
     _require(user.is_authenticated and user.role == Role.CHAIR)
     _require_state(req, State.IN_REVIEW)
     reason = reason.strip()
@@ -378,41 +459,70 @@ def decide(
         raise ValidationError("Un refus doit toujours être motivé.")
     session = req.session
     assert session is not None
+    today = timezone.localdate()
+    if today < session.date:
+        raise ValidationError(
+            f"La décision ne peut pas être enregistrée avant la séance du {session.date:%d/%m/%Y}."
+        )
     instructed_by_chair = req.instructor_id == user.pk
     counts = tally(req, exclude=user if instructed_by_chair else None)
-    cast = (
-        counts[VoteChoice.FAVOURABLE] + counts[VoteChoice.UNFAVOURABLE] + counts[VoteChoice.ABSTAIN]
-    )
-    if cast < session.quorum:
+    cast = sum(counts.values())
+    quorum = max(session.quorum, settings.COMITE_MIN_QUORUM)
+    if cast < quorum:
         raise ValidationError(
-            f"Quorum non atteint : {cast} vote(s) sur {session.quorum} requis"
+            f"Quorum non atteint : {cast} vote(s) sur {quorum} requis"
             + (
                 " (hors votre propre vote, puisque vous avez instruit la demande)."
                 if instructed_by_chair
                 else "."
             )
         )
-    if instructed_by_chair:
-        majority_for = counts[VoteChoice.FAVOURABLE] > counts[VoteChoice.UNFAVOURABLE]
-        if majority_for != approve:
-            raise PermissionDenied(
-                "Vous avez instruit cette demande : votre décision doit suivre la majorité des autres membres."
-            )
+    follows = majority(counts)
+    contrary = follows is None or follows != approve
+    if contrary and instructed_by_chair:
+        raise PermissionDenied(
+            "Vous avez instruit cette demande : votre décision doit suivre la majorité des autres membres."
+        )
+    if contrary and not override:
+        raise ValidationError(
+            "Cette décision ne suit pas la majorité des votes exprimés"
+            f" ({counts[VoteChoice.FAVOURABLE]} favorable(s), "
+            f"{counts[VoteChoice.UNFAVOURABLE]} défavorable(s)) : cochez « décision contraire à la "
+            "majorité » et motivez-la."
+        )
+    if contrary and not reason:
+        raise ValidationError("Une décision contraire à la majorité des votes doit être motivée.")
+    if approve:
+        start = start or today
+        check_habilitation_dates(start, None, today)  # before any date arithmetic on it
+        end = end or start + timedelta(days=365)
+        check_habilitation_dates(start, end, today)
     old = req.state
     req.state = State.APPROVED if approve else State.REFUSED
     req.decision_reason = reason
+    req.decision_override = contrary
+    req.decision_votes = dict(counts)
     req.decided_at = timezone.now()
     req.decided_by = user
     if req.first_response_at is None:
         req.first_response_at = req.decided_at
     req.save()
-    record(user, "decision", req, {"etat": [old, req.state], "motif": reason, "votes": counts})
+    record(
+        user,
+        "decision",
+        req,
+        {
+            "etat": [old, req.state],
+            "motif": reason,
+            "votes": counts,
+            "majorite": {True: "favorable", False: "defavorable", None: "partage"}[follows],
+            "contraire_a_la_majorite": contrary,
+        },
+    )
+    summary = decision_summary(req)
     hab = None
     if approve:
-        start = start or timezone.localdate()
-        end = end or start + timedelta(days=365)
-        if end <= start:
-            raise ValidationError("La fin de l'habilitation doit suivre son début.")
+        assert start is not None and end is not None
         hab = Habilitation.objects.create(
             request=req,
             organisation=req.organisation,
@@ -428,7 +538,7 @@ def decide(
             req,
         )
         body = (
-            f"Le comité des usages a accepté votre demande « {req.title} ».\n"
+            f"Votre demande « {req.title} » est acceptée.\n{summary}\n"
             f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{_link(req)}\n"
         )
         notify(_requester_emails(req), f"{req.reference} acceptée", body)
@@ -436,16 +546,52 @@ def decide(
         notify(
             _requester_emails(req),
             f"{req.reference} refusée",
-            f"Le comité des usages a refusé votre demande « {req.title} ».\nMotif : {reason}\n\n{_link(req)}\n",
+            f"Votre demande « {req.title} » est refusée.\n{summary}\nMotif : {reason}\n\n"
+            f"{_link(req)}\n",
         )
     return hab
+
+
+def decision_votes(req: AccessRequest) -> dict[Any, int]:
+    # Decisions taken before the votes were stored with them read the votes still on record.
+    return req.decision_votes or tally(req)
+
+
+def against_majority(req: AccessRequest) -> bool:
+    """Whether the decision did not follow the majority of expressed votes."""
+    return req.decision_override or majority(decision_votes(req)) != (req.state == State.APPROVED)
+
+
+def decision_summary(req: AccessRequest) -> str:
+    """What the requester reads about a decision: the comité's votes and any override."""
+    counts = decision_votes(req)
+    approved = req.state == State.APPROVED
+    contrary = against_majority(req)
+    line = (
+        f"Votes du comité des usages : {counts.get(VoteChoice.FAVOURABLE, 0)} favorable(s), "
+        f"{counts.get(VoteChoice.UNFAVOURABLE, 0)} défavorable(s), "
+        f"{counts.get(VoteChoice.ABSTAIN, 0)} abstention(s)."
+    )
+    verb = "acceptée" if approved else "refusée"
+    if contrary:
+        line += (
+            f"\nLa présidence du comité a {verb} la demande sans suivre la majorité des votes"
+            f" exprimés. Motif : {req.decision_reason}"
+        )
+    elif approved:
+        line += "\nLe comité des usages a rendu un avis favorable à la majorité des votes exprimés."
+    else:
+        line += (
+            "\nLe comité des usages a rendu un avis défavorable à la majorité des votes exprimés."
+        )
+    return line
 
 
 @transaction.atomic
 def create_session(user: User, title: str, day: date, quorum: int) -> ComiteSession:
     _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
-    if quorum < 1:
-        raise ValidationError("Le quorum doit être d'au moins un vote.")
+    if quorum < settings.COMITE_MIN_QUORUM:
+        raise ValidationError(f"Le quorum doit être d'au moins {settings.COMITE_MIN_QUORUM} votes.")
     s = ComiteSession.objects.create(title=title, date=day, quorum=quorum)
     record(user, "seance_creee", s, {"titre": title, "date": day.isoformat(), "quorum": quorum})
     return s
@@ -489,14 +635,22 @@ def revoke(user: User, hab: Habilitation, reason: str) -> Habilitation:
 
 @transaction.atomic
 def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
+    """Renew a habilitation: the current one keeps serving until its end date, the renewal
+    starts the day after (today if the current one has already ended)."""
     _require(user.is_authenticated and user.role in (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN))
     if hab.status != HabilitationStatus.ACTIVE:
         raise ValidationError("Seule une habilitation active peut être renouvelée.")
-    start = max(hab.end_date, timezone.localdate())
+    if Habilitation.objects.filter(previous=hab).exists():
+        raise ValidationError("Cette habilitation a déjà été renouvelée.")
+    today = timezone.localdate()
+    start = max(hab.end_date + timedelta(days=1), today)
     if end <= start:
-        raise ValidationError("La nouvelle date de fin doit suivre la fin actuelle.")
-    hab.status = HabilitationStatus.RENEWED
-    hab.save()
+        raise ValidationError(
+            f"La nouvelle date de fin doit suivre le début du renouvellement ({start:%d/%m/%Y})."
+        )
+    years = settings.HABILITATION_MAX_YEARS
+    if end > add_years(start, years):
+        raise ValidationError(f"Une habilitation dure au plus {years} ans.")
     new = Habilitation.objects.create(
         request=hab.request,
         organisation=hab.organisation,
@@ -509,15 +663,90 @@ def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
         user,
         "habilitation_renouvelee",
         new,
-        {"precedente": hab.reference, "fin": end.isoformat()},
+        {"precedente": hab.reference, "debut": start.isoformat(), "fin": end.isoformat()},
         hab.request,
     )
     notify(
         _requester_emails(hab.request),
         f"Habilitation {hab.reference} renouvelée",
+        f"L'habilitation {hab.reference} reste valable jusqu'au {hab.end_date:%d/%m/%Y}.\n"
         f"Nouvelle habilitation {new.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n",
     )
     return new
+
+
+# --- Organisation membership -------------------------------------------------------------------
+
+
+def pending_members(user: User) -> QuerySet[User]:
+    """Accounts awaiting confirmation that ``user`` may confirm."""
+    qs = User.objects.filter(
+        role=Role.REQUESTER,
+        organisation__isnull=False,
+        organisation_confirmed=False,
+        email_verified=True,
+        is_active=True,
+    ).select_related("organisation")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role in (Role.INSTRUCTOR, Role.ADMIN):
+        return qs
+    if user.role == Role.REQUESTER and user.organisation_confirmed and user.organisation_id:
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.none()
+
+
+def _confirm(member: User, how: Any, by: User | None) -> None:
+    member.organisation_confirmed = True
+    member.organisation_verification = how
+    member.organisation_verified_by = by
+    member.save(
+        update_fields=[
+            "organisation_confirmed",
+            "organisation_verification",
+            "organisation_verified_by",
+        ]
+    )
+    assert member.organisation is not None
+    record(
+        by,
+        "rattachement_confirme",
+        member,
+        {"membre": member.email, "organisation": member.organisation.siret, "par": how},
+    )
+
+
+@transaction.atomic
+def confirm_membership(user: User, member: User) -> User:
+    """A verified member of the same organisation, or an instructor, confirms an account."""
+    _require(pending_members(user).filter(pk=member.pk).exists())
+    how = {
+        Role.INSTRUCTOR: MembershipVerification.INSTRUCTOR,
+        Role.ADMIN: MembershipVerification.ADMIN,
+    }.get(Role(user.role), MembershipVerification.MEMBER)
+    _confirm(member, how, user)
+    assert member.organisation is not None
+    notify(
+        [member.email],
+        "Rattachement confirmé",
+        f"Votre rattachement à {member.organisation.name} est confirmé : vous pouvez déposer des "
+        "demandes en son nom.\n",
+    )
+    return member
+
+
+def confirm_by_domain(member: User) -> bool:
+    """After its address is verified, an account of a declared domain joins its organisation."""
+    org = member.organisation
+    if (
+        org is None
+        or member.organisation_confirmed
+        or not member.email_verified
+        or not org.owns_address(member.email)
+    ):
+        return False
+    _confirm(member, MembershipVerification.DOMAIN, None)
+    return True
 
 
 # --- Reminders ---------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Environment variables:
 
 - ``DATADSN_HOME``: data directory; the default SQLite database lives at ``$DATADSN_HOME/portal.sqlite3``.
 - ``DATABASE_URL``: ``postgres://user:password@host:5432/name`` or ``sqlite:////absolute/path``.
-- ``DATADSN_SECRET_KEY``: required unless ``DATADSN_DEBUG=1``.
+- ``DATADSN_SECRET_KEY``: required unless ``DATADSN_DEBUG=1`` (then a random key is kept in
+  ``$DATADSN_HOME/secret_key``).
 - ``DATADSN_DEBUG``: ``1`` for development (insecure defaults allowed).
 - ``DATADSN_HTTPS``: ``1`` (default when not debugging) for secure cookies and HSTS.
 - ``DATADSN_ALLOWED_HOSTS``: comma separated host names.
@@ -18,6 +19,7 @@ Environment variables:
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -32,6 +34,21 @@ def _flag(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def sqlite_database(path: str) -> dict[str, Any]:
+    """SQLite for the demo and small deployments, set for concurrent clients: write-ahead log
+    (readers never wait for the writer), writers wait up to 20 s for the lock instead of failing,
+    and a transaction takes the write lock when it starts (no deadlock on upgrade)."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
 
 
 def database_from_url(url: str) -> dict[str, Any]:
@@ -49,11 +66,21 @@ def database_from_url(url: str) -> dict[str, Any]:
         }
     if parsed.scheme == "sqlite":
         path = url[len("sqlite://") :]
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": path[1:] if path.startswith("//") else path,
-        }
+        return sqlite_database(path[1:] if path.startswith("//") else path)
     raise ImproperlyConfigured(f"DATABASE_URL non pris en charge : {parsed.scheme!r}")
+
+
+def _development_secret_key(home: Path) -> str:
+    """Development and demo: a random key kept in the data directory (never a published one)."""
+    path = home / "secret_key"
+    if path.is_file() and path.read_text(encoding="utf-8").strip():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -66,14 +93,13 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "DATADSN_SECRET_KEY est obligatoire hors mode développement (DATADSN_DEBUG=1)."
         )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    SECRET_KEY = _development_secret_key(HOME)
 
 HTTPS = _flag("DATADSN_HTTPS", not DEBUG)
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("DATADSN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(
-        ","
-    )
+    # Django's test runner adds "testserver" itself; a deployment never needs it.
+    for h in os.environ.get("DATADSN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
     if h.strip()
 ]
 SITE_URL = os.environ.get("DATADSN_SITE_URL", "http://localhost:8000").rstrip("/")
@@ -127,12 +153,7 @@ FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(HOME / "portal.sqlite3"),
-        }
-    }
+    DATABASES = {"default": sqlite_database(str(HOME / "portal.sqlite3"))}
 
 AUTH_USER_MODEL = "portal.User"
 PASSWORD_HASHERS = [
@@ -152,8 +173,20 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:home"
+# Login throttling (datadsn.portal.throttle), on the portal and the admin login alike.
+AUTHENTICATION_BACKENDS = ["datadsn.portal.throttle.ThrottledModelBackend"]
 LOGIN_MAX_FAILURES = int(os.environ.get("DATADSN_LOGIN_MAX_FAILURES", "5"))
+LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("DATADSN_LOGIN_MAX_FAILURES_PER_IP", "20"))
+# Behind a reverse proxy, the META header carrying the client address (e.g. HTTP_X_FORWARDED_FOR).
+CLIENT_IP_HEADER = os.environ.get("DATADSN_CLIENT_IP_HEADER", "")
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("DATADSN_LOGIN_LOCKOUT_SECONDS", "900"))
+
+# Comité: a séance needs at least this many votes; a habilitation lasts at most this many years.
+COMITE_MIN_QUORUM = int(os.environ.get("DATADSN_COMITE_MIN_QUORUM", "2"))
+HABILITATION_MAX_YEARS = int(os.environ.get("DATADSN_HABILITATION_MAX_YEARS", "3"))
+
+# API tokens expire after this many days (and can be revoked on /compte/jeton-api/).
+API_TOKEN_DAYS = int(os.environ.get("DATADSN_API_TOKEN_DAYS", "90"))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

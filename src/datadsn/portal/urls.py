@@ -32,6 +32,7 @@ portal_patterns = [
     path("compte/oidc/connexion/", oidc.start, name="oidc_login"),
     path("compte/oidc/retour/", oidc.callback, name="oidc_callback"),
     path("compte/jeton-api/", views.api_token, name="api_token"),
+    path("compte/rattachements/", views.memberships, name="memberships"),
     path("tableau-de-bord/", views.dashboard, name="dashboard"),
     path("demandes/", views.request_list, name="request_list"),
     path("demandes/nouvelle/", views.request_new, name="request_new"),

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -233,6 +235,9 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        existing = User.objects.filter(email__iexact=data["email"]).first()
+        if existing is not None:
+            return _registration_with_existing_email(request, existing, data)
         with transaction.atomic():
             org = Organisation.objects.filter(siret=data["siret"]).first()
             joined_existing = org is not None
@@ -249,7 +254,9 @@ def register(request: HttpRequest) -> HttpResponse:
                 last_name=data["last_name"],
                 role=Role.REQUESTER,
                 organisation=org,
-                organisation_confirmed=not joined_existing,
+                # No SIRET is owned by registering first: see services.confirm_by_domain and
+                # services.confirm_membership.
+                organisation_confirmed=False,
                 is_active=False,
             )
             user.set_password(data["password"])
@@ -269,7 +276,7 @@ def register(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "portal/register_done.html",
-            {"email": user.email, "joined_existing": joined_existing},
+            {"email": user.email},
         )
     return render(
         request,
@@ -283,6 +290,23 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _registration_with_existing_email(
+    request: HttpRequest, existing: User, data: dict[str, Any]
+) -> HttpResponse:
+    """Answer exactly as for a new account, and tell the address's owner by e-mail instead."""
+    make_password(data["password"])  # same work as a real registration: no timing hint
+    services.record(None, "inscription_adresse_existante", existing)
+    services.notify(
+        [existing.email],
+        "Tentative d'inscription avec votre adresse",
+        "Bonjour,\n\nUne inscription au portail DataDSN vient d'être demandée avec votre adresse, "
+        "qui a déjà un compte. Si c'est vous, connectez-vous : "
+        f"{settings.SITE_URL}{reverse('portal:login')}\n\n"
+        "Sinon, ignorez ce message : aucun compte n'a été créé.\n",
+    )
+    return render(request, "portal/register_done.html", {"email": data["email"]})
+
+
 def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
         user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
@@ -294,7 +318,14 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user.email_verified = True
     user.save(update_fields=["is_active", "email_verified"])
     services.record(user, "adresse_verifiee", user)
-    messages.success(request, "Votre adresse est vérifiée. Vous pouvez vous connecter.")
+    if services.confirm_by_domain(user):
+        messages.success(
+            request,
+            "Votre adresse est vérifiée et appartient à un domaine déclaré par votre "
+            "organisation : votre rattachement est confirmé. Vous pouvez vous connecter.",
+        )
+    else:
+        messages.success(request, "Votre adresse est vérifiée. Vous pouvez vous connecter.")
     return redirect("portal:login")
 
 
@@ -306,13 +337,41 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def api_token(request: HttpRequest) -> HttpResponse:
+    """Create, list and revoke one's API tokens (the clear key is shown once, at creation)."""
+    from .models import ApiToken
+
+    user: User = request.user
     key = None
     if request.method == "POST":
-        from .models import ApiToken
+        if request.POST.get("op") == "revoquer":
+            token = get_object_or_404(
+                ApiToken, pk=request.POST.get("token", "0") or 0, user=user, revoked_at=None
+            )
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            services.record(user, "jeton_api_revoque", token)
+            messages.success(request, "Jeton révoqué.")
+            return redirect("portal:api_token")
+        key = ApiToken.issue(user, request.POST.get("name", "").strip()[:100])
+        services.record(user, "jeton_api_cree", user)
+    return render(
+        request,
+        "portal/api_token.html",
+        {"key": key, "tokens": user.api_tokens.all(), "days": settings.API_TOKEN_DAYS},
+    )
 
-        key = ApiToken.issue(request.user)
-        services.record(request.user, "jeton_api_cree", request.user)
-    return render(request, "portal/api_token.html", {"key": key})
+
+@roles_required(Role.REQUESTER, Role.INSTRUCTOR, Role.ADMIN)
+def memberships(request: HttpRequest) -> HttpResponse:
+    """Accounts waiting to be confirmed as members of their organisation."""
+    user: User = request.user
+    pending = services.pending_members(user)
+    if request.method == "POST":
+        member = get_object_or_404(pending, pk=request.POST.get("membre", "0") or 0)
+        services.confirm_membership(user, member)
+        messages.success(request, f"Rattachement de {member.email} confirmé.")
+        return redirect("portal:memberships")
+    return render(request, "portal/memberships.html", {"pending": pending})
 
 
 # --- Dashboards --------------------------------------------------------------------------------
@@ -449,8 +508,15 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": services.can_edit(user, req),
         "habilitations": req.habilitations.all(),
         "indicator_names": [INDICATOR_NAMES.get(c, c) for c in req.indicators],
-        "show_votes": user.role != Role.REQUESTER,
-        "votes": req.votes.select_related("member") if user.role != Role.REQUESTER else [],
+        "show_votes": services.can_see_votes(user, req),
+        "votes": req.votes.select_related("member") if services.can_see_votes(user, req) else [],
+        "submitter_status": req.created_by.membership_status(),
+        "decided_against_majority": services.against_majority(req)
+        if req.state in (State.APPROVED, State.REFUSED)
+        else False,
+        "decision_summary": services.decision_summary(req)
+        if req.state in (State.APPROVED, State.REFUSED)
+        else "",
     }
     if user.role == Role.INSTRUCTOR and req.state in (State.SUBMITTED, State.RESUBMITTED):
         ctx["changes_form"] = ChangesForm()
@@ -459,13 +525,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"orientation": req.orientation, "framing": req.framing}
         )
     if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
-        mine = req.votes.filter(member=user).first()
-        ctx["vote_form"] = VoteForm(
-            initial={"choice": mine.choice, "opinion": mine.opinion} if mine else None
-        )
+        ctx["my_vote"] = req.votes.filter(member=user).first()
+        if ctx["my_vote"] is None:
+            ctx["vote_form"] = VoteForm()
     if user.role == Role.CHAIR and req.state == State.IN_REVIEW:
         ctx["decision_form"] = DecisionForm()
-        ctx["tally"] = services.tally(req)
+        if services.can_see_votes(user, req):
+            ctx["tally"] = services.tally(req)
     return render(request, "portal/request_detail.html", ctx)
 
 
@@ -518,6 +584,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 data["reason"],
                 data["start_date"],
                 data["end_date"],
+                override=data["override"],
             )
             messages.success(
                 request, f"Décision enregistrée{' : habilitation ' + hab.reference if hab else ''}."
@@ -634,6 +701,7 @@ def habilitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "hab": hab,
             "scope": scope,
             "can_manage": can_manage and hab.status == "active",
+            "renewal": hab.__class__.objects.filter(previous=hab).first(),
             "revoke_form": revoke_form,
             "renew_form": renew_form,
             "indicator_names": [INDICATOR_NAMES.get(c, c) for c in scope.get("indicateurs", [])],
@@ -650,6 +718,9 @@ AUDIT_ROLES = (Role.INSTRUCTOR, Role.CHAIR, Role.ADMIN)
 def audit_list(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("request").order_by("-at", "-pk")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    hidden = services.votes_hidden_from(request.user)
+    for e in page.object_list:
+        e.shown_changes = services.event_changes_for(request.user, e, hidden)
     return render(request, "portal/audit.html", {"page": page})
 
 
@@ -664,6 +735,8 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
 
     writer = csv.writer(_Echo())
 
+    hidden = services.votes_hidden_from(request.user)
+
     def rows() -> Any:
         yield "\ufeff" + writer.writerow(
             ["horodatage", "acteur", "action", "objet", "identifiant", "demande", "modifications"]
@@ -677,7 +750,9 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
                     e.object_type,
                     e.object_id,
                     f"D{e.request_id}" if e.request_id else "",
-                    json.dumps(e.changes, ensure_ascii=False),
+                    json.dumps(
+                        services.event_changes_for(request.user, e, hidden), ensure_ascii=False
+                    ),
                 ]
             )
 
