@@ -83,3 +83,24 @@ def test_public_nesting_of_codes() -> None:
     assert ancestors("commune", "69123") == {"departement": "69", "region": "84"}
     assert ancestors("naf_a88", "62") == {"naf_a38": "JC", "naf_section": "J"}
     assert ancestors("departement", "inconnu") == {"region": "inconnu"}
+
+
+def test_the_audit_command_attacks_the_files_together(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from datadsn.cli import app
+
+    safe = released(session, "EFF_FIN", PAIRS[0], tmp_path / "joint")
+    monkeypatch.setattr(publish_module, "protection_dims", lambda dims, allowed: list(dims))
+    alone = released(session, "EFF_FIN", PAIRS[0], tmp_path / "alone")
+    runner = CliRunner()
+    ok = runner.invoke(app, ["indicators", "audit", *map(str, safe)])
+    assert ok.exit_code == 0, ok.output
+    assert "aucune case masquée recalculable" in ok.output
+    broken = runner.invoke(app, ["indicators", "audit", *map(str, alone)])
+    assert broken.exit_code == 1
+    assert "par l'ensemble des fichiers" in broken.output
+    each = [runner.invoke(app, ["indicators", "audit", str(p)]).exit_code for p in alone]
+    assert each == [0, 0]  # each file alone passes: only the combination gives cells away

@@ -21,7 +21,6 @@ from datadsn.engine.warehouse import Warehouse
 
 from . import batch, references
 from .catalogue import DIMENSIONS, ESTABLISHMENT_DIMS, PERIODS, SQL, Indicator
-from .hierarchies import protection_dims
 
 TOTAL = "Ensemble"
 BASE_STEPS = (
@@ -299,10 +298,9 @@ def precompute_cells(
         if indicator.part_selon and indicator.part_selon not in dims:
             dims = [indicator.part_selon, *dims]
         try:
-            check_dims(indicator, dims)
+            check_dims(indicator, dims, MAX_CUBE_DIMS)
         except IndicatorError:
             continue  # left to compute_cells, which reports it in its turn
-        dims = protection_dims(dims, indicator.dimensions)  # what publish.protected_table asks
         if period not in indicator.periodicite or check_portable(indicator.sql):
             continue
         groups.setdefault(tuple(dims), []).append(indicator)

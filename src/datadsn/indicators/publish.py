@@ -25,6 +25,14 @@ class Released:
     secondary: int
 
 
+def joint_dims(indicator: Indicator, dims: list[str]) -> list[str]:
+    """The dimensions of the cube a table of ``dims`` is computed and protected in (what to
+    ask ``compute.precompute_cells`` for)."""
+    if indicator.part_selon and indicator.part_selon not in dims:
+        dims = [indicator.part_selon, *dims]
+    return protection_dims(dims, indicator.dimensions)
+
+
 def protected_table(
     session: Session,
     indicator: Indicator,
@@ -40,7 +48,7 @@ def protected_table(
     if indicator.part_selon and indicator.part_selon not in dims:
         dims = [indicator.part_selon, *dims]
     check_dims(indicator, dims)
-    joint = protection_dims(dims, indicator.dimensions)
+    joint = joint_dims(indicator, dims)
     cells = compute_cells(session, indicator, joint, start, end, period)
     cells = primary.apply(cells, rules)
     cells = secondary.apply(cells, joint, rules, indicator.counts)
