@@ -18,7 +18,7 @@ from datadsn import months as month_list
 from datadsn.engine.warehouse import Warehouse
 from datadsn.indicators.catalogue import CATALOGUE
 from datadsn.indicators.compute import Session, precompute_cells
-from datadsn.indicators.publish import protected_table
+from datadsn.indicators.publish import joint_dims, protected_table
 from datadsn.indicators.rules import Rules
 
 _NAF = ["4711D", "5610A", "4120A", "6201Z", "8610Z", "8710A", "1071C", "2511Z", "7820Z", "4941A"]
@@ -142,7 +142,7 @@ def bench_indicators(employees: int = 1_000_000, months: int = 24) -> dict:
         base = time.perf_counter() - t1
         rows = session.con.execute("SELECT count(*) FROM ind_base").fetchone()
         t2 = time.perf_counter()
-        requests = [(ind, list(ind.par_defaut)) for ind in CATALOGUE]
+        requests = [(ind, joint_dims(ind, list(ind.par_defaut))) for ind in CATALOGUE]
         precompute_cells(session, requests, first, last, "mois")
         batched = time.perf_counter() - t2
         for ind in CATALOGUE:

@@ -81,7 +81,7 @@ def compute_command(
 ) -> None:
     """Calculer des indicateurs, appliquer le secret statistique et écrire les fichiers."""
     from datadsn.indicators.compute import IndicatorError, open_session, precompute_cells
-    from datadsn.indicators.publish import publish
+    from datadsn.indicators.publish import joint_dims, publish
     from datadsn.indicators.release import ReleaseError
     from datadsn.indicators.rules import Rules, RulesError
 
@@ -101,7 +101,7 @@ def compute_command(
         table.add_column(column)
     try:
         if len(indicators) > 1:
-            requests = [(ind, dims or list(ind.par_defaut)) for ind in indicators]
+            requests = [(ind, joint_dims(ind, dims or list(ind.par_defaut))) for ind in indicators]
             precompute_cells(session, requests, start, end, period)
         for ind in indicators:
             target = (
@@ -122,14 +122,20 @@ def compute_command(
 
 @group.command("audit")
 def audit_command(
-    file: Annotated[Path, typer.Argument(help="Fichier diffusé à vérifier.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Fichiers diffusés à vérifier ; plusieurs : aussi l'attaque qui les combine."
+        ),
+    ],
     warehouse: Annotated[
         Path | None,
         typer.Option("--warehouse", "-w", help="Entrepôt pour recalculer les cases (facultatif)."),
     ] = None,
 ) -> None:
-    """Revérifier un fichier diffusé contre les règles inscrites dans ses métadonnées."""
-    from datadsn.indicators.audit import audit
+    """Revérifier des fichiers diffusés contre les règles de leurs métadonnées, puis les
+    attaquer ensemble comme le ferait quelqu'un qui les détient tous."""
+    from datadsn.indicators.audit import attack, audit
     from datadsn.indicators.compute import IndicatorError, open_session
 
     session = None
@@ -138,14 +144,27 @@ def audit_command(
             session = open_session(common.warehouse(warehouse).root)
         except IndicatorError as exc:
             _fail(str(exc))
-    problems = audit(file, session)
+    failed = False
+    for file in files:
+        problems = audit(file, session)
+        failed |= bool(problems)
+        for problem in problems:
+            err.print(f"[red]✗[/] {file} : {problem}")
+        if not problems:
+            console.print(f"[green]✓[/] {file} : conforme aux règles de ses métadonnées")
     if session is not None:
         session.close()
-    if problems:
-        for problem in problems:
+    if len(files) > 1:
+        combined = attack(files)
+        failed |= bool(combined)
+        for problem in combined:
             err.print(f"[red]✗[/] {problem}")
+        if not combined:
+            console.print(
+                f"[green]✓[/] {len(files)} fichiers combinés : aucune case masquée recalculable"
+            )
+    if failed:
         raise typer.Exit(1)
-    console.print(f"[green]✓[/] {file} : conforme aux règles de ses métadonnées")
 
 
 @group.command("extract")

@@ -188,7 +188,7 @@ class Session:
 
     def cells(self, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
         """One row per period and cell (margins included, ``Ensemble``)."""
-        check_dims(indicator, dims)
+        check_dims(indicator, dims, MAX_CUBE_DIMS)
         ahead = self.ready.pop((indicator.code, tuple(dims)), None)
         if ahead is not None:
             return ahead
@@ -206,7 +206,11 @@ class Session:
         self.con.close()
 
 
-def check_dims(indicator: Indicator, dims: list[str]) -> None:
+MAX_DIMS = 4  # a table asked for
+MAX_CUBE_DIMS = 7  # ... and the levels of its hierarchies crossed in to protect it
+
+
+def check_dims(indicator: Indicator, dims: list[str], limit: int = MAX_DIMS) -> None:
     for dim in dims:
         if dim not in DIMENSIONS:
             raise IndicatorError(f"dimension inconnue : {dim}")
@@ -217,8 +221,8 @@ def check_dims(indicator: Indicator, dims: list[str]) -> None:
             )
     if len(set(dims)) != len(dims):
         raise IndicatorError("dimension répétée")
-    if len(dims) > 4:
-        raise IndicatorError("au plus 4 dimensions par tableau")
+    if len(dims) > limit:
+        raise IndicatorError(f"au plus {limit} dimensions par tableau")
 
 
 def aggregation_sql(source: str, dims: list[str], indicator: Indicator) -> str:
@@ -286,7 +290,7 @@ def precompute_cells(
         if indicator.part_selon and indicator.part_selon not in dims:
             dims = [indicator.part_selon, *dims]
         try:
-            check_dims(indicator, dims)
+            check_dims(indicator, dims, MAX_CUBE_DIMS)
         except IndicatorError:
             continue  # left to compute_cells, which reports it in its turn
         if period not in indicator.periodicite or check_portable(indicator.sql):

@@ -10,7 +10,8 @@ import polars as pl
 from . import primary, release, secondary
 from .catalogue import Indicator
 from .charts import write_chart
-from .compute import Session, compute_cells
+from .compute import TOTAL, Session, check_dims, compute_cells
+from .hierarchies import protection_dims
 from .rules import Rules
 
 
@@ -24,6 +25,14 @@ class Released:
     secondary: int
 
 
+def joint_dims(indicator: Indicator, dims: list[str]) -> list[str]:
+    """The dimensions of the cube a table of ``dims`` is computed and protected in (what to
+    ask ``compute.precompute_cells`` for)."""
+    if indicator.part_selon and indicator.part_selon not in dims:
+        dims = [indicator.part_selon, *dims]
+    return protection_dims(dims, indicator.dimensions)
+
+
 def protected_table(
     session: Session,
     indicator: Indicator,
@@ -33,12 +42,20 @@ def protected_table(
     period: str,
     rules: Rules,
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Cells with ``valeur``, ``masque_primaire`` and ``masque_secondaire`` (not yet released)."""
+    """Cells with ``valeur``, ``masque_primaire`` and ``masque_secondaire`` (not yet released):
+    the slice of the cube that crosses in the other levels of the dimensions' hierarchies,
+    protected as one table (``hierarchies.py``)."""
     if indicator.part_selon and indicator.part_selon not in dims:
         dims = [indicator.part_selon, *dims]
-    cells = compute_cells(session, indicator, dims, start, end, period)
+    check_dims(indicator, dims)
+    joint = joint_dims(indicator, dims)
+    cells = compute_cells(session, indicator, joint, start, end, period)
     cells = primary.apply(cells, rules)
-    return secondary.apply(cells, dims, rules, indicator.counts), dims
+    cells = secondary.apply(cells, joint, rules, indicator.counts)
+    crossed = [d for d in joint if d not in dims]
+    if crossed:
+        cells = cells.filter(*[pl.col(d) == TOTAL for d in crossed]).drop(crossed)
+    return cells, dims
 
 
 def publish(

@@ -2,17 +2,17 @@
 
 Defaults follow INSEE practice for DSN tables at the place of work (Base Tous Salariés): at
 least 5 employees and 3 establishments per cell, no establishment above 85 % of a cell's sum.
-The protection level asks that every masked primary cell can only be bracketed, from the
-published margins, in an interval at least ``protection_pct`` % of its value wide, and at least
-``protection_min`` for counts (postes, contrats): a unit floor would over-mask small sums of hours
-or euros.
+The protection level asks that every masked primary cell can only be bracketed, from everything
+published, in an interval at least ``max(protection_pct % of its value, protection_min)`` wide:
+by default max(10 %, 3), for counts (postes, contrats) and amounts (euros, hours) alike, so that a
+masked 2 is not pinned to [2, 3].
 
     [secret]
     min_salaries = 5
     min_etablissements = 3
     dominance_pct = 85
     protection_pct = 10
-    protection_min = 1
+    protection_min = 3
 
     [extrait]
     k = 5
@@ -38,14 +38,15 @@ class Rules:
     min_etablissements: int = 3
     dominance_pct: float = 85.0
     protection_pct: float = 10.0
-    protection_min: float = 1.0
+    protection_min: float = 3.0
     k: int = 5
     l: int = 2  # noqa: E741 - the usual name of l-diversity
     suppression_max_pct: float = 5.0  # extracts: at most this share of persons dropped
 
     def protection(self, value: float, counts: bool = True) -> float:
-        floor = self.protection_min if counts else 0.0
-        return max(abs(value) * self.protection_pct / 100.0, floor)
+        """The narrowest interval a masked cell of ``value`` may be bracketed in (``counts``
+        is kept for callers: the floor applies to amounts too)."""
+        return max(abs(value) * self.protection_pct / 100.0, self.protection_min)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
