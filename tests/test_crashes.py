@@ -32,7 +32,7 @@ INGEST_POINTS = [
     "ingest.catalogued",
 ]
 PUBLISH_POINTS = ["publish.version", "publish.linked", "publish.current"]
-RAW_TABLES = ("declaration", "contrat", "remuneration", "rejections", "fichiers")
+RAW_TABLES = ("envoi", "declaration", "contrat", "remuneration", "rejections", "fichiers")
 
 
 def run(*args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -182,7 +182,7 @@ def test_overlapping_lots_store_each_declaration_once(sim: Path, tmp_path: Path)
     alone = Warehouse(tmp_path / "alone")
     ingest([whole], alone, secret)
     orders = {"folder then month": [whole, month], "month then folder": [month, whole]}
-    declared = ("declaration", "contrat", "remuneration")
+    declared = ("envoi", "declaration", "contrat", "remuneration")
     expected = {t: n for t, n in raw_counts(alone.root).items() if t in declared}
     figures = {}
     for name, paths in orders.items():
@@ -196,7 +196,9 @@ def test_overlapping_lots_store_each_declaration_once(sim: Path, tmp_path: Path)
         renamed.parent.mkdir()
         shutil.copy(next(month.glob("*.dsn")), renamed)
         assert ingest([month], store, secret).reconciled
-        assert ingest([renamed], store, secret).declarations_duplicated == 1
+        again = ingest([renamed], store, secret)
+        assert again.declarations_duplicated == 1 and again.reconciled
+        assert again.lines_stored == 0 and again.lines_duplicated == again.lines_read
         assert {t: raw_counts(store.root)[t] for t in declared} == expected
         figures[name] = _consolidated_figures(store.root)
     reference = _consolidated_figures(alone.root)

@@ -64,17 +64,69 @@ def deduplicate(store: Warehouse, version: LotVersion, served: Committed) -> Ded
             "verdict VARCHAR, ou VARCHAR, lignes BIGINT)"
         )
         con.executemany("INSERT INTO retirees VALUES (?, ?, ?, ?, ?, ?)", found)
+        copies = _whole_copies(con, store, version, new, out.rows)  # before the rewrites
         for source in sorted({row[2] for row in found}):
             _rewrite_part(con, store, Path(source), out.rows)
-    for _, _, _, verdict, _, lines in found:
-        if verdict == "double":
-            out.declarations += 1
-            out.lines += lines
-        else:
-            out.conflicts += 1
-            out.conflict_lines += lines
+        for _, _, _, verdict, _, lines in found:
+            if verdict != "double":
+                out.conflicts += 1
+                out.conflict_lines += lines
+            else:
+                out.declarations += 1
+        out.lines = _duplicated_lines(con, copies)
     store.write_rejections(_report(found), version, REPORT_PART)
     return out
+
+
+def _whole_copies(
+    con: duckdb.DuckDBPyConnection,
+    store: Warehouse,
+    version: LotVersion,
+    new: list[Path],
+    removed: dict[str, int],
+) -> dict[str, int]:
+    """The input files of ``version`` whose every declaration is a duplicate, with their stored
+    lines: a file sent again. Their envoi-level rows (envoi, sender, total, envelope) are removed
+    too, so that ingesting the same files again stores nothing."""
+    rows = con.execute(
+        f"""SELECT n.fichier FROM {_scan(new)} n LEFT JOIN retirees r
+            ON r.fichier = n.fichier AND r.ligne = n.ligne AND r.verdict = 'double'
+            GROUP BY n.fichier HAVING count(*) = count(r.fichier)"""
+    ).fetchall()
+    if not rows:
+        return {}
+    con.execute("CREATE TEMP TABLE copies AS SELECT unnest(?) AS fichier", [[f for (f,) in rows]])
+    stem = f"{version.stem('')}*.parquet"
+    info = sorted(store.files.glob(stem))
+    rejected = sorted(store.rejections.glob(stem))
+    stored = con.execute(
+        f"""SELECT f.fichier, f.lignes - coalesce((SELECT sum(r.lignes) FROM {_scan(rejected)} r
+                                                  WHERE r.fichier = f.fichier AND r.rejet), 0)
+            FROM {_scan(info)} f JOIN copies USING (fichier)"""
+    ).fetchall()
+    for folder in sorted(p for p in store.raw.iterdir() if p.is_dir()):
+        if folder.name == DECLARATION_TABLE:
+            continue
+        for path in sorted(folder.glob(f"{PARTITION}=*/{stem}")):
+            if "declaration_ligne" not in _columns(con, path):  # an envoi-level table
+                kept = f"SELECT t.* FROM {_scan([path])} t ANTI JOIN copies c USING (fichier)"
+                _rewrite(con, path, kept, folder.name, removed)
+    return {f: int(n) for f, n in stored}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan([path])}").fetchall()}
+
+
+def _duplicated_lines(con: duckdb.DuckDBPyConnection, copies: dict[str, int]) -> int:
+    """Stored lines no longer stored: those of the files sent again, whole; of the other
+    duplicate declarations, their own."""
+    row = con.execute(
+        "SELECT coalesce(sum(lignes), 0) FROM retirees WHERE verdict = 'double' "
+        "AND fichier NOT IN (SELECT unnest(?))",
+        [list(copies)],
+    ).fetchone()
+    return int(row[0] if row else 0) + sum(copies.values())
 
 
 def _scan(files: list[Path], filename: bool = False) -> str:
@@ -134,28 +186,35 @@ def _rewrite_part(
         path = folder / month / name
         if not path.exists():
             continue
-        present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan([path])}").fetchall()}
         key = "ligne" if folder.name == DECLARATION_TABLE else "declaration_ligne"
-        if key not in present:
+        if key not in _columns(con, path):
             continue  # an envoi-level table (envoi, total...): rows of no declaration
         kept = (
             f"SELECT t.* FROM {_scan([path])} t ANTI JOIN retirees r "
             f"ON t.fichier = r.fichier AND t.{key} = r.ligne AND r.source = {quote_path(source)}"
         )
-        before = _count(con, _scan([path]))
-        after = _count(con, f"({kept})")
-        if after == before:
-            continue
-        removed[folder.name] = removed.get(folder.name, 0) + before - after
-        if after == 0:
-            path.unlink()
-            continue
-        tmp = path.with_name(f".{path.name}.tmp")
-        con.execute(
-            f"COPY ({kept} ORDER BY t.fichier, t.ligne) TO {quote_path(tmp)} "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
-        os.replace(tmp, path)
+        _rewrite(con, path, kept, folder.name, removed)
+
+
+def _rewrite(
+    con: duckdb.DuckDBPyConnection, path: Path, kept: str, table: str, removed: dict[str, int]
+) -> None:
+    """Write the rows of ``kept`` in place of the file ``path`` (removed if none is left),
+    adding the rows left out to ``removed[table]``."""
+    before = _count(con, _scan([path]))
+    after = _count(con, f"({kept})")
+    if after == before:
+        return
+    removed[table] = removed.get(table, 0) + before - after
+    if after == 0:
+        path.unlink()
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    con.execute(
+        f"COPY ({kept} ORDER BY t.fichier, t.ligne) TO {quote_path(tmp)} "
+        "(FORMAT parquet, COMPRESSION zstd)"
+    )
+    os.replace(tmp, path)
 
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
