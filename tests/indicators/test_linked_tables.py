@@ -76,6 +76,12 @@ def test_the_cube_crosses_in_the_levels_above_and_the_default_depth() -> None:
     assert protection_dims(["commune"], allowed) == ["commune", "region", "departement"]
     assert protection_dims(["naf_section"], allowed) == ["naf_section", "naf_a38", "naf_a88"]
     assert protection_dims(["sexe"], allowed) == ["sexe"]
+    # two hierarchies crossed: the levels above each, not the default depths
+    assert protection_dims(["naf_section", "departement"], allowed) == [
+        "naf_section",
+        "departement",
+        "region",
+    ]
 
 
 def test_public_nesting_of_codes() -> None:

@@ -9,8 +9,9 @@ table (each level is a margin of the finer one), and the table is that cube's sl
 of different levels of a hierarchy are slices of the same cube: a cell masked in one is masked in
 the other.
 
-Levels from the root down to a default depth (département, division A88) are always crossed
-in; a finer level (commune, sous-classe) only when the table asks for it.
+Levels from the root down to a default depth (département, division A88) are crossed in for a
+table of one hierarchy; a finer level (commune, sous-classe) only when the table asks for it. A
+table crossing territories and activities is protected with the levels above its own only.
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ def hierarchy_of(dim: str) -> str | None:
 
 def protection_dims(dims: list[str], allowed: tuple[str, ...]) -> list[str]:
     """The dimensions of the cube a table of ``dims`` is protected in: ``dims``, then for each
-    hierarchy they touch its levels from the root to the finest of the table's and the default
-    depth (only levels the indicator offers, in ``allowed``)."""
+    hierarchy they touch its levels from the root down to the table's level; for a table of
+    one hierarchy, down to the default depth (only levels the indicator offers, in
+    ``allowed``). A table crossing two hierarchies is not deepened: activities × territories at
+    the default depths is some 9,000 cells a month, most of them secret, beyond what the
+    secondary suppression solves in a monthly run."""
     out = list(dims)
-    for name, levels in HIERARCHIES.items():
-        asked = [levels.index(d) for d in dims if d in levels]
-        if not asked:
-            continue
-        depth = max(max(asked) + 1, DEFAULT_DEPTH[name])
+    touched = [levels for levels in HIERARCHIES.values() if any(d in levels for d in dims)]
+    for levels in touched:
+        name = next(n for n, lv in HIERARCHIES.items() if lv == levels)
+        finest = max(levels.index(d) for d in dims if d in levels) + 1
+        depth = max(finest, DEFAULT_DEPTH[name]) if len(touched) == 1 else finest
         out += [d for d in levels[:depth] if d in allowed and d not in out]
     return out
 
