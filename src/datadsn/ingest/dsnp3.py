@@ -1,0 +1,481 @@
+"""The DSNP3 CSV reader: the 15 extracts of a month, as the reference pipeline receives them, into
+the same raw tables as the NEODES parser.
+
+An *extraction* is the set of ``champollion_<table>_YYYY-MM-DD.csv`` files of one folder and one
+date (the reference's monthly archive): cp1252 (UTF-8 accepted), ``;`` separator, ``|`` text
+qualifier that may be absent, an optional header line, empty field = NULL. Each row is a block
+occurrence with a technical id and the id of its parent (``dsnp3_mapping.py``). Rows become
+NEODES rows of the raw tables:
+
+- ``fichier`` is the extraction, ``<folder>/champollion_*_<date>.csv``, shared by all the rows
+  of its declarations (the consolidation joins the blocks of a declaration on ``fichier``); the
+  row sits in the extract of its table, at line ``ligne`` (the header is line 1);
+- ``<ancestor>_ligne`` is the ``ligne`` of the ancestor row, found through the technical ids
+  (an establishment row is both the entreprise and the etablissement block, with one line);
+- ``mois_declaration`` is the declared month (``DateDeclaration`` of the declaration row), so a
+  late declaration of an earlier month, sent in a later extraction, is filed under its month;
+- values are converted to the NEODES text forms then typed and pseudonymised by the very code
+  of the NEODES tables (``tables._columns``): same types, same pseudonyms.
+
+A row with the wrong number of columns, an unknown parent or a duplicate id is rejected (with
+its descendants, whose parent is then unknown); a value that does not convert is dropped with
+a rejection (the row is kept). Rows read = rows stored + rows rejected. Each declaration carries
+an ``empreinte`` (SHA-256 of its stored rows, extract by extract), so that ingesting it twice
+stores it once (``duplicates.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePosixPath
+
+import numpy as np
+import polars as pl
+
+from datadsn.ingest import issues
+from datadsn.ingest.dsnp3_mapping import DECLARATION, EXTRACTS, NEODES_DATES, ORDER
+from datadsn.ingest.parser import REJECTION_SCHEMA, ParsedBatch, file_info, file_rejections
+from datadsn.ingest.pseudonymize import PERSONAL, Secret
+from datadsn.ingest.sources import FileProblem, SourceRef
+from datadsn.ingest.tables import FINGERPRINT, _arrow, _columns
+from datadsn.norm import Rubrique, load_norm
+from datadsn.simulate.dsnp3_columns import COLUMNS
+
+NORM_VERSION = "P26V01"  # the catalogue the DSNP3 columns are mapped to
+VERSION_LABEL = "DSNP3"
+NAME = re.compile(r"^champollion_([a-z]+)_(\d{4}-\d{2}-\d{2})\.csv(?:\.gz)?$", re.IGNORECASE)
+MAX_BYTES = 16 * 1024**3
+ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T][0-9:.]*)?$")
+DDMMYYYY = re.compile(r"^\d{8}$")
+
+_L, _F = issues.Level.LIGNE, issues.Level.FICHIER
+COLONNES_INVALIDES = issues.IssueType(
+    "COLONNES_INVALIDES", _L, True, "nombre de colonnes différent de celui de l'extraction"
+)
+PARENT_INCONNU = issues.IssueType(
+    "PARENT_INCONNU",
+    _L,
+    True,
+    "identifiant du bloc parent absent de l'extraction (ou parent rejeté) : ligne écartée",
+)
+IDENTIFIANT_EN_DOUBLE = issues.IssueType(
+    "IDENTIFIANT_EN_DOUBLE", _L, True, "identifiant technique déjà vu dans ce fichier"
+)
+EN_TETE_INVALIDE = issues.IssueType(
+    "EN_TETE_INVALIDE", _F, True, "ligne d'en-tête différente des colonnes attendues"
+)
+EXTRACTION_INCONNUE = issues.IssueType(
+    "EXTRACTION_INCONNUE",
+    _F,
+    True,
+    "fichier qui n'est pas une extraction DSNP3 (champollion_<table>_AAAA-MM-JJ.csv attendu)",
+)
+HORS_FENETRE = issues.IssueType(
+    "HORS_FENETRE",
+    _L,
+    False,
+    "déclaration chargée hors de la fenêtre de l'extraction (du 9 du mois suivant au 9 du "
+    "mois d'après) : conservée",
+)
+for _kind in (
+    COLONNES_INVALIDES,
+    PARENT_INCONNU,
+    IDENTIFIANT_EN_DOUBLE,
+    EN_TETE_INVALIDE,
+    EXTRACTION_INCONNUE,
+    HORS_FENETRE,
+):
+    issues.ALL.setdefault(_kind.code, _kind)
+
+
+def match(name: str) -> tuple[str, str] | None:
+    """(DSNP3 table, extraction date) of an extract's file name, None if it is not one."""
+    m = NAME.match(PurePosixPath(name.replace("!", "/")).name)
+    if m is None or m.group(1).lower() not in EXTRACTS:
+        return None
+    return m.group(1).lower(), m.group(2)
+
+
+def is_dsnp3(refs: list[SourceRef]) -> bool:
+    """Whether a lot is DSNP3: every file it names is an extract (format detection)."""
+    named = [r for r in refs if r.problem is None]
+    return bool(named) and all(match(r.name) is not None for r in named)
+
+
+@dataclass
+class Extraction:
+    """The extracts of one folder and one date."""
+
+    folder: str
+    date: str
+    files: dict[str, SourceRef]
+
+    @property
+    def fichier(self) -> str:
+        return f"{self.folder}/champollion_*_{self.date}.csv"
+
+
+def extractions(refs: list[SourceRef]) -> tuple[list[Extraction], list[SourceRef]]:
+    """The extractions of ``refs`` (sorted), and the files that are not extracts."""
+    found: dict[tuple[str, str], dict[str, SourceRef]] = {}
+    others = []
+    for ref in refs:
+        m = match(ref.name)
+        if m is None or ref.problem is not None:
+            others.append(ref)
+            continue
+        folder = str(PurePosixPath(ref.name.replace("!", "/")).parent)
+        found.setdefault((folder, m[1]), {})[m[0]] = ref
+    return [Extraction(f, d, files) for (f, d), files in sorted(found.items())], others
+
+
+# --- reading one extract -----------------------------------------------------------------------
+
+
+@dataclass
+class _Read:
+    frame: pl.DataFrame  # ligne, texte, then one String column per expected column
+    rejections: list[dict]
+    lines_read: int
+    lines_total: int
+    encoding: str
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "CP1252"
+
+
+def _rejection(
+    name: str, line: int | None, column: str | None, kind: issues.IssueType, detail: str = "",
+    value: str | None = None, lines: int = 0,
+) -> dict:  # fmt: skip
+    return {
+        "fichier": name,
+        "ligne": line,
+        "rubrique": column,
+        "code": kind.code,
+        "niveau": kind.level.value,
+        "rejet": kind.rejects,
+        "message": f"{kind.message}{' : ' + detail if detail else ''}",
+        "valeur": value,
+        "lignes": lines,
+    }
+
+
+def read_extract(name: str, data: bytes, table: str) -> _Read:
+    """The rows of one extract, with their line numbers and the rows rejected."""
+    text, encoding = _decode(data)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    expected = COLUMNS[table]
+    rejections: list[dict] = []
+    start = 0
+    if lines:
+        first = next(csv.reader([lines[0]], delimiter=";", quotechar="|"), [])
+        if [c.strip().lower() for c in first] == [c.lower() for c in expected]:
+            start = 1
+        elif first and first[0].strip().lower() == expected[0].lower():
+            kind = EN_TETE_INVALIDE
+            raise FileProblem(kind.code, f"{len(first)} colonnes, dont {first[:3]}...")
+    numbers: list[int] = []
+    texts: list[str] = []
+    values: list[list[str]] = []
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if not line.strip():
+            rejections.append(_rejection(name, number, None, issues.LIGNE_VIDE, lines=1))
+            continue
+        row = next(csv.reader([line], delimiter=";", quotechar="|"))
+        if len(row) != len(expected):
+            detail = f"{len(row)} au lieu de {len(expected)}"
+            rejections.append(_rejection(name, number, None, COLONNES_INVALIDES, detail, lines=1))
+            continue
+        numbers.append(number)
+        texts.append(line)
+        values.append(row)
+    columns = list(zip(*values, strict=True)) if values else [()] * len(expected)
+    frame = pl.DataFrame(
+        {
+            "ligne": pl.Series(numbers, dtype=pl.Int32),
+            "texte": pl.Series(texts, dtype=pl.String),
+            **{
+                c: pl.Series(c, list(v), dtype=pl.String).str.strip_chars()
+                for c, v in zip(expected, columns, strict=True)
+            },
+        }
+    ).with_columns(pl.col(c).replace("", None) for c in expected)
+    return _Read(frame, rejections, len(lines) - start, len(lines), encoding)
+
+
+# --- converting values to NEODES text --------------------------------------------------------
+
+
+def _iso_to_neodes(v: pl.Expr) -> pl.Expr:
+    """An ISO date (time part ignored) as DDMMYYYY text; other text unchanged."""
+    parts = v.str.extract_groups(ISO.pattern)
+    iso = pl.concat_str([parts.struct.field("3"), parts.struct.field("2"), parts.struct.field("1")])
+    return iso.fill_null(v.str.replace_all(r"\s", ""))
+
+
+def _neodes_date(values: pl.Series) -> pl.Series:
+    """ISO (or DDMMYYYY) dates as NEODES DDMMYYYY text; null where impossible."""
+    text = _iso_to_neodes(pl.col("v"))
+    ok = text.str.strptime(pl.Date, "%d%m%Y", strict=False).is_not_null()
+    out = values.to_frame("v").select(pl.when(ok).then(text)).to_series()
+    return out.alias(values.name)
+
+
+def _neodes_birth_date(values: pl.Series) -> pl.Series:
+    """A birth date as declared, DDMMYYYY (an ISO one is turned into it); 8 digits required."""
+    text = _iso_to_neodes(pl.col("v"))
+    ok = text.str.contains(DDMMYYYY.pattern)
+    out = values.to_frame("v").select(pl.when(ok).then(text)).to_series()
+    return out.alias(values.name)
+
+
+def _valid(values: pl.Series, ok: pl.Series) -> pl.Series:
+    return values.to_frame("v").select(pl.when(ok).then(pl.col("v"))).to_series().alias(values.name)
+
+
+def _convert(values: pl.Series, r: Rubrique) -> tuple[pl.Series, issues.IssueType]:
+    if r.id in NEODES_DATES:
+        return _neodes_birth_date(values), issues.DATE_INVALIDE
+    if r.sql == "DATE":
+        return _neodes_date(values), issues.DATE_INVALIDE
+    if r.sql == "DECIMAL(18,2)":
+        text = values.str.replace(",", ".", literal=True)
+        ok = text.cast(pl.Decimal(18, 2), strict=False).is_not_null()
+        return _valid(text, ok), issues.FORMAT_INVALIDE
+    if r.sql == "BIGINT":
+        ok = values.cast(pl.Int64, strict=False).is_not_null()
+        return _valid(values, ok), issues.FORMAT_INVALIDE
+    return values, issues.FORMAT_INVALIDE
+
+
+@cache
+def _rubriques() -> dict[str, Rubrique]:
+    return load_norm(NORM_VERSION).rubriques
+
+
+# --- one extraction --------------------------------------------------------------------------
+
+
+def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
+    """Read the extracts of ``ext`` into raw tables, rejections and counts."""
+    norm = load_norm(NORM_VERSION)
+    batch = ParsedBatch()
+    rejections: list[dict] = []
+    info_rows: list[tuple[str, str | None, int, int]] = []
+    problems: list[tuple[str, issues.IssueType, str]] = []
+    read: dict[str, _Read] = {}
+    for table in ORDER:
+        ref = ext.files.get(table)
+        if ref is None:
+            continue
+        try:
+            data = ref.read(limit=MAX_BYTES)
+            if data is None:
+                raise FileProblem(issues.FICHIER_ILLISIBLE.code, "fichier trop volumineux")
+            got = read_extract(ref.name, data, table)
+        except FileProblem as problem:
+            problems.append((ref.name, issues.ALL[problem.code], problem.detail))
+            info_rows.append((ref.name, None, ref.size, 0))
+            continue
+        read[table] = got
+        rejections.extend(got.rejections)
+        info_rows.append((ref.name, got.encoding, len(data), got.lines_total))
+        batch.encodings[got.encoding] = batch.encodings.get(got.encoding, 0) + 1
+        batch.lines_read += got.lines_read
+    batch.files = len(ext.files)
+    batch.versions = {VERSION_LABEL: len(ext.files)}
+    # Lines of each stored row's ancestors, extract by extract, parents first.
+    keys: dict[str, pl.DataFrame] = {}
+    stored: dict[str, pl.DataFrame] = {}
+    for table in ORDER:
+        if table not in read:
+            continue
+        spec = EXTRACTS[table]
+        name = ext.files[table].name
+        frame = read[table].frame
+        bad_id = frame[spec.own_id].is_null() | ~frame[spec.own_id].is_first_distinct()
+        for line, value in frame.filter(bad_id).select("ligne", spec.own_id).iter_rows():
+            detail = "identifiant vide" if value is None else ""
+            rejections.append(
+                _rejection(name, line, spec.own_id, IDENTIFIANT_EN_DOUBLE, detail, value, 1)
+            )
+        frame = frame.filter(~bad_id)
+        own = {norm.blocks[b].table: pl.col("ligne") for b in spec.blocks}
+        if spec.parent is None:  # the declaration: its month
+            month = _neodes_date(frame["DateDeclaration"])
+            ok = month.is_not_null()
+            for line, value in frame.filter(~ok).select("ligne", "DateDeclaration").iter_rows():
+                kind = issues.MOIS_DECLARE_INVALIDE
+                rejections.append(_rejection(name, line, "DateDeclaration", kind, "", value, 1))
+            frame = frame.filter(ok).with_columns(
+                mois_declaration=month.filter(ok)
+                .str.strptime(pl.Date, "%d%m%Y")
+                .dt.strftime("%Y-%m"),
+                decl_ligne=pl.col("ligne"),
+            )
+            rejections.extend(_window(name, frame, ext.date))
+        else:
+            parent = keys.get(spec.parent, pl.DataFrame(schema={"pid": pl.String}))
+            parent = parent.rename({EXTRACTS[spec.parent].own_id: "pid"}, strict=False)
+            joined = frame.join(
+                parent, left_on=spec.parent_id, right_on="pid", how="left", maintain_order="left"
+            )
+            orphan = (
+                joined["mois_declaration"].is_null()
+                if "mois_declaration" in joined.columns
+                else pl.Series([True] * joined.height)
+            )
+            for line, value in joined.filter(orphan).select("ligne", spec.parent_id).iter_rows():
+                rejections.append(
+                    _rejection(name, line, spec.parent_id, PARENT_INCONNU, "", value, 1)
+                )
+            frame = joined.filter(~orphan)
+        frame = frame.with_columns(**{f"{t}_ligne": e for t, e in own.items()})
+        stored[table] = frame
+        lines = [c for c in frame.columns if c.endswith("_ligne")]
+        keys[table] = frame.select(spec.own_id, "mois_declaration", *lines)
+    rejected_rows = sum(1 for r in rejections if r["lignes"])
+    batch.lines_rejected = rejected_rows
+    batch.lines_stored = sum(f.height for f in stored.values())
+    # Fingerprints of the declarations, from their stored rows.
+    texts = pl.concat(
+        [
+            f.select("decl_ligne", "ligne", pl.lit(i).alias("k"), "texte")
+            for i, f in ((ORDER.index(t), f) for t, f in stored.items())
+        ]
+        or [
+            pl.DataFrame(
+                schema={
+                    "decl_ligne": pl.Int32,
+                    "ligne": pl.Int32,
+                    "k": pl.Int32,
+                    "texte": pl.String,
+                }
+            )
+        ],
+        how="vertical_relaxed",
+    )
+    prints = (
+        texts.sort("k", "ligne")
+        .group_by("decl_ligne", maintain_order=True)
+        .agg(
+            empreinte=pl.col("texte")
+            .str.join("\n")
+            .map_elements(
+                lambda s: hashlib.sha256(s.encode()).hexdigest()[:32], return_dtype=pl.String
+            ),
+            lignes_rangees=pl.len().cast(pl.Int64),
+        )
+    )
+    # Values, typed and pseudonymised as NEODES.
+    rubriques = _rubriques()
+    for table, frame in stored.items():
+        spec = EXTRACTS[table]
+        name = ext.files[table].name
+        for block in spec.blocks:
+            neodes = norm.blocks[block].table
+            parents = [
+                pl.col(f"{norm.blocks[a].table}_ligne").cast(pl.Int32)
+                for a in reversed(norm.ancestors(block))
+            ]
+            columns: list[pl.Series | pl.Expr] = []
+            carried = {r: c for c, r in spec.columns.items() if r.startswith(block + ".")}
+            for r in norm.block_rubriques(block):
+                column = carried.get(r.id)
+                found = None
+                if column is not None:
+                    raw = frame[column]
+                    value, kind = _convert(raw, rubriques[r.id])
+                    bad = raw.is_not_null() & value.is_null()
+                    personal = r.id in PERSONAL
+                    for line, v in frame.filter(bad).select("ligne", column).iter_rows():
+                        shown = "***" if personal else v
+                        rejections.append(_rejection(name, line, column, kind, "", shown, 0))
+                    keep = value.is_not_null().to_numpy()
+                    found = (np.flatnonzero(keep), value.filter(keep))
+                columns.extend(_columns(r, found, frame.height, secret))
+            out = frame.select(
+                pl.lit(ext.fichier).alias("fichier"),
+                pl.col("ligne").cast(pl.Int32),
+                "mois_declaration",
+                *parents,
+            ).with_columns(columns)
+            if block == "S20.G00.05":
+                out = out.with_columns(
+                    frame.select("decl_ligne")
+                    .join(prints, on="decl_ligne", how="left", maintain_order="left")
+                    .select(*FINGERPRINT)
+                )
+            if out.height:
+                batch.tables[neodes] = _arrow(out)
+    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
+    batch.declarations_rejected = batch.declarations - (
+        stored[DECLARATION].height if DECLARATION in stored else 0
+    )
+    rows = pl.DataFrame(rejections, schema=REJECTION_SCHEMA) if rejections else None
+    parts = [p for p in (rows,) if p is not None]
+    if problems:
+        parts.append(
+            file_rejections(
+                [p[0] for p in problems],
+                [p[1] for p in problems],
+                [f"{p[1].message} : {p[2]}" if p[2] else p[1].message for p in problems],
+                [0] * len(problems),
+            )
+        )
+    batch.rejections = pl.concat(parts) if parts else pl.DataFrame(schema=REJECTION_SCHEMA)
+    batch.file_info = file_info(
+        [r[0] for r in info_rows], [r[1] for r in info_rows], [r[2] for r in info_rows],
+        [r[3] for r in info_rows],
+    )  # fmt: skip
+    return batch
+
+
+def _window(name: str, decls: pl.DataFrame, date: str) -> list[dict]:
+    """A warning for each declaration loaded outside the window of the extraction of ``date``:
+    from the 9th of the month after to the 9th of the month after that."""
+    month = dt.date.fromisoformat(date).replace(day=1)
+    start = _add_months(month, 1).replace(day=9)
+    end = _add_months(month, 2).replace(day=9)
+    loaded = (
+        decls["DateChargement"].str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    )
+    outside = loaded.is_not_null() & ((loaded < start) | (loaded >= end))
+    return [
+        _rejection(name, line, "DateChargement", HORS_FENETRE, "", value, 0)
+        for line, value in decls.filter(outside).select("ligne", "DateChargement").iter_rows()
+    ]
+
+
+def _add_months(day: dt.date, n: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + n
+    return day.replace(year=index // 12, month=index % 12 + 1)
+
+
+def unknown_files(refs: list[SourceRef]) -> ParsedBatch:
+    """A file-level rejection for each file given as DSNP3 that is not an extract."""
+    batch = ParsedBatch(files=len(refs))
+    if not refs:
+        return batch
+    kind = EXTRACTION_INCONNUE
+    batch.rejections = file_rejections(
+        [r.name for r in refs], [kind] * len(refs), [kind.message] * len(refs), [0] * len(refs)
+    )
+    batch.file_info = file_info(
+        [r.name for r in refs], [None] * len(refs), [r.size for r in refs], [0] * len(refs)
+    )
+    return batch
