@@ -149,6 +149,8 @@ class _Read:
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.isascii():  # the extracts' encoding, as far as anyone can tell
+        return data.decode("ascii"), "CP1252"
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -337,12 +339,14 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
             orphan = (
                 joined["mois_declaration"].is_null()
                 if "mois_declaration" in joined.columns
-                else pl.Series([True] * joined.height)
+                else pl.Series([True] * joined.height, dtype=pl.Boolean)
             )
             for line, value in joined.filter(orphan).select("ligne", spec.parent_id).iter_rows():
                 rejections.append(
                     _rejection(name, line, spec.parent_id, PARENT_INCONNU, "", value, 1)
                 )
+            if "mois_declaration" not in joined.columns:  # no parent extract: all orphans
+                continue
             frame = joined.filter(~orphan)
         frame = frame.with_columns(**{f"{t}_ligne": e for t, e in own.items()})
         stored[table] = frame
