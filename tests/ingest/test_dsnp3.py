@@ -130,6 +130,30 @@ def _reconciled(batch) -> None:
     assert batch.lines_read == batch.lines_stored + batch.lines_rejected
 
 
+def test_the_mapping_names_real_columns_and_covers_the_consolidation() -> None:
+    from datadsn.ingest.dsnp3_mapping import EXTRACTS
+    from datadsn.norm import load_norm
+    from datadsn.quality.inputs import RAW_COLUMNS
+
+    norm = load_norm(dsnp3.NORM_VERSION)
+    carried: dict[str, set[str]] = {}
+    for table, spec in EXTRACTS.items():
+        assert {spec.own_id, *spec.columns} <= set(COLUMNS[table]), table
+        assert len(set(spec.columns.values())) == len(spec.columns), table
+        for rubrique in spec.columns.values():
+            block = norm.blocks[rubrique[:10]]
+            carried.setdefault(block.table, set()).add(norm.rubriques[rubrique].column)
+    for table, columns in RAW_COLUMNS.items():
+        for column in columns:
+            if column.endswith("_ligne"):
+                continue
+            base = column.removesuffix("_pseudo")
+            base = (
+                base.removeprefix("annee_").removeprefix("mois_") if "naissance" in base else base
+            )
+            assert base in carried[table], (table, column)
+
+
 def test_one_declaration_lands_in_the_neodes_tables(tmp_path: Path) -> None:
     batch = _parse(_write(tmp_path / "x", _base()))
     _reconciled(batch)
@@ -299,9 +323,34 @@ def test_a_different_header_rejects_the_file(tmp_path: Path) -> None:
     lines[0] = "IdContrat;Autre"
     path.write_bytes("\r\n".join(lines).encode("cp1252"))
     batch = _parse(folder)
-    assert batch.rejections.filter(pl.col("code") == "EN_TETE_INVALIDE").height == 1
+    header = batch.rejections.filter(pl.col("code") == "EN_TETE_INVALIDE")
+    assert header.select("niveau", "lignes").rows() == [("fichier", 1)]
     assert "contrat" not in batch.tables
+    # its row was read and rejected; its children lost their parent
+    assert batch.lines_read == 7 and batch.lines_rejected == 1
     _reconciled(batch)
+
+
+def test_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from datadsn.cli import app
+
+    monkeypatch.setenv("DATADSN_SECRET", "a-test-key-of-at-least-32-bytes!")
+    folder = _write(tmp_path / "in", _base())
+    runner = CliRunner()
+    for options in (["--format", "dsnp3"], []):  # given, or recognised from the names
+        wh = tmp_path / f"wh{len(options)}"
+        result = runner.invoke(app, ["ingest", str(folder), "-w", str(wh), *options])
+        assert result.exit_code == 0, result.output
+        out = runner.invoke(app, ["sql", "select count(*) as n from raw.contrat", "-w", str(wh)])
+        assert out.exit_code == 0 and "1" in out.stdout
+    bad = runner.invoke(app, ["ingest", str(folder), "-w", str(wh), "--format", "csv"])
+    assert bad.exit_code == 2
+    rows = _base()
+    rows["contrat"][0]["DateDebut"] = "hier"
+    result = runner.invoke(app, ["ingest", str(_write(tmp_path / "bad", rows)), "-w", str(wh)])
+    assert result.exit_code == 3  # a rejection
 
 
 # --- parity with the NEODES files of the same simulation -------------------------------------

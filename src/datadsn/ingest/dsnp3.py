@@ -53,45 +53,6 @@ MAX_BYTES = 16 * 1024**3
 ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T][0-9:.]*)?$")
 DDMMYYYY = re.compile(r"^\d{8}$")
 
-_L, _F = issues.Level.LIGNE, issues.Level.FICHIER
-COLONNES_INVALIDES = issues.IssueType(
-    "COLONNES_INVALIDES", _L, True, "nombre de colonnes différent de celui de l'extraction"
-)
-PARENT_INCONNU = issues.IssueType(
-    "PARENT_INCONNU",
-    _L,
-    True,
-    "identifiant du bloc parent absent de l'extraction (ou parent rejeté) : ligne écartée",
-)
-IDENTIFIANT_EN_DOUBLE = issues.IssueType(
-    "IDENTIFIANT_EN_DOUBLE", _L, True, "identifiant technique déjà vu dans ce fichier"
-)
-EN_TETE_INVALIDE = issues.IssueType(
-    "EN_TETE_INVALIDE", _F, True, "ligne d'en-tête différente des colonnes attendues"
-)
-EXTRACTION_INCONNUE = issues.IssueType(
-    "EXTRACTION_INCONNUE",
-    _F,
-    True,
-    "fichier qui n'est pas une extraction DSNP3 (champollion_<table>_AAAA-MM-JJ.csv attendu)",
-)
-HORS_FENETRE = issues.IssueType(
-    "HORS_FENETRE",
-    _L,
-    False,
-    "déclaration chargée hors de la fenêtre de l'extraction (du 9 du mois suivant au 9 du "
-    "mois d'après) : conservée",
-)
-for _kind in (
-    COLONNES_INVALIDES,
-    PARENT_INCONNU,
-    IDENTIFIANT_EN_DOUBLE,
-    EN_TETE_INVALIDE,
-    EXTRACTION_INCONNUE,
-    HORS_FENETRE,
-):
-    issues.ALL.setdefault(_kind.code, _kind)
-
 
 def match(name: str) -> tuple[str, str] | None:
     """(DSNP3 table, extraction date) of an extract's file name, None if it is not one."""
@@ -158,9 +119,14 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _rejection(
-    name: str, line: int | None, column: str | None, kind: issues.IssueType, detail: str = "",
-    value: str | None = None, lines: int = 0,
-) -> dict:  # fmt: skip
+    name: str,
+    line: int | None,
+    column: str | None,
+    kind: issues.IssueType,
+    detail: str = "",
+    value: str | None = None,
+    lines: int = 0,
+) -> dict:
     return {
         "fichier": name,
         "ligne": line,
@@ -188,22 +154,32 @@ def read_extract(name: str, data: bytes, table: str) -> _Read:
         if [c.strip().lower() for c in first] == [c.lower() for c in expected]:
             start = 1
         elif first and first[0].strip().lower() == expected[0].lower():
-            kind = EN_TETE_INVALIDE
-            raise FileProblem(kind.code, f"{len(first)} colonnes, dont {first[:3]}...")
+            # a header, but not this extract's: no column can be trusted, every row is rejected
+            kind = issues.EN_TETE_INVALIDE
+            detail = f"{len(first)} colonnes ({';'.join(first[:3])}...)"
+            rows = len(lines) - 1
+            rejection = _rejection(name, None, None, kind, detail, lines=rows)
+            empty = pl.DataFrame(
+                schema={"ligne": pl.Int32, "texte": pl.String, **{c: pl.String for c in expected}}
+            )
+            return _Read(empty, [rejection], rows, len(lines), encoding)
     numbers: list[int] = []
     texts: list[str] = []
     values: list[list[str]] = []
-    for number, line in enumerate(lines[start:], start=start + 1):
-        if not line.strip():
+    reader = csv.reader(lines[start:], delimiter=";", quotechar="|")
+    for row in reader:
+        number = start + reader.line_num  # a field qualified over two lines: its last one
+        if not any(cell.strip() for cell in row):
             rejections.append(_rejection(name, number, None, issues.LIGNE_VIDE, lines=1))
             continue
-        row = next(csv.reader([line], delimiter=";", quotechar="|"))
         if len(row) != len(expected):
             detail = f"{len(row)} au lieu de {len(expected)}"
-            rejections.append(_rejection(name, number, None, COLONNES_INVALIDES, detail, lines=1))
+            rejections.append(
+                _rejection(name, number, None, issues.COLONNES_INVALIDES, detail, lines=1)
+            )
             continue
         numbers.append(number)
-        texts.append(line)
+        texts.append(lines[number - 1])
         values.append(row)
     columns = list(zip(*values, strict=True)) if values else [()] * len(expected)
     frame = pl.DataFrame(
@@ -313,7 +289,7 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
         for line, value in frame.filter(bad_id).select("ligne", spec.own_id).iter_rows():
             detail = "identifiant vide" if value is None else ""
             rejections.append(
-                _rejection(name, line, spec.own_id, IDENTIFIANT_EN_DOUBLE, detail, value, 1)
+                _rejection(name, line, spec.own_id, issues.IDENTIFIANT_EN_DOUBLE, detail, value, 1)
             )
         frame = frame.filter(~bad_id)
         own = {norm.blocks[b].table: pl.col("ligne") for b in spec.blocks}
@@ -343,7 +319,7 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
             )
             for line, value in joined.filter(orphan).select("ligne", spec.parent_id).iter_rows():
                 rejections.append(
-                    _rejection(name, line, spec.parent_id, PARENT_INCONNU, "", value, 1)
+                    _rejection(name, line, spec.parent_id, issues.PARENT_INCONNU, "", value, 1)
                 )
             if "mois_declaration" not in joined.columns:  # no parent extract: all orphans
                 continue
@@ -352,8 +328,7 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
         stored[table] = frame
         lines = [c for c in frame.columns if c.endswith("_ligne")]
         keys[table] = frame.select(spec.own_id, "mois_declaration", *lines)
-    rejected_rows = sum(1 for r in rejections if r["lignes"])
-    batch.lines_rejected = rejected_rows
+    batch.lines_rejected = sum(r["lignes"] for r in rejections)
     batch.lines_stored = sum(f.height for f in stored.values())
     # Fingerprints of the declarations, from their stored rows.
     texts = pl.concat(
@@ -460,7 +435,7 @@ def _window(name: str, decls: pl.DataFrame, date: str) -> list[dict]:
     )
     outside = loaded.is_not_null() & ((loaded < start) | (loaded >= end))
     return [
-        _rejection(name, line, "DateChargement", HORS_FENETRE, "", value, 0)
+        _rejection(name, line, "DateChargement", issues.HORS_FENETRE, "", value, 0)
         for line, value in decls.filter(outside).select("ligne", "DateChargement").iter_rows()
     ]
 
@@ -475,7 +450,7 @@ def unknown_files(refs: list[SourceRef]) -> ParsedBatch:
     batch = ParsedBatch(files=len(refs))
     if not refs:
         return batch
-    kind = EXTRACTION_INCONNUE
+    kind = issues.EXTRACTION_INCONNUE
     batch.rejections = file_rejections(
         [r.name for r in refs], [kind] * len(refs), [kind.message] * len(refs), [0] * len(refs)
     )
