@@ -207,6 +207,25 @@ def test_without_header_or_qualifier_the_rows_are_the_same(tmp_path: Path) -> No
     assert _table(bare, "contrat")["ligne"].to_list() == [1]  # no header: the first line
 
 
+def test_the_fast_and_careful_readers_agree() -> None:
+    cols = ["IdX", "A", "B"]
+    body = ["1;|a||b|;x", "2;;|c; d|", "", "3;only", "4;|é|;|ÿ €|", "5;||;", "6;a;b;c"]
+    fast = dsnp3._rows_at_once("f", body, 1, cols)
+    careful = dsnp3._rows_one_by_one("f", body, 1, cols)
+    assert fast is not None
+    empty_is_null = [pl.col(c).replace("", None) for c in cols]  # as read_extract does
+    a = fast[0].with_columns(empty_is_null)
+    b = careful[0].select(fast[0].columns).with_columns(empty_is_null)
+    assert a.equals(b)
+    assert a["A"].to_list() == ["a|b", None, "é", None]
+    assert a["ligne"].to_list() == [2, 3, 6, 7]
+    codes = [(r["ligne"], r["code"]) for r in fast[1]]
+    assert codes == [(r["ligne"], r["code"]) for r in careful[1]]
+    assert codes == [(4, "LIGNE_VIDE"), (5, "COLONNES_INVALIDES"), (8, "COLONNES_INVALIDES")]
+    # a stray qualifier: only the careful reader knows what Python's csv makes of it
+    assert dsnp3._rows_at_once("f", ["1;a|b;c"], 0, cols) is None
+
+
 def test_empty_fields_are_null(tmp_path: Path) -> None:
     batch = _parse(_write(tmp_path / "x", _base()))
     con = _table(batch, "contrat")

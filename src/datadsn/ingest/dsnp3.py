@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -159,17 +160,75 @@ def read_extract(name: str, data: bytes, table: str) -> _Read:
             detail = f"{len(first)} colonnes ({';'.join(first[:3])}...)"
             rows = len(lines) - 1
             rejection = _rejection(name, None, None, kind, detail, lines=rows)
-            empty = pl.DataFrame(
-                schema={"ligne": pl.Int32, "texte": pl.String, **{c: pl.String for c in expected}}
-            )
-            return _Read(empty, [rejection], rows, len(lines), encoding)
+            return _Read(_empty(expected), [rejection], rows, len(lines), encoding)
+    body = lines[start:]
+    fast = _rows_at_once(name, body, start, expected)
+    frame, found = fast if fast is not None else _rows_one_by_one(name, body, start, expected)
+    frame = frame.select(
+        "ligne", "texte", *(pl.col(c).str.strip_chars().replace("", None) for c in expected)
+    )
+    return _Read(frame, rejections + found, len(body), len(lines), encoding)
+
+
+def _rows_at_once(
+    name: str, body: list[str], start: int, expected: list[str]
+) -> tuple[pl.DataFrame, list[dict]] | None:
+    """The rows of ``body`` parsed by Polars' CSV reader, once the lines with the wrong number
+    of fields are set apart (counted outside the ``|...|`` qualified parts); None when a
+    qualifier is unbalanced (a text over two lines, a stray ``|``): the caller reads the
+    lines one by one as Python's csv module does."""
+    lines = pl.Series("texte", body, dtype=pl.String)
+    bare = lines.str.replace_all(r"\|[^|]*\|", "")
+    if bare.str.contains("|", literal=True).any():
+        return None
+    frame = pl.DataFrame(
+        {
+            "ligne": pl.int_range(start + 1, start + 1 + len(body), dtype=pl.Int32, eager=True),
+            "texte": lines,
+            "champs": bare.str.count_matches(";", literal=True) + 1,
+            "vide": lines.str.strip_chars() == "",
+        }
+    )
+    rejections = [
+        _rejection(name, n, None, issues.LIGNE_VIDE, lines=1) for n in frame.filter("vide")["ligne"]
+    ]
+    wrong = frame.filter(~pl.col("vide") & (pl.col("champs") != len(expected)))
+    rejections += [
+        _rejection(
+            name, n, None, issues.COLONNES_INVALIDES, f"{k} au lieu de {len(expected)}", lines=1
+        )
+        for n, k in wrong.select("ligne", "champs").iter_rows()
+    ]
+    good = frame.filter(~pl.col("vide") & (pl.col("champs") == len(expected)))
+    if not good.height:
+        return _empty(expected), sorted(rejections, key=lambda r: r["ligne"])
+    values = pl.read_csv(
+        io.BytesIO("\n".join(good["texte"]).encode("utf-8")),
+        has_header=False,
+        separator=";",
+        quote_char="|",
+        schema=dict.fromkeys(expected, pl.String),
+    )
+    if values.height != good.height:  # what the count did not foresee: the careful way
+        return None
+    return (
+        pl.concat([good.select("ligne", "texte"), values], how="horizontal"),
+        sorted(rejections, key=lambda r: r["ligne"]),
+    )
+
+
+def _rows_one_by_one(
+    name: str, body: list[str], start: int, expected: list[str]
+) -> tuple[pl.DataFrame, list[dict]]:
+    """The rows of ``body`` read by Python's csv module (a qualified text may span lines)."""
+    rejections: list[dict] = []
     numbers: list[int] = []
     texts: list[str] = []
     values: list[list[str]] = []
-    reader = csv.reader(lines[start:], delimiter=";", quotechar="|")
+    reader = csv.reader(body, delimiter=";", quotechar="|")
     for row in reader:
         number = start + reader.line_num  # a field qualified over two lines: its last one
-        if not any(cell.strip() for cell in row):
+        if len(row) < 2 and not "".join(row).strip():
             rejections.append(_rejection(name, number, None, issues.LIGNE_VIDE, lines=1))
             continue
         if len(row) != len(expected):
@@ -179,20 +238,21 @@ def read_extract(name: str, data: bytes, table: str) -> _Read:
             )
             continue
         numbers.append(number)
-        texts.append(lines[number - 1])
+        texts.append(body[number - start - 1])
         values.append(row)
-    columns = list(zip(*values, strict=True)) if values else [()] * len(expected)
-    frame = pl.DataFrame(
-        {
-            "ligne": pl.Series(numbers, dtype=pl.Int32),
-            "texte": pl.Series(texts, dtype=pl.String),
-            **{
-                c: pl.Series(c, list(v), dtype=pl.String).str.strip_chars()
-                for c, v in zip(expected, columns, strict=True)
-            },
-        }
-    ).with_columns(pl.col(c).replace("", None) for c in expected)
-    return _Read(frame, rejections, len(lines) - start, len(lines), encoding)
+    frame = pl.DataFrame(values, schema=dict.fromkeys(expected, pl.String), orient="row")
+    return (
+        frame.with_columns(
+            pl.Series("ligne", numbers, dtype=pl.Int32), pl.Series("texte", texts, dtype=pl.String)
+        ),
+        rejections,
+    )
+
+
+def _empty(expected: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"ligne": pl.Int32, "texte": pl.String, **dict.fromkeys(expected, pl.String)}
+    )
 
 
 # --- converting values to NEODES text --------------------------------------------------------
@@ -376,7 +436,7 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
             for r in norm.block_rubriques(block):
                 column = carried.get(r.id)
                 found = None
-                if column is not None:
+                if column is not None and frame[column].null_count() < frame.height:
                     raw = frame[column]
                     value, kind = _convert(raw, rubriques[r.id])
                     bad = raw.is_not_null() & value.is_null()
