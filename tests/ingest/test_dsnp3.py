@@ -324,6 +324,35 @@ def test_the_same_extraction_twice_is_stored_once(tmp_path: Path) -> None:
         assert con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone() == (1,)
 
 
+def test_overlapping_lots_store_each_declaration_once(tmp_path: Path) -> None:
+    """A folder of two extractions, then one of them, then the folder again: nothing doubled,
+    nothing lost, whatever the order."""
+    jan, feb = _base(), _base()
+    jan["declaration"][0]["DateDeclaration"] = "2023-01-01"
+    jan["declaration"][0]["DateChargement"] = "2023-02-10"
+    root = tmp_path / "dsnp3"
+    _write(root / "2023-01", jan, date="2023-01-01")
+    _write(root / "2023-02", feb)
+    store = Warehouse(tmp_path / "wh")
+
+    def contracts() -> list[tuple]:
+        with store.connect() as con:
+            return con.execute(
+                "SELECT mois_declaration, fichier FROM raw.contrat ORDER BY 1"
+            ).fetchall()
+
+    whole = ingest([root], store, SECRET, workers=1)
+    assert whole.lines_stored == 14 and whole.reconciled
+    expected = contracts()
+    assert [m for m, _ in expected] == ["2023-01", "2023-02"]
+    part = ingest([root / "2023-02"], store, SECRET, workers=1)
+    assert part.lines_duplicated == 7 and part.lines_stored == 0 and part.reconciled
+    assert contracts() == expected
+    again = ingest([root], store, SECRET, workers=1)  # the same lot: replaces its version
+    assert again.lines_stored == 14 and again.reconciled
+    assert contracts() == expected
+
+
 def test_format_detection_and_unknown_files(tmp_path: Path) -> None:
     folder = _write(tmp_path / "x", _base())
     refs = expand([folder])

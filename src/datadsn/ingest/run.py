@@ -219,9 +219,8 @@ def ingest(
             summary = _parse_all(neodes, warehouse, version, secret, workers, progress)
         else:
             summary = IngestSummary(lot=version.lot, warehouse=str(warehouse.root))
-        _parse_dsnp3(
-            summary, extracts, others if format == "dsnp3" else [], warehouse, version, secret
-        )
+        unknown = others if format == "dsnp3" else []
+        _parse_dsnp3(summary, extracts, unknown, warehouse, version, secret, progress)
         faults.point("ingest.parsed")
         _leave_out_duplicates(summary, warehouse, version, served)
         summary.seconds = time.perf_counter() - started
@@ -241,15 +240,19 @@ def _parse_dsnp3(
     warehouse: Warehouse,
     version: LotVersion,
     secret: Secret,
+    progress: Progress | None = None,
 ) -> None:
     """Read each DSNP3 extraction (one part each) and reject the files given as DSNP3 that
     are not extracts."""
+    total = summary.bytes + sum(r.size for e in extracts for r in e.files.values())
     for i, ext in enumerate(extracts):
         result = _write_batch(
             warehouse, dsnp3.parse_extraction(ext, secret), version, DSNP3_PART + i
         )
         result.bytes = sum(r.size for r in ext.files.values())
         summary.add(result)
+        if progress:
+            progress(summary.bytes, total)
     if unknown:
         summary.add(_write_batch(warehouse, dsnp3.unknown_files(unknown), version, DSNP3_PART - 1))
 
