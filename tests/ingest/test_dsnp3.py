@@ -475,6 +475,35 @@ def test_dsnp3_consolidates_like_neodes(both: tuple[Warehouse, Warehouse], name:
             assert diff == (0,), (name, column)
 
 
+def test_raw_columns_have_the_neodes_names_types_and_values(
+    both: tuple[Warehouse, Warehouse],
+) -> None:
+    """Every raw column the consolidation reads, table by table: same type, same values."""
+    from datadsn.quality.inputs import RAW_COLUMNS
+
+    neodes, p3 = both
+    with duckdb.connect() as con:
+        for table, columns in RAW_COLUMNS.items():
+            present = [(s.raw / table).exists() for s in both]
+            assert present[0] == present[1], table
+            if not present[0]:  # no such block in this simulation (individual changes)
+                continue
+            a = f"read_parquet('{neodes.raw}/{table}/*/*.parquet', union_by_name = true)"
+            b = f"read_parquet('{p3.raw}/{table}/*/*.parquet', union_by_name = true)"
+            types_a = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {a}").fetchall()}
+            types_b = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {b}").fetchall()}
+            for column in columns:
+                assert types_a[column] == types_b[column], (table, column)
+                if column.endswith("_ligne"):
+                    continue
+                for x, y in ((a, b), (b, a)):
+                    diff = con.execute(
+                        f"SELECT count(*) FROM (SELECT {column} FROM {x} EXCEPT ALL "
+                        f"SELECT {column} FROM {y})"
+                    ).fetchone()
+                    assert diff == (0,), (table, column)
+
+
 def _figures(store: Warehouse) -> tuple:
     """Employees and contracts in the state, contract ends, paid hours per month."""
     with duckdb.connect() as con:
