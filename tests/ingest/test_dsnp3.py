@@ -355,8 +355,8 @@ def test_overlapping_lots_store_each_declaration_once(tmp_path: Path) -> None:
 
 def test_format_detection_and_unknown_files(tmp_path: Path) -> None:
     folder = _write(tmp_path / "x", _base())
-    refs = expand([folder])
-    assert dsnp3.is_dsnp3(refs)
+    extracts, others = dsnp3.extractions(expand([folder]))
+    assert len(extracts) == 1 and len(extracts[0].files) == 15 and not others
     (folder / "notes.txt").write_text("hello")
     store = Warehouse(tmp_path / "wh")
     summary = ingest([folder], store, SECRET, workers=1, format="dsnp3")

@@ -32,7 +32,6 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import PurePosixPath
 
 import numpy as np
@@ -61,12 +60,6 @@ def match(name: str) -> tuple[str, str] | None:
     if m is None or m.group(1).lower() not in EXTRACTS:
         return None
     return m.group(1).lower(), m.group(2)
-
-
-def is_dsnp3(refs: list[SourceRef]) -> bool:
-    """Whether a lot is DSNP3: every file it names is an extract (format detection)."""
-    named = [r for r in refs if r.problem is None]
-    return bool(named) and all(match(r.name) is not None for r in named)
 
 
 @dataclass
@@ -300,11 +293,6 @@ def _convert(values: pl.Series, r: Rubrique) -> tuple[pl.Series, issues.IssueTyp
     return values, issues.FORMAT_INVALIDE
 
 
-@cache
-def _rubriques() -> dict[str, Rubrique]:
-    return load_norm(NORM_VERSION).rubriques
-
-
 # --- one extraction --------------------------------------------------------------------------
 
 
@@ -421,7 +409,6 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
         )
     )
     # Values, typed and pseudonymised as NEODES.
-    rubriques = _rubriques()
     for table, frame in stored.items():
         spec = EXTRACTS[table]
         name = ext.files[table].name
@@ -438,7 +425,7 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
                 found = None
                 if column is not None and frame[column].null_count() < frame.height:
                     raw = frame[column]
-                    value, kind = _convert(raw, rubriques[r.id])
+                    value, kind = _convert(raw, r)
                     bad = raw.is_not_null() & value.is_null()
                     personal = r.id in PERSONAL
                     for line, v in frame.filter(bad).select("ligne", column).iter_rows():
