@@ -43,7 +43,7 @@ from datadsn.ingest.parser import REJECTION_SCHEMA, ParsedBatch, file_info, file
 from datadsn.ingest.pseudonymize import PERSONAL, Secret
 from datadsn.ingest.sources import FileProblem, SourceRef
 from datadsn.ingest.tables import FINGERPRINT, _arrow, _columns
-from datadsn.norm import Rubrique, load_norm
+from datadsn.norm import Norm, Rubrique, load_norm
 from datadsn.simulate.dsnp3_columns import COLUMNS
 
 NORM_VERSION = "P26V01"  # the catalogue the DSNP3 columns are mapped to
@@ -298,12 +298,44 @@ def _convert(values: pl.Series, r: Rubrique) -> tuple[pl.Series, issues.IssueTyp
 
 def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
     """Read the extracts of ``ext`` into raw tables, rejections and counts."""
-    norm = load_norm(NORM_VERSION)
-    batch = ParsedBatch()
+    batch = ParsedBatch(files=len(ext.files), versions={VERSION_LABEL: len(ext.files)})
     rejections: list[dict] = []
-    info_rows: list[tuple[str, str | None, int, int]] = []
-    problems: list[tuple[str, issues.IssueType, str]] = []
+    read = _read_files(ext, batch, rejections)
+    stored = _link(ext, read, rejections)
+    batch.lines_rejected = sum(r["lignes"] for r in rejections)
+    batch.lines_stored = sum(f.height for f in stored.values())
+    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
+    batch.declarations_rejected = batch.declarations - (
+        stored[DECLARATION].height if DECLARATION in stored else 0
+    )
+    prints = _fingerprints(stored)
+    for table, frame in stored.items():
+        name = ext.files[table].name
+        for block in EXTRACTS[table].blocks:
+            out = _block_table(ext, table, block, frame, secret, rejections, name)
+            if block == "S20.G00.05":
+                out = out.with_columns(
+                    frame.select("decl_ligne")
+                    .join(prints, on="decl_ligne", how="left", maintain_order="left")
+                    .select(*FINGERPRINT)
+                )
+            if out.height:
+                batch.tables[_norm().blocks[block].table] = _arrow(out)
+    if rejections:
+        rows = pl.DataFrame(rejections, schema=REJECTION_SCHEMA)
+        batch.rejections = pl.concat([rows, batch.rejections])
+    return batch
+
+
+def _norm() -> Norm:
+    return load_norm(NORM_VERSION)
+
+
+def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> dict[str, _Read]:
+    """Each extract of ``ext`` read; counts, file rows and file rejections go to ``batch``."""
     read: dict[str, _Read] = {}
+    info: list[tuple[str, str | None, int, int]] = []
+    problems: list[tuple[str, issues.IssueType, str]] = []
     for table in ORDER:
         ref = ext.files.get(table)
         if ref is None:
@@ -312,19 +344,33 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
             data = ref.read(limit=MAX_BYTES)
             if data is None:
                 raise FileProblem(issues.FICHIER_ILLISIBLE.code, "fichier trop volumineux")
-            got = read_extract(ref.name, data, table)
         except FileProblem as problem:
             problems.append((ref.name, issues.ALL[problem.code], problem.detail))
-            info_rows.append((ref.name, None, ref.size, 0))
+            info.append((ref.name, None, ref.size, 0))
             continue
-        read[table] = got
+        got = read[table] = read_extract(ref.name, data, table)
         rejections.extend(got.rejections)
-        info_rows.append((ref.name, got.encoding, len(data), got.lines_total))
+        info.append((ref.name, got.encoding, len(data), got.lines_total))
         batch.encodings[got.encoding] = batch.encodings.get(got.encoding, 0) + 1
         batch.lines_read += got.lines_read
-    batch.files = len(ext.files)
-    batch.versions = {VERSION_LABEL: len(ext.files)}
-    # Lines of each stored row's ancestors, extract by extract, parents first.
+    batch.file_info = file_info(*(list(column) for column in zip(*info, strict=True)))
+    if problems:
+        batch.rejections = file_rejections(
+            [p[0] for p in problems],
+            [p[1] for p in problems],
+            [f"{p[1].message} : {p[2]}" if p[2] else p[1].message for p in problems],
+            [0] * len(problems),
+        )
+    return read
+
+
+def _link(
+    ext: Extraction, read: dict[str, _Read], rejections: list[dict]
+) -> dict[str, pl.DataFrame]:
+    """The rows kept, extract by extract (parents first), each with its declared month
+    ``mois_declaration``, the line of its declaration ``decl_ligne`` and a ``<table>_ligne``
+    column for its own blocks and every ancestor block (found through the technical ids)."""
+    norm = _norm()
     keys: dict[str, pl.DataFrame] = {}
     stored: dict[str, pl.DataFrame] = {}
     for table in ORDER:
@@ -336,11 +382,9 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
         bad_id = frame[spec.own_id].is_null() | ~frame[spec.own_id].is_first_distinct()
         for line, value in frame.filter(bad_id).select("ligne", spec.own_id).iter_rows():
             detail = "identifiant vide" if value is None else ""
-            rejections.append(
-                _rejection(name, line, spec.own_id, issues.IDENTIFIANT_EN_DOUBLE, detail, value, 1)
-            )
+            kind = issues.IDENTIFIANT_EN_DOUBLE
+            rejections.append(_rejection(name, line, spec.own_id, kind, detail, value, 1))
         frame = frame.filter(~bad_id)
-        own = {norm.blocks[b].table: pl.col("ligne") for b in spec.blocks}
         if spec.parent is None:  # the declaration: its month
             month = _neodes_date(frame["DateDeclaration"])
             ok = month.is_not_null()
@@ -355,49 +399,41 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
             )
             rejections.extend(_window(name, frame, ext.date))
         else:
-            parent = keys.get(spec.parent, pl.DataFrame(schema={"pid": pl.String}))
+            parent = keys.get(spec.parent)
+            if parent is None:  # no parent extract (missing or unreadable): all orphans
+                parent = pl.DataFrame(schema={"pid": pl.String, "mois_declaration": pl.String})
             parent = parent.rename({EXTRACTS[spec.parent].own_id: "pid"}, strict=False)
             joined = frame.join(
                 parent, left_on=spec.parent_id, right_on="pid", how="left", maintain_order="left"
             )
-            orphan = (
-                joined["mois_declaration"].is_null()
-                if "mois_declaration" in joined.columns
-                else pl.Series([True] * joined.height, dtype=pl.Boolean)
-            )
+            orphan = joined["mois_declaration"].is_null()
             for line, value in joined.filter(orphan).select("ligne", spec.parent_id).iter_rows():
-                rejections.append(
-                    _rejection(name, line, spec.parent_id, issues.PARENT_INCONNU, "", value, 1)
-                )
-            if "mois_declaration" not in joined.columns:  # no parent extract: all orphans
-                continue
+                kind = issues.PARENT_INCONNU
+                rejections.append(_rejection(name, line, spec.parent_id, kind, "", value, 1))
             frame = joined.filter(~orphan)
-        frame = frame.with_columns(**{f"{t}_ligne": e for t, e in own.items()})
+        frame = frame.with_columns(
+            pl.col("ligne").alias(f"{norm.blocks[b].table}_ligne") for b in spec.blocks
+        )
         stored[table] = frame
         lines = [c for c in frame.columns if c.endswith("_ligne")]
         keys[table] = frame.select(spec.own_id, "mois_declaration", *lines)
-    batch.lines_rejected = sum(r["lignes"] for r in rejections)
-    batch.lines_stored = sum(f.height for f in stored.values())
-    # Fingerprints of the declarations, from their stored rows.
-    texts = pl.concat(
-        [
-            f.select("decl_ligne", "ligne", pl.lit(i).alias("k"), "texte")
-            for i, f in ((ORDER.index(t), f) for t, f in stored.items())
-        ]
-        or [
-            pl.DataFrame(
-                schema={
-                    "decl_ligne": pl.Int32,
-                    "ligne": pl.Int32,
-                    "k": pl.Int32,
-                    "texte": pl.String,
-                }
-            )
-        ],
-        how="vertical_relaxed",
-    )
-    prints = (
-        texts.sort("k", "ligne")
+    return stored
+
+
+def _fingerprints(stored: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per declaration (``decl_ligne``): ``empreinte``, a SHA-256 of its stored rows' text,
+    extract by extract in file order, and ``lignes_rangees``, the number of those rows."""
+    texts = [
+        f.select("decl_ligne", "ligne", "texte", k=pl.lit(ORDER.index(t), pl.Int32))
+        for t, f in stored.items()
+    ]
+    if not texts:
+        return pl.DataFrame(
+            schema={"decl_ligne": pl.Int32, **dict.fromkeys(FINGERPRINT, pl.String)}
+        )
+    return (
+        pl.concat(texts)
+        .sort("k", "ligne")
         .group_by("decl_ligne", maintain_order=True)
         .agg(
             empreinte=pl.col("texte")
@@ -408,67 +444,49 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
             lignes_rangees=pl.len().cast(pl.Int64),
         )
     )
-    # Values, typed and pseudonymised as NEODES.
-    for table, frame in stored.items():
-        spec = EXTRACTS[table]
-        name = ext.files[table].name
-        for block in spec.blocks:
-            neodes = norm.blocks[block].table
-            parents = [
-                pl.col(f"{norm.blocks[a].table}_ligne").cast(pl.Int32)
-                for a in reversed(norm.ancestors(block))
-            ]
-            columns: list[pl.Series | pl.Expr] = []
-            carried = {r: c for c, r in spec.columns.items() if r.startswith(block + ".")}
-            for r in norm.block_rubriques(block):
-                column = carried.get(r.id)
-                found = None
-                if column is not None and frame[column].null_count() < frame.height:
-                    raw = frame[column]
-                    value, kind = _convert(raw, r)
-                    bad = raw.is_not_null() & value.is_null()
-                    personal = r.id in PERSONAL
-                    for line, v in frame.filter(bad).select("ligne", column).iter_rows():
-                        shown = "***" if personal else v
-                        rejections.append(_rejection(name, line, column, kind, "", shown, 0))
-                    keep = value.is_not_null().to_numpy()
-                    found = (np.flatnonzero(keep), value.filter(keep))
-                columns.extend(_columns(r, found, frame.height, secret))
-            out = frame.select(
-                pl.lit(ext.fichier).alias("fichier"),
-                pl.col("ligne").cast(pl.Int32),
-                "mois_declaration",
-                *parents,
-            ).with_columns(columns)
-            if block == "S20.G00.05":
-                out = out.with_columns(
-                    frame.select("decl_ligne")
-                    .join(prints, on="decl_ligne", how="left", maintain_order="left")
-                    .select(*FINGERPRINT)
-                )
-            if out.height:
-                batch.tables[neodes] = _arrow(out)
-    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
-    batch.declarations_rejected = batch.declarations - (
-        stored[DECLARATION].height if DECLARATION in stored else 0
-    )
-    rows = pl.DataFrame(rejections, schema=REJECTION_SCHEMA) if rejections else None
-    parts = [p for p in (rows,) if p is not None]
-    if problems:
-        parts.append(
-            file_rejections(
-                [p[0] for p in problems],
-                [p[1] for p in problems],
-                [f"{p[1].message} : {p[2]}" if p[2] else p[1].message for p in problems],
-                [0] * len(problems),
-            )
-        )
-    batch.rejections = pl.concat(parts) if parts else pl.DataFrame(schema=REJECTION_SCHEMA)
-    batch.file_info = file_info(
-        [r[0] for r in info_rows], [r[1] for r in info_rows], [r[2] for r in info_rows],
-        [r[3] for r in info_rows],
-    )  # fmt: skip
-    return batch
+
+
+def _block_table(
+    ext: Extraction,
+    table: str,
+    block: str,
+    frame: pl.DataFrame,
+    secret: Secret,
+    rejections: list[dict],
+    name: str,
+) -> pl.DataFrame:
+    """The raw table of one NEODES block from the kept rows of an extract: lineage, ancestor
+    lines, then every rubrique of the block, typed and pseudonymised by the NEODES code (the
+    rubriques DSNP3 lacks are NULL). A value that does not convert is dropped and reported."""
+    norm = _norm()
+    carried = {r: c for c, r in EXTRACTS[table].columns.items() if r.startswith(block + ".")}
+    columns: list[pl.Series | pl.Expr] = []
+    for r in norm.block_rubriques(block):
+        column = carried.get(r.id)
+        found = None
+        if column is not None and frame[column].null_count() < frame.height:
+            raw = frame[column]
+            value, kind = _convert(raw, r)
+            shown = "***" if r.id in PERSONAL else None
+            for line, v in (
+                frame.filter(raw.is_not_null() & value.is_null())
+                .select("ligne", column)
+                .iter_rows()
+            ):
+                rejections.append(_rejection(name, line, column, kind, "", shown or v, 0))
+            keep = value.is_not_null().to_numpy()
+            found = (np.flatnonzero(keep), value.filter(keep))
+        columns.extend(_columns(r, found, frame.height, secret))
+    parents = [
+        pl.col(f"{norm.blocks[a].table}_ligne").cast(pl.Int32)
+        for a in reversed(norm.ancestors(block))
+    ]
+    return frame.select(
+        pl.lit(ext.fichier).alias("fichier"),
+        pl.col("ligne").cast(pl.Int32),
+        "mois_declaration",
+        *parents,
+    ).with_columns(columns)
 
 
 def _window(name: str, decls: pl.DataFrame, date: str) -> list[dict]:
