@@ -271,6 +271,23 @@ def test_orphans_and_their_descendants_are_rejected(tmp_path: Path) -> None:
     assert batch.lines_rejected == 2
 
 
+def test_duplicate_ids_and_a_bad_declared_month(tmp_path: Path) -> None:
+    rows = _base()
+    rows["versement"].append({**rows["versement"][0]})  # the same IdVersement again
+    rows["declaration"][0]["DateDeclaration"] = "2023-02-30"
+    batch = _parse(_write(tmp_path / "x", rows))
+    _reconciled(batch)
+    codes = batch.rejections.group_by("code").len().sort("code").rows()
+    # the declaration goes, each of its six other rows with it (the second payment first)
+    assert codes == [
+        ("IDENTIFIANT_EN_DOUBLE", 1),
+        ("MOIS_DECLARE_INVALIDE", 1),
+        ("PARENT_INCONNU", 6),
+    ]
+    assert batch.tables == {} and batch.declarations_rejected == 1
+    assert batch.lines_read == 8 == batch.lines_rejected
+
+
 def test_cp1252_and_utf8_text(tmp_path: Path) -> None:
     batch = _parse(_write(tmp_path / "x", _base()))
     folder = tmp_path / "u"
