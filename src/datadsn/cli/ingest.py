@@ -39,11 +39,20 @@ def ingest(
     demo: Annotated[
         bool, typer.Option(help="Clé de pseudonymisation de démonstration (jamais en production).")
     ] = False,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="neodes ou dsnp3 (défaut : extractions DSNP3 reconnues à leur nom, NEODES sinon).",
+        ),
+    ] = None,
 ) -> None:
     """Lire des fichiers DSN et les ranger dans l'entrepôt (tables brutes + rejets)."""
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest as run_ingest
 
+    if format is not None and format.lower() not in ("neodes", "dsnp3"):
+        raise UsageError(f"--format {format} : neodes ou dsnp3 attendu")
     secret = Secret.from_env(demo=demo)
     check_inputs(paths)
     target = common.output_file(summary, "--summary") if summary else None
@@ -56,7 +65,14 @@ def ingest(
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_ingest(paths, store, secret, workers=workers, progress=on_progress)
+        result = run_ingest(
+            paths,
+            store,
+            secret,
+            workers=workers,
+            progress=on_progress,
+            format=format.lower() if format else None,
+        )
     print_ingest_summary(result)
     if target:
         with writing(target):

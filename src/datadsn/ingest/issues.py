@@ -130,6 +130,35 @@ DECOMPRESSION_EXCESSIVE = _t(
     True,
     "contenu décompressé trop volumineux (bombe de décompression probable)",
 )
+# DSNP3 extracts (ingest/dsnp3.py): a CSV row is a block occurrence.
+COLONNES_INVALIDES = _t(
+    "COLONNES_INVALIDES", L, True, "nombre de colonnes différent de celui de l'extraction DSNP3"
+)
+PARENT_INCONNU = _t(
+    "PARENT_INCONNU",
+    L,
+    True,
+    "identifiant du bloc parent absent de l'extraction (ou parent rejeté) : ligne écartée",
+)
+IDENTIFIANT_EN_DOUBLE = _t(
+    "IDENTIFIANT_EN_DOUBLE", L, True, "identifiant technique vide ou déjà vu dans ce fichier"
+)
+EN_TETE_INVALIDE = _t(
+    "EN_TETE_INVALIDE", F, True, "ligne d'en-tête différente des colonnes de l'extraction DSNP3"
+)
+EXTRACTION_INCONNUE = _t(
+    "EXTRACTION_INCONNUE",
+    F,
+    True,
+    "fichier qui n'est pas une extraction DSNP3 (champollion_<table>_AAAA-MM-JJ.csv attendu)",
+)
+HORS_FENETRE = _t(
+    "HORS_FENETRE",
+    L,
+    False,
+    "déclaration chargée hors de la fenêtre de l'extraction (du 9 du mois suivant au 9 du "
+    "mois d'après) : conservée",
+)
 
 ALL = {
     t.code: t
@@ -167,5 +196,11 @@ ALL = {
         ARCHIVE_TRONQUEE,
         ARCHIVE_CORROMPUE,
         DECOMPRESSION_EXCESSIVE,
+        COLONNES_INVALIDES,
+        PARENT_INCONNU,
+        IDENTIFIANT_EN_DOUBLE,
+        EN_TETE_INVALIDE,
+        EXTRACTION_INCONNUE,
+        HORS_FENETRE,
     ]
 }

@@ -28,7 +28,7 @@ import polars as pl
 from datadsn.engine import faults, locks, lots
 from datadsn.engine.lots import LotVersion
 from datadsn.engine.warehouse import Warehouse
-from datadsn.ingest import issues
+from datadsn.ingest import dsnp3, issues
 from datadsn.ingest.duplicates import deduplicate
 from datadsn.ingest.lines import Source
 from datadsn.ingest.parser import (
@@ -59,6 +59,9 @@ PIECE_BYTES = CHUNK_BYTES
 # Each batch parsed in a chunk writes its own files: part number ``part + k * PART_STRIDE`` for
 # its k-th batch (above any chunk count: a million chunks of 24 MiB is 24 TiB).
 PART_STRIDE = 1_000_000
+# Parts of the DSNP3 extractions of a lot (one part each), apart from the NEODES chunks' parts.
+DSNP3_PART = PART_STRIDE // 2
+FORMATS = ("neodes", "dsnp3")
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -199,15 +202,25 @@ def ingest(
     secret: Secret,
     workers: int | None = None,
     progress: Progress | None = None,
+    format: str | None = None,
 ) -> IngestSummary:
+    """Ingest ``paths``; ``format`` is ``neodes``, ``dsnp3`` or None (DSNP3 extracts are
+    recognised by their names, every other file is NEODES)."""
     started = time.perf_counter()
     refs = expand(paths)
+    extracts, others = dsnp3.extractions(refs) if format != "neodes" else ([], refs)
+    neodes = others if format != "dsnp3" else []
     warehouse.root.mkdir(parents=True, exist_ok=True)
     busy = f"une autre ingestion est en cours sur {warehouse.root} : attendez qu'elle se termine"
     with locks.exclusive(warehouse.ingestion_lock, busy):
         version = LotVersion.new(lot_id(refs))
         served = warehouse.committed()
-        summary = _parse_all(refs, warehouse, version, secret, workers, progress)
+        if neodes or not extracts:
+            summary = _parse_all(neodes, warehouse, version, secret, workers, progress)
+        else:
+            summary = IngestSummary(lot=version.lot, warehouse=str(warehouse.root))
+        unknown = others if format == "dsnp3" else []
+        _parse_dsnp3(summary, extracts, unknown, warehouse, version, secret, progress)
         faults.point("ingest.parsed")
         _leave_out_duplicates(summary, warehouse, version, served)
         summary.seconds = time.perf_counter() - started
@@ -218,6 +231,30 @@ def ingest(
         faults.point("ingest.catalogued")
         summary.leftovers_removed = remove_leftovers(warehouse)
     return summary
+
+
+def _parse_dsnp3(
+    summary: IngestSummary,
+    extracts: list[dsnp3.Extraction],
+    unknown: list[SourceRef],
+    warehouse: Warehouse,
+    version: LotVersion,
+    secret: Secret,
+    progress: Progress | None = None,
+) -> None:
+    """Read each DSNP3 extraction (one part each) and reject the files given as DSNP3 that
+    are not extracts."""
+    total = summary.bytes + sum(r.size for e in extracts for r in e.files.values())
+    for i, ext in enumerate(extracts):
+        result = _write_batch(
+            warehouse, dsnp3.parse_extraction(ext, secret), version, DSNP3_PART + i
+        )
+        result.bytes = sum(r.size for r in ext.files.values())
+        summary.add(result)
+        if progress:
+            progress(summary.bytes, total)
+    if unknown:
+        summary.add(_write_batch(warehouse, dsnp3.unknown_files(unknown), version, DSNP3_PART - 1))
 
 
 def remove_leftovers(warehouse: Warehouse) -> int:
