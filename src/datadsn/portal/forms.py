@@ -336,6 +336,14 @@ class ChangesForm(DsfrBaseForm):
     )
 
 
+class WithdrawForm(DsfrBaseForm):
+    reason = forms.CharField(
+        label="Motif du retrait",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class OrientationForm(DsfrBaseForm):
     orientation = forms.ChoiceField(label="Orienter vers", choices=Orientation.choices)
     framing = forms.CharField(

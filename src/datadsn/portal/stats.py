@@ -21,7 +21,12 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def compute() -> dict[str, Any]:
-    reqs = list(AccessRequest.objects.exclude(state=State.DRAFT))
+    # A draft withdrawn before submission was never a request of the service.
+    reqs = list(
+        AccessRequest.objects.exclude(state=State.DRAFT).exclude(
+            state=State.WITHDRAWN, submitted_at=None
+        )
+    )
     counts = {label: 0 for value, label in State.choices if value != State.DRAFT}
     for r in reqs:
         counts[r.get_state_display()] += 1

@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from . import services, stats
+from . import services, stats, workflow
 from .catalogue import INDICATOR_NAMES, INDICATORS, dictionary
 from .forms import (
     STEP_FORMS,
@@ -41,6 +41,7 @@ from .forms import (
     ScheduleForm,
     SessionForm,
     VoteForm,
+    WithdrawForm,
 )
 from .models import (
     AccessRequest,
@@ -502,8 +503,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = req.events.select_related("actor")
     if user.role == Role.REQUESTER:
         events = events.exclude(action__startswith="vote")
+    # What this user may do here comes from the workflow table (services check the guards).
+    actions = workflow.actions(user, req)
     ctx: dict[str, Any] = {
         "req": req,
+        "actions": actions,
         "events": events,
         "can_edit": services.can_edit(user, req),
         "habilitations": req.habilitations.all(),
@@ -518,35 +522,44 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if req.state in (State.APPROVED, State.REFUSED)
         else "",
     }
-    if user.role == Role.INSTRUCTOR and req.state in (State.SUBMITTED, State.RESUBMITTED):
+    if "modifications" in actions:
         ctx["changes_form"] = ChangesForm()
+    if "comite" in actions:
         ctx["schedule_form"] = ScheduleForm()
+    if "orientation" in actions:
         ctx["orientation_form"] = OrientationForm(
             initial={"orientation": req.orientation, "framing": req.framing}
         )
-    if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
+    if "vote" in actions:
         ctx["my_vote"] = req.votes.filter(member=user).first()
         if ctx["my_vote"] is None:
             ctx["vote_form"] = VoteForm()
-    if user.role == Role.CHAIR and req.state == State.IN_REVIEW:
+    if "retirer" in actions:
+        ctx["withdraw_form"] = WithdrawForm()
+    if "accepter" in actions or "refuser" in actions:
         ctx["decision_form"] = DecisionForm()
         if services.can_see_votes(user, req):
             ctx["tally"] = services.tally(req)
     return render(request, "portal/request_detail.html", ctx)
 
 
+# The form each action of the workflow table posts (the chair's one form decides either way).
+ACTION_FORMS: dict[str, Any] = {
+    "modifications": ChangesForm,
+    "orientation": OrientationForm,
+    "comite": ScheduleForm,
+    "vote": VoteForm,
+    "decision": DecisionForm,
+    "retirer": WithdrawForm,
+}
+
+
 @require_POST
-@roles_required(Role.INSTRUCTOR, Role.MEMBER, Role.CHAIR)
+@roles_required(Role.REQUESTER, Role.INSTRUCTOR, Role.MEMBER, Role.CHAIR)
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user: User = request.user
     req = get_object_or_404(services.visible_requests(user), pk=pk)
-    forms_by_action: dict[str, Any] = {
-        "modifications": ChangesForm,
-        "orientation": OrientationForm,
-        "comite": ScheduleForm,
-        "vote": VoteForm,
-        "decision": DecisionForm,
-    }
+    forms_by_action = ACTION_FORMS
     if action not in forms_by_action:
         raise Http404
     form = forms_by_action[action](request.POST)
@@ -576,6 +589,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "vote":
             services.vote(user, req, data["choice"], data["opinion"])
             messages.success(request, "Vote enregistré.")
+        elif action == "retirer":
+            services.withdraw(user, req, data["reason"])
+            messages.success(request, f"Demande {req.reference} retirée.")
         else:
             hab = services.decide(
                 user,
