@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="datadsn-portal-tests-")
+os.makedirs(os.path.join(_HOME, "static"))  # STATIC_ROOT, which WhiteNoise reads (empty here)
 # The portal reads these once, when its settings module is imported; they are restored afterwards
 # so that the rest of the suite (which may use DATADSN_HOME) sees its usual environment.
 _ENV = {
