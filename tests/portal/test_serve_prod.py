@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import _free_port
+from datadsn.bench.portal import free_port, wait_for_port
 
 BOOM_URLS = """
 from django.urls import path
@@ -28,24 +28,6 @@ def boom(request):
 
 urlpatterns = [path("panne/", boom), *portal_urls]
 """
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(
-                f"serve s'est arrêté : {proc.stderr.read() if proc.stderr else ''}"
-            )
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/")
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("serve n'écoute pas")
 
 
 @pytest.fixture
@@ -69,7 +51,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str], Path]]:
         DJANGO_SETTINGS_MODULE="boom_settings",
         PYTHONPATH=str(tmp_path) + os.pathsep + env.get("PYTHONPATH", ""),
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "stderr.log"
     with log.open("w") as err:
         proc = subprocess.Popen(

@@ -66,3 +66,15 @@ def compute() -> dict[str, Any]:
         "overdue": overdue,
         "raw": {"first": first, "decision": decision, "serve": served},
     }
+
+
+STATS_CACHE_SECONDS = 60
+
+
+def cached() -> dict[str, Any]:
+    """The figures shown on the home and statistics pages, recomputed at most once a minute per
+    server process (they read every request and delivery: the home page is the busiest page)."""
+    from django.core.cache import cache
+
+    figures: dict[str, Any] = cache.get_or_set("portal:stats", compute, STATS_CACHE_SECONDS)
+    return figures

@@ -85,7 +85,7 @@ ANY_ROLE = (Role.REQUESTER, *STAFF)
 
 def home(request: HttpRequest) -> HttpResponse:
     cases = UseCase.objects.filter(published=True)[:3]
-    return render(request, "portal/home.html", {"cases": cases, "stats": stats.compute()})
+    return render(request, "portal/home.html", {"cases": cases, "stats": stats.cached()})
 
 
 def usecase_list(request: HttpRequest) -> HttpResponse:
@@ -205,7 +205,7 @@ def api_documentation(request: HttpRequest) -> HttpResponse:
 
 
 def statistics(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/statistics.html", {"stats": stats.compute()})
+    return render(request, "portal/statistics.html", {"stats": stats.cached()})
 
 
 # --- Accounts ----------------------------------------------------------------------------------
