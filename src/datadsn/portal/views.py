@@ -173,7 +173,7 @@ def dictionary_block(request: HttpRequest, block_id: str) -> HttpResponse:
         request,
         "portal/dictionary_block.html",
         {
-            "block": block,
+            "bloc": block,  # not "block": inside {% block %} that name is the template block
             "rubriques": d["rubriques"].get(block_id, []),
             "parent": d["by_id"].get(block.parent or ""),
             "children": d["children"][block_id],
@@ -688,6 +688,58 @@ def habilitation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/habilitation_list.html", {"habilitations": habs})
 
 
+def _date_fr(value: str | None) -> str:
+    return "/".join(reversed(value.split("-"))) if value else ""
+
+
+def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
+    """The perimeter frozen into a habilitation, as (label, text) rows for its page."""
+    from .models import Frequency, Orientation
+
+    ext = scope.get("extraction", {})
+    start, end = _date_fr(ext.get("periode_debut")), _date_fr(ext.get("periode_fin"))
+    period = " ".join(p for p in (f"du {start}" if start else "", f"au {end}" if end else "") if p)
+    contacts = scope.get("contacts", {})
+
+    def contact(key: str) -> str:
+        return " ".join(x for x in contacts.get(key) or [] if x)
+
+    rows = [
+        ("Intitulé", scope.get("intitule", "")),
+        ("Finalité", scope.get("finalite", "")),
+        ("Politique publique", scope.get("politique_publique", "")),
+        ("Base légale", scope.get("base_legale", "")),
+        (
+            "Indicateurs",
+            ", ".join(INDICATOR_NAMES.get(c, c) for c in scope.get("indicateurs", [])),
+        ),
+        ("Population extraite", ext.get("population", "")),
+        ("Variables et dimensions", ext.get("dimensions", "")),
+        ("Territoire", ext.get("territoire", "")),
+        ("Secteurs (NAF)", ", ".join(ext.get("naf", [])) or "tous"),
+        ("Natures de contrat", ", ".join(ext.get("natures_contrat", [])) or "toutes"),
+        ("Période", period or "sans limite"),
+        (
+            "Fréquence",
+            str(Frequency(scope["frequence"]).label) if scope.get("frequence") else "",
+        ),
+        (
+            "Orientation",
+            str(Orientation(scope["orientation"]).label) if scope.get("orientation") else "",
+        ),
+        ("Cadrage", scope.get("cadrage", "")),
+        (
+            "Conservation",
+            f"{scope['conservation_mois']} mois" if scope.get("conservation_mois") else "",
+        ),
+        ("Mesures de sécurité", scope.get("mesures_securite", "")),
+        ("Responsable de traitement", contact("responsable_traitement")),
+        ("Délégué à la protection des données", contact("dpo")),
+        ("Contact technique", contact("technique")),
+    ]
+    return [(label, text or "—") for label, text in rows]
+
+
 @roles_required(*ANY_ROLE)
 def habilitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user
@@ -709,18 +761,31 @@ def habilitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("portal:habilitation_detail", pk=new.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+    from .deliveries import downloadable
+
     scope = hab.scope
+    deliveries = hab.deliveries.all()
+    downloads = (
+        Event.objects.filter(action="telechargement", object_type="Delivery")
+        .filter(object_id__in=[str(d.pk) for d in deliveries])
+        .order_by("-at", "-pk")[:100]
+    )
     return render(
         request,
         "portal/habilitation_detail.html",
         {
             "hab": hab,
             "scope": scope,
+            "scope_rows": scope_rows(scope),
+            "deliveries": deliveries,
+            "can_download": set(
+                downloadable(user).filter(habilitation=hab).values_list("pk", flat=True)
+            ),
+            "downloads": downloads,
             "can_manage": can_manage and hab.status == "active",
             "renewal": hab.__class__.objects.filter(previous=hab).first(),
             "revoke_form": revoke_form,
             "renew_form": renew_form,
-            "indicator_names": [INDICATOR_NAMES.get(c, c) for c in scope.get("indicateurs", [])],
         },
     )
 
