@@ -126,3 +126,67 @@ def test_requester_withdraws_a_draft_without_notifying_anyone(world: Any, mailbo
     c.post(f"/demandes/{r.pk}/action/retirer/", {"reason": ""})
     r = AccessRequest.objects.get(pk=r.pk)
     assert r.state == "retiree" and not mailbox.messages
+
+
+def _link(body: str) -> str:
+    found = re.search(r"http://testserver(/compte/mot-de-passe/nouveau/\S+/)", body)
+    assert found, body
+    return found.group(1)
+
+
+def test_password_reset_by_e_mail(world: Any, mailbox: Any) -> None:
+    user = world.users["req_a"]
+    mailbox.messages.clear()  # the world's own notifications
+    c = Client()
+    login_page = c.get("/compte/connexion/").content.decode()
+    assert "/compte/mot-de-passe/oublie/" in login_page
+    page = c.get("/compte/mot-de-passe/oublie/").content.decode()
+    assert "Mot de passe oublié" in page and "Adresse électronique" in page
+    # Same answer for an unknown address, and no e-mail.
+    resp = c.post("/compte/mot-de-passe/oublie/", {"email": "inconnu@nulle-part.example"})
+    assert resp.status_code == 302 and resp["Location"] == "/compte/mot-de-passe/oublie/envoye/"
+    assert not mailbox.messages
+    resp = c.post("/compte/mot-de-passe/oublie/", {"email": user.email}, follow=True)
+    assert "Vérifiez votre messagerie" in resp.content.decode()
+    mailbox.wait_for(lambda: mailbox.to(user.email))
+    [msg] = mailbox.to(user.email)
+    assert "Réinitialisation de votre mot de passe" in str(msg["Subject"])
+    link = _link(mailbox.body(msg))
+    page = c.get(link, follow=True)
+    assert "Choisir un nouveau mot de passe" in page.content.decode()
+    form_url = page.redirect_chain[-1][0]
+    new = "un-nouveau-mot-de-passe-solide-7"
+    resp = c.post(form_url, {"new_password1": "court", "new_password2": "court"})
+    assert "Ce mot de passe est trop court" in resp.content.decode()
+    resp = c.post(form_url, {"new_password1": new, "new_password2": new}, follow=True)
+    assert "Mot de passe modifié" in resp.content.decode()
+    assert Client().login(username=user.email, password=new)
+    assert Event.objects.filter(action="mot_de_passe_reinitialise", actor=user).exists()
+    # The link served once.
+    assert "Lien invalide ou expiré" in c.get(link, follow=True).content.decode()
+
+
+def test_password_change_when_logged_in(world: Any, mailbox: Any) -> None:
+    user = world.users["instructor"]
+    mailbox.messages.clear()
+    c = Client()
+    assert c.get("/compte/mot-de-passe/").status_code == 302  # login required
+    c.login(username=user.email, password=PASSWORD)
+    assert "/compte/mot-de-passe/" in c.get("/tableau-de-bord/").content.decode()
+    new = "encore-un-mot-de-passe-solide-8"
+    resp = c.post(
+        "/compte/mot-de-passe/",
+        {"old_password": "faux", "new_password1": new, "new_password2": new},
+    )
+    assert "ancien mot de passe est incorrect" in resp.content.decode()
+    resp = c.post(
+        "/compte/mot-de-passe/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        follow=True,
+    )
+    assert "Mot de passe modifié" in resp.content.decode()
+    assert c.get("/tableau-de-bord/").status_code == 200  # still logged in
+    assert Client().login(username=user.email, password=new)
+    mailbox.wait_for(lambda: mailbox.to(user.email))
+    assert any("Mot de passe modifié" in str(m["Subject"]) for m in mailbox.to(user.email))
+    assert Event.objects.filter(action="mot_de_passe_modifie", actor=user).exists()

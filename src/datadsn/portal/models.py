@@ -502,6 +502,8 @@ ACTION_LABELS = {
     "inscription": "Inscription",
     "rattachement_confirme": "Rattachement à l'organisation confirmé",
     "adresse_verifiee": "Adresse vérifiée",
+    "mot_de_passe_reinitialise": "Mot de passe réinitialisé par lien",
+    "mot_de_passe_modifie": "Mot de passe modifié",
     "jeton_api_cree": "Jeton d'API créé",
     "jeton_api_revoque": "Jeton d'API révoqué",
     "inscription_adresse_existante": "Inscription tentée avec une adresse existante",

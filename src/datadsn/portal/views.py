@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -30,11 +30,14 @@ from .catalogue import INDICATOR_NAMES, INDICATORS, dictionary
 from .forms import (
     STEP_FORMS,
     STEPS,
+    ChangePasswordForm,
     ChangesForm,
     DecisionForm,
     LoginForm,
     MinutesForm,
+    NewPasswordForm,
     OrientationForm,
+    PasswordForgottenForm,
     RegistrationForm,
     RenewForm,
     RevokeForm,
@@ -334,6 +337,86 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+
+# --- Passwords: Django's views, French pages, e-mails through the configured backend ----------
+
+
+class PasswordForgottenView(auth_views.PasswordResetView):
+    form_class = PasswordForgottenForm
+    template_name = "portal/form_page.html"
+    email_template_name = "portal/email/password_reset.txt"
+    subject_template_name = "portal/email/password_reset_subject.txt"
+    success_url = reverse_lazy("portal:password_reset_done")
+    extra_context = {
+        "title": "Mot de passe oublié",
+        "intro": "Indiquez l'adresse de votre compte : si elle en a un, vous recevrez un lien "
+        "pour choisir un nouveau mot de passe, valable 3 jours.",
+        "submit": "Recevoir le lien",
+    }
+
+    @property
+    def extra_email_context(self) -> dict[str, Any]:
+        # The link in the e-mail uses the configured public address, never the request's Host.
+        return {"site_url": settings.SITE_URL}
+
+
+class PasswordForgottenDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/account_message.html"
+    extra_context = {
+        "title": "Vérifiez votre messagerie",
+        "message": "Si cette adresse correspond à un compte actif, un lien pour choisir un "
+        "nouveau mot de passe vient de lui être envoyé.",
+    }
+
+
+class NewPasswordView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "portal/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.record(form.user, "mot_de_passe_reinitialise", form.user)
+        return response
+
+
+class NewPasswordDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/account_message.html"
+    extra_context = {
+        "title": "Mot de passe modifié",
+        "message": "Votre nouveau mot de passe est enregistré ; les autres sessions ouvertes "
+        "sont fermées. Vous pouvez vous connecter.",
+        "login_link": True,
+    }
+
+
+class ChangePasswordView(auth_views.PasswordChangeView):
+    form_class = ChangePasswordForm
+    template_name = "portal/form_page.html"
+    success_url = reverse_lazy("portal:password_change_done")
+    extra_context = {"title": "Changer de mot de passe", "submit": "Changer le mot de passe"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        services.record(user, "mot_de_passe_modifie", user)
+        services.notify(
+            [user.email],
+            "Mot de passe modifié",
+            "Bonjour,\n\nLe mot de passe de votre compte DataDSN vient d'être modifié. Si vous "
+            "n'êtes pas à l'origine de ce changement, réinitialisez-le : "
+            f"{settings.SITE_URL}{reverse('portal:password_reset')}\n",
+        )
+        return response
+
+
+class ChangePasswordDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "portal/account_message.html"
+    extra_context = {
+        "title": "Mot de passe modifié",
+        "message": "Votre nouveau mot de passe est enregistré ; un courriel vous le confirme.",
+    }
 
 
 @login_required
