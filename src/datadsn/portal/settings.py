@@ -190,7 +190,16 @@ HABILITATION_MAX_YEARS = int(os.environ.get("DATADSN_HABILITATION_MAX_YEARS", "3
 # API tokens expire after this many days (and can be revoked on /compte/jeton-api/).
 API_TOKEN_DAYS = int(os.environ.get("DATADSN_API_TOKEN_DAYS", "90"))
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    # Per process: derived figures that may be a minute old (statistics, OIDC discovery).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every server process (``datadsn serve`` runs several): login failure counters.
+    # The table is created by ``datadsn serve`` (``createcachetable``) and by the test runner.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_throttle_cache",
+    },
+}
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
