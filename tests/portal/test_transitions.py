@@ -168,3 +168,10 @@ def test_indicator_catalogue_has_one_source() -> None:
 
     assert not hasattr(catalogue, "FALLBACK_INDICATORS")
     assert [i.code for i in catalogue.INDICATORS] == [i.code for i in CATALOGUE]
+
+
+def test_the_documentation_prints_the_table() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).parents[2] / "docs" / "portail.md"
+    assert workflow.markdown_table() in doc.read_text(encoding="utf-8")

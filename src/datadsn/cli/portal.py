@@ -87,7 +87,6 @@ def register(app: typer.Typer) -> None:
         from django.core.management import call_command
 
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)  # login counters shared by the processes
         typer.echo(f"Portail DataDSN : http://{host}:{port}/")
         if dev:
             call_command("runserver", f"{host}:{port}", use_reloader=False)

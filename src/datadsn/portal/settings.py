@@ -194,7 +194,7 @@ CACHES = {
     # Per process: derived figures that may be a minute old (statistics, OIDC discovery).
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Shared by every server process (``datadsn serve`` runs several): login failure counters.
-    # The table is created by ``datadsn serve`` (``createcachetable``) and by the test runner.
+    # Its table is created by a migration (0010).
     "throttle": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "portal_throttle_cache",

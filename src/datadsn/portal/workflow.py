@@ -202,3 +202,26 @@ def state_label(value: str) -> str:
 
 def role_label(value: str) -> str:
     return str(Role(value).label)
+
+
+_AUDIENCE_LABELS = {
+    REQUESTERS: "demandeurs de l'organisation",
+    INSTRUCTORS: "instructeurs",
+    COMITE: "comité",
+}
+
+
+def markdown_table() -> str:
+    """The table as ``docs/portail.md`` prints it (a test keeps the two identical)."""
+    lines = [
+        "| État | Action | Rôles | État suivant | Condition | Notifiés |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in TRANSITIONS:
+        roles = ", ".join(role_label(r) for r in t.roles)
+        notified = ", ".join(_AUDIENCE_LABELS[a] for a in t.notify) or "—"
+        lines.append(
+            f"| {state_label(t.source)} | {t.label} | {roles} | {state_label(t.target)} "
+            f"| {t.guard or '—'} | {notified} |"
+        )
+    return "\n".join(lines) + "\n"
