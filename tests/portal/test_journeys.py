@@ -106,8 +106,9 @@ def test_habilitation_page_shows_perimeter_deliveries_and_downloads(
         assert shown in html, shown
     download = c.get(f"/livraisons/{delivery.pk}/effectifs.csv")
     assert download.status_code == 200
-    b"".join(download.streaming_content)  # type: ignore[attr-defined]
-    download.close()
+    # Reading the whole stream closes the response (closing it again would close the database
+    # connection on PostgreSQL, outside the client's guard).
+    assert b"".join(download.streaming_content).startswith(b"mois;effectif")  # type: ignore[attr-defined]
     html = c.get(f"/habilitations/{hab.pk}/").content.decode()
     assert "Aucun téléchargement." not in html
     assert f"{world.users['req_a'].email} — effectifs.csv (portail)" in html

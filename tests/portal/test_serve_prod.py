@@ -44,6 +44,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str], Path]]:
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATADSN_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)  # a fresh SQLite base in the temporary home
     env.update(
         DATADSN_HOME=str(tmp_path / "home"),
         DATADSN_SECRET_KEY="serve-test-secret-key-0123456789abcdefghijklmnop",
