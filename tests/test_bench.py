@@ -57,3 +57,23 @@ def test_bench_ingest_large_files_prints_figures(monkeypatch):
     assert large["memoire_pointe_mo"] > 0 and large["mo_par_s"] > 0
     assert bomb["rejets"] == {"DECOMPRESSION_EXCESSIVE": 1} and bomb["lignes"] == 0
     assert bomb["mo_sur_disque"] < 1  # 80 MiB in well under 1 MB
+
+
+def test_bench_portal_prints_figures_with_few_requests(monkeypatch):
+    """``bench portal`` serves the demo with ``datadsn serve --prod`` in a subprocess."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = CliRunner().invoke(
+        app, ["bench", "portal", "--clients", "2", "--requests", "4", "--workers", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["base de données"] == "SQLite"
+    for page in ("accueil", "catalogue", "demande (connecté)", "API"):
+        assert figures[f"{page} p95 (ms)"] >= figures[f"{page} p50 (ms)"] > 0
+        assert figures[f"{page} erreurs"] == 0
+
+
+def test_bench_portal_percentile_is_nearest_rank():
+    from datadsn.bench.portal import percentile
+
+    assert [percentile([1, 2, 3, 4], q) for q in (0.5, 0.95, 1.0)] == [2, 4, 4]

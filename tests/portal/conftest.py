@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="datadsn-portal-tests-")
+os.makedirs(os.path.join(_HOME, "static"))  # STATIC_ROOT, which WhiteNoise reads (empty here)
 # The portal reads these once, when its settings module is imported; they are restored afterwards
 # so that the rest of the suite (which may use DATADSN_HOME) sees its usual environment.
 _ENV = {
@@ -115,11 +116,16 @@ def mailbox(smtp_sink: tuple[Mailbox, int], settings: Any) -> Mailbox:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Login failure counters (and other cached values) never leak from one test to another."""
-    from django.core.cache import cache
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
 
-    cache.clear()
+    # The database cache (login counters) is rolled back with each test's transaction.
+    local = [c for c in caches.all() if not isinstance(c, DatabaseCache)]
+    for c in local:
+        c.clear()
     yield
-    cache.clear()
+    for c in local:
+        c.clear()
 
 
 # --- A small world: two organisations, one account per role, requests in several states ---------

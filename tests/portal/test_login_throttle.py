@@ -68,3 +68,21 @@ def test_password_spraying_from_one_address_is_limited(world: Any, settings: Any
     c = Client(REMOTE_ADDR="198.51.100.1")
     c.post("/compte/connexion/", {"username": world.users["req_b"].email, "password": PASSWORD})
     assert "_auth_user_id" in c.session
+
+
+def test_failure_counters_are_shared_by_every_server_process(superadmin: Any) -> None:
+    """``datadsn serve`` runs several processes: the counters live in the database, not in one
+    process's memory, so a process started afresh sees the lock."""
+    from django.core.cache.backends.db import DatabaseCache
+    from django.db import connection
+
+    from datadsn.portal import throttle
+
+    assert isinstance(throttle.cache, DatabaseCache)
+    c = Client()
+    for _ in range(5):
+        c.post("/compte/connexion/", {"username": superadmin.email, "password": "faux"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM portal_throttle_cache")
+        keys = [row[0] for row in cursor.fetchall()]
+    assert any(superadmin.email in key for key in keys)

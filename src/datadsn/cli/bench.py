@@ -88,6 +88,25 @@ def bench_indicators(
     _show("Banc d'essai : indicateurs", figures, json_out)
 
 
+@bench_app.command("portal")
+def bench_portal(
+    clients: Annotated[int, typer.Option(min=1, help="Clients simultanés.")] = 50,
+    requests: Annotated[int, typer.Option(min=1, help="Requêtes par page mesurée.")] = 1000,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processus du serveur (défaut : cœurs + 1).")
+    ] = None,
+    threads: Annotated[int, typer.Option(min=1, help="Fils par processus du serveur.")] = 8,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer le portail servi par « datadsn serve --prod » : p50 et p95 de l'accueil, du
+    catalogue, d'une demande (connecté) et de l'API sous des clients simultanés (SQLite de
+    démonstration, ou la base de DATABASE_URL)."""
+    from datadsn.bench.portal import bench_portal as run
+
+    figures = run(clients, requests, workers=workers, threads=threads, log=err.print)
+    _show("Banc d'essai : portail", figures, json_out)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bench`` group to the datadsn command line."""
     app.add_typer(bench_app, name="bench")

@@ -63,9 +63,18 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--dev/--prod",
                 help="--dev : serveur de développement Django (mode debug, clé secrète "
-                "aléatoire gardée dans DATADSN_HOME) ; par défaut (--prod) : serveur WSGI "
-                "multi-fils, DATADSN_SECRET_KEY obligatoire et mode debug refusé.",
+                "aléatoire gardée dans DATADSN_HOME) ; par défaut (--prod) : gunicorn (processus "
+                "et fils, connexions persistantes), fichiers statiques par WhiteNoise, "
+                "DATADSN_SECRET_KEY obligatoire et mode debug refusé.",
             ),
+        ] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option("--workers", min=1, help="Processus (défaut : cœurs + 1)."),
+        ] = None,
+        threads: Annotated[int, typer.Option("--threads", min=1, help="Fils par processus.")] = 8,
+        access_log: Annotated[
+            bool, typer.Option("--access-log", help="Journal des accès sur la sortie standard.")
         ] = False,
     ) -> None:
         """Lance le portail DataDSN (applique les migrations d'abord)."""
@@ -82,19 +91,9 @@ def register(app: typer.Typer) -> None:
         if dev:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
             return
-        from socketserver import ThreadingMixIn
-        from wsgiref.simple_server import WSGIServer, make_server
+        from datadsn.portal import server
 
-        from django.core.wsgi import get_wsgi_application
-
-        class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-            daemon_threads = True
-
-        server = make_server(host, port, get_wsgi_application(), server_class=ThreadingWSGIServer)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            server.shutdown()
+        server.run(host, port, workers or server.default_workers(), threads, access_log)
 
     @app.command("portal-demo")
     def portal_demo() -> None:

@@ -20,77 +20,11 @@ class Indicator:
     precautions: tuple[str, ...] = ()
 
 
-# Used only if the indicator package (datadsn.indicators) cannot be imported.
-FALLBACK_INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        "effectifs_fin_mois",
-        "Effectifs salariés en fin de mois",
-        "Nombre de contrats de travail actifs le dernier jour du mois, un salarié comptant autant de fois "
-        "qu'il a de contrats (hors stagiaires et contrats de mise à disposition).",
-        "contrats",
-        "établissement, secteur (APE), zone d'emploi, sexe, tranche d'âge, nature de contrat",
-        "Blocs Contrat (S21.G00.40) et Fin du contrat (S21.G00.62)",
-    ),
-    Indicator(
-        "embauches",
-        "Embauches",
-        "Nombre de contrats dont la date de début tombe dans le mois, hors renouvellements et "
-        "changements internes signalés par un bloc de changement.",
-        "contrats",
-        "établissement, secteur, zone d'emploi, nature de contrat, durée prévue",
-        "Bloc Contrat (S21.G00.40)",
-    ),
-    Indicator(
-        "fins_contrat",
-        "Fins de contrat par motif",
-        "Nombre de contrats terminés dans le mois, ventilés par motif de rupture (démission, fin de CDD, "
-        "rupture conventionnelle, licenciement…).",
-        "contrats",
-        "établissement, secteur, motif de rupture",
-        "Bloc Fin du contrat (S21.G00.62)",
-    ),
-    Indicator(
-        "heures_remunerees",
-        "Heures rémunérées",
-        "Somme des heures rémunérées déclarées sur le mois, en équivalent temps plein.",
-        "heures, ETP",
-        "établissement, secteur, quotité",
-        "Bloc Activité (S21.G00.53)",
-    ),
-    Indicator(
-        "salaire_brut_median",
-        "Salaire brut mensuel médian",
-        "Médiane du salaire de base brut des contrats actifs toute la période, en euros courants, "
-        "publiée seulement au-dessus des seuils de secret statistique.",
-        "euros",
-        "secteur, sexe, tranche d'âge, catégorie socioprofessionnelle",
-        "Bloc Rémunération (S21.G00.51)",
-    ),
-    Indicator(
-        "taux_rotation",
-        "Taux de rotation de la main-d'œuvre",
-        "Moyenne des entrées et des sorties du mois rapportée à l'effectif moyen.",
-        "pour cent",
-        "établissement, secteur, zone d'emploi",
-        "Blocs Contrat et Fin du contrat",
-    ),
-    Indicator(
-        "arrets_travail",
-        "Arrêts de travail",
-        "Nombre de salariés ayant au moins un arrêt (maladie, accident du travail, maternité) dans le mois.",
-        "salariés",
-        "secteur, motif d'arrêt",
-        "Bloc Arrêt de travail (S21.G00.60)",
-    ),
-)
-
-
 def _from_indicator_package() -> tuple[Indicator, ...]:
-    """The indicator catalogue maintained with the SQL steps that compute the indicators."""
-    try:
-        from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
-    except ImportError:
-        return FALLBACK_INDICATORS
+    """The indicator catalogue maintained with the SQL steps that compute the indicators: the
+    portal shows it, it never keeps a copy of its own."""
+    from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
+
     return tuple(
         Indicator(
             code=i.code,

@@ -10,7 +10,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    UsernameField,
+)
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.utils import timezone
@@ -138,6 +144,24 @@ class LoginForm(ThrottledLoginMixin, DsfrBaseForm, AuthenticationForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class PasswordForgottenForm(DsfrBaseForm, PasswordResetForm):
+    """Django's reset form (same answer whether the address has an account or not)."""
+
+    email = forms.EmailField(
+        label="Adresse électronique",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class NewPasswordForm(DsfrBaseForm, SetPasswordForm):
+    pass
+
+
+class ChangePasswordForm(DsfrBaseForm, PasswordChangeForm):
+    pass
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
@@ -333,6 +357,14 @@ STEP_FORMS: dict[int, type[forms.BaseForm]] = {
 class ChangesForm(DsfrBaseForm):
     message = forms.CharField(
         label="Modifications attendues", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class WithdrawForm(DsfrBaseForm):
+    reason = forms.CharField(
+        label="Motif du retrait",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

@@ -221,9 +221,11 @@ class State(models.TextChoices):
     IN_REVIEW = "comite", "En examen par le comité"
     APPROVED = "acceptee", "Acceptée"
     REFUSED = "refusee", "Refusée"
+    WITHDRAWN = "retiree", "Retirée par le demandeur"
 
 
 OPEN_STATES = (State.SUBMITTED, State.RESUBMITTED, State.IN_REVIEW)
+CLOSED_STATES = (State.APPROVED, State.REFUSED, State.WITHDRAWN)
 EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
 
 
@@ -338,12 +340,13 @@ class AccessRequest(models.Model):
 
     def clock_days_left(self, now: Any = None) -> int | None:
         due = self.due_at()
-        if due is None or self.state in (State.APPROVED, State.REFUSED, State.DRAFT):
+        if due is None or self.state in (*CLOSED_STATES, State.DRAFT):
             return None
         now = now or timezone.now()
         if self.paused_since:
             due = due + (now - self.paused_since)
-        return (due - now).days
+        # Calendar days, as a requester counts them: 30 on the day of submission, 0 on the due day.
+        return (timezone.localtime(due).date() - timezone.localtime(now).date()).days
 
     @property
     def overdue(self) -> bool:
@@ -489,6 +492,7 @@ ACTION_LABELS = {
     "vote": "Vote",
     "vote_modifie": "Vote modifié",
     "decision": "Décision",
+    "retrait": "Demande retirée par le demandeur",
     "habilitation_creee": "Habilitation délivrée",
     "habilitation_revoquee": "Habilitation révoquée",
     "habilitation_renouvelee": "Habilitation renouvelée",
@@ -498,6 +502,8 @@ ACTION_LABELS = {
     "inscription": "Inscription",
     "rattachement_confirme": "Rattachement à l'organisation confirmé",
     "adresse_verifiee": "Adresse vérifiée",
+    "mot_de_passe_reinitialise": "Mot de passe réinitialisé par lien",
+    "mot_de_passe_modifie": "Mot de passe modifié",
     "jeton_api_cree": "Jeton d'API créé",
     "jeton_api_revoque": "Jeton d'API révoqué",
     "inscription_adresse_existante": "Inscription tentée avec une adresse existante",

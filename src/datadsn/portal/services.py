@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from . import workflow
 from .models import (
     EDITABLE_STATES,
     OPEN_STATES,
@@ -107,11 +108,6 @@ def _require(condition: bool, message: str = "Action non autorisée.") -> None:
         raise PermissionDenied(message)
 
 
-def _require_state(req: AccessRequest, *states: Any) -> None:
-    if req.state not in states:
-        raise ValidationError(f"Action impossible dans l'état « {req.get_state_display()} ».")
-
-
 # --- Notifications -----------------------------------------------------------------------------
 
 
@@ -144,6 +140,19 @@ def _requester_emails(req: AccessRequest) -> list[str]:
 
 def _role_emails(*roles: Any) -> list[str]:
     return list(User.objects.filter(role__in=roles, is_active=True).values_list("email", flat=True))
+
+
+def audience_emails(req: AccessRequest, row: workflow.Transition) -> list[str]:
+    """The addresses of the audiences the workflow table names for ``row``."""
+    emails: list[str] = []
+    for audience in row.notify:
+        if audience == workflow.REQUESTERS:
+            emails += _requester_emails(req)
+        elif audience == workflow.INSTRUCTORS:
+            emails += _role_emails(Role.INSTRUCTOR)
+        elif audience == workflow.COMITE:
+            emails += _role_emails(Role.MEMBER, Role.CHAIR)
+    return emails
 
 
 # --- Transitions -------------------------------------------------------------------------------
@@ -216,8 +225,8 @@ def _jsonable(value: Any) -> Any:
 
 @transaction.atomic
 def submit(user: User, req: AccessRequest) -> AccessRequest:
+    row = workflow.transition(user, req, "deposer")
     _require(can_edit(user, req))
-    _require_state(req, State.DRAFT, State.CHANGES_REQUESTED)
     if not user.organisation_confirmed:
         raise ValidationError(
             "Votre rattachement à l'organisation n'est pas encore vérifié : vous pouvez préparer "
@@ -229,20 +238,16 @@ def submit(user: User, req: AccessRequest) -> AccessRequest:
     if missing:
         raise ValidationError("Il manque : " + ", ".join(missing) + ".")
     now = timezone.now()
-    old = req.state
+    old = workflow.fire(row, req)
     if old == State.DRAFT:
-        req.state = State.SUBMITTED
         req.submitted_at = now
     else:
-        req.state = State.RESUBMITTED
         if req.paused_since:
             req.paused_seconds += int((now - req.paused_since).total_seconds())
             req.paused_since = None
     req.last_submitted_at = now
     req.save()
-    record(
-        user, "depot" if old == State.DRAFT else "nouveau_depot", req, {"etat": [old, req.state]}
-    )
+    record(user, row.event, req, {"etat": [old, req.state]})
     notify(
         _requester_emails(req),
         f"Demande {req.reference} déposée",
@@ -250,9 +255,28 @@ def submit(user: User, req: AccessRequest) -> AccessRequest:
         f"avec un objectif de 30 jours.\n\nSuivre la demande : {_link(req)}\n",
     )
     notify(
-        _role_emails(Role.INSTRUCTOR),
+        _role_emails(Role.INSTRUCTOR) if workflow.INSTRUCTORS in row.notify else [],
         f"Nouvelle demande à instruire : {req.reference}",
         f"{req.organisation.name} a déposé la demande « {req.title} ».\n\n{_link(req)}\n",
+    )
+    return req
+
+
+@transaction.atomic
+def withdraw(user: User, req: AccessRequest, reason: str = "") -> AccessRequest:
+    """The requester withdraws a request not yet on the comité's agenda (the 30-day clock stops)."""
+    row = workflow.transition(user, req, "retirer")
+    _require(visible_requests(user).filter(pk=req.pk).exists())
+    old = workflow.fire(row, req)
+    req.paused_since = None
+    req.save()
+    record(user, row.event, req, {"etat": [old, req.state], "motif": reason.strip()})
+    notify(
+        audience_emails(req, row),
+        f"Demande {req.reference} retirée",
+        f"{user.display()} ({req.organisation.name}) a retiré la demande « {req.title} »."
+        + (f"\nMotif : {reason.strip()}" if reason.strip() else "")
+        + f"\n\n{_link(req)}\n",
     )
     return req
 
@@ -267,8 +291,7 @@ def _mark_responded(req: AccessRequest, user: User) -> None:
 @transaction.atomic
 def orient(user: User, req: AccessRequest, orientation: str, framing: str) -> AccessRequest:
     """The instructor orients a request (right partner, right data) and frames its scope."""
-    _require(user.is_authenticated and user.role == Role.INSTRUCTOR)
-    _require_state(req, State.SUBMITTED, State.RESUBMITTED)
+    row = workflow.transition(user, req, "orientation")
     if orientation not in Orientation.values:
         raise ValidationError("Orientation inconnue.")
     if not framing.strip():
@@ -278,10 +301,11 @@ def orient(user: User, req: AccessRequest, orientation: str, framing: str) -> Ac
     req.orientation = orientation
     req.framing = framing.strip()
     req.oriented_at = timezone.now()
+    workflow.fire(row, req)
     req.save()
     record(
         user,
-        "orientation",
+        row.event,
         req,
         {
             "orientation": [before["orientation"], req.orientation],
@@ -289,7 +313,7 @@ def orient(user: User, req: AccessRequest, orientation: str, framing: str) -> Ac
         },
     )
     notify(
-        _requester_emails(req),
+        audience_emails(req, row),
         f"Orientation de {req.reference}",
         f"Votre demande « {req.title} » est orientée vers : {req.get_orientation_display()}.\n\n"
         f"Cadrage proposé :\n{req.framing}\n\n{_link(req)}\n",
@@ -299,19 +323,17 @@ def orient(user: User, req: AccessRequest, orientation: str, framing: str) -> Ac
 
 @transaction.atomic
 def request_changes(user: User, req: AccessRequest, message: str) -> AccessRequest:
-    _require(user.is_authenticated and user.role == Role.INSTRUCTOR)
-    _require_state(req, State.SUBMITTED, State.RESUBMITTED)
+    row = workflow.transition(user, req, "modifications")
     if not message.strip():
         raise ValidationError("Précisez les modifications attendues.")
-    old = req.state
     _mark_responded(req, user)
-    req.state = State.CHANGES_REQUESTED
+    old = workflow.fire(row, req)
     req.changes_message = message.strip()
     req.paused_since = timezone.now()
     req.save()
-    record(user, "modifications_demandees", req, {"etat": [old, req.state], "message": message})
+    record(user, row.event, req, {"etat": [old, req.state], "message": message})
     notify(
-        _requester_emails(req),
+        audience_emails(req, row),
         f"Modifications demandées sur {req.reference}",
         f"L'équipe DataDSN demande des compléments sur « {req.title} » :\n\n{message}\n\n"
         f"Modifier et déposer à nouveau : {_link(req)}\n",
@@ -321,16 +343,14 @@ def request_changes(user: User, req: AccessRequest, message: str) -> AccessReque
 
 @transaction.atomic
 def schedule(user: User, req: AccessRequest, session: ComiteSession) -> AccessRequest:
-    _require(user.is_authenticated and user.role == Role.INSTRUCTOR)
-    _require_state(req, State.SUBMITTED, State.RESUBMITTED)
+    row = workflow.transition(user, req, "comite")
     if session.status != SessionStatus.PLANNED:
         raise ValidationError("Cette séance est close.")
-    old = req.state
     _mark_responded(req, user)
-    req.state = State.IN_REVIEW
+    old = workflow.fire(row, req)
     req.session = session
     req.save()
-    record(user, "inscription_comite", req, {"etat": [old, req.state], "seance": session.pk})
+    record(user, row.event, req, {"etat": [old, req.state], "seance": session.pk})
     notify(
         _requester_emails(req),
         f"{req.reference} inscrite au comité des usages",
@@ -348,8 +368,7 @@ def schedule(user: User, req: AccessRequest, session: ComiteSession) -> AccessRe
 @transaction.atomic
 def vote(user: User, req: AccessRequest, choice: str, opinion: str) -> Vote:
     """A comité member votes once: a vote cannot be changed after the others' votes are visible."""
-    _require(user.is_authenticated and user.role in (Role.MEMBER, Role.CHAIR))
-    _require_state(req, State.IN_REVIEW)
+    row = workflow.transition(user, req, "vote")
     if choice not in VoteChoice.values:
         raise ValidationError("Vote inconnu.")
     if choice == VoteChoice.UNFAVOURABLE and not opinion.strip():
@@ -357,7 +376,8 @@ def vote(user: User, req: AccessRequest, choice: str, opinion: str) -> Vote:
     if Vote.objects.filter(request=req, member=user).exists():
         raise ValidationError("Votre vote est déjà enregistré ; il ne peut plus être modifié.")
     v = Vote.objects.create(request=req, member=user, choice=choice, opinion=opinion.strip())
-    record(user, "vote", v, {"vote": choice, "avis": opinion}, req)
+    workflow.fire(row, req)
+    record(user, row.event, v, {"vote": choice, "avis": opinion}, req)
     return v
 
 
@@ -452,8 +472,7 @@ def decide(
     against that majority (or without one, when votes are tied) is an explicit override that
     needs a reason; it is shown to the requester and recorded in the journal.
     """
-    _require(user.is_authenticated and user.role == Role.CHAIR)
-    _require_state(req, State.IN_REVIEW)
+    row = workflow.transition(user, req, "accepter" if approve else "refuser")
     reason = reason.strip()
     if not approve and not reason:
         raise ValidationError("Un refus doit toujours être motivé.")
@@ -497,8 +516,7 @@ def decide(
         check_habilitation_dates(start, None, today)  # before any date arithmetic on it
         end = end or start + timedelta(days=365)
         check_habilitation_dates(start, end, today)
-    old = req.state
-    req.state = State.APPROVED if approve else State.REFUSED
+    old = workflow.fire(row, req)
     req.decision_reason = reason
     req.decision_override = contrary
     req.decision_votes = dict(counts)
@@ -509,7 +527,7 @@ def decide(
     req.save()
     record(
         user,
-        "decision",
+        row.event,
         req,
         {
             "etat": [old, req.state],
@@ -541,10 +559,10 @@ def decide(
             f"Votre demande « {req.title} » est acceptée.\n{summary}\n"
             f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{_link(req)}\n"
         )
-        notify(_requester_emails(req), f"{req.reference} acceptée", body)
+        notify(audience_emails(req, row), f"{req.reference} acceptée", body)
     else:
         notify(
-            _requester_emails(req),
+            audience_emails(req, row),
             f"{req.reference} refusée",
             f"Votre demande « {req.title} » est refusée.\n{summary}\nMotif : {reason}\n\n"
             f"{_link(req)}\n",

@@ -120,6 +120,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (collected into STATIC_ROOT by ``datadsn serve``), before anything else runs.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "datadsn.portal.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -188,7 +190,16 @@ HABILITATION_MAX_YEARS = int(os.environ.get("DATADSN_HABILITATION_MAX_YEARS", "3
 # API tokens expire after this many days (and can be revoked on /compte/jeton-api/).
 API_TOKEN_DAYS = int(os.environ.get("DATADSN_API_TOKEN_DAYS", "90"))
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    # Per process: derived figures that may be a minute old (statistics, OIDC discovery).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every server process (``datadsn serve`` runs several): login failure counters.
+    # Its table is created by a migration (0010).
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_throttle_cache",
+    },
+}
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -198,6 +209,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = str(HOME / "static")
+# Long cache for the DSFR assets; a missing STATIC_ROOT (tests, before collectstatic) is fine.
+WHITENOISE_MAX_AGE = 3600
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = str(HOME / "portal-media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
@@ -250,5 +264,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"datadsn.portal": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "datadsn.portal": {"handlers": ["console"], "level": "INFO"},
+        # A 500 leaves its traceback on stderr (Django only mails it to ADMINS otherwise).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -21,7 +21,12 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def compute() -> dict[str, Any]:
-    reqs = list(AccessRequest.objects.exclude(state=State.DRAFT))
+    # A draft withdrawn before submission was never a request of the service.
+    reqs = list(
+        AccessRequest.objects.exclude(state=State.DRAFT).exclude(
+            state=State.WITHDRAWN, submitted_at=None
+        )
+    )
     counts = {label: 0 for value, label in State.choices if value != State.DRAFT}
     for r in reqs:
         counts[r.get_state_display()] += 1
@@ -61,3 +66,15 @@ def compute() -> dict[str, Any]:
         "overdue": overdue,
         "raw": {"first": first, "decision": decision, "serve": served},
     }
+
+
+STATS_CACHE_SECONDS = 60
+
+
+def cached() -> dict[str, Any]:
+    """The figures shown on the home and statistics pages, recomputed at most once a minute per
+    server process (they read every request and delivery: the home page is the busiest page)."""
+    from django.core.cache import cache
+
+    figures: dict[str, Any] = cache.get_or_set("portal:stats", compute, STATS_CACHE_SECONDS)
+    return figures

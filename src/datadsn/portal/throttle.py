@@ -7,7 +7,8 @@ address has too many recent failures, so no login form can bypass the limit:
 - per address: ``LOGIN_MAX_FAILURES_PER_IP`` failures, whatever the accounts tried (password
   spraying).
 
-Counters live in Django's cache for ``LOGIN_LOCKOUT_SECONDS`` from the first failure.
+Counters live in the ``throttle`` cache, in the database and so shared by every server process,
+for ``LOGIN_LOCKOUT_SECONDS`` from the first failure.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+cache = caches["throttle"]
 MESSAGE = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
 
 

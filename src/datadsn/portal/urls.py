@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
+from django.views import View
 
 from . import deliveries, oidc, views
 from .api import api
@@ -48,6 +49,20 @@ portal_patterns = [
     path("livraisons/<int:pk>/<str:name>", deliveries.delivery_file, name="delivery_file"),
     path("journal/", views.audit_list, name="audit"),
     path("journal/export.csv", views.audit_export, name="audit_export"),
+]
+
+# Django's password views with the portal's forms and French pages.
+PASSWORD_PAGES: list[tuple[str, type[View], str]] = [
+    ("", views.ChangePasswordView, "password_change"),
+    ("modifie/", views.ChangePasswordDoneView, "password_change_done"),
+    ("oublie/", views.PasswordForgottenView, "password_reset"),
+    ("oublie/envoye/", views.PasswordForgottenDoneView, "password_reset_done"),
+    ("nouveau/<str:uidb64>/<str:token>/", views.NewPasswordView, "password_reset_confirm"),
+    ("nouveau/enregistre/", views.NewPasswordDoneView, "password_reset_complete"),
+]
+portal_patterns += [
+    path(f"compte/mot-de-passe/{route}", view.as_view(), name=name)
+    for route, view, name in PASSWORD_PAGES
 ]
 
 urlpatterns = [

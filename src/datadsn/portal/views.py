@@ -19,28 +19,32 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from . import services, stats
+from . import services, stats, workflow
 from .catalogue import INDICATOR_NAMES, INDICATORS, dictionary
 from .forms import (
     STEP_FORMS,
     STEPS,
+    ChangePasswordForm,
     ChangesForm,
     DecisionForm,
     LoginForm,
     MinutesForm,
+    NewPasswordForm,
     OrientationForm,
+    PasswordForgottenForm,
     RegistrationForm,
     RenewForm,
     RevokeForm,
     ScheduleForm,
     SessionForm,
     VoteForm,
+    WithdrawForm,
 )
 from .models import (
     AccessRequest,
@@ -84,7 +88,7 @@ ANY_ROLE = (Role.REQUESTER, *STAFF)
 
 def home(request: HttpRequest) -> HttpResponse:
     cases = UseCase.objects.filter(published=True)[:3]
-    return render(request, "portal/home.html", {"cases": cases, "stats": stats.compute()})
+    return render(request, "portal/home.html", {"cases": cases, "stats": stats.cached()})
 
 
 def usecase_list(request: HttpRequest) -> HttpResponse:
@@ -172,7 +176,7 @@ def dictionary_block(request: HttpRequest, block_id: str) -> HttpResponse:
         request,
         "portal/dictionary_block.html",
         {
-            "block": block,
+            "bloc": block,  # not "block": inside {% block %} that name is the template block
             "rubriques": d["rubriques"].get(block_id, []),
             "parent": d["by_id"].get(block.parent or ""),
             "children": d["children"][block_id],
@@ -204,7 +208,7 @@ def api_documentation(request: HttpRequest) -> HttpResponse:
 
 
 def statistics(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/statistics.html", {"stats": stats.compute()})
+    return render(request, "portal/statistics.html", {"stats": stats.cached()})
 
 
 # --- Accounts ----------------------------------------------------------------------------------
@@ -333,6 +337,86 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+
+# --- Passwords: Django's views, French pages, e-mails through the configured backend ----------
+
+
+class PasswordForgottenView(auth_views.PasswordResetView):
+    form_class = PasswordForgottenForm
+    template_name = "portal/form_page.html"
+    email_template_name = "portal/email/password_reset.txt"
+    subject_template_name = "portal/email/password_reset_subject.txt"
+    success_url = reverse_lazy("portal:password_reset_done")
+    extra_context = {
+        "title": "Mot de passe oublié",
+        "intro": "Indiquez l'adresse de votre compte : si elle en a un, vous recevrez un lien "
+        "pour choisir un nouveau mot de passe, valable 3 jours.",
+        "submit": "Recevoir le lien",
+    }
+
+    @property
+    def extra_email_context(self) -> dict[str, Any]:
+        # The link in the e-mail uses the configured public address, never the request's Host.
+        return {"site_url": settings.SITE_URL}
+
+
+class PasswordForgottenDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/account_message.html"
+    extra_context = {
+        "title": "Vérifiez votre messagerie",
+        "message": "Si cette adresse correspond à un compte actif, un lien pour choisir un "
+        "nouveau mot de passe vient de lui être envoyé.",
+    }
+
+
+class NewPasswordView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "portal/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.record(form.user, "mot_de_passe_reinitialise", form.user)
+        return response
+
+
+class NewPasswordDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/account_message.html"
+    extra_context = {
+        "title": "Mot de passe modifié",
+        "message": "Votre nouveau mot de passe est enregistré ; les autres sessions ouvertes "
+        "sont fermées. Vous pouvez vous connecter.",
+        "login_link": True,
+    }
+
+
+class ChangePasswordView(auth_views.PasswordChangeView):
+    form_class = ChangePasswordForm
+    template_name = "portal/form_page.html"
+    success_url = reverse_lazy("portal:password_change_done")
+    extra_context = {"title": "Changer de mot de passe", "submit": "Changer le mot de passe"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        services.record(user, "mot_de_passe_modifie", user)
+        services.notify(
+            [user.email],
+            "Mot de passe modifié",
+            "Bonjour,\n\nLe mot de passe de votre compte DataDSN vient d'être modifié. Si vous "
+            "n'êtes pas à l'origine de ce changement, réinitialisez-le : "
+            f"{settings.SITE_URL}{reverse('portal:password_reset')}\n",
+        )
+        return response
+
+
+class ChangePasswordDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "portal/account_message.html"
+    extra_context = {
+        "title": "Mot de passe modifié",
+        "message": "Votre nouveau mot de passe est enregistré ; un courriel vous le confirme.",
+    }
 
 
 @login_required
@@ -502,8 +586,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = req.events.select_related("actor")
     if user.role == Role.REQUESTER:
         events = events.exclude(action__startswith="vote")
+    # What this user may do here comes from the workflow table (services check the guards).
+    actions = workflow.actions(user, req)
     ctx: dict[str, Any] = {
         "req": req,
+        "actions": actions,
         "events": events,
         "can_edit": services.can_edit(user, req),
         "habilitations": req.habilitations.all(),
@@ -518,35 +605,44 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if req.state in (State.APPROVED, State.REFUSED)
         else "",
     }
-    if user.role == Role.INSTRUCTOR and req.state in (State.SUBMITTED, State.RESUBMITTED):
+    if "modifications" in actions:
         ctx["changes_form"] = ChangesForm()
+    if "comite" in actions:
         ctx["schedule_form"] = ScheduleForm()
+    if "orientation" in actions:
         ctx["orientation_form"] = OrientationForm(
             initial={"orientation": req.orientation, "framing": req.framing}
         )
-    if user.role in (Role.MEMBER, Role.CHAIR) and req.state == State.IN_REVIEW:
+    if "vote" in actions:
         ctx["my_vote"] = req.votes.filter(member=user).first()
         if ctx["my_vote"] is None:
             ctx["vote_form"] = VoteForm()
-    if user.role == Role.CHAIR and req.state == State.IN_REVIEW:
+    if "retirer" in actions:
+        ctx["withdraw_form"] = WithdrawForm()
+    if "accepter" in actions or "refuser" in actions:
         ctx["decision_form"] = DecisionForm()
         if services.can_see_votes(user, req):
             ctx["tally"] = services.tally(req)
     return render(request, "portal/request_detail.html", ctx)
 
 
+# The form each action of the workflow table posts (the chair's one form decides either way).
+ACTION_FORMS: dict[str, Any] = {
+    "modifications": ChangesForm,
+    "orientation": OrientationForm,
+    "comite": ScheduleForm,
+    "vote": VoteForm,
+    "decision": DecisionForm,
+    "retirer": WithdrawForm,
+}
+
+
 @require_POST
-@roles_required(Role.INSTRUCTOR, Role.MEMBER, Role.CHAIR)
+@roles_required(Role.REQUESTER, Role.INSTRUCTOR, Role.MEMBER, Role.CHAIR)
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user: User = request.user
     req = get_object_or_404(services.visible_requests(user), pk=pk)
-    forms_by_action: dict[str, Any] = {
-        "modifications": ChangesForm,
-        "orientation": OrientationForm,
-        "comite": ScheduleForm,
-        "vote": VoteForm,
-        "decision": DecisionForm,
-    }
+    forms_by_action = ACTION_FORMS
     if action not in forms_by_action:
         raise Http404
     form = forms_by_action[action](request.POST)
@@ -576,6 +672,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "vote":
             services.vote(user, req, data["choice"], data["opinion"])
             messages.success(request, "Vote enregistré.")
+        elif action == "retirer":
+            services.withdraw(user, req, data["reason"])
+            messages.success(request, f"Demande {req.reference} retirée.")
         else:
             hab = services.decide(
                 user,
@@ -672,6 +771,58 @@ def habilitation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/habilitation_list.html", {"habilitations": habs})
 
 
+def _date_fr(value: str | None) -> str:
+    return "/".join(reversed(value.split("-"))) if value else ""
+
+
+def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
+    """The perimeter frozen into a habilitation, as (label, text) rows for its page."""
+    from .models import Frequency, Orientation
+
+    ext = scope.get("extraction", {})
+    start, end = _date_fr(ext.get("periode_debut")), _date_fr(ext.get("periode_fin"))
+    period = " ".join(p for p in (f"du {start}" if start else "", f"au {end}" if end else "") if p)
+    contacts = scope.get("contacts", {})
+
+    def contact(key: str) -> str:
+        return " ".join(x for x in contacts.get(key) or [] if x)
+
+    rows = [
+        ("Intitulé", scope.get("intitule", "")),
+        ("Finalité", scope.get("finalite", "")),
+        ("Politique publique", scope.get("politique_publique", "")),
+        ("Base légale", scope.get("base_legale", "")),
+        (
+            "Indicateurs",
+            ", ".join(INDICATOR_NAMES.get(c, c) for c in scope.get("indicateurs", [])),
+        ),
+        ("Population extraite", ext.get("population", "")),
+        ("Variables et dimensions", ext.get("dimensions", "")),
+        ("Territoire", ext.get("territoire", "")),
+        ("Secteurs (NAF)", ", ".join(ext.get("naf", [])) or "tous"),
+        ("Natures de contrat", ", ".join(ext.get("natures_contrat", [])) or "toutes"),
+        ("Période", period or "sans limite"),
+        (
+            "Fréquence",
+            str(Frequency(scope["frequence"]).label) if scope.get("frequence") else "",
+        ),
+        (
+            "Orientation",
+            str(Orientation(scope["orientation"]).label) if scope.get("orientation") else "",
+        ),
+        ("Cadrage", scope.get("cadrage", "")),
+        (
+            "Conservation",
+            f"{scope['conservation_mois']} mois" if scope.get("conservation_mois") else "",
+        ),
+        ("Mesures de sécurité", scope.get("mesures_securite", "")),
+        ("Responsable de traitement", contact("responsable_traitement")),
+        ("Délégué à la protection des données", contact("dpo")),
+        ("Contact technique", contact("technique")),
+    ]
+    return [(label, text or "—") for label, text in rows]
+
+
 @roles_required(*ANY_ROLE)
 def habilitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user
@@ -693,18 +844,31 @@ def habilitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("portal:habilitation_detail", pk=new.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+    from .deliveries import downloadable
+
     scope = hab.scope
+    deliveries = hab.deliveries.all()
+    downloads = (
+        Event.objects.filter(action="telechargement", object_type="Delivery")
+        .filter(object_id__in=[str(d.pk) for d in deliveries])
+        .order_by("-at", "-pk")[:100]
+    )
     return render(
         request,
         "portal/habilitation_detail.html",
         {
             "hab": hab,
             "scope": scope,
+            "scope_rows": scope_rows(scope),
+            "deliveries": deliveries,
+            "can_download": set(
+                downloadable(user).filter(habilitation=hab).values_list("pk", flat=True)
+            ),
+            "downloads": downloads,
             "can_manage": can_manage and hab.status == "active",
             "renewal": hab.__class__.objects.filter(previous=hab).first(),
             "revoke_form": revoke_form,
             "renew_form": renew_form,
-            "indicator_names": [INDICATOR_NAMES.get(c, c) for c in scope.get("indicateurs", [])],
         },
     )
 
