@@ -229,15 +229,48 @@ def _run(
         "fenetre": {"du": span[0], "au": span[1], "periode": spec.periodicite},
         "regles": rules.to_dict(),
         "perimetre": spec.raw.get("perimetre") or {},
-        "population_salaries": population,
         "fichiers": files,
     }
+    problems = unprotected_counts(manifest)
+    if problems:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RunError("manifeste refusé, chiffres non protégés : " + ", ".join(problems))
     (tmp / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
     )
     status = _publish(tmp, final)
     return RunResult(spec.nom, hab.reference, month, status, final, snapshot,
                      _read_manifest(final)["fichiers"], population=population)  # fmt: skip
+
+
+# The only numbers a manifest may carry: the rules, and per file what the recipient can read
+# from the file itself (its size, its rows, its masked cells). Any other number, such as the
+# population's employees, is a figure published without secrecy.
+_FILE_NUMBERS = frozenset({"octets", "lignes", "masque_primaire", "masque_secondaire"})
+
+
+def unprotected_counts(manifest: dict[str, Any]) -> list[str]:
+    """The paths of the numbers in ``manifest`` that no disclosure rule protects."""
+    found: list[str] = []
+
+    def walk(value: Any, where: str, allowed: frozenset[str]) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, (int, float)):
+            if where.rsplit(".", 1)[-1] not in allowed:
+                found.append(where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key), allowed)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, where, allowed)
+
+    for key, value in manifest.items():
+        if key == "regles":
+            continue
+        walk(value, key, _FILE_NUMBERS if key == "fichiers" else frozenset())
+    return found
 
 
 def _describe(path: Path, rows: int, primary: int, secondary: int, digest: str) -> dict[str, Any]:
