@@ -52,10 +52,13 @@ def default_rules() -> dict[str, Any]:
     return Rules().to_dict()
 
 
-def rules_for(overrides: dict[str, float]) -> Rules:
+def rules_for(overrides: dict[str, float], unit_level: bool = False) -> Rules:
+    """The common rules, tightened by a flow's ``secret``; ``unit_level`` (a habilitation
+    granted unit-level data) lifts the enterprise rules."""
     base = Rules().to_dict()
     for key, value in overrides.items():
         base[key] = int(value) if isinstance(base[key], int) else float(value)
+    base["secret_entreprises"] = not unit_level
     return Rules.from_dict(base)
 
 
@@ -135,6 +138,14 @@ class ScopedSession(Session):
             )
             params += list(s.siren)
         return where, params
+
+    def enterprises(self) -> set[str]:
+        """The enterprises (SIREN) with a poste-mois in the population."""
+        rows = self.con.execute(
+            "SELECT DISTINCT e.entreprise FROM ind_base AS b JOIN ind_dims_etablissement AS e "
+            "ON e.etablissement_id = b.etablissement_id"
+        ).fetchall()
+        return {str(r[0]) for r in rows}
 
     def population(self) -> int:
         row = self.con.execute("SELECT count(DISTINCT salarie_id) FROM ind_base").fetchone()
