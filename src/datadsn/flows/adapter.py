@@ -218,13 +218,15 @@ def release_extract(
         start, end, recipient, key, spec.niveau_naf, spec.niveau_geo, spec.niveau_age,
         list(scope.naf), sorted(set(deps)),
     )  # fmt: skip
-    data = ind_extract.build(session, request)
+    data = ind_extract.build(session, request, rules)
     if scope.natures_contrat:
         data = data.filter(pl.col("nature_contrat").is_in(list(scope.natures_contrat)))
-    # Only the quasi-identifiers the file will hold can single anyone out from it.
+    # Only the quasi-identifiers the file will hold can single anyone out from it, and only its
+    # columns can re-link it to another recipient's file.
     quasi = [c for c in ind_extract.QUASI if c in spec.colonnes]
-    data, _ = ind_extract.suppress_rare(data, rules, quasi)
-    result = ind_extract.check(data, rules, quasi)
+    released = list(spec.colonnes)
+    data, _ = ind_extract.suppress_rare(data, rules, quasi, released)
+    result = ind_extract.check(data, rules, quasi, released)
     data = data.select(list(spec.colonnes))
     digest = hashlib.sha256(data.write_csv().encode("utf-8")).hexdigest()
     out = []
