@@ -90,7 +90,7 @@ def test_two_lists_differing_by_one_company_reveal_nothing(
         assert total_a - total_b == headcounts[7] > 0  # the fourth company, by difference
     (deliveries_root(store) / ledger.LEDGER).unlink()
     run(_spec("liste-4", "H7", four), store, MONTH, _hab("H7"))
-    with pytest.raises(RunError, match=r"population refusée.*diffère de 1 entreprise"):
+    with pytest.raises(RunError, match=r"population refusée.*ne diffère que sur 1 entreprise"):
         run(_spec("liste-3b", "H10", three), store, MONTH, _hab("H10"))
     assert not (deliveries_root(store) / "H10" / MONTH / "liste-3b").exists()
     # The same list again (another recipient, same scope) is the same population: delivered.

@@ -139,13 +139,14 @@ class ScopedSession(Session):
             params += list(s.siren)
         return where, params
 
-    def enterprises(self) -> set[str]:
-        """The enterprises (SIREN) with a poste-mois in the population."""
+    def enterprises(self) -> dict[str, int]:
+        """The enterprises (SIREN) with a poste-mois in the population, with their contracts."""
         rows = self.con.execute(
-            "SELECT DISTINCT e.entreprise FROM ind_base AS b JOIN ind_dims_etablissement AS e "
-            "ON e.etablissement_id = b.etablissement_id"
+            "SELECT e.entreprise, count(DISTINCT b.contrat_id) FROM ind_base AS b "
+            "JOIN ind_dims_etablissement AS e ON e.etablissement_id = b.etablissement_id "
+            "GROUP BY 1"
         ).fetchall()
-        return {str(r[0]) for r in rows}
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def population(self) -> int:
         row = self.con.execute("SELECT count(DISTINCT salarie_id) FROM ind_base").fetchone()

@@ -1,17 +1,20 @@
 """The populations already delivered, so that no new one can be differenced with them.
 
-Two tables on populations that differ by one or two enterprises give, by subtraction, those
-enterprises' own figures (a list of SIRENs with one company more, a NAF sector holding a single
-company more in the région). Every delivered table flow records its population here — the
-enterprises (SIREN) with a poste-mois in it over the window, and the definition of its scope —
-in ``<warehouse>/deliveries/populations.jsonl``, across every habilitation: recipients may share
-what they hold.
+Two tables on populations whose difference lies in one or two enterprises give, by
+subtraction, those enterprises' own figures (a list of SIRENs with one company more, a NAF sector
+holding a single company more in the région, all contracts against CDI only where a single
+company has others). Every delivered table flow records its population here — per enterprise
+(SIREN) with a poste-mois in it over the window, its number of contracts; and the definition of
+its scope — in ``<warehouse>/deliveries/populations.jsonl``, across every habilitation:
+recipients may share what they hold.
 
-A new population is refused when it has fewer than ``min_entreprises`` enterprises, or when it
-differs from a population of another scope delivered over an overlapping window by at least one
-and fewer than ``min_entreprises`` enterprises (symmetric difference). Populations of the same
-scope are the same definition: their figures add up the same way whatever the churn. A
-habilitation granted unit-level data (``donnees_unitaires`` on its frozen scope) is exempt.
+The enterprises a difference between two populations falls on are those whose contracts differ
+(an enterprise in one only, or with more contracts in one). A new population is refused when it
+has fewer than ``min_entreprises`` enterprises, or when its difference with a population of
+another scope delivered over an overlapping window falls on at least one and fewer than
+``min_entreprises`` enterprises. Populations of the same scope are the same definition: their
+figures add up the same way whatever the churn. A habilitation granted unit-level data
+(``donnees_unitaires`` on its frozen scope) is exempt.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ LEDGER = "populations.jsonl"
 UNIT_LEVEL = "donnees_unitaires"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Population:
     habilitation: str
     flux: str
@@ -35,7 +38,7 @@ class Population:
     du: str
     au: str
     perimetre: str  # the scope's canonical JSON
-    entreprises: frozenset[str]
+    entreprises: dict[str, int]  # SIREN -> contracts in the population over the window
 
     def to_json(self) -> str:
         data: dict[str, Any] = {
@@ -46,7 +49,7 @@ class Population:
             "au": self.au,
             "perimetre": self.perimetre,
             "nb_entreprises": len(self.entreprises),
-            "entreprises": sorted(self.entreprises),
+            "entreprises": dict(sorted(self.entreprises.items())),
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -76,18 +79,20 @@ def problems(root: Path, new: Population, min_units: int) -> list[str]:
     for entry in _entries(root):
         if entry["perimetre"] == new.perimetre or entry["au"] < new.du or new.au < entry["du"]:
             continue
-        # The symmetric difference is at least the difference of the sizes.
-        if abs(int(entry["nb_entreprises"]) - len(new.entreprises)) >= min_units:
-            continue
-        diff = len(new.entreprises.symmetric_difference(entry["entreprises"]))
+        diff = len(differing(new.entreprises, entry["entreprises"]))
         if 0 < diff < min_units:
             return [
-                f"la population diffère de {diff} entreprise(s) seulement de celle du flux "
+                f"la population ne diffère que sur {diff} entreprise(s) de celle du flux "
                 f"{entry['flux']} livré pour {entry['mois']} (habilitation "
                 f"{entry['habilitation']}) : la différence des deux livraisons donnerait les "
                 f"chiffres de ces entreprises (minimum {min_units})."
             ]
     return []
+
+
+def differing(a: dict[str, int], b: dict[str, int]) -> set[str]:
+    """The enterprises the difference of two populations falls on."""
+    return {e for e in a.keys() | b.keys() if a.get(e, 0) != b.get(e, 0)}
 
 
 def record(root: Path, new: Population) -> None:

@@ -220,7 +220,7 @@ def _run(
             delivered = ledger.Population(
                 hab.reference, spec.nom, month, span[0], span[1],
                 ledger.scope_key(spec.raw.get("perimetre") or {}),
-                frozenset(session.enterprises()),
+                session.enterprises(),
             )  # fmt: skip
             refused = [] if unit_level(hab) else ledger.problems(
                 root.parent, delivered, rules.min_entreprises
