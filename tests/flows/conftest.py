@@ -27,7 +27,9 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Economy:
     from datadsn.indicators.compute import Session
 
     root = tmp_path_factory.mktemp("flux")
-    store = consolidated_economy(root, employers=30, months=MONTHS, seed=11)
+    # 45 employers: the largest région then has 9 enterprises (with 30 it had 2, a population
+    # the flows refuse: fewer than 3 enterprises).
+    store = consolidated_economy(root, employers=45, months=MONTHS, seed=11)
     session = Session(store, threads=2)
     session.prepare(MONTHS[1], MONTHS[1], "mois")
     row = session.con.execute(

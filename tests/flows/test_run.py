@@ -56,7 +56,10 @@ def test_run_delivers_audited_files_and_is_idempotent(economy: Economy) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["instantane"] == "2023-03"
     assert manifest["fenetre"] == {"du": "2023-02", "au": "2023-02", "periode": "mois"}
-    assert manifest["population_salaries"] > 0
+    # The population's head count is not in the manifest (it would be published unprotected).
+    assert "population_salaries" not in manifest
+    assert flow_run.unprotected_counts(manifest) == []
+    assert first.population > 0  # the operator's journal keeps it
     before = _files(folder)
     second = run(spec, economy.store, "2023-02", hab)
     assert second.status == "inchange"
@@ -67,6 +70,23 @@ def test_run_delivers_audited_files_and_is_idempotent(economy: Economy) -> None:
     assert last["statut"] == "inchange" and last["instantane"] == "2023-03"
     assert {"regles", "fichiers", "cases_masquees", "duree_s", "population_salaries"} <= set(last)
     assert all("lignes" in f and "masque_primaire" in f for f in last["fichiers"])
+
+
+def test_no_manifest_carries_an_unprotected_count(economy: Economy) -> None:
+    """Replay: the manifest used to give ``population_salaries``, the distinct employees of the
+    flow's population (of a single company for a company-list flow), with no secrecy."""
+    old = {"flux": "f", "population_salaries": 7, "fichiers": [{"nom": "a.csv", "lignes": 3}]}
+    assert flow_run.unprotected_counts(old) == ["population_salaries"]
+    spec = spec_for(economy.region, nom="sans-effectif")
+    done = run(spec, economy.store, "2023-03", hab_info(economy.region))
+    assert done.folder is not None
+    for manifest in done.folder.parent.parent.glob("*/*/manifest.json"):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        assert flow_run.unprotected_counts(data) == [], manifest
+    for sidecar in done.folder.glob("*.meta.json"):
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        numbers = {k for k, v in meta.items() if isinstance(v, int) and not isinstance(v, bool)}
+        assert numbers <= {"lignes"}, sidecar  # the file's own row count, nothing more
 
 
 def test_scope_restricts_population(economy: Economy) -> None:
@@ -130,11 +150,11 @@ def test_refusals(economy: Economy) -> None:
     assert done.status == "livre"
 
 
-def _extract_spec(region: str, columns: list[str]):  # type: ignore[no-untyped-def]
+def _extract_spec(region: str, columns: list[str], mois: int = 3):  # type: ignore[no-untyped-def]
     return parse({
         "version": 1, "nom": f"cohorte-{len(columns)}", "habilitation": "H1",
         "perimetre": {"regions": [region]},
-        "extraction": {"colonnes": columns, "mois": 3, "niveau_age": "tranche_age_large"},
+        "extraction": {"colonnes": columns, "mois": mois, "niveau_age": "tranche_age_large"},
         "periodicite": "mois", "formats": ["parquet"],
     })  # fmt: skip
 
@@ -148,9 +168,11 @@ def _cohort_hab(region: str) -> HabInfo:
 def test_extract_flow_delivers_when_its_columns_are_anonymous_enough(
     economy: Economy, monkeypatch
 ) -> None:
-    """k-anonymity is measured on the quasi-identifiers the file holds (here only sexe)."""
+    """k-anonymity is measured on the quasi-identifiers the file holds (here only sexe). One
+    month: over three, the months a person is present in (their trajectory) single out more
+    than the 5 % of persons local suppression may drop in this small region."""
     monkeypatch.setenv("DATADSN_CLE_FLUX", "cle-de-test-assez-longue")
-    spec = _extract_spec(economy.region, ["mois", "salarie_id", "sexe"])
+    spec = _extract_spec(economy.region, ["mois", "salarie_id", "sexe"], mois=1)
     done = run(spec, economy.store, "2023-03", _cohort_hab(economy.region))
     assert done.status == "livre" and done.files[0]["lignes"] > 0
     final = deliveries_root(economy.store) / "H1" / "2023-03" / spec.nom

@@ -147,7 +147,7 @@ def test_masked_cells_cannot_be_recovered_from_margins(session, tmp_path) -> Non
 
 
 def test_custom_rules_change_the_mask(session) -> None:
-    lax = Rules(min_salaries=1, min_etablissements=1, dominance_pct=100)
+    lax = Rules(min_salaries=1, min_etablissements=1, min_entreprises=1, dominance_pct=100)
     cells, _ = protected_table(session, get("EFF_FIN"), DIMS, START, END, "mois", lax)
     assert not cells["masque_primaire"].any() and not cells["masque_secondaire"].any()
 

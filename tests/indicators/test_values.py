@@ -160,9 +160,17 @@ def test_indicator_equals_direct_computation(session, rows, code: str, period: s
     [("EFF_MOY", ["nature_contrat", "sexe"]), ("HEURES", ["naf_section"]),
      ("TAUX_ROTATION", ["tranche_age", "naf_section"])],
 )  # fmt: skip
-def test_disclosure_counts_equal_direct_computation(session, rows, code, dims, period) -> None:
-    """Distinct employees, contributing establishments and the largest contribution per cell."""
+def test_disclosure_counts_equal_direct_computation(
+    session, economy, rows, code, dims, period
+) -> None:
+    """Distinct employees, contributing establishments and enterprises, and the largest
+    contributions per cell (of an establishment; of an enterprise, and its second largest)."""
+    with economy.store.connect() as con:
+        sirens = con.execute(
+            "select etablissement_id, left(siret, 9) as entreprise from etablissements"
+        ).pl()
     data = weighted(rows, code, period).filter((pl.col("n") != 0) | (pl.col("d") != 0))
+    data = data.join(sirens, on="etablissement_id", how="left")
     # The employees with several rows in a period are the ones a cell must not count twice.
     assert data.group_by("periode", "salarie_id").len()["len"].max() > 1
     parts = []
@@ -175,17 +183,30 @@ def test_disclosure_counts_equal_direct_computation(session, rows, code, dims, p
                 pl.col("etablissement_id").n_unique().alias("etablissements"),
             )
             g = g.join(per_etab.group_by(keys).agg(pl.col("n").max().alias("max_n")), on=keys)
+            per_ent = data.group_by(*keys, "entreprise").agg(pl.col("n").sum())
+            top = per_ent.group_by(keys).agg(
+                pl.col("entreprise").n_unique().alias("entreprises"),
+                pl.col("n").max().alias("max_e"),
+                pl.col("n").sort(descending=True).get(1, null_on_oob=True).fill_null(0.0)
+                .alias("second_e"),
+            )  # fmt: skip
+            g = g.join(top, on=keys)
             parts.append(g.with_columns(*[pl.lit(TOTAL).alias(d) for d in dims if d not in subset]))
-    want = pl.concat([p.select("periode", *dims, "salaries", "etablissements", "max_n")
-                      for p in parts])  # fmt: skip
+    want = pl.concat([p.select("periode", *dims, "salaries", "etablissements", "max_n",
+                               "entreprises", "max_e", "second_e") for p in parts])  # fmt: skip
     got = compute_cells(session, get(code), dims, START, END, period)
     joined = got.join(want, on=["periode", *dims], how="full", coalesce=True)
     assert joined.height == got.height == want.height, "mêmes cases"
+    # Without a company of several sites in this economy, test_enterprises.py checks them apart.
     diff = joined.filter(
         (pl.col("nb_salaries") != pl.col("salaries"))
         | (pl.col("nb_etablissements") != pl.col("etablissements"))
         | ((pl.col("max_num") - pl.col("max_n")).abs() > 1e-9 * (1 + pl.col("max_n").abs()))
-    )
+        | (pl.col("nb_entreprises") != pl.col("entreprises"))
+        | ((pl.col("max_num_ent") - pl.col("max_e")).abs() > 1e-9 * (1 + pl.col("max_e").abs()))
+        | ((pl.col("second_num_ent") - pl.col("second_e")).abs()
+           > 1e-9 * (1 + pl.col("second_e").abs()))
+    )  # fmt: skip
     assert diff.is_empty(), diff
 
 

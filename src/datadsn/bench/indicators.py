@@ -42,7 +42,10 @@ def build_synthetic(root: Path, employees: int, months: int, first: str = "2023-
     tables = {
         "etablissements": f"""
             SELECT 'E' || i AS etablissement_id, 'N' || (i // 2) AS entreprise_id,
-                lpad(CAST(100000000 + i AS VARCHAR), 14, '0') AS siret,
+                -- SIREN of its enterprise (two establishments each), then the NIC: enterprise
+                -- rules count SIRENs, and one SIREN for all would mask every cell.
+                CAST(100000000 + i // 2 AS VARCHAR) || lpad(CAST(i % 2 + 1 AS VARCHAR), 5, '0')
+                    AS siret,
                 {naf}[1 + {_h("i", 1, len(_NAF))}] AS code_naf,
                 {cps}[1 + {_h("i", 2, len(_CP))}] AS code_postal,
                 '1486' AS code_convention_collective

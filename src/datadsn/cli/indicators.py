@@ -221,7 +221,7 @@ def extract_command(
     try:
         loaded = Rules.load(rules)
         session = open_session(common.warehouse(warehouse).root)
-        data = build(session, request)
+        data = build(session, request, loaded)
         dropped = 0.0
         if suppress:
             data, dropped = suppress_rare(data, loaded)

@@ -52,10 +52,13 @@ def default_rules() -> dict[str, Any]:
     return Rules().to_dict()
 
 
-def rules_for(overrides: dict[str, float]) -> Rules:
+def rules_for(overrides: dict[str, float], unit_level: bool = False) -> Rules:
+    """The common rules, tightened by a flow's ``secret``; ``unit_level`` (a habilitation
+    granted unit-level data) lifts the enterprise rules."""
     base = Rules().to_dict()
     for key, value in overrides.items():
         base[key] = int(value) if isinstance(base[key], int) else float(value)
+    base["secret_entreprises"] = not unit_level
     return Rules.from_dict(base)
 
 
@@ -136,6 +139,15 @@ class ScopedSession(Session):
             params += list(s.siren)
         return where, params
 
+    def enterprises(self) -> dict[str, int]:
+        """The enterprises (SIREN) with a poste-mois in the population, with their contracts."""
+        rows = self.con.execute(
+            "SELECT e.entreprise, count(DISTINCT b.contrat_id) FROM ind_base AS b "
+            "JOIN ind_dims_etablissement AS e ON e.etablissement_id = b.etablissement_id "
+            "GROUP BY 1"
+        ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def population(self) -> int:
         row = self.con.execute("SELECT count(DISTINCT salarie_id) FROM ind_base").fetchone()
         return int(row[0]) if row else 0
@@ -207,13 +219,15 @@ def release_extract(
         start, end, recipient, key, spec.niveau_naf, spec.niveau_geo, spec.niveau_age,
         list(scope.naf), sorted(set(deps)),
     )  # fmt: skip
-    data = ind_extract.build(session, request)
+    data = ind_extract.build(session, request, rules)
     if scope.natures_contrat:
         data = data.filter(pl.col("nature_contrat").is_in(list(scope.natures_contrat)))
-    # Only the quasi-identifiers the file will hold can single anyone out from it.
+    # Only the quasi-identifiers the file will hold can single anyone out from it, and only its
+    # columns can re-link it to another recipient's file.
     quasi = [c for c in ind_extract.QUASI if c in spec.colonnes]
-    data, _ = ind_extract.suppress_rare(data, rules, quasi)
-    result = ind_extract.check(data, rules, quasi)
+    released = list(spec.colonnes)
+    data, _ = ind_extract.suppress_rare(data, rules, quasi, released)
+    result = ind_extract.check(data, rules, quasi, released)
     data = data.select(list(spec.colonnes))
     digest = hashlib.sha256(data.write_csv().encode("utf-8")).hexdigest()
     out = []

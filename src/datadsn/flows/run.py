@@ -28,7 +28,7 @@ from datadsn.engine import publication
 from datadsn.engine.warehouse import Warehouse
 from datadsn.quality.snapshot import current_month
 
-from . import adapter
+from . import adapter, ledger
 from .habilitation import HabInfo, check_scope
 from .spec import FlowSpec
 
@@ -60,6 +60,11 @@ class RunResult:
 
 def deliveries_root(store: Warehouse) -> Path:
     return store.root / "deliveries"
+
+
+def unit_level(hab: HabInfo) -> bool:
+    """The habilitation grants unit-level data (a flag the comité sets on its frozen scope)."""
+    return hab.scope.get(ledger.UNIT_LEVEL) is True
 
 
 def window(spec: FlowSpec, month: str) -> tuple[str, str] | None:
@@ -138,7 +143,7 @@ def run(
     entry.update(
         statut=result.status,
         instantane=result.snapshot,
-        regles=adapter.rules_for(spec.secret).to_dict(),
+        regles=adapter.rules_for(spec.secret, unit_level(hab)).to_dict(),
         population_salaries=result.population,
         fichiers=[
             {k: f[k] for k in ("nom", "lignes", "masque_primaire", "masque_secondaire")}
@@ -183,7 +188,7 @@ def _run(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    rules = adapter.rules_for(spec.secret)
+    rules = adapter.rules_for(spec.secret, unit_level(hab))
     source = {"flux": spec.nom, "habilitation": hab.reference, "mois": month,
               "instantane": snapshot, "spec_sha256": spec.digest}  # fmt: skip
     session = adapter.ScopedSession(store, spec.perimetre, threads=threads)
@@ -210,6 +215,18 @@ def _run(
             details = " ; ".join(f"{name} : {', '.join(p)}" for name, p in failed.items())
             raise RunError(f"audit du secret statistique non passé, rien n'est livré : {details}")
         population = session.population()
+        delivered = None
+        if spec.extraction is None:
+            delivered = ledger.Population(
+                hab.reference, spec.nom, month, span[0], span[1],
+                ledger.scope_key(spec.raw.get("perimetre") or {}),
+                session.enterprises(),
+            )  # fmt: skip
+            refused = [] if unit_level(hab) else ledger.problems(
+                root.parent, delivered, rules.min_entreprises
+            )  # fmt: skip
+            if refused:
+                raise RunError("population refusée, rien n'est livré : " + " ".join(refused))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -229,15 +246,50 @@ def _run(
         "fenetre": {"du": span[0], "au": span[1], "periode": spec.periodicite},
         "regles": rules.to_dict(),
         "perimetre": spec.raw.get("perimetre") or {},
-        "population_salaries": population,
         "fichiers": files,
     }
+    problems = unprotected_counts(manifest)
+    if problems:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RunError("manifeste refusé, chiffres non protégés : " + ", ".join(problems))
     (tmp / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
     )
     status = _publish(tmp, final)
+    if delivered is not None:
+        ledger.record(root.parent, delivered)
     return RunResult(spec.nom, hab.reference, month, status, final, snapshot,
                      _read_manifest(final)["fichiers"], population=population)  # fmt: skip
+
+
+# The only numbers a manifest may carry: the rules, and per file what the recipient can read
+# from the file itself (its size, its rows, its masked cells). Any other number, such as the
+# population's employees, is a figure published without secrecy.
+_FILE_NUMBERS = frozenset({"octets", "lignes", "masque_primaire", "masque_secondaire"})
+
+
+def unprotected_counts(manifest: dict[str, Any]) -> list[str]:
+    """The paths of the numbers in ``manifest`` that no disclosure rule protects."""
+    found: list[str] = []
+
+    def walk(value: Any, where: str, allowed: frozenset[str]) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, (int, float)):
+            if where.rsplit(".", 1)[-1] not in allowed:
+                found.append(where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key), allowed)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, where, allowed)
+
+    for key, value in manifest.items():
+        if key == "regles":
+            continue
+        walk(value, key, _FILE_NUMBERS if key == "fichiers" else frozenset())
+    return found
 
 
 def _describe(path: Path, rows: int, primary: int, secondary: int, digest: str) -> dict[str, Any]:

@@ -26,6 +26,8 @@ FORMATS = ("csv", "parquet", "xlsx")
 RULE_KEYS = (
     "min_salaries",
     "min_etablissements",
+    "min_entreprises",
+    "p_pct",
     "dominance_pct",
     "protection_pct",
     "protection_min",

@@ -55,7 +55,7 @@ def audit(path: Path, session: Session | None = None) -> list[str]:
     if session is not None:
         indicator = get(meta["indicateur"])
         cells = compute_cells(session, indicator, dims, meta["du"], meta["au"], meta["periode"])
-        truth = primary.apply(cells, rules)
+        truth = primary.apply(cells, rules, indicator.amounts)
         problems += _against_truth(table, truth, dims)
     if meta.get("additif"):
         problems += _attack(table, dims, rules, truth, bool(meta.get("comptage", True)))

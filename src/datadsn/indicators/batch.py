@@ -138,9 +138,10 @@ def batch_sql(
     """One query for ``items`` (parts, numerator weight, denominator weight); portable SQL.
 
     Columns per indicator ``k``: ``num_k``, ``den_k``, ``nb_salaries_k``,
-    ``nb_etablissements_k``, ``max_num_k``, ``max_den_k``. When every dimension is an
-    establishment's, an establishment falls in one cell of each margin: its per-cell totals are
-    its rows of ``f``, and the margins are taken from ``f`` directly.
+    ``nb_etablissements_k``, ``max_num_k``, ``max_den_k`` and their enterprise counterparts
+    ``nb_entreprises_k``, ``max_num_ent_k``, ``max_den_ent_k``, ``second_num_ent_k``. When
+    every dimension is an establishment's, an establishment falls in one cell of each margin:
+    its per-cell totals are its rows of ``f``, and the margins are taken from ``f`` directly.
     """
     by_establishment = all(d in ESTABLISHMENT_DIMS for d in dims)
     cols = [f"d_{d}" for d in dims]
@@ -241,21 +242,100 @@ c AS (
     SELECT periode, {named}{c_aggs}
     FROM e GROUP BY {group_c}
 )"""
+    enterprises = enterprise_ctes(
+        "f" if by_establishment else "e",
+        dims,
+        named,
+        without if by_establishment else None,
+        dens,
+        len(items),
+    )
+    join_v = " AND ".join(["c.periode = v.periode"] + [f"c.{d} = v.{d}" for d in dims])
+    out_v = ", ".join(
+        f"v.nb_entreprises_{k}, v.max_num_ent_{k}, v.max_den_ent_{k}, v.second_num_ent_{k}"
+        for k in ks
+    )
     return f"""
 WITH {f},
 {cells},
+{enterprises},
 m AS (
     SELECT periode, {named}{m_aggs}
     FROM {with_establishment(f"(SELECT * FROM {rows} AS r2 WHERE salarie_multiple)", cols)} AS r3
     GROUP BY GROUPING SETS ({without})
 )
-SELECT c.periode, {out_dims}{out}
-FROM c LEFT JOIN m ON {join}
+SELECT c.periode, {out_dims}{out}, {out_v}
+FROM c LEFT JOIN m ON {join} LEFT JOIN v ON {join_v}
 """
 
 
+def enterprise_ctes(
+    source: str, dims: list[str], named: str, sets: str | None, dens: list[int], count: int
+) -> str:
+    """CTEs ``u``, ``t`` and ``v``: per cell, the enterprises (SIREN) with a row of each
+    indicator, the largest enterprise contributions to its numerator and denominator, and the
+    second largest to its numerator (p % rule). ``source`` holds per-establishment totals; its
+    rows are the cells themselves (``sets`` None) or the finest cells, summed up the grouping
+    ``sets``."""
+    cols = [f"d_{d}" for d in dims]
+    ks = range(count)
+    sums = ", ".join(
+        f"sum(n{k}) AS n{k}" + (f", sum(d{k}) AS d{k}" if k in dens else "") for k in ks
+    )
+    if sets is None:
+        group = "GROUP BY " + ", ".join(["periode", *cols, "entreprise"])
+    else:
+        with_ent = sets.replace(")", ", entreprise)")
+        group = f"GROUP BY GROUPING SETS ({with_ent})"
+    keys = ", ".join(["periode", *dims])
+    on = " AND ".join(["u.periode = t.periode"] + [f"u.{d} = t.{d}" for d in dims])
+    t_aggs = ", ".join(
+        f"count(n{k}) AS ne{k}, max(n{k}) AS xn{k}" + (f", max(d{k}) AS xd{k}" if k in dens else "")
+        for k in ks
+    )
+    zero = "CASE WHEN max(t.ne{k}) > 0 THEN CAST(0 AS DOUBLE) END"
+    v_aggs = ", ".join(
+        f"max(t.ne{k}) AS nb_entreprises_{k}, max(t.xn{k}) AS max_num_ent_{k}, "
+        + (f"max(t.xd{k})" if k in dens else zero.format(k=k))
+        + f" AS max_den_ent_{k}, "
+        # Ties: a largest value held twice is also the second largest.
+        f"CASE WHEN sum(CASE WHEN u.n{k} = t.xn{k} THEN 1 ELSE 0 END) > 1 THEN max(t.xn{k}) "
+        f"ELSE coalesce(max(CASE WHEN u.n{k} < t.xn{k} THEN u.n{k} END), 0) END "
+        f"AS second_num_ent_{k}"
+        for k in ks
+    )
+    u_keys = ", ".join(f"u.{d}" for d in ["periode", *dims])
+    return f"""u AS (
+    SELECT periode, {named}entreprise, {sums}
+    FROM (
+        SELECT y.*, x.entreprise FROM {source} AS y
+        LEFT JOIN {ESTABLISHMENT_TABLE} AS x ON x.etablissement_id = y.etablissement_id
+    ) AS z
+    {group}
+),
+t AS (
+    SELECT {keys}, {t_aggs} FROM u GROUP BY {keys}
+),
+v AS (
+    SELECT {u_keys}, {v_aggs}
+    FROM u JOIN t ON {on}
+    GROUP BY {u_keys}
+)"""
+
+
 NULLS = ("NULL", "CAST(NULL AS DOUBLE)")
-CELL_COLUMNS = ("num", "den", "nb_salaries", "nb_etablissements", "max_num", "max_den")
+CELL_COLUMNS = (
+    "num",
+    "den",
+    "nb_salaries",
+    "nb_etablissements",
+    "max_num",
+    "max_den",
+    "nb_entreprises",
+    "max_num_ent",
+    "max_den_ent",
+    "second_num_ent",
+)
 
 
 def split(wide: pl.DataFrame, codes: list[str], dims: list[str]) -> dict[str, pl.DataFrame]:

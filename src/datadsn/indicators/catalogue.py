@@ -51,6 +51,7 @@ PERSON_DIMS = ("nature_contrat", "sexe", "tranche_age", "tranche_age_large")
 ALL_DIMS = PERSON_DIMS + ESTABLISHMENT_DIMS
 
 COUNT_UNITS = ("postes", "contrats")
+AMOUNT_UNITS = ("euros", "heures", "ETP")
 SOURCES = ("contrats", "contrats_mois", "activites", "salaries", "etablissements")
 
 
@@ -82,6 +83,11 @@ class Indicator:
     def counts(self) -> bool:
         """The additive quantity counts units (the protection level has a floor of one unit)."""
         return self.unite in COUNT_UNITS and self.agregation != "moyenne"
+
+    @property
+    def amounts(self) -> bool:
+        """The numerator is an amount (euros, hours): the p % rule applies to it."""
+        return self.unite in AMOUNT_UNITS
 
     @property
     def additif(self) -> bool:

@@ -50,7 +50,7 @@ def protected_table(
     check_dims(indicator, dims)
     joint = joint_dims(indicator, dims)
     cells = compute_cells(session, indicator, joint, start, end, period)
-    cells = primary.apply(cells, rules)
+    cells = primary.apply(cells, rules, indicator.amounts)
     cells = secondary.apply(cells, joint, rules, indicator.counts)
     crossed = [d for d in joint if d not in dims]
     if crossed:

@@ -1,7 +1,11 @@
 """Disclosure rules of a release, configurable per use case (a TOML file).
 
 Defaults follow INSEE practice for DSN tables at the place of work (Base Tous Salariés): at
-least 5 employees and 3 establishments per cell, no establishment above 85 % of a cell's sum.
+least 5 employees, 3 establishments and 3 enterprises (SIREN) per cell, no establishment and no
+enterprise above 85 % of a cell's sum (NK(1, 85)). Amounts (euros, hours, ETP) also follow the
+p % rule on enterprises with p = 10: a cell is sensitive when its total minus its two largest
+enterprise contributions is below 10 % of the largest, i.e. when the second largest enterprise
+could estimate the largest one's amount within 10 %.
 The protection level asks that every masked primary cell can only be bracketed, from everything
 published, in an interval at least ``max(protection_pct % of its value, protection_min)`` wide:
 by default max(10 %, 3), for counts (postes, contrats) and amounts (euros, hours) alike, so that a
@@ -10,7 +14,9 @@ masked 2 is not pinned to [2, 3].
     [secret]
     min_salaries = 5
     min_etablissements = 3
+    min_entreprises = 3
     dominance_pct = 85
+    p_pct = 10
     protection_pct = 10
     protection_min = 3
 
@@ -36,7 +42,12 @@ class RulesError(ValueError):
 class Rules:
     min_salaries: int = 5
     min_etablissements: int = 3
+    min_entreprises: int = 3
     dominance_pct: float = 85.0
+    p_pct: float = 10.0  # p % rule on enterprises, for amounts
+    # False only for a habilitation granted unit-level data (``donnees_unitaires`` on its
+    # scope): the enterprise rules (count, dominance, p %) are then lifted, not the others.
+    secret_entreprises: bool = True
     protection_pct: float = 10.0
     protection_min: float = 3.0
     k: int = 5
@@ -71,8 +82,10 @@ class Rules:
         for section in ("secret", "extrait"):
             flat.update(data.get(section, {}))
         rules = cls.from_dict(flat)
-        if rules.min_salaries < 1 or rules.min_etablissements < 1 or rules.k < 1:
+        if min(rules.min_salaries, rules.min_etablissements, rules.min_entreprises, rules.k) < 1:
             raise RulesError("les seuils doivent être des entiers positifs")
         if not 0 < rules.dominance_pct <= 100:
             raise RulesError("dominance_pct doit être compris entre 0 et 100")
+        if not 0 <= rules.p_pct <= 100:
+            raise RulesError("p_pct doit être compris entre 0 et 100")
         return rules

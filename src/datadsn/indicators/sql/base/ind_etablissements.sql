@@ -1,4 +1,4 @@
--- One row per establishment with the dimensions indicators group by.
+-- One row per establishment with its enterprise (SIREN) and the dimensions indicators group by.
 -- The commune (code INSEE) comes from the most recent work place declared under the
 -- establishment's own SIRET (S21.G00.85); without it the département is derived from the
 -- postal code (Corsica: 200xx-201xx -> 2A, else 2B).
@@ -15,6 +15,7 @@ WITH lieux AS (
 geo AS (
     SELECT
         e.etablissement_id,
+        e.siret,
         e.code_naf,
         e.code_postal,
         e.code_convention_collective,
@@ -33,6 +34,7 @@ geo AS (
 )
 SELECT
     g.etablissement_id,
+    left(g.siret, 9) AS siren,
     g.code_naf AS naf_sous_classe,
     n.section AS naf_section,
     n.a38 AS naf_a38,
