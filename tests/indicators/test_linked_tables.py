@@ -72,7 +72,9 @@ def test_linked_tables_pin_no_masked_cell(
 def test_the_cube_crosses_in_the_levels_above_and_the_default_depth() -> None:
     allowed = ("region", "departement", "commune", "naf_section", "naf_a38", "naf_a88", "sexe")
     assert protection_dims(["region"], allowed) == ["region", "departement"]
+    # with another dimension: the levels above only
     assert protection_dims(["departement", "sexe"], allowed) == ["departement", "sexe", "region"]
+    assert protection_dims(["naf_section", "sexe"], allowed) == ["naf_section", "sexe"]
     assert protection_dims(["commune"], allowed) == ["commune", "region", "departement"]
     assert protection_dims(["naf_section"], allowed) == ["naf_section", "naf_a38", "naf_a88"]
     assert protection_dims(["sexe"], allowed) == ["sexe"]
