@@ -36,6 +36,11 @@ class LotVersion:
     def new(cls, lot: str) -> LotVersion:
         return cls(lot, uuid.uuid4().hex[:10])
 
+    @property
+    def files(self) -> str:
+        """A glob matching every file of this version in a folder."""
+        return f"{self.lot}-{self.version}-*.parquet"
+
     def stem(self, part: int | str) -> str:
         """File name (without ``.parquet``) of one part of this version."""
         label = f"{part:05d}" if isinstance(part, int) else part

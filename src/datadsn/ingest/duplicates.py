@@ -44,8 +44,7 @@ class Deduplicated:
 
 def deduplicate(store: Warehouse, version: LotVersion, served: Committed) -> Deduplicated:
     """Remove from ``version``'s files the declarations it must not store (see the module)."""
-    pattern = f"{PARTITION}=*/{version.stem('')}*.parquet"
-    new = sorted((store.raw / DECLARATION_TABLE).glob(pattern))
+    new = sorted((store.raw / DECLARATION_TABLE).glob(f"{PARTITION}=*/{version.files}"))
     out = Deduplicated()
     if not new:
         return out
@@ -96,9 +95,8 @@ def _whole_copies(
     if not rows:
         return {}
     con.execute("CREATE TEMP TABLE copies AS SELECT unnest(?) AS fichier", [[f for (f,) in rows]])
-    stem = f"{version.stem('')}*.parquet"
-    info = sorted(store.files.glob(stem))
-    rejected = sorted(store.rejections.glob(stem))
+    info = sorted(store.files.glob(version.files))
+    rejected = sorted(store.rejections.glob(version.files))
     stored = con.execute(
         f"""SELECT f.fichier, f.lignes - coalesce((SELECT sum(r.lignes) FROM {_scan(rejected)} r
                                                   WHERE r.fichier = f.fichier AND r.rejet), 0)
@@ -107,15 +105,15 @@ def _whole_copies(
     for folder in sorted(p for p in store.raw.iterdir() if p.is_dir()):
         if folder.name == DECLARATION_TABLE:
             continue
-        for path in sorted(folder.glob(f"{PARTITION}=*/{stem}")):
-            if "declaration_ligne" not in _columns(con, path):  # an envoi-level table
+        for path in sorted(folder.glob(f"{PARTITION}=*/{version.files}")):
+            if "declaration_ligne" not in _columns(con, [path]):  # an envoi-level table
                 kept = f"SELECT t.* FROM {_scan([path])} t ANTI JOIN copies c USING (fichier)"
                 _rewrite(con, path, kept, folder.name, removed)
     return {f: int(n) for f, n in stored}
 
 
-def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
-    return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan([path])}").fetchall()}
+def _columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> set[str]:
+    return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan(files)}").fetchall()}
 
 
 def _duplicated_lines(con: duckdb.DuckDBPyConnection, copies: dict[str, int]) -> int:
@@ -141,8 +139,7 @@ def _verdicts(
     """(fichier, ligne, source file, verdict, where it is stored, stored lines) of every
     declaration of ``new`` to leave out."""
     if old:
-        present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan(old)}").fetchall()}
-        fingerprint = "empreinte" if "empreinte" in present else "NULL::VARCHAR"
+        fingerprint = "empreinte" if "empreinte" in _columns(con, old) else "NULL::VARCHAR"
         con.execute(
             f"CREATE TEMP TABLE servies AS SELECT fichier, ligne, {fingerprint} AS empreinte "
             f"FROM {_scan(old)}"
@@ -187,7 +184,7 @@ def _rewrite_part(
         if not path.exists():
             continue
         key = "ligne" if folder.name == DECLARATION_TABLE else "declaration_ligne"
-        if key not in _columns(con, path):
+        if key not in _columns(con, [path]):
             continue  # an envoi-level table (envoi, total...): rows of no declaration
         kept = (
             f"SELECT t.* FROM {_scan([path])} t ANTI JOIN retirees r "
