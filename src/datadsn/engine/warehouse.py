@@ -198,7 +198,7 @@ class Warehouse:
         except FileNotFoundError:
             return True
         marks = [
-            *(self.root / lot_files.MANIFESTS).glob("*.json"),
+            *self.lots.glob("*.json"),
             self.root / "quality" / "CURRENT",
         ]
         return any(m.exists() and m.stat().st_mtime_ns > built for m in marks)
