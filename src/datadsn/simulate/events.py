@@ -37,6 +37,8 @@ class Plan:
     old_ddn: np.ndarray  # day number of the wrong birth date (kind 3)
     wrong_nir: np.ndarray
     done31: np.ndarray  # per contract: change block already declared
+    seen_old: np.ndarray  # per person: declared under its old identity
+    person_done: np.ndarray  # per person: identity change already listed in the anomalies
 
 
 def plan_events(
@@ -139,4 +141,6 @@ def plan_events(
         old_ddn=old_ddn,
         wrong_nir=wrong_nir,
         done31=np.zeros(n, dtype=bool),
+        seen_old=np.zeros(m, dtype=bool),
+        person_done=np.zeros(m, dtype=bool),
     )

@@ -54,16 +54,7 @@ def contract_frame(
     declare31 = (pkind > 0) & ~before & (con.start[c] < kday) & ~plan.done31[c]
     plan.done31[c[declare31]] = True
     with_block = declare31 & (pkind != 2)
-    for kind_code, label in (
-        (1, "identity_change_with_block"),
-        (2, "identity_change_without_block"),
-        (3, "fragmented_change"),
-        (4, "nir_correction"),
-    ):
-        sel = declare31 & (pkind == kind_code)
-        ctx.truth.anomalies(
-            label, month, c[sel], con, per, eco, "identité modifiée à partir de ce mois"
-        )
+    _log_identity_changes(ctx, month, c, person, pkind, before, with_block)
     chg31_date = np.where(with_block, kday, NULL)
     chg31_nir = np.where(with_block & (pkind == 4), plan.wrong_nir[person], NULL)
     chg31_nom = np.where(with_block & ((pkind == 1) | (pkind == 3)), plan.old_nom[person], NULL)
@@ -243,11 +234,81 @@ def contract_frame(
     )
     df = df.with_columns([pl.col(k).cast(pl.String) for k, t in df.schema.items() if t == pl.Null])
     date_cols = ["chg31_date", "start_decl", "planned_end", "chg41_date", "chg41_start"]
-    return df.with_columns([pl.col(k).cast(pl.Int64) for k in date_cols]).with_columns(
+    df = _one_identity_per_person(df.with_columns([pl.col(k).cast(pl.Int64) for k in date_cols]))
+    return df.with_columns(
         pl.when(pl.col("end62_motif").is_null())
         .then(None)
         .otherwise(pl.col("end62_date"))
         .alias("end62_date")
+    )
+
+
+_CHANGE_LABELS = {
+    1: "identity_change_with_block",
+    2: "identity_change_without_block",
+    3: "fragmented_change",
+    4: "nir_correction",
+}
+_UNBLOCKED_LABELS = {1: "identity_change_without_block", 3: "identity_change_without_block"}
+_UNBLOCKED_LABELS |= {2: "identity_change_without_block", 4: "nir_correction_without_block"}
+
+
+def _log_identity_changes(
+    ctx: MonthContext,
+    month: dt.date,
+    c: np.ndarray,
+    person: np.ndarray,
+    pkind: np.ndarray,
+    before: np.ndarray,
+    with_block: np.ndarray,
+) -> None:
+    """One anomaly per person, the first month its new identity follows a declared old one:
+    with its change block, or without when none of its contracts carries one (a person whose
+    only contract starts after the change is declared under the new identity, no block)."""
+    plan = ctx.plan
+    plan.seen_old[person[(pkind > 0) & before]] = True
+    now = (pkind > 0) & ~before & plan.seen_old[person] & ~plan.person_done[person]
+    persons, first = np.unique(person[now], return_index=True)
+    if not len(persons):
+        return
+    rows = np.flatnonzero(now)[first]
+    blocked = np.isin(persons, person[with_block])
+    plan.person_done[persons] = True
+    for kind in (1, 2, 3, 4):
+        for has_block, labels in ((True, _CHANGE_LABELS), (False, _UNBLOCKED_LABELS)):
+            sel = rows[(pkind[rows] == kind) & (blocked == has_block)]
+            if kind == 2 and has_block:
+                continue
+            ctx.truth.anomalies(
+                labels[kind],
+                month,
+                c[sel],
+                ctx.con,
+                ctx.per,
+                ctx.eco,
+                "identité modifiée à partir de ce mois",
+            )
+
+
+# What S21.G00.30/31 say once per person and declaration, whichever of its contracts set them.
+_IDENTITY = ["nir", "nom", "prenoms", "ddn", "chg31_date", "chg31_nir", "chg31_nom", "frag31_ddn"]
+
+
+def _one_identity_per_person(df: pl.DataFrame) -> pl.DataFrame:
+    """A person's contracts in one declaration share one individual block (the renderer writes
+    it once): its values are the first known of its rows in the renderer's order, so that the
+    truth's declared identities and the DSNP3 export say what the files say (a NIR known from
+    one contract is declared for all; a change block carried by any contract is declared)."""
+    first = (
+        df.select("decl", "person", "start_decl", "c", *_IDENTITY)
+        .sort("decl", "person", "start_decl", "c")
+        .group_by("decl", "person", maintain_order=True)
+        .agg(pl.col(k).drop_nulls().first() for k in _IDENTITY)
+    )
+    return (
+        df.drop(_IDENTITY)
+        .join(first, on=["decl", "person"], how="left", maintain_order="left")
+        .select(df.columns)
     )
 
 
