@@ -112,12 +112,12 @@ def test_number_and_identity_change_keep_one_contract(
     assert set(resolved.values()) == {contrat["contrat_id"]}, resolved
 
 
-def test_number_change_without_block_splits_the_contract_as_declared(tmp_path: Path) -> None:
-    """Without a contract change block nothing links « M000123 » to « 000123 »: two contracts,
-    the old one closed by the 3-month rule. This is the limit the hard noise profile measures."""
+def test_number_change_without_block_is_inferred(tmp_path: Path) -> None:
+    """Without a contract change block, « M000123 » stops and « 000123 » starts with the same
+    start date under the same (merged) employee: inferred as a number change."""
     sc = _run(tmp_path, "nir_corrige", "2023-03", block=False)
     assert len(sc.table("salaries")) == 1
-    assert sorted(c["contrat_key"] for c in sc.table("contrats")) == [
-        "000123_2020-01-01",
-        "M000123_2020-01-01",
-    ]
+    (contrat,) = sc.table("contrats")
+    assert contrat["contrat_key"] == "000123_2020-01-01"
+    motifs = {f["motif"] for f in sc.table("fusions") if f["entite"] == "contrat"}
+    assert "numero_change" in motifs

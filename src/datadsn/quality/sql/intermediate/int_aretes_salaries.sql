@@ -1,6 +1,10 @@
 -- Merge edges between employees (old id -> new id), before graph cleaning.
 -- (a) inferred: a row without NIR and a row with NIR of the same establishment share names and
 --     birth date, the NIR row being as recent -> the person obtained a NIR.
+-- (c) inferred without a block, each from a key first declared in this run and a key of the same
+--     establishment no longer declared since before it: the same NIR-holder's names and birth
+--     date under another NIR (a corrected or definitive NIR), or a contract (number and start
+--     date) still open under the old key (a NIR-less name change, several fields at once).
 -- (b) declared: change blocks, fragments of one individual combined up to three (fields set in
 --     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
 --     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
@@ -73,6 +77,35 @@ declarees as (
     select o.salarie_id, k.nouveau_id, k.date_modification
     from anciennes_cles k
     join int_salaries_connus o on o.siret = k.siret and o.salarie_key = k.cle_noms
+),
+nir_corrige as (
+    select o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
+           n.date_premiere_declaration as date_modification
+    from (select * from int_salaries_charges where touche and nir is not null) n
+    join (select * from int_salaries_connus where nir is not null and not touche) o
+        on o.siret = n.siret and o.nir <> n.nir and o.nom_famille = n.nom_famille
+        and o.prenoms = n.prenoms and o.date_naissance = n.date_naissance
+        and o.date_derniere_declaration < n.date_premiere_declaration
+),
+contrat_repris as (
+    select distinct o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
+           n.date_premiere_declaration as date_modification
+    from (select * from int_salaries_charges where touche) n
+    join (
+        select distinct c.siret, i.salarie_key, c.contrat_key
+        from stg_contrats c
+        join int_declarations_nouvelles d on d.version_declaration = c.version_declaration
+        join stg_individus i on i.fichier = c.fichier and i.individu_ligne = c.individu_ligne
+    ) k on k.siret = n.siret and k.salarie_key = n.salarie_key
+    join prev_contrats p
+        on p.contrat_key = k.contrat_key and p.statut_fin is null and p.ett_contrat_id is null
+    join (select * from int_salaries_connus where not touche) o
+        on o.salarie_id = p.salarie_id and o.siret = n.siret
+        and o.date_derniere_declaration < n.date_premiere_declaration
+    -- same names and birth date: the NIR rules (nir_obtenu, nir_corrige) say it
+    where not (coalesce(o.nom_famille, '') = coalesce(n.nom_famille, '')
+               and coalesce(o.prenoms, '') = coalesce(n.prenoms, '')
+               and coalesce(o.date_naissance, '') = coalesce(n.date_naissance, ''))
 )
 select distinct ancien_id, nouveau_id, date_modification, 'bloc_changement_individu' as motif
 from declarees
@@ -94,3 +127,13 @@ join (select * from int_salaries_charges where touche and nir is not null) n
     on n.siret = o.siret and n.nom_famille = o.nom_famille
     and n.prenoms = o.prenoms and n.date_naissance = o.date_naissance
     and n.date_derniere_declaration >= o.date_derniere_declaration
+union all
+-- (c) only where no change block already names the new identity
+select ancien_id, nouveau_id, date_modification, 'nir_corrige'
+from nir_corrige c
+where not exists (select 1 from declarees x where x.nouveau_id = c.nouveau_id)
+union all
+select ancien_id, nouveau_id, date_modification, 'contrat_repris'
+from contrat_repris c
+where not exists (select 1 from declarees x where x.nouveau_id = c.nouveau_id)
+    and not exists (select 1 from nir_corrige x where x.nouveau_id = c.nouveau_id)
