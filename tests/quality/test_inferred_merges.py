@@ -65,3 +65,27 @@ def test_two_open_contracts_with_one_start_date_stay_two(tmp_path: Path) -> None
     two = Contrat("C0002", "2022-01-01")
     _months(sc, [Salarie(contrats=[one])], [Salarie(contrats=[one, two])])
     assert len(sc.table("contrats")) == 2
+
+
+def test_namesakes_one_leaving_one_arriving_are_not_merged(tmp_path: Path) -> None:
+    """Same names and birth date, one leaving in January, the other arriving in April after
+    working elsewhere under its NIR: two people (found at 300 employers x 24 months)."""
+    sc = Scenario(tmp_path)
+    a = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2022-01-01")])
+    b = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2022-06-01")])
+    for i, here in enumerate(([a], [], [], [b])):
+        month = f"2023-0{i + 1}"
+        sc.ingest(declaration(month, "98765432100019", salaries=[b]))
+        sc.run(month, declaration(month, SIRET, salaries=here))
+    assert len([s for s in sc.table("salaries") if s["siret"] == SIRET]) == 2
+
+
+def test_a_nir_corrected_months_later_still_merges(tmp_path: Path) -> None:
+    """An interim worker back at the agency five months later, under a corrected NIR that was
+    never declared before the old one stopped."""
+    sc = Scenario(tmp_path)
+    old = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2023-01-02")])
+    new = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2023-06-01")])
+    _months(sc, [old], [], [], [], [], [new])
+    assert len(sc.table("salaries")) == 1
+    assert _motifs(sc, "salarie") == {"nir_corrige"}

@@ -1,10 +1,11 @@
 -- Merge edges between employees (old id -> new id), before graph cleaning.
 -- (a) inferred: a row without NIR and a row with NIR of the same establishment share names and
 --     birth date, the NIR row being as recent -> the person obtained a NIR.
--- (c) inferred without a block, each from a key first declared in this run and a key of the same
---     establishment no longer declared since before it: the same NIR-holder's names and birth
---     date under another NIR (a corrected or definitive NIR), or a contract (number and start
---     date) still open under the old key (a NIR-less name change, several fields at once).
+-- (c) inferred without a block, from a key first declared in this run and a key of the same
+--     establishment no longer declared since before it: the same names and birth date under
+--     another NIR declared only after the old one stopped everywhere (a corrected or definitive
+--     NIR), or a contract (number and start date) still open under the old key (NIR-less name
+--     change, several fields at once).
 -- (b) declared: change blocks, fragments of one individual combined up to three (fields set in
 --     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
 --     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
@@ -78,14 +79,35 @@ declarees as (
     from anciennes_cles k
     join int_salaries_connus o on o.siret = k.siret and o.salarie_key = k.cle_noms
 ),
-nir_corrige as (
+nir_corrige_candidats as (
     select o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
-           n.date_premiere_declaration as date_modification
+           n.date_premiere_declaration as date_modification, o.nir as ancien_nir,
+           n.nir as nouveau_nir
     from (select * from int_salaries_charges where touche and nir is not null) n
     join (select * from int_salaries_connus where nir is not null and not touche) o
         on o.siret = n.siret and o.nir <> n.nir and o.nom_famille = n.nom_famille
         and o.prenoms = n.prenoms and o.date_naissance = n.date_naissance
         and o.date_derniere_declaration < n.date_premiere_declaration
+),
+-- first and last declaration of each candidate NIR in every establishment
+portees_nir as (
+    select nir, min(date_premiere_declaration) as premiere,
+           max(date_derniere_declaration) as derniere
+    from int_salaries_connus
+    where nir in (select ancien_nir from nir_corrige_candidats
+                  union select nouveau_nir from nir_corrige_candidats)
+    group by nir
+),
+-- a correction switches NIR everywhere at once: the new NIR first declared (in any
+-- establishment) after the old one's last declaration. Namesakes born the same day, one leaving
+-- an establishment and the other arriving, overlap somewhere and are not merged (found at 300
+-- employers x 24 months).
+nir_corrige as (
+    select c.ancien_id, c.nouveau_id, c.date_modification
+    from nir_corrige_candidats c
+    join portees_nir a on a.nir = c.ancien_nir
+    join portees_nir b on b.nir = c.nouveau_nir
+    where a.derniere < b.premiere
 ),
 contrat_repris as (
     select distinct o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
