@@ -10,7 +10,8 @@ and truth tables are in the connection).
 | transfert | the contract it continues is closed the day before, and it is one contract |
 | fermeture | every contract the closure ended has its true end |
 | heures | the month's paid hours of the contract are the true ones (within 0.05 h) |
-| declaration | the company's gross pay of the month is the true one (counted once, not lost) |
+| declaration | the company's gross pay of the month is the true one (counted once, not lost), |
+|  | leaving out the contract-months a negative correction overstated |
 | ligne | the line is in the ingestion's rejections |
 """
 
@@ -73,9 +74,18 @@ WITH a AS (
     SELECT v.*, c.critere FROM anomalies_verite v JOIN criteres c ON c.type = v.type
     WHERE v.mois <= DATE '{horizon}'
 ),
+-- a negatively corrected contract-month declares an overstated gross (the truth has the right
+-- one): left out on both sides, so that the company-month compares what the files say
+surdeclares AS (
+    SELECT a.contrat_id, f.pred_contrat, a.mois
+    FROM anomalies_verite a JOIN fins f ON f.truth_contrat = a.contrat_id
+    WHERE a.type = 'negative_correction'
+),
 brut_vrai AS (
     SELECT left(t.siret, 9) AS siren, r.mois, sum(r.brut) AS brut, count(*) AS n
     FROM remunerations_verite r JOIN contrats_verite_unique t USING (contrat_id)
+    WHERE NOT EXISTS (SELECT 1 FROM surdeclares x
+                      WHERE x.contrat_id = r.contrat_id AND x.mois = r.mois)
     GROUP BY ALL
 ),
 brut_base AS (
@@ -83,6 +93,8 @@ brut_base AS (
     FROM contrats_mois m
     JOIN contrats k USING (contrat_id)
     JOIN etablissements e ON e.etablissement_id = k.etablissement_id
+    WHERE NOT EXISTS (SELECT 1 FROM surdeclares x
+                      WHERE x.pred_contrat = m.contrat_id AND x.mois = m.mois)
     GROUP BY ALL
 ),
 heures_base AS (
@@ -125,11 +137,13 @@ resolution AS (
     WHERE a.critere = 'heures'
     UNION ALL
     SELECT a.anomaly_id,
-           abs(coalesce(b.brut, 0) - v.brut) <= 0.005 * v.n + 1e-6 * abs(v.brut) FROM a
-    LEFT JOIN brut_vrai v ON v.mois = a.mois AND v.siren = coalesce(
-        left(a.siret, 9), regexp_extract(a.file, '([0-9]{{9}})_multi_', 1))
-    LEFT JOIN brut_base b ON b.siren = v.siren AND b.mois = v.mois
-    WHERE a.critere = 'declaration'
+           abs(coalesce(b.brut, 0) - coalesce(v.brut, 0))
+               <= 0.005 * coalesce(v.n, 1) + 1e-6 * abs(coalesce(v.brut, 0))
+    FROM (SELECT *, coalesce(left(siret, 9), regexp_extract(file, '([0-9]{{9}})_multi_', 1))
+                        AS siren
+          FROM a WHERE critere = 'declaration') a
+    LEFT JOIN brut_vrai v ON v.siren = a.siren AND v.mois = a.mois
+    LEFT JOIN brut_base b ON b.siren = a.siren AND b.mois = a.mois
     UNION ALL
     SELECT a.anomaly_id, count(r.ligne) > 0 FROM a
     LEFT JOIN raw_rejections r ON r.ligne = a.line
