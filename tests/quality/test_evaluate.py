@@ -24,9 +24,7 @@ MONTHS = ["2023-01", "2023-02", "2023-03", "2023-04"]
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Warehouse]:
     root = tmp_path_factory.mktemp("eval")
-    simulate(
-        root, employers=12, months="2023-01..2023-04", seed=3, noise="heavy", write_dsnp3=False
-    )
+    simulate(root, employers=12, months="2023-01..2023-04", seed=3, noise="hard", write_dsnp3=False)
     store = Warehouse(root / "warehouse")
     ingest([root / "dsn"], store, Secret.from_env(demo=True), workers=1)
     for month in MONTHS:
