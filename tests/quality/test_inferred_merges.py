@@ -89,3 +89,23 @@ def test_a_nir_corrected_months_later_still_merges(tmp_path: Path) -> None:
     _months(sc, [old], [], [], [], [], [new])
     assert len(sc.table("salaries")) == 1
     assert _motifs(sc, "salarie") == {"nir_corrige"}
+
+
+def test_a_fixed_term_contract_broken_off_silently_ends_on_its_last_paid_day(
+    tmp_path: Path,
+) -> None:
+    """A CDD planned to end on 20 February, paid to 10 February, then never declared again and
+    without an end block: it ended on the 10th, not on its planned end (the hard profile's
+    forgotten ends of broken-off CDD; the reference takes the planned end)."""
+    from tests.quality.scenario import Rem
+
+    sc = Scenario(tmp_path)
+    cdd = Contrat("C0001", "2023-01-02", "02", fin_previsionnelle="2023-02-20")
+    broken = Contrat("C0001", "2023-01-02", "02", fin_previsionnelle="2023-02-20", heures=None)
+    broken.rems = [Rem("2023-02-01", "2023-02-10", activites=[("01", "56.00", "10")])]
+    other = Salarie(NEW_NIR, "AUTRE", contrats=[Contrat("C0002", "2022-01-01")])
+    _months(sc, [Salarie(contrats=[cdd]), other], [Salarie(contrats=[broken]), other])
+    for month in ("2023-03", "2023-04", "2023-05"):
+        sc.run(month, declaration(month, SIRET, salaries=[other]))
+    (c,) = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
+    assert (c["statut_fin"], str(c["date_fin_effective"])) == (1, "2023-02-10")
