@@ -40,6 +40,7 @@ portal_patterns = [
     path("demandes/<int:pk>/", views.request_detail, name="request_detail"),
     path("demandes/<int:pk>/etape/<int:n>/", views.request_step, name="request_step"),
     path("demandes/<int:pk>/action/<str:action>/", views.request_action, name="request_action"),
+    path("demandes/<int:pk>/messages/", views.request_message, name="request_message"),
     path("demandes/<int:pk>/base-legale.pdf", views.request_pdf, name="request_pdf"),
     path("comite/", views.session_list, name="session_list"),
     path("comite/<int:pk>/", views.session_detail, name="session_detail"),
