@@ -152,6 +152,8 @@ def audience_emails(req: AccessRequest, row: workflow.Transition) -> list[str]:
             emails += role_emails(Role.INSTRUCTOR)
         elif audience == workflow.COMITE:
             emails += role_emails(Role.MEMBER, Role.CHAIR)
+        elif audience == workflow.CONTROLLER:
+            emails += [req.controller_email, req.dpo_email]
     return emails
 
 
@@ -796,3 +798,58 @@ def send_reminders(now: Any = None, warn_days: int = 5) -> list[AccessRequest]:
     for r in due:
         record(None, "relance", r, {"jours_restants": r.clock_days_left(now)})
     return due
+
+
+def remind_expiring_habilitations(
+    today: date | None = None, thresholds: Iterable[int] | None = None
+) -> list[tuple[Habilitation, int]]:
+    """E-mail the organisation, its data controller and DPO once per threshold (days before the
+    end) of each active habilitation that no renewal follows.
+
+    Each (habilitation, threshold) is claimed by a conditional UPDATE before the e-mail goes out,
+    so that two runs, even concurrent ones, never send the same reminder twice; a run that
+    missed a threshold sends only the nearest one."""
+    today = today or timezone.localdate()
+    days = sorted({int(d) for d in (thresholds or settings.HABILITATION_REMINDER_DAYS) if d > 0})
+    if not days:
+        return []
+    sent: list[tuple[Habilitation, int]] = []
+    candidates = (
+        Habilitation.objects.filter(
+            status=HabilitationStatus.ACTIVE,
+            end_date__gte=today,
+            end_date__lte=today + timedelta(days=days[-1]),
+            renewal__isnull=True,
+        )
+        .select_related("request", "organisation")
+        .order_by("end_date", "pk")
+    )
+    for hab in candidates:
+        left = (hab.end_date - today).days
+        threshold = min(d for d in days if d >= left)
+        claimed = (
+            Habilitation.objects.filter(pk=hab.pk)
+            .filter(Q(expiry_reminded_days__isnull=True) | Q(expiry_reminded_days__gt=threshold))
+            .update(expiry_reminded_days=threshold)
+        )
+        if not claimed:
+            continue
+        req = hab.request
+        record(
+            None,
+            "rappel_echeance_habilitation",
+            hab,
+            {"fin": hab.end_date.isoformat(), "jours_restants": left, "seuil": threshold},
+            req,
+        )
+        notify(
+            [*requester_emails(req), req.controller_email, req.dpo_email],
+            f"Habilitation {hab.reference} : fin le {hab.end_date:%d/%m/%Y}",
+            f"L'habilitation {hab.reference} de {hab.organisation.name} (demande {req.reference} "
+            f"« {req.title} ») prend fin le {hab.end_date:%d/%m/%Y}, dans {left} jour(s). "
+            "Après cette date, plus aucune livraison n'est faite et les fichiers livrés sont "
+            "effacés.\n\nPour continuer, demandez son renouvellement à l'équipe DataDSN en "
+            f"répondant sur la demande : {request_link(req)}#messages\n",
+        )
+        sent.append((hab, threshold))
+    return sent
