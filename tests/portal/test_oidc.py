@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 from urllib.request import HTTPRedirectHandler, build_opener
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -242,7 +243,7 @@ def test_login_with_pkce_creates_an_unverified_member(client: Any, oidc_on: Prov
     # A SIRET claim does not make her a verified member: she cannot file in its name.
     assert not user.organisation_confirmed
     req = filled_request(user, "Demande d'un agent ProConnect")
-    with pytest.raises(Exception, match="rattachement"):
+    with pytest.raises(ValidationError, match="rattachement"):
         services.submit(user, req)
     assert client.get("/tableau-de-bord/").status_code == 200
     assert Event.objects.filter(action="connexion_oidc", actor=user).exists()
