@@ -48,6 +48,7 @@ class Provider:
         self.tokens: dict[str, dict[str, Any]] = {}
         self.claims: dict[str, Any] = {}
         self.tamper = ""
+        self.issued = ""  # the last ID token
 
     def reset(self) -> None:
         self.codes.clear()
@@ -126,6 +127,7 @@ def provider() -> Iterator[Provider]:
                         "token_endpoint": p.url + "/token",
                         "userinfo_endpoint": p.url + "/userinfo",
                         "jwks_uri": p.url + "/jwks",
+                        "end_session_endpoint": p.url + "/session/end",
                         "code_challenge_methods_supported": ["S256"],
                         "id_token_signing_alg_values_supported": ["RS256"],
                     },
@@ -178,10 +180,8 @@ def provider() -> Iterator[Provider]:
                 return
             access = secrets.token_urlsafe(16)
             p.tokens[access] = grant
-            self._json(
-                200,
-                {"access_token": access, "token_type": "Bearer", "id_token": p.id_token(grant)},
-            )
+            p.issued = p.id_token(grant)
+            self._json(200, {"access_token": access, "token_type": "Bearer", "id_token": p.issued})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     p.url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -307,3 +307,23 @@ def test_bad_code_is_refused(client: Any, oidc_on: Provider) -> None:
     back = parse_qs(urlparse(authorize(client)).query)
     answer = client.get("/compte/oidc/retour/", {"code": "mauvais", "state": back["state"][0]})
     assert answer.status_code == 400 and not logged_in(client)
+
+
+def test_logout_ends_the_provider_session_too(client: Any, oidc_on: Provider) -> None:
+    client.get(authorize(client))
+    assert logged_in(client)
+    answer = client.post("/compte/deconnexion/")
+    target = urlparse(answer["Location"])
+    params = parse_qs(target.query)
+    assert answer.status_code == 302 and f"{target.scheme}://{target.netloc}" == oidc_on.url
+    assert target.path == "/session/end" and params["id_token_hint"] == [oidc_on.issued]
+    assert params["post_logout_redirect_uri"] == ["http://testserver/"] and params["state"]
+    assert not logged_in(client)
+
+
+def test_local_logout_stays_local(oidc_on: Provider, world: Any) -> None:
+    c = Client()
+    c.force_login(world.users["req_a"])
+    answer = c.post("/compte/deconnexion/")
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    assert not logged_in(c)

@@ -24,6 +24,7 @@ from urllib.request import Request, urlopen
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.db import transaction
 from django.http import (
@@ -149,8 +150,8 @@ def start(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(endpoint + "?" + urlencode(params))
 
 
-def _identity(code: str, nonce: str, verifier: str) -> dict[str, Any]:
-    """Exchange the code (with the PKCE verifier) and return the verified identity claims."""
+def _identity(code: str, nonce: str, verifier: str) -> tuple[dict[str, Any], str]:
+    """Exchange the code (with the PKCE verifier): the verified identity claims and the ID token."""
     config = discovery()
     body = urlencode(
         {
@@ -176,7 +177,7 @@ def _identity(code: str, nonce: str, verifier: str) -> dict[str, Any]:
         info = json.loads(raw.decode("utf-8"))
         if not isinstance(info, dict) or info.get("sub") != id_claims["sub"]:
             raise OidcError("le sujet de userinfo ne correspond pas au jeton d'identité")
-    return {**info, "sub": id_claims["sub"]}
+    return {**info, "sub": id_claims["sub"]}, str(token["id_token"])
 
 
 def callback(request: HttpRequest) -> HttpResponse:
@@ -196,7 +197,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     if not code:
         return HttpResponseBadRequest("Code d'autorisation manquant.")
     try:
-        info = _identity(code, nonce, verifier)
+        info, id_token = _identity(code, nonce, verifier)
     except (OSError, ValueError, KeyError, OidcError) as exc:
         log.warning("connexion OpenID Connect refusée : %r", exc)
         return HttpResponseBadRequest("Échec de la connexion avec le fournisseur d'identité.")
@@ -209,8 +210,33 @@ def callback(request: HttpRequest) -> HttpResponse:
     if not user.is_active:
         return HttpResponseBadRequest("Ce compte est désactivé.")
     login(request, user, backend="datadsn.portal.throttle.ThrottledModelBackend")
+    # Kept for the logout, which must end the provider's session too (``id_token_hint``).
+    request.session["oidc_id_token"] = id_token
     services.record(user, "connexion_oidc", user, {"fournisseur": settings.OIDC_ISSUER})
     return HttpResponseRedirect(reverse("portal:dashboard"))
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout; after a ProConnect login, it also ends the session at the provider, which
+    sends the browser back to the portal's home page."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        id_token = request.session.get("oidc_id_token")
+        response = super().post(request, *args, **kwargs)
+        if not id_token or not enabled():
+            return response
+        try:
+            endpoint = discovery().get("end_session_endpoint")
+        except (OSError, ValueError, OidcError):
+            endpoint = None
+        if not endpoint:
+            return response
+        params = {
+            "id_token_hint": id_token,
+            "state": secrets.token_urlsafe(16),
+            "post_logout_redirect_uri": settings.SITE_URL + reverse("portal:home"),
+        }
+        return HttpResponseRedirect(f"{endpoint}?{urlencode(params)}")
 
 
 @transaction.atomic

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
 from django.views import View
@@ -29,7 +28,7 @@ portal_patterns = [
     path("compte/inscription/", views.register, name="register"),
     path("compte/verifier/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),
     path("compte/connexion/", views.LoginView.as_view(), name="login"),
-    path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("compte/deconnexion/", oidc.LogoutView.as_view(), name="logout"),
     path("compte/oidc/connexion/", oidc.start, name="oidc_login"),
     path("compte/oidc/retour/", oidc.callback, name="oidc_callback"),
     path("compte/jeton-api/", views.api_token, name="api_token"),
