@@ -1,5 +1,6 @@
 -- Calendar months whose hours this run changes (within the 72-month retention): those of the
 -- hours it brings and those of the hours its declarations replace.
+-- @kind table
 with mois as (
     select mois from int_activites_nouvelles
     union

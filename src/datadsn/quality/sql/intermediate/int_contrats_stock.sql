@@ -1,4 +1,5 @@
 -- Stored contracts this run works on: the working set and the archived ones brought back.
+-- @kind table
 select * from prev_contrats
 union all
 select * from int_contrats_reactives

@@ -1,5 +1,6 @@
 -- Companies: latest declaration wins for attributes; first/last declared months are min/max,
 -- so integration order does not matter.
+-- @kind table
 with candidats as (
     select entreprise_id, siren, code_apen, nic_siege, date_premiere_declaration,
            date_derniere_declaration, version_declaration

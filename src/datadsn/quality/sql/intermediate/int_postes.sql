@@ -1,4 +1,5 @@
 -- Job labels; last declared month is a max, so a late file never moves it backwards.
+-- @kind table
 with candidats as (
     select poste_id, poste_key, date_derniere_declaration
     from prev_postes

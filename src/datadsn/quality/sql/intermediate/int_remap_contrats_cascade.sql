@@ -1,4 +1,5 @@
 -- Stored contracts absorbed because an employee merge gave two of them the same key.
+-- @kind table
 with salaries_remap as (
     select ancien_id, cible_id, date_modification
     from int_remap_salaries

@@ -1,4 +1,5 @@
 -- Every contract id that disappeared this run -> its surviving id (cascade then change blocks).
+-- @kind table
 with blocs as (
     select ancien_id, cible_id, motif, date_modification
     from int_remap_contrats

@@ -2,6 +2,20 @@
 -- Contracts: those of the run plus the archived ones carried over (quality/archive.py); hours:
 -- the run's months plus the months carried over (activites_reprises, quality/carry.py).
 -- The counts as rows then one pivot: nine scalar subqueries took DuckDB's optimizer 20 ms.
+-- @kind table
+-- @key mois
+-- @previous view
+-- @column mois DATE
+-- @column debut TIMESTAMP
+-- @column fin TIMESTAMP
+-- @column declarations BIGINT
+-- @column entreprises BIGINT
+-- @column etablissements BIGINT
+-- @column salaries BIGINT
+-- @column contrats BIGINT
+-- @column activites BIGINT
+-- @column fusions BIGINT
+-- @column version VARCHAR
 with comptes as (
     select 'declarations' as quoi, count(*) as n from int_declarations_nouvelles
     union all

@@ -1,4 +1,14 @@
 -- Companies declared within the last 72 months.
+-- @kind view
+-- @key entreprise_id
+-- @previous view
+-- @column entreprise_id VARCHAR
+-- @column siren VARCHAR
+-- @column code_apen VARCHAR
+-- @column nic_siege VARCHAR
+-- @column date_premiere_declaration DATE
+-- @column date_derniere_declaration DATE
+-- @column version_declaration VARCHAR
 select e.*
 from int_entreprises e
 cross join run_params p

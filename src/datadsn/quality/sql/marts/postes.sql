@@ -1,4 +1,10 @@
 -- Job labels declared within the last 72 months.
+-- @kind view
+-- @key poste_id
+-- @previous view
+-- @column poste_id VARCHAR
+-- @column poste_key VARCHAR
+-- @column date_derniere_declaration DATE
 select t.*
 from int_postes t
 cross join run_params p

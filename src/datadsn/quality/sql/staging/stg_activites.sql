@@ -1,4 +1,5 @@
 -- Activity sub-blocks (S21.G00.53) of remunerations.
+-- @kind table
 select
     a.fichier,
     a.ligne as activite_ligne,

@@ -1,4 +1,5 @@
 -- Change blocks of contracts (S21.G00.41); numbers normalised like stg_contrats.
+-- @kind table
 select
     c.fichier,
     c.ligne as changement_ligne,

@@ -1,4 +1,5 @@
 -- End-of-contract blocks (S21.G00.62).
+-- @kind table
 select
     f.fichier,
     f.ligne as fin_ligne,

@@ -3,6 +3,7 @@
 -- store ingested before it did may hold some: stg_declarations leaves them out (with two, every
 -- row of the declaration would be joined to each of them again at every step) and the run
 -- counts them.
+-- @kind table
 select fichier, declaration_ligne
 from raw_entreprise
 group by fichier, declaration_ligne

@@ -1,4 +1,5 @@
 -- Establishment and company attributes as declared, one row per declaration.
+-- @kind table
 select
     d.decl_key,
     d.version_declaration,

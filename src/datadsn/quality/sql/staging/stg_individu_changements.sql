@@ -1,4 +1,5 @@
 -- Change blocks of individuals (S21.G00.31): old identifying values, pseudonymised like the new.
+-- @kind table
 select
     c.fichier,
     c.ligne as changement_ligne,

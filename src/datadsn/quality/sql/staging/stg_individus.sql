@@ -1,5 +1,6 @@
 -- Declared individuals with their identity key: the NIR pseudonym, else names and birth date.
 -- The ~ prefix keeps a name key from ever equalling a NIR key.
+-- @kind table
 select
     i.fichier,
     i.ligne as individu_ligne,

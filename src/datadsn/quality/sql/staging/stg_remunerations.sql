@@ -1,4 +1,5 @@
 -- Remuneration blocks (S21.G00.51) with the normalised contract number they refer to.
+-- @kind table
 select
     r.fichier,
     r.ligne as remuneration_ligne,
