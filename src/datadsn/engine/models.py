@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 
 from . import schedule
-from .runner import Step
+from .runner import Step, cast_list, run_step
 
 KINDS = ("table", "view")
 LAYERS = ("staging", "intermediate", "marts", "publication")  # the order data flows in
@@ -70,15 +70,16 @@ class Model:
     def select_list(self, present: set[str] | None = None) -> str:
         """The declared columns cast to their types; a column missing from ``present`` (an
         older file) reads as NULL."""
-        return ", ".join(
-            f"CAST({c if present is None or c in present else 'NULL'} AS {t}) AS {c}"
-            for c, t in self.columns.items()
-        )
+        return cast_list(self.columns, present)
 
     def create_empty(self, name: str) -> str:
         """``CREATE OR REPLACE TABLE name`` with the declared columns and no rows."""
         cols = ", ".join(f"{c} {t}" for c, t in self.columns.items())
         return f"CREATE OR REPLACE TABLE {name} ({cols})"
+
+    def run(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Materialise the model as its header says (table or view, declared types)."""
+        return run_step(con, self.step, view=self.kind == "view", columns=self.columns or None)
 
 
 def parse(path: Path, layer: str) -> Model:

@@ -22,7 +22,7 @@ import duckdb
 from datadsn import __version__, months
 from datadsn.engine import locks, models, schedule
 from datadsn.engine.database import run_connection
-from datadsn.engine.runner import Step, run_step, table_from_lists, write_parquet
+from datadsn.engine.runner import Step, table_from_lists, write_parquet
 from datadsn.engine.warehouse import Warehouse
 
 from . import archive, history, salaries_archive, snapshot
@@ -36,7 +36,7 @@ from .inputs import (
     write_seen,
 )
 from .schema import KEYS, PUBLISHED, SQL, TABLES, create_empty, select_list
-from .steps import STEPS, Context
+from .steps import STEPS, Clock, Context
 
 # Codes checked against the norm catalogue (unknown ones are flagged, never rejected).
 CHECKED_CODES = {
@@ -175,7 +175,11 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection, folder: Path | None, month: str, archived: dict[str, Path]
+    con: duckdb.DuckDBPyConnection,
+    folder: Path | None,
+    month: str,
+    archived: dict[str, Path],
+    started: dt.datetime,
 ) -> None:
     for table, model in PUBLISHED.items():
         if model.previous is None:
@@ -198,7 +202,7 @@ def _prepare(
         "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
         "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version, "
         "CAST(? AS DATE) AS limite_retention",
-        [f"{month}-01", dt.datetime.now(), __version__, retention_limit(month)],
+        [f"{month}-01", started, __version__, retention_limit(month)],
     )
     _known_codes(con)
     salaries_archive.load(con, folder, archived)
@@ -253,8 +257,7 @@ def _run_pipeline(
     def run_one(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
         t0 = time.perf_counter()
         if task.name in steps.models:
-            model = steps.models[task.name]
-            run_step(cur, model.step, view=model.kind == "view")
+            steps.models[task.name].run(cur)
         else:
             steps.python[task.name].run(cur, context)
         summary.seconds[task.name] = time.perf_counter() - t0
@@ -322,8 +325,11 @@ def consolidate(
     progress: Progress | None = None,
     threads: int | None = None,
     refresh_catalog: bool = True,
+    clock: Clock = dt.datetime.now,
 ) -> RunSummary:
-    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically."""
+    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically. ``clock``
+    gives the run's times (``chargements.debut`` and ``fin``): a fixed one makes two runs on
+    the same inputs publish identical files."""
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
@@ -335,6 +341,7 @@ def consolidate(
             summary,
             threads,
             refresh_catalog,
+            clock,
         )
     summary.total_seconds = time.perf_counter() - started
     return summary
@@ -347,6 +354,7 @@ def _run(
     summary: RunSummary,
     threads: int | None,
     refresh_catalog: bool,
+    clock: Clock,
 ) -> None:
     """The run of :func:`consolidate`, under the warehouse's lock."""
     labels = step_labels()
@@ -364,7 +372,7 @@ def _run(
         # other, and loading the employees and contracts grows with the state.
         archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
         with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
-            prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
+            prepared = pool.submit(_prepare, side, folder, month, archived["salaries"], clock())
             summary.declarations = load_pending(con, store, month, folder)
             summary.beyond_retention = beyond_retention(con, store, month, folder)
             prepared.result()
@@ -372,7 +380,7 @@ def _run(
         carry.load(con)
         archive.load(con, archived["contrats"])
         summary.seconds[labels[0]] = time.perf_counter() - t0
-        _run_pipeline(con, Context(carry, archived["contrats"]), report, summary, total)
+        _run_pipeline(con, Context(carry, archived["contrats"], clock), report, summary, total)
         summary.counts = _totals(con)
         row = con.execute("SELECT count(*) FROM stg_declarations_multiples").fetchone()
         summary.several_establishments = int(row[0]) if row else 0

@@ -6,23 +6,30 @@ Each runs on the run's connection with the run's :class:`Context` and returns th
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from datadsn.engine.models import Registry
+from datadsn.engine.runner import table_from_lists
+from datadsn.engine.schedule import tables_read
 
 from . import archive, calendar, identity
 from .carry import Carry
+from .schema import SQL
 
 STEPS = Registry()
+Clock = Callable[[], dt.datetime]
 
 
 @dataclass(frozen=True)
 class Context:
     carry: Carry
     archived: dict[str, Path]  # the contract archive's month files carried over
+    clock: Clock  # the run's times come from it, never from the engine's now()
 
 
 @STEPS.step("int_fusions_salaries", reads={"int_aretes_salaries"})
@@ -61,3 +68,14 @@ def sources_conservees(con: duckdb.DuckDBPyConnection, run: Context) -> int:
 def activites_reprises(con: duckdb.DuckDBPyConnection, run: Context) -> int:
     """The count of the carried months of ``activites`` once merged ids are resolved."""
     return run.carry.carried_count(con)
+
+
+# what the chargements mart reads, so that the end of the run is read when the mart can start
+_CHARGEMENTS_READS = tables_read((SQL / "marts" / "chargements.sql").read_text(encoding="utf-8"))
+
+
+@STEPS.step("run_fin", reads=_CHARGEMENTS_READS - {"run_fin"})
+def run_fin(con: duckdb.DuckDBPyConnection, run: Context) -> int:
+    """``run_fin``: the time the run's rules ended, from the run's clock (``chargements.fin``)."""
+    table_from_lists(con, "run_fin", {"fin": ("TIMESTAMP", [run.clock()])})
+    return 1
