@@ -109,3 +109,10 @@ def test_a_pipeline_refuses_a_name_twice_and_unknown_folders(tmp_path: Path) -> 
     _write(tmp_path, "divers", "u", "-- @kind table\nselect 1 as a\n")
     with pytest.raises(ModelError, match=r"divers/u\.sql:1 : dossier de modèles inconnu"):
         models.read_models(tmp_path)
+
+
+def test_a_cycle_between_models_is_a_model_error(tmp_path: Path) -> None:
+    _write(tmp_path, "intermediate", "int_a", "-- @kind table\nselect * from int_b\n")
+    _write(tmp_path, "intermediate", "int_b", "-- @kind table\nselect * from int_a\n")
+    with pytest.raises(ModelError, match="circulaires : int_a -> int_b -> int_a"):
+        models.load(tmp_path, Registry())

@@ -5,29 +5,69 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from datadsn.engine.warehouse import Warehouse
-from datadsn.quality.consolidate import consolidate
+from datadsn.quality import consolidate as consolidate_module
+from datadsn.quality.carry import Carry
+from datadsn.quality.consolidate import consolidate, pipeline
 from datadsn.quality.history import table_sql
 from datadsn.quality.schema import PUBLISHED
 from datadsn.quality.snapshot import published_months, snapshot_dir
 from tests.economy import consolidated_economy
 from tests.quality.scenario import Scenario, declaration
 
+# (month, model) -> (rows, distinct keys, rows with a null in the key) of each model declaring a
+# key, counted in the run's own tables before publication
+IN_RUN: dict[tuple[str, str], tuple[int, int, int]] = {}
+
 
 @pytest.fixture(scope="module")
 def economy(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """Four months of a small economy with every kind of noise (merges, interim, late files)."""
     root = tmp_path_factory.mktemp("economie")
-    return consolidated_economy(
-        root, employers=12, months=("2023-01", "2023-04"), seed=3, noise="heavy"
-    )
+    write = consolidate_module._write_snapshot
+
+    def count_keys(con: duckdb.DuckDBPyConnection, tmp: Path, carry: Carry, *rest: Any) -> None:
+        for name, model in pipeline().models.items():
+            if model.key:
+                IN_RUN[(carry.month, name)] = _key_counts(con, name, model.key)
+        write(con, tmp, carry, *rest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(consolidate_module, "_write_snapshot", count_keys)
+        return consolidated_economy(
+            root, employers=12, months=("2023-01", "2023-04"), seed=3, noise="heavy"
+        )
 
 
-def test_each_declared_key_is_unique_and_never_null_in_every_mart(economy: Warehouse) -> None:
+def _key_counts(
+    con: duckdb.DuckDBPyConnection, source: str, key: tuple[str, ...]
+) -> tuple[int, int, int]:
+    nulls = " OR ".join(f"{c} IS NULL" for c in key)
+    row = con.execute(
+        f"SELECT count(*), count(DISTINCT ({', '.join(key)})), count(*) FILTER ({nulls}) "
+        f"FROM {source}"
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def test_each_declared_key_is_unique_and_never_null_in_every_run(economy: Warehouse) -> None:
+    """Every model declaring a key (marts, and the others that do), in the run's tables."""
+    assert len({month for month, _ in IN_RUN}) == 4
+    declared = {n for n, m in pipeline().models.items() if m.key}
+    assert {name for _, name in IN_RUN} == declared and "contrats_reglees" in declared
+    for (month, name), (rows, distinct, with_null) in IN_RUN.items():
+        assert (distinct, with_null) == (rows, 0), (month, name, rows)
+
+
+def test_each_declared_key_is_unique_and_never_null_in_every_published_mart(
+    economy: Warehouse,
+) -> None:
     con = duckdb.connect()
     months = published_months(economy)
     assert len(months) == 4
@@ -35,11 +75,7 @@ def test_each_declared_key_is_unique_and_never_null_in_every_mart(economy: Wareh
         for table, model in PUBLISHED.items():
             sql = table_sql(snapshot_dir(economy, month), table)
             assert sql is not None, (month, table)
-            key = ", ".join(model.key)
-            nulls = " OR ".join(f"{c} IS NULL" for c in model.key)
-            rows, distinct, with_null = con.execute(
-                f"SELECT count(*), count(DISTINCT ({key})), count(*) FILTER ({nulls}) FROM ({sql})"
-            ).fetchone() or (0, 0, 0)
+            rows, distinct, with_null = _key_counts(con, f"({sql})", model.key)
             assert (distinct, with_null) == (rows, 0), (month, table, rows)
     # the check has rows to look at: merges happened and contracts were published
     last = snapshot_dir(economy, months[-1])

@@ -195,17 +195,19 @@ class Pipeline:
 
     models: dict[str, Model]  # SQL models by name
     python: dict[str, PythonStep]
-    order: tuple[str, ...]
+    tasks: tuple[schedule.Task, ...]  # in order
     depends: dict[str, set[str]]  # step -> steps it waits for
 
-    def tasks(self) -> list[schedule.Task]:
-        return [self._task(name) for name in self.order]
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tasks)
 
-    def _task(self, name: str) -> schedule.Task:
-        if name in self.models:
-            return schedule.Task(name, self.models[name].step.sql)
-        step = self.python[name]
-        return schedule.Task(name, None, step.reads, step.writes)
+
+def _task(name: str, models: dict[str, Model], python: dict[str, PythonStep]) -> schedule.Task:
+    if name in models:
+        return schedule.Task(name, models[name].step.sql)
+    step = python[name]
+    return schedule.Task(name, None, step.reads, step.writes)
 
 
 def read_models(folder: Path, layers: Iterable[str] = LAYERS) -> dict[str, Model]:
@@ -234,6 +236,9 @@ def load(folder: Path, registry: Registry) -> Pipeline:
         [*models, *registry.steps],
         key=lambda n: (rank[models[n].layer] if n in models else rank["intermediate"], n),
     )
-    draft = Pipeline(models, dict(registry.steps), tuple(names), {})
-    tasks, depends = schedule.ordered(draft.tasks())
-    return Pipeline(models, dict(registry.steps), tuple(t.name for t in tasks), depends)
+    python = dict(registry.steps)
+    try:
+        tasks, depends = schedule.ordered([_task(n, models, python) for n in names])
+    except ValueError as exc:
+        raise ModelError(f"{folder} : {exc}") from None
+    return Pipeline(models, python, tuple(tasks), depends)

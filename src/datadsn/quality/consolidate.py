@@ -239,7 +239,7 @@ def pipeline() -> models.Pipeline:
 def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]], dict[str, Step]]:
     """The pipeline's tasks, what each waits for, and the SQL steps by name."""
     steps = pipeline()
-    return steps.tasks(), steps.depends, {n: m.step for n, m in steps.models.items()}
+    return list(steps.tasks), steps.depends, {n: m.step for n, m in steps.models.items()}
 
 
 def _run_pipeline(
@@ -266,7 +266,7 @@ def _run_pipeline(
         started.append(task.name)
         report(task.name, len(started), total)
 
-    schedule.run(con, steps.tasks(), run_one, steps.depends, on_start=on_start)
+    schedule.run(con, steps.tasks, run_one, steps.depends, on_start=on_start)
 
 
 def step_threads() -> int:
