@@ -3,6 +3,7 @@
 -- day is split by calendar days instead of being counted in full in every month (the reference
 -- double counted it).
 -- @kind table
+-- @key decl_key, contrat_id, mois
 with periodes as (
     select distinct debut, fin from int_heures_declarees where fin >= debut
 ),

@@ -7,6 +7,7 @@
 -- 4. employer change: the contract at the old SIRET ends the day before the change (statut 2),
 --    and the new contract's effective start is the change date.
 -- @kind view
+-- @key contrat_id
 with fins as (
     select l.contrat_id, f.date_fin, f.motif_rupture,
            row_number() over (

@@ -7,6 +7,7 @@
 -- those months' files (int_contrats_reactives). Every other archived contract is carried over as
 -- it is, which keeps the run cost independent of the history (see quality/archive.py).
 -- @kind table
+-- @key contrat_id
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),

@@ -3,6 +3,7 @@
 -- (the first declared keeps its id). Attributes: latest declaration; end status: carried from
 -- the most recent stored row.
 -- @kind table
+-- @key contrat_id
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),

@@ -4,6 +4,7 @@
 -- merges, off the critical path; narrow, so that int_contrats_declares copies the contract's
 -- columns once.
 -- @kind table
+-- @key fichier, contrat_ligne
 with periodes as (
     select fichier, individu_ligne, numero, max(fin) as fin
     from stg_remunerations

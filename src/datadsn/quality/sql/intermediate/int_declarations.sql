@@ -3,6 +3,7 @@
 -- replacement, a duplicate send or a late file thus supersedes what the key held before instead
 -- of adding to it. Kept 72 months.
 -- @kind table
+-- @key decl_key, fichier, declaration_ligne
 with toutes as (
     select decl_key, fichier, declaration_ligne, siret, mois, fraction, type_declaration,
            version_declaration, mois_integration

@@ -2,6 +2,7 @@
 -- the run's employees (int_salaries_charges) and their archived row is withdrawn (see
 -- quality/salaries_archive.py).
 -- @kind table
+-- @key salarie_id
 select a.*
 from prev_salaries_archives a
 where exists (select 1 from stg_individus i

@@ -4,6 +4,7 @@
 -- row of the declaration would be joined to each of them again at every step) and the run
 -- counts them.
 -- @kind table
+-- @key fichier, declaration_ligne
 select fichier, declaration_ligne
 from raw_entreprise
 group by fichier, declaration_ligne
