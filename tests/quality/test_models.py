@@ -149,3 +149,16 @@ def test_a_bad_model_header_stops_the_command_with_the_file_and_line(
         f"Erreur : {bad}:2 : en-tête de modèle invalide, @kind attend table ou view, "
         "trouvé 'tableau'"
     )
+
+
+def test_a_mart_without_its_schema_is_refused(tmp_path: Path) -> None:
+    from datadsn.engine.models import ModelError
+    from datadsn.quality.schema import published
+
+    mart = tmp_path / "marts" / "postes.sql"
+    mart.parent.mkdir()
+    mart.write_text("-- Job labels.\n-- @kind table\n-- @key poste_id\nselect 1 as poste_id\n")
+    with pytest.raises(ModelError, match=r"postes\.sql:1 : .* déclare @key et ses @column"):
+        published(tmp_path)
+    mart.write_text(mart.read_text().replace("select", "-- @column poste_id INTEGER\nselect"))
+    assert published(tmp_path)["postes"].columns == {"poste_id": "INTEGER"}

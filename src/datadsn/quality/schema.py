@@ -14,10 +14,20 @@ from datadsn.engine.models import Model, ModelError, read_models
 
 SQL = Path(__file__).parent / "sql"
 
-PUBLISHED: dict[str, Model] = read_models(SQL, ["marts"])
-for _model in PUBLISHED.values():
-    if not _model.columns or not _model.key:
-        raise ModelError(f"{_model.step.path}:1 : un mart publié déclare @key et ses @column")
+
+def published(folder: Path) -> dict[str, Model]:
+    """The marts of a model folder, each declaring its key and columns."""
+    marts = read_models(folder, ["marts"])
+    for model in marts.values():
+        if not model.columns or not model.key:
+            raise ModelError(
+                f"{model.step.path}:1 : en-tête de modèle invalide, un mart publié déclare "
+                "@key et ses @column"
+            )
+    return marts
+
+
+PUBLISHED = published(SQL)
 
 TABLES: dict[str, dict[str, str]] = {name: m.columns for name, m in PUBLISHED.items()}
 # Sort order of each published file: reruns then write rows in the same order.
