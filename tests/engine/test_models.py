@@ -116,3 +116,11 @@ def test_a_cycle_between_models_is_a_model_error(tmp_path: Path) -> None:
     _write(tmp_path, "intermediate", "int_b", "-- @kind table\nselect * from int_a\n")
     with pytest.raises(ModelError, match="circulaires : int_a -> int_b -> int_a"):
         models.load(tmp_path, Registry())
+
+
+def test_the_engine_names_no_stage() -> None:
+    """The engine receives the model folder and the step registry; it imports no stage."""
+    engine = Path(models.__file__).parent
+    for path in engine.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "datadsn.quality" not in text and "import quality" not in text, path.name
