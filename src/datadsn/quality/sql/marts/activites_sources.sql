@@ -1,6 +1,8 @@
 -- Hours per source declaration of the months this run rewrites (history: see quality/history.py;
 -- files older than the 72-month retention are not carried over).
 -- @kind view
+-- A view: the mart only copies or filters a table for the publication (copying 83,000
+-- employees took 40 ms of the critical path at month 24).
 -- @key decl_key, contrat_id, mois
 -- @internal
 -- @column decl_key VARCHAR

@@ -1,5 +1,7 @@
 -- Job labels declared within the last 72 months.
 -- @kind view
+-- A view: the mart only copies or filters a table for the publication (copying 83,000
+-- employees took 40 ms of the critical path at month 24).
 -- @key poste_id
 -- @previous view
 -- @column poste_id VARCHAR

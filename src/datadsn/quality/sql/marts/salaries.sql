@@ -1,6 +1,8 @@
 -- Employees declared within the last 72 months (int_salaries_reels), plus the copies of
 -- temporary workers in their user establishments (int_salaries_copies).
 -- @kind view
+-- A view: the mart only copies or filters a table for the publication (copying 83,000
+-- employees took 40 ms of the critical path at month 24).
 -- @key salarie_id
 -- @previous table
 -- @column salarie_id VARCHAR
