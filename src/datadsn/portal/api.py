@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.security import HttpBearer
 
 from . import published, services
@@ -197,15 +197,17 @@ def indicator_values(
 ) -> Any:
     pub = published.current()
     if pub is None:
-        return 404, {"detail": "Aucune publication n'est encore disponible."}
+        return Status(404, {"detail": "Aucune publication n'est encore disponible."})
     try:
         entry = pub.indicator(code)
     except KeyError:
-        return 404, {"detail": f"Indicateur « {code} » absent de la publication de {pub.month}."}
+        return Status(
+            404, {"detail": f"Indicateur « {code} » absent de la publication de {pub.month}."}
+        )
     try:
         rows = published.api_cells(published.cells(pub, code), periode, par, territoire)
     except published.FilterError as exc:
-        return 400, {"detail": str(exc)}
+        return Status(400, {"detail": str(exc)})
     return {
         "indicateur": code,
         "titre": entry["titre"],

@@ -1,0 +1,211 @@
+"""Published indicators on the site: pages, downloads and API over a small release."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from .releases import LEAK, MASKED_MONTH, write_release
+
+pytestmark = pytest.mark.django_db
+
+# Every way the planted value of a masked cell could be written out.
+LEAK_TEXTS = ("987654", "987 654", "987\u202f654", "987\u00a0654", "9.87654e")
+
+
+@pytest.fixture
+def release(tmp_path: Path, settings: Any) -> Path:
+    settings.WAREHOUSE = tmp_path
+    write_release(tmp_path)
+    return tmp_path
+
+
+def assert_no_leak(text: str, where: str) -> None:
+    for leak in LEAK_TEXTS:
+        assert leak not in text, f"valeur d'une case masquée servie dans {where}"
+
+
+def test_no_release_pages_and_api_say_so(client: Any, tmp_path: Path, settings: Any) -> None:
+    settings.WAREHOUSE = tmp_path
+    page = client.get("/indicateurs/")
+    assert page.status_code == 200 and "Aucune publication" in page.content.decode()
+    detail = client.get("/indicateurs/EFF_FIN/")
+    assert detail.status_code == 200 and "Pas encore publié" in detail.content.decode()
+    api = client.get("/api/indicateurs/EFF_FIN/valeurs")
+    assert api.status_code == 404 and "Aucune publication" in api.json()["detail"]
+    assert client.get("/indicateurs/EFF_FIN/valeurs.csv").status_code == 404
+
+
+def test_list_shows_latest_national_value_and_trend(client: Any, release: Path) -> None:
+    html = client.get("/indicateurs/").content.decode()
+    assert "Effectif salarié en fin de mois" in html and "/indicateurs/EFF_FIN/" in html
+    assert "12\u202f110\u202fpostes" in html  # 2024-12 national value (12000 + 10 * 11)
+    assert html.count('class="ddsn-spark" role="img" aria-label="De 2024-01 à 2024-12') == 2
+
+
+def test_detail_default_view_series_breakdown_and_secret(client: Any, release: Path) -> None:
+    response = client.get("/indicateurs/EFF_FIN/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'aria-labelledby="graphique-serie-titre graphique-serie-desc"' in html
+    assert "1 valeur(s) couverte(s) par le secret statistique" in html
+    # Default breakdown of EFF_FIN is by NAF section, at the last month.
+    assert "Ventilation — Section de la NAF rev. 2 de l&#x27;établissement (A21), 2024-12" in html
+    assert "Hébergement et restauration" in html and "secret (secondaire)" in html
+    assert "Pourquoi certaines cases sont « secret »" in html
+    assert_no_leak(html, "la page")
+
+
+def test_filters_territory_period_and_sort(client: Any, release: Path) -> None:
+    html = client.get(
+        "/indicateurs/EFF_FIN/",
+        {
+            "territoire": "region:32",
+            "par": "departement",
+            "periode": "2024-06",
+            "tri": "valeur",
+            "ordre": "desc",
+        },
+    ).content.decode()
+    assert "Évolution — Hauts-de-France" in html
+    assert "2024-06" in html and 'aria-sort="descending"' in html
+    table = html[html.index('id="table-ventilation"') :]
+    assert table.index("Nord") < table.index("Paris")  # 6000+5 before 4000+5, masked last
+    assert table.index("Paris") < table.index("Pas-de-Calais")
+
+
+def test_bad_filter_is_explained_in_french(client: Any, release: Path) -> None:
+    response = client.get("/indicateurs/EFF_FIN/", {"periode": "2019-01"})
+    assert response.status_code == 400
+    assert "La période « 2019-01 » n&#x27;est pas publiée" in response.content.decode()
+    both = client.get(
+        "/indicateurs/EFF_FIN/", {"territoire": "region:32", "secteur": "naf_section:C"}
+    )
+    assert "ne croise pas territoire et secteur" in both.content.decode()
+    assert client.get("/indicateurs/INCONNU/").status_code == 404
+
+
+def _shown(client: Any, params: dict[str, str]) -> pl.DataFrame:
+    data = client.get("/indicateurs/EFF_FIN/valeurs.parquet", params).content
+    return pl.read_parquet(io.BytesIO(data))
+
+
+def test_downloads_hold_exactly_what_is_shown(client: Any, release: Path) -> None:
+    params = {"par": "departement", "periode": "2024-03", "secteur": "naf_section:G"}
+    frame = _shown(client, params)
+    # 12 months of the Commerce series, then the 3 départements of 2024-03.
+    assert frame.height == 12 + 3
+    assert set(frame.filter(pl.col("dimension") == "naf_section")["code"]) == {"G"}
+    assert set(frame.filter(pl.col("dimension") == "departement")["periode"]) == {"2024-03"}
+    csv_text = client.get("/indicateurs/EFF_FIN/valeurs.csv", params).content.decode()
+    assert pl.read_csv(io.StringIO(csv_text), schema_overrides={"code": pl.Utf8}).height == 15
+    book = load_workbook(
+        io.BytesIO(client.get("/indicateurs/EFF_FIN/valeurs.xlsx", params).content)
+    )
+    assert book["valeurs"].max_row == 1 + 15
+    response = client.get("/indicateurs/EFF_FIN/valeurs.csv", params)
+    assert "EFF_FIN_2024-12_v1_departement_2024-03.csv" in response["Content-Disposition"]
+
+
+def test_api_serves_released_cells_with_nulls_for_secret(client: Any, release: Path) -> None:
+    body = client.get("/api/indicateurs/EFF_FIN/valeurs").json()
+    assert body["publication"] == "2024-12" and body["version"] == 1
+    cells = body["cellules"]
+    assert [c["periode"] for c in cells] == [f"2024-{m:02d}" for m in range(1, 13)]
+    masked = next(c for c in cells if c["periode"] == MASKED_MONTH)
+    assert masked["valeur"] is None and masked["statut"] == "masque_primaire"
+    one = client.get(
+        "/api/indicateurs/EFF_FIN/valeurs",
+        {"par": "region", "territoire": "32", "periode": "2024-12"},
+    ).json()["cellules"]
+    assert one == [
+        {"periode": "2024-12", "dimension": "region", "code": "32", "libelle": "Hauts-de-France",
+         "valeur": 6011.0, "unite": "postes", "statut": "publie"}
+    ]  # fmt: skip
+    same = client.get(
+        "/api/indicateurs/EFF_FIN/valeurs", {"territoire": "region:32", "periode": "2024-12"}
+    )
+    assert same.json()["cellules"] == one
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"periode": "2030-01"}, "n'est pas publiée"),
+        ({"par": "commune"}, "n'est pas publiée pour cet indicateur"),
+        ({"territoire": "32"}, "Précisez la dimension du territoire"),
+        ({"territoire": "region:99"}, "n'est pas dans la publication"),
+        ({"par": "departement", "territoire": "region:32"}, "n'appartient pas"),
+    ],
+)
+def test_api_rejects_what_the_release_does_not_hold(
+    client: Any, release: Path, params: dict[str, str], message: str
+) -> None:
+    response = client.get("/api/indicateurs/EFF_FIN/valeurs", params)
+    assert response.status_code == 400 and message in response.json()["detail"]
+
+
+def test_api_unknown_code_is_404_in_french(client: Any, release: Path) -> None:
+    response = client.get("/api/indicateurs/INCONNU/valeurs")
+    assert response.status_code == 404 and "absent de la publication" in response.json()["detail"]
+
+
+def test_api_is_in_the_openapi_schema(client: Any) -> None:
+    schema = client.get("/api/openapi.json").json()
+    op = schema["paths"]["/api/indicateurs/{code}/valeurs"]["get"]
+    assert {p["name"] for p in op["parameters"]} == {"code", "periode", "par", "territoire"}
+    assert {"200", "400", "404"} <= set(op["responses"])
+
+
+VIEWS = [
+    {},
+    {"par": "departement", "periode": MASKED_MONTH},
+    {"par": "region", "territoire": "departement:62"},
+    {"par": "naf_section", "secteur": "naf_section:I", "tri": "valeur"},
+]
+
+
+@pytest.mark.parametrize("params", VIEWS)
+def test_no_masked_value_is_served_anywhere(
+    client: Any, release: Path, params: dict[str, str]
+) -> None:
+    """The release file holds a value in its masked cells: no page, file or API answer shows it."""
+    assert_no_leak(client.get("/indicateurs/").content.decode(), "la liste")
+    assert_no_leak(client.get("/indicateurs/EFF_FIN/", params).content.decode(), "la page")
+    for fmt in ("csv", "xlsx", "parquet"):
+        data = client.get(f"/indicateurs/EFF_FIN/valeurs.{fmt}", params).content
+        if fmt == "csv":
+            assert_no_leak(data.decode(), "le CSV")
+        elif fmt == "xlsx":
+            values = [
+                c
+                for row in load_workbook(io.BytesIO(data))["valeurs"].iter_rows(values_only=True)
+                for c in row
+            ]
+            assert LEAK not in values
+        else:
+            frame = pl.read_parquet(io.BytesIO(data))
+            assert LEAK not in frame["valeur"].to_list()
+            assert (
+                frame.filter(pl.col("statut") != "publie")["valeur"].null_count()
+                == frame.filter(pl.col("statut") != "publie").height
+            )
+    api_params = {k: v for k, v in params.items() if k in ("par", "periode")}
+    for extra in ({}, {"territoire": "departement:62"}, {"par": "naf_section"}):
+        query = {**api_params, **extra}
+        if "territoire" in query:
+            query.pop("par", None)
+        response = client.get("/api/indicateurs/EFF_FIN/valeurs", query)
+        assert response.status_code == 200, response.content
+        assert_no_leak(json.dumps(response.json()), "l'API")
+    # And the masked cells are really in what was served (the test looks where they are).
+    assert (
+        "masque_secondaire"
+        in client.get("/api/indicateurs/EFF_FIN/valeurs", {"par": "naf_section"}).content.decode()
+    )
