@@ -209,3 +209,28 @@ def test_no_masked_value_is_served_anywhere(
         "masque_secondaire"
         in client.get("/api/indicateurs/EFF_FIN/valeurs", {"par": "naf_section"}).content.decode()
     )
+
+
+def test_new_request_suggests_matching_published_indicators(
+    client: Any, release: Path, world: Any
+) -> None:
+    client.force_login(world.users["req_a"])
+    blank = client.get("/demandes/nouvelle/").content.decode()
+    assert "Votre besoin est peut-être déjà couvert" in blank and 'id="suggestions"' not in blank
+    html = client.get(
+        "/demandes/nouvelle/", {"besoin_par": "region", "besoin_code": "32"}
+    ).content.decode()
+    assert "2 indicateur(s) publié(s)" in html
+    assert "/indicateurs/EFF_FIN/?par=region&amp;territoire=region%3A32" in html
+    # Pas-de-Calais is masked in every month: nothing published answers for it.
+    none = client.get("/demandes/nouvelle/", {"besoin_par": "departement", "besoin_code": "62"})
+    assert "Aucun indicateur publié ne répond" in none.content.decode()
+    assert 'name="controller_name"' in none.content.decode()  # the step-1 form is still there
+
+
+def test_new_request_without_release_has_no_suggestion_box(
+    client: Any, tmp_path: Path, settings: Any, world: Any
+) -> None:
+    settings.WAREHOUSE = tmp_path
+    client.force_login(world.users["req_a"])
+    assert "déjà couvert" not in client.get("/demandes/nouvelle/").content.decode()

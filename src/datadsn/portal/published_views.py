@@ -148,3 +148,25 @@ def published_download(request: HttpRequest, code: str, fmt: str) -> HttpRespons
     response = HttpResponse(published.export(shown.rows, fmt), content_type=published.FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def orientation(params: Any) -> dict[str, Any]:
+    """The « already published? » box of a new request: the released indicators broken down the
+    way the requester describes (and holding a value for their territory or sector)."""
+    pub = published.current()
+    if pub is None:
+        return {"orientation": None}
+    dims = sorted(
+        {d for e in pub.meta["indicateurs"] for d in e["dimensions"]} - {published.NATIONAL}
+    )
+    dim = params.get("besoin_par", "")
+    code = params.get("besoin_code", "").strip()
+    return {
+        "orientation": {
+            "dimensions": [(d, published.dimension_label(d)) for d in dims],
+            "par": dim,
+            "code": code,
+            "asked": dim in dims,
+            "found": published.suggestions(pub, dim, code) if dim in dims else [],
+        }
+    }
