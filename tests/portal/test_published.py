@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def test_detail_default_view_series_breakdown_and_secret(client: Any, release: P
     assert "Ventilation — Section de la NAF rev. 2 de l&#x27;établissement (A21), 2024-12" in html
     assert "Hébergement et restauration" in html and "secret (secondaire)" in html
     assert "Pourquoi certaines cases sont « secret »" in html
+    # SVG coordinates are never localised (« 90,0 » would place each glyph apart).
+    assert not re.search(r'\b(x|y|cx|cy|width|x1|y1)="\d+,\d', html)
     assert_no_leak(html, "la page")
 
 

@@ -94,7 +94,7 @@ def line_chart(series: list[tuple[str, float | None]], unit: str) -> LineChart:
     run: list[str] = []
     for i, (periode, value) in enumerate(series):
         x = round(chart.left + i * step, 1)
-        if i % every == 0 or i == len(series) - 1:
+        if (len(series) - 1 - i) % every == 0:  # counted back from the last month, always labelled
             chart.xticks.append(Mark(x, chart.bottom, periode))
         if value is None:
             if run:
