@@ -120,6 +120,33 @@ def compute_command(
     console.print(table)
 
 
+@group.command("release")
+def release_command(
+    month: Annotated[str, typer.Option("--month", help="Mois publié (AAAA-MM).")],
+    rules: RulesOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Publier les indicateurs du catalogue sur les 24 derniers mois, sous secret conjoint et
+    après l'audit d'un attaquant, comme nouvelle version de la publication du mois."""
+    from datadsn.indicators.compute import open_session
+    from datadsn.indicators.public import release
+    from datadsn.indicators.rules import Rules
+
+    loaded = Rules.load(rules)
+    store = common.warehouse(warehouse)
+    session = open_session(store.root)
+    try:
+        done = release(session, store.root, month, loaded)
+    finally:
+        session.close()
+    meta = done.publication.meta
+    console.print(
+        f"Publication {meta['mois']} version {meta['version']} ({meta['du']} à {meta['au']}) : "
+        f"{len(meta['indicateurs'])} indicateurs, {done.cells} cases dont {done.masked} "
+        f"masquées, aucune recalculable ; {done.publication.folder.parent / meta['mois']}"
+    )
+
+
 @group.command("audit")
 def audit_command(
     files: Annotated[

@@ -33,6 +33,39 @@ def joint_dims(indicator: Indicator, dims: list[str]) -> list[str]:
     return protection_dims(dims, indicator.dimensions)
 
 
+def protected_cube(
+    session: Session,
+    indicator: Indicator,
+    joint: list[str],
+    start: str,
+    end: str,
+    period: str,
+    rules: Rules,
+) -> pl.DataFrame:
+    """The cells of the cube ``joint`` (every level of its hierarchies crossed in), with
+    ``valeur``, ``masque_primaire`` and ``masque_secondaire``."""
+    cells = compute_cells(session, indicator, joint, start, end, period)
+    return protect_cells(cells, indicator, joint, rules)
+
+
+def protect_cells(
+    cells: pl.DataFrame,
+    indicator: Indicator,
+    joint: list[str],
+    rules: Rules,
+    forced: pl.Series | None = None,
+) -> pl.DataFrame:
+    """Primary then secondary secrecy on computed cells. ``forced`` flags the cells that must
+    stay masked whatever the rules say (masked in an earlier table of the period): they are
+    protected like primary cells and released as secondary ones."""
+    cells = primary.apply(cells, rules, indicator.amounts)
+    if forced is not None:
+        cells = cells.with_columns(forced.alias(secondary.FORCED))
+    return secondary.apply(cells, joint, rules, indicator.counts).drop(
+        secondary.FORCED, strict=False
+    )
+
+
 def protected_table(
     session: Session,
     indicator: Indicator,
@@ -49,13 +82,16 @@ def protected_table(
         dims = [indicator.part_selon, *dims]
     check_dims(indicator, dims)
     joint = joint_dims(indicator, dims)
-    cells = compute_cells(session, indicator, joint, start, end, period)
-    cells = primary.apply(cells, rules, indicator.amounts)
-    cells = secondary.apply(cells, joint, rules, indicator.counts)
+    cells = protected_cube(session, indicator, joint, start, end, period, rules)
+    return slice_of(cells, joint, dims), dims
+
+
+def slice_of(cells: pl.DataFrame, joint: list[str], dims: list[str]) -> pl.DataFrame:
+    """The table of ``dims`` inside a cube of ``joint``: the other levels at their margin."""
     crossed = [d for d in joint if d not in dims]
     if crossed:
         cells = cells.filter(*[pl.col(d) == TOTAL for d in crossed]).drop(crossed)
-    return cells, dims
+    return cells
 
 
 def publish(

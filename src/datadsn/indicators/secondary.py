@@ -29,6 +29,10 @@ from scipy.optimize import linprog
 from .compute import TOTAL
 from .rules import Rules
 
+# Optional column of cells to keep masked whatever the rules say (masked in an earlier table of
+# the period): protected like primary cells, released as secondary ones.
+FORCED = "masque_force"
+
 
 @dataclass
 class Table:
@@ -185,7 +189,10 @@ def apply(cells: pl.DataFrame, dims: list[str], rules: Rules, counts: bool = Tru
             keys = [tuple(row) for row in part.select(dims).iter_rows()]
             table = build_table(keys, part["num"].to_list())
             primary = part["masque_primaire"].to_numpy().astype(bool)
-            if primary.any():
-                masked = protect(table, primary, rules, counts)
+            protect_too = primary.copy()
+            if FORCED in part.columns:
+                protect_too |= part[FORCED].to_numpy().astype(bool)
+            if protect_too.any():
+                masked = protect(table, protect_too, rules, counts)
                 flags[idx] = masked & ~primary
     return cells.with_columns(pl.Series("masque_secondaire", flags))
