@@ -237,3 +237,11 @@ def test_new_request_without_release_has_no_suggestion_box(
     settings.WAREHOUSE = tmp_path
     client.force_login(world.users["req_a"])
     assert "déjà couvert" not in client.get("/demandes/nouvelle/").content.decode()
+
+
+def test_unreadable_release_is_no_release_not_a_500(client: Any, release: Path) -> None:
+    meta = release / "publications" / "2024-12" / "release.json"
+    meta.write_text(json.dumps({"format": "autre/9"}), encoding="utf-8")
+    page = client.get("/indicateurs/")
+    assert page.status_code == 200 and "Aucune publication" in page.content.decode()
+    assert client.get("/api/indicateurs/EFF_FIN/valeurs").status_code == 404

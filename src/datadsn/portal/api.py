@@ -198,9 +198,8 @@ def indicator_values(
     pub = published.current()
     if pub is None:
         return Status(404, {"detail": "Aucune publication n'est encore disponible."})
-    try:
-        entry = pub.indicator(code)
-    except KeyError:
+    entry = published.entry(pub, code)
+    if entry is None:
         return Status(
             404, {"detail": f"Indicateur « {code} » absent de la publication de {pub.month}."}
         )

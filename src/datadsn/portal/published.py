@@ -9,7 +9,7 @@ not « publie » has its value emptied here, whatever the file holds.
 from __future__ import annotations
 
 import io
-import json
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +18,9 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 
+from datadsn.indicators import public
 from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
+from datadsn.indicators.public import Publication
 
 NATIONAL = "national"
 PUBLISHED = "publie"
@@ -32,66 +34,40 @@ STATUS_LABELS = {
 }
 SORT_KEYS = ("libelle", "code", "valeur")
 DEFAULT_DIMS = {i.code: i.par_defaut for i in CATALOGUE}
+log = logging.getLogger(__name__)
 
 
 class FilterError(ValueError):
     """A filter names something the release does not hold (message in French, for the user)."""
 
 
-# --- Reading the release (local adapter of the contract of ``indicators release``) --------------
-
-
-@dataclass(frozen=True)
-class Publication:
-    root: Path
-    meta: dict[str, Any]
-
-    @property
-    def month(self) -> str:
-        return str(self.meta["mois"])
-
-    @property
-    def version(self) -> int:
-        return int(self.meta["version"])
-
-    def path(self, code: str) -> Path:
-        return self.root / self.indicator(code)["fichier"]
-
-    def indicator(self, code: str) -> dict[str, Any]:
-        for entry in self.meta["indicateurs"]:
-            if entry["code"] == code:
-                return dict(entry)
-        raise KeyError(code)
-
-    def cells(self, code: str) -> pl.DataFrame:
-        return pl.read_parquet(self.path(code))
-
-
-def latest(warehouse: Path) -> Publication | None:
-    """The release of the last published month, or None when nothing was released yet."""
-    folder = Path(warehouse) / "publications"
-    months = sorted(p for p in folder.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]") if p.is_dir())
-    if not months:
-        return None
-    root = months[-1].resolve()
-    return Publication(root, json.loads((root / "release.json").read_text(encoding="utf-8")))
+# --- Reading the release (through ``indicators.public``, the one reader of the layout) ---------
 
 
 def current() -> Publication | None:
-    return latest(Path(settings.WAREHOUSE))
+    """The latest release, or None when there is none (or it cannot be read: logged, and the
+    pages then say that nothing is published rather than failing)."""
+    try:
+        return public.latest(Path(settings.WAREHOUSE))
+    except public.PublicationError:
+        log.exception("publication illisible dans %s", settings.WAREHOUSE)
+        return None
+
+
+def entry(pub: Publication, code: str) -> dict[str, Any] | None:
+    """The release's metadata of ``code`` (title, unit, definition...), None if not released."""
+    return next((dict(e) for e in pub.meta["indicateurs"] if e["code"] == code), None)
 
 
 @lru_cache(maxsize=64)
-def _cells(root: Path, code: str) -> pl.DataFrame:
-    # A version directory is immutable: its cells can be kept for the life of the process.
-    pub = Publication(root, json.loads((root / "release.json").read_text(encoding="utf-8")))
-    return safe(pub.cells(code))
+def _cells(path: Path) -> pl.DataFrame:
+    # A version folder is immutable (files read-only, a new version is a new folder).
+    return safe(pl.read_parquet(path))
 
 
 def cells(pub: Publication, code: str) -> pl.DataFrame:
-    """The released cells of ``code``; KeyError when the release does not hold it."""
-    pub.indicator(code)
-    return _cells(pub.root, code)
+    """The released cells of ``code`` (which the release must hold)."""
+    return _cells(pub.path(code))
 
 
 def safe(df: pl.DataFrame) -> pl.DataFrame:

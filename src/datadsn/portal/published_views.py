@@ -44,10 +44,7 @@ def _indicator(code: str) -> tuple[Publication | None, dict[str, Any] | None]:
     if code not in INDICATOR_NAMES:
         raise Http404("Indicateur inconnu.")
     pub = published.current()
-    try:
-        return pub, pub.indicator(code) if pub else None
-    except KeyError:
-        return pub, None
+    return pub, published.entry(pub, code) if pub else None
 
 
 def _table(rows: pl.DataFrame, unit: str) -> list[dict[str, Any]]:
