@@ -15,6 +15,8 @@ from datadsn.indicators.compute import Session
 from datadsn.indicators.rules import Rules
 from tests.economy import consolidated_economy
 
+from .test_browser import browser  # noqa: F401 (the chromium fixture)
+
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 MONTH = "2023-06"
 KEY = ["periode", "dimension", "code"]
@@ -106,3 +108,29 @@ def test_downloads_hold_released_cells_only(client: Any, released: pl.DataFrame,
         == 6 + released.filter(pl.col("dimension") == "region", pl.col("periode") == MONTH).height
     )
     _same_cells(served, released)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_real_release_pages_pass_axe(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    released: pl.DataFrame,
+) -> None:
+    from .test_published_browser import axe_clean
+
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/indicateurs/")
+        axe_clean(page, "liste (publication réelle)")
+        for par in ("naf_a88", "region", "tranche_effectif"):
+            page.goto(f"{live_server.url}/indicateurs/EFF_FIN/?par={par}")
+            assert page.get_by_role(
+                "img", name="Évolution de l'indicateur — France entière"
+            ).is_visible()
+            rows = released.filter(pl.col("dimension") == par, pl.col("periode") == MONTH).height
+            assert page.locator("#table-ventilation tbody tr").count() == rows
+            axe_clean(page, f"détail par {par} (publication réelle)")
+    finally:
+        context.close()
