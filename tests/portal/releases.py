@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from datadsn.indicators.catalogue import CATALOGUE
+from datadsn.indicators.catalogue import CATALOGUE, get
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 CATEGORIES = {
@@ -64,6 +64,20 @@ def write_release(warehouse: Path, month: str = "2024-12", version: int = 1) -> 
              "precautions": list(ind.precautions), "dimensions": ["national", *CATEGORIES],
              "fichier": name}
         )  # fmt: skip
+    # A share along one dimension only (no national value), as REPARTITION_CONTRATS is released.
+    share = get("REPARTITION_CONTRATS")
+    rows = [
+        dict(indicateur=share.code, periode=month_, dimension="nature_contrat", code=cat,
+             libelle=label, valeur=value, unite=share.unite, statut="publie")
+        for month_ in MONTHS
+        for cat, label, value in (("01", "CDI", 70.0), ("02", "CDD", 30.0))
+    ]  # fmt: skip
+    pl.DataFrame(rows).write_parquet(folder / f"{share.code}.parquet")
+    entries.append(
+        {"code": share.code, "titre": share.titre, "unite": share.unite,
+         "definition": share.definition, "precautions": [], "dimensions": ["nature_contrat"],
+         "fichier": f"{share.code}.parquet"}
+    )  # fmt: skip
     meta = {
         "format": "datadsn-publication/1", "mois": month, "version": version,
         "cree_le": "2025-01-15T08:00:00+00:00", "du": MONTHS[0], "au": MONTHS[-1],

@@ -245,3 +245,17 @@ def test_unreadable_release_is_no_release_not_a_500(client: Any, release: Path) 
     page = client.get("/indicateurs/")
     assert page.status_code == 200 and "Aucune publication" in page.content.decode()
     assert client.get("/api/indicateurs/EFF_FIN/valeurs").status_code == 404
+
+
+def test_a_share_without_national_value(client: Any, release: Path) -> None:
+    listing = client.get("/indicateurs/").content.decode()
+    assert "Pas de valeur nationale : répartition" in listing
+    page = client.get("/indicateurs/REPARTITION_CONTRATS/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "pas de valeur nationale publiée" in html
+    assert "Ventilation — Nature du contrat" in html, html[html.find('id="ventilation"') :][:300]
+    assert "70,0\u202f%" in html
+    api = client.get("/api/indicateurs/REPARTITION_CONTRATS/valeurs")
+    assert api.status_code == 400 and "disponibles : nature_contrat" in api.json()["detail"]
+    cells = client.get("/api/indicateurs/REPARTITION_CONTRATS/valeurs", {"par": "nature_contrat"})
+    assert len(cells.json()["cellules"]) == 24

@@ -66,6 +66,8 @@ def summary(series: list[tuple[str, float | None]], unit: str) -> str:
     """The text alternative of a series: span, extremes, last value, masked count."""
     shown = [(p, v) for p, v in series if v is not None]
     masked = len(series) - len(shown)
+    if not series:
+        return "Pas de série publiée."
     if not shown:
         return f"Aucune valeur publiée : les {masked} valeurs sont couvertes par le secret."
     low = min(shown, key=lambda pv: pv[1])

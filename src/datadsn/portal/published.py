@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import polars as pl
 from django.conf import settings
@@ -165,10 +166,12 @@ def check_period(df: pl.DataFrame, periode: str | None) -> str | None:
 
 
 def check_dimension(df: pl.DataFrame, par: str) -> str:
-    if par != NATIONAL and par not in dimensions(df):
+    # A share along a dimension (REPARTITION_CONTRATS) has no national value.
+    national = [NATIONAL] if (df["dimension"] == NATIONAL).any() else []
+    if par not in national + dimensions(df):
         raise FilterError(
             f"La ventilation « {par} » n'est pas publiée pour cet indicateur "
-            f"(disponibles : {', '.join([NATIONAL, *dimensions(df)])})."
+            f"(disponibles : {', '.join(national + dimensions(df))})."
         )
     return par
 
@@ -280,8 +283,6 @@ class Suggestion:
 def suggestions(pub: Publication | None, dim: str, territoire: str = "") -> list[Suggestion]:
     """The released indicators broken down by ``dim`` (and holding a published value for the
     territory ``territoire`` of that breakdown, when one is given)."""
-    from urllib.parse import urlencode
-
     if pub is None or not dim:
         return []
     found = []
