@@ -84,6 +84,7 @@ def compute_command(
     from datadsn.indicators.publish import joint_dims, publish
     from datadsn.indicators.release import ReleaseError
     from datadsn.indicators.rules import Rules, RulesError
+    from datadsn.indicators.suppression import Ledger
 
     if not start or not end:
         _fail("indiquez --from AAAA-MM et --to AAAA-MM")
@@ -93,6 +94,7 @@ def compute_command(
         indicators = [get(c) for c in codes]
         loaded = Rules.load(rules)
         session = open_session(common.warehouse(warehouse).root)
+        ledger = Ledger(session.store.root)
     except (UnknownIndicator, RulesError, IndicatorError) as exc:
         _fail(str(exc.args[0]) if isinstance(exc, UnknownIndicator) else str(exc))
         return
@@ -110,7 +112,7 @@ def compute_command(
                 else out.with_name(f"{out.stem}_{ind.code.lower()}{out.suffix}")
             )
             done = publish(session, ind, dims or list(ind.par_defaut), start, end, period,
-                           loaded, target, chart=chart)  # fmt: skip
+                           loaded, target, chart=chart, ledger=ledger)  # fmt: skip
             table.add_row(ind.code, str(done.path), str(done.cells), str(done.primary),
                           str(done.secondary))  # fmt: skip
     except (IndicatorError, ReleaseError) as exc:

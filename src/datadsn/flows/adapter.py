@@ -9,6 +9,7 @@ population), releases tables through ``indicators.publish``/``release`` and audi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ import polars as pl
 from datadsn.engine.warehouse import Warehouse
 from datadsn.indicators import audit as ind_audit
 from datadsn.indicators import extract as ind_extract
-from datadsn.indicators import release
+from datadsn.indicators import release, suppression
 from datadsn.indicators.catalogue import UnknownIndicator, get
 from datadsn.indicators.compute import IndicatorError, Session, check_dims
 from datadsn.indicators.publish import protected_table
 from datadsn.indicators.rules import Rules
+from datadsn.indicators.suppression import Ledger
 
 if TYPE_CHECKING:
     from .spec import ExtractSpec, Scope
@@ -160,6 +162,10 @@ class Produced:
     masked_primary: int
     masked_secondary: int
     digest: str
+    # the table's cells, recorded in the suppression ledger once the delivery is published
+    cells: pl.DataFrame | None = None
+    code: str = ""
+    source: str = ""
 
 
 def release_indicator(
@@ -175,7 +181,10 @@ def release_indicator(
 ) -> list[Produced]:
     """Compute one indicator once, write it in every requested format."""
     ind = get(code)
-    cells, dims = protected_table(session, ind, dims, start, end, period, rules)
+    ledger = Ledger(session.store.root)
+    scope = dataclasses.asdict(session.scope)
+    cells, dims = protected_table(session, ind, dims, start, end, period, rules, ledger, scope)
+    table_source = suppression.source(ind.code, dims, start, end, period, scope)
     table = release.published_table(cells, ind, dims)
     meta = release.metadata(ind, dims, period, start, end, rules, table, "entrepôt DataDSN")
     # Deterministic metadata: the run date is in the run log, the file says what it is built on.
@@ -191,9 +200,22 @@ def release_indicator(
                 int(table["masque_primaire"].sum()),
                 int(table["masque_secondaire"].sum()),
                 meta["empreinte_sha256"],
+                cells,
+                ind.code,
+                table_source,
             )
         )
     return out
+
+
+def record_masked(store: Warehouse, produced: list[Produced]) -> None:
+    """Keep what a published delivery masked masked in every later table of its periods."""
+    ledger = Ledger(store.root)
+    seen = set()
+    for p in produced:
+        if p.cells is not None and id(p.cells) not in seen:
+            seen.add(id(p.cells))
+            ledger.record(p.cells, p.code, p.source)
 
 
 def audit_file(path: Path, session: Session | None) -> list[str]:

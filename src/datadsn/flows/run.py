@@ -258,6 +258,7 @@ def _run(
     status = _publish(tmp, final)
     if delivered is not None:
         ledger.record(root.parent, delivered)
+    adapter.record_masked(store, produced)
     return RunResult(spec.nom, hab.reference, month, status, final, snapshot,
                      _read_manifest(final)["fichiers"], population=population)  # fmt: skip
 

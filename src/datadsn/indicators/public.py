@@ -79,6 +79,10 @@ LABELS = {
     },
 }
 UNKNOWN_LABEL = "non renseigné"
+# The releases' name in the suppression ledger: one table per indicator, dimension and month,
+# whatever the release it is in, so that a month's cells masked by one release are only kept
+# masked by the next (not protected anew, which would mask more every month).
+SOURCE = "publication mensuelle"
 MAX_ROUNDS = 10  # cubes protected again until their shared cells agree
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -183,39 +187,55 @@ def _masked() -> pl.Expr:
 
 
 def protect_indicator(
-    session: Session, indicator: Indicator, start: str, end: str, rules: Rules
+    session: Session,
+    indicator: Indicator,
+    start: str,
+    end: str,
+    rules: Rules,
+    ledger: suppression.Ledger | None = None,
 ) -> Cubes:
-    """Each cube of ``indicator`` protected, a cell masked in one masked in all (by its
-    :func:`suppression.cell_id` and period), with a ``cellule`` column."""
+    """Each cube of ``indicator`` protected, a cell masked in one masked in all, with
+    ``population`` and ``cellule`` columns (:func:`suppression.identify`). Cells the ledger
+    holds from other tables are protected like primary ones; from earlier releases, kept."""
     raw: Cubes = {}
     for joint, _ in cubes(indicator):
         cells = compute_cells(session, indicator, joint, start, end, PERIOD)
-        raw[tuple(joint)] = cells.with_columns(suppression.cell_ids(cells, joint))
-    done = {k: protect_cells(c, indicator, list(k), rules) for k, c in raw.items()}
+        raw[tuple(joint)] = suppression.identify(cells, joint)
+    keys = ["periode", "population", "cellule"]
+    masked = kept = pl.DataFrame(schema=dict.fromkeys(keys, pl.Utf8))
+    if ledger is not None:
+        known = ledger.read(months.between(start, end), with_source=True)
+        known = known.filter(pl.col("indicateur") == indicator.code)
+        own = pl.col("source") == SOURCE
+        masked, kept = known.filter(~own).select(keys), known.filter(own).select(keys)
+    done: Cubes = {}
     for _ in range(MAX_ROUNDS):
-        masked = pl.concat(
-            [c.filter(_masked()).select("periode", "cellule") for c in done.values()]
-        ).unique()
         behind = [
             key
-            for key, cells in done.items()
-            if cells.filter(~_masked()).join(masked, on=["periode", "cellule"]).height
+            for key in raw
+            if key not in done or done[key].filter(~_masked()).join(masked, on=keys).height
         ]
         if not behind:
             return done
-        flagged = masked.with_columns(pl.lit(True).alias("_force"))
         for key in behind:
-            forced = (
-                raw[key]
-                .join(flagged, on=["periode", "cellule"], how="left", maintain_order="left")[
-                    "_force"
-                ]
-                .fill_null(False)
-            )
-            done[key] = protect_cells(raw[key], indicator, list(key), rules, forced)
+            forced = suppression.flags(raw[key], masked)
+            keep = suppression.flags(raw[key], kept)
+            done[key] = protect_cells(raw[key], indicator, list(key), rules, forced, keep)
+        masked = pl.concat(
+            [masked, *[c.filter(_masked()).select(keys) for c in done.values()]]
+        ).unique()
     raise PublicationError(
         f"{indicator.code} : les tableaux de la période ne s'accordent pas sur les cases masquées"
     )
+
+
+def released_cells(indicator: Indicator, done: Cubes) -> list[tuple[str, pl.DataFrame]]:
+    """(dimension, its table with ``statut`` and the national margin) sliced from the cubes."""
+    return [
+        (dim, slice_of(done[tuple(joint)], joint, [dim]).with_columns(_status().alias("statut")))
+        for joint, members in cubes(indicator)
+        for dim in members
+    ]
 
 
 def _status() -> pl.Expr:
@@ -233,17 +253,14 @@ def long_table(indicator: Indicator, cubes_done: Cubes) -> pl.DataFrame:
     known = references.labels()
     parts: list[pl.DataFrame] = []
     national_done = False
-    for joint, members in cubes(indicator):
-        cells = cubes_done[tuple(joint)].with_columns(_status().alias("statut"))
-        for dim in members:
-            table = slice_of(cells, joint, [dim])
-            if not national_done and not indicator.part_selon:
-                national = table.filter(pl.col(dim) == TOTAL)
-                parts.append(_rows(indicator, national, NATIONAL, None, {}))
-                national_done = True
-            inner = table.filter(pl.col(dim) != TOTAL)
-            labels = {**known.get(dim, {}), **LABELS.get(dim, {}), UNKNOWN: UNKNOWN_LABEL}
-            parts.append(_rows(indicator, inner, dim, dim, labels))
+    for dim, table in released_cells(indicator, cubes_done):
+        if not national_done and not indicator.part_selon:
+            national = table.filter(pl.col(dim) == TOTAL)
+            parts.append(_rows(indicator, national, NATIONAL, None, {}))
+            national_done = True
+        inner = table.filter(pl.col(dim) != TOTAL)
+        labels = {**known.get(dim, {}), **LABELS.get(dim, {}), UNKNOWN: UNKNOWN_LABEL}
+        parts.append(_rows(indicator, inner, dim, dim, labels))
     if not parts:
         return pl.DataFrame(schema=COLUMNS)
     order = {d: i for i, d in enumerate(released_dimensions(indicator))}
@@ -284,15 +301,13 @@ def exposed(indicator: Indicator, cubes_done: Cubes, rules: Rules) -> list[str]:
     """What an attacker holding every released table of ``indicator`` pins (additive ones)."""
     if not indicator.additif:
         return []
-    files = []
-    for joint, members in cubes(indicator):
-        cells = cubes_done[tuple(joint)]
-        cells = cells.with_columns(_status().alias("statut"))
-        for dim in members:
-            table = slice_of(cells, joint, [dim]).select(
-                pl.col("periode").cast(pl.Utf8), dim, "valeur", "statut"
-            )
-            files.append((table, {"dimensions": [dim]}))
+    files = [
+        (
+            table.select(pl.col("periode").cast(pl.Utf8), dim, "valeur", "statut"),
+            {"dimensions": [dim]},
+        )
+        for dim, table in released_cells(indicator, cubes_done)
+    ]
     problems = []
     for period, pinned in audit.joint_attack(files, rules, indicator.counts).items():
         for cell, lo, hi in pinned:
@@ -319,6 +334,7 @@ def release(
     indicators: tuple[Indicator, ...] = CATALOGUE,
 ) -> Released:
     """Compute, protect, audit and publish the release of ``month`` (the next version)."""
+    ledger = suppression.Ledger(warehouse_root)
     if not rules.secret_entreprises:
         raise PublicationError(
             "une publication ouverte à tous applique le secret des entreprises "
@@ -329,11 +345,13 @@ def release(
         requests = [(ind, joint) for ind in indicators for joint, _ in cubes(ind)]
         precompute_cells(session, requests, start, end, PERIOD)
         tables: dict[str, pl.DataFrame] = {}
+        protected: dict[str, Cubes] = {}
         problems: list[str] = []
         for indicator in indicators:
-            done = protect_indicator(session, indicator, start, end, rules)
+            done = protect_indicator(session, indicator, start, end, rules, ledger)
             problems += exposed(indicator, done, rules)
             tables[indicator.code] = long_table(indicator, done)
+            protected[indicator.code] = done
     except IndicatorError as exc:
         raise PublicationError(str(exc)) from exc
     if problems:
@@ -366,6 +384,10 @@ def release(
             os.chmod(file, 0o444)
         publication.publish_folder(tmp, root / end)
         published = open_month(warehouse_root, end)
+    # Recorded once published: a refused release keeps nothing masked.
+    for indicator in indicators:
+        for _, cells in released_cells(indicator, protected[indicator.code]):
+            ledger.record(cells, indicator.code, SOURCE)
     assert published is not None
     return Released(published, sum(t.height for t in tables.values()), masked)
 
