@@ -164,6 +164,8 @@ def test_api_is_in_the_openapi_schema(client: Any) -> None:
     op = schema["paths"]["/api/indicateurs/{code}/valeurs"]["get"]
     assert {p["name"] for p in op["parameters"]} == {"code", "periode", "par", "territoire"}
     assert {"200", "400", "404"} <= set(op["responses"])
+    assert "/api/indicateurs/{code}/valeurs" in client.get("/documentation/api/").content.decode()
+    assert 'href="/indicateurs/"' in client.get("/").content.decode()
 
 
 VIEWS = [
