@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from .releases import write_release
-from .test_browser import browser, shot  # noqa: F401 (the module's chromium fixture)
+from .test_browser import browser  # noqa: F401 (the module's chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,6 @@ def test_list_then_detail_chart_table_filters_sort_and_download(page: Any, tmp_p
     assert spark.get_attribute("role") == "img"
     assert spark.get_attribute("aria-label").startswith("De 2024-01 à 2024-12")
     axe_clean(page, "liste des indicateurs publiés")
-    shot(page, "indicateurs-publies")
 
     with page.expect_navigation():
         page.get_by_role("link", name="Effectif salarié en fin de mois").click()
@@ -56,7 +55,6 @@ def test_list_then_detail_chart_table_filters_sort_and_download(page: Any, tmp_p
     assert page.locator("#table-serie tbody tr").count() == 12
     assert page.locator("#table-serie tbody").get_by_role("link", name="secret").count() == 1
     axe_clean(page, "détail d'un indicateur")
-    shot(page, "indicateur-detail")
 
     # Filters are a plain GET form.
     page.get_by_label("Ventilation", exact=True).select_option("departement")

@@ -15,7 +15,7 @@ from datadsn.indicators.compute import Session
 from datadsn.indicators.rules import Rules
 from tests.economy import consolidated_economy
 
-from .test_browser import browser  # noqa: F401 (the chromium fixture)
+from .test_browser import browser, shot  # noqa: F401 (the chromium fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 MONTH = "2023-06"
@@ -24,13 +24,13 @@ KEY = ["periode", "dimension", "code"]
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """40 employers over six months; only EFF_FIN is released (about 8 s; the whole catalogue,
-    as ``datadsn indicators release`` does, takes a minute and a half here)."""
+    """40 employers over six months; EFF_FIN and EMBAUCHES are released (about 12 s; the whole
+    catalogue, as ``datadsn indicators release`` does, takes a minute and a half here)."""
     root = tmp_path_factory.mktemp("publication-portail")
     store = consolidated_economy(root, employers=40, months=("2023-01", MONTH), seed=7)
     session = Session(store)
     try:
-        public.release(session, store.root, MONTH, Rules(), (get("EFF_FIN"),))
+        public.release(session, store.root, MONTH, Rules(), (get("EFF_FIN"), get("EMBAUCHES")))
     finally:
         session.close()
     return store.root
@@ -124,6 +124,7 @@ def test_real_release_pages_pass_axe(
     try:
         page.goto(live_server.url + "/indicateurs/")
         axe_clean(page, "liste (publication réelle)")
+        shot(page, "indicateurs-publies")
         for par in ("naf_a88", "region", "tranche_effectif"):
             page.goto(f"{live_server.url}/indicateurs/EFF_FIN/?par={par}")
             assert page.get_by_role(
@@ -132,5 +133,7 @@ def test_real_release_pages_pass_axe(
             rows = released.filter(pl.col("dimension") == par, pl.col("periode") == MONTH).height
             assert page.locator("#table-ventilation tbody tr").count() == rows
             axe_clean(page, f"détail par {par} (publication réelle)")
+            if par == "region":
+                shot(page, "indicateur-detail")
     finally:
         context.close()

@@ -16,7 +16,7 @@ def number(value: float | None, unit: str = "") -> str:
     """A value as French readers write it (« 1 234 postes », « 12,5 % »), or « secret »."""
     if value is None:
         return "secret"
-    digits = 0 if abs(value) >= 100 else 1
+    digits = 0 if abs(value) >= 100 or float(value).is_integer() else 1
     text = f"{value:,.{digits}f}".replace(",", NBSP).replace(".", ",")
     return f"{text}{NBSP}{unit}" if unit else text
 
@@ -83,7 +83,7 @@ def summary(series: list[tuple[str, float | None]], unit: str) -> str:
 
 
 def line_chart(series: list[tuple[str, float | None]], unit: str) -> LineChart:
-    chart = LineChart(width=720, height=260, left=90, right=700, top=16, bottom=220)
+    chart = LineChart(width=720, height=260, left=90, right=680, top=16, bottom=220)
     values = [v for _, v in series if v is not None]
     lo, hi, ticks = _scale(values, zero=False)
 
