@@ -91,3 +91,25 @@ def test_list_then_detail_chart_table_filters_sort_and_download(page: Any, tmp_p
     )
     assert frame.height == shown == 12 + 3
     assert frame.filter(pl.col("dimension") == "departement")["libelle"].to_list() == names
+
+
+def test_orientation_on_the_first_step_of_a_new_request(page: Any) -> None:
+    from .conftest import PASSWORD, build_world
+
+    world = build_world()
+    page.goto(page.base + "/compte/connexion/")
+    page.get_by_label("Adresse électronique").fill(world.users["req_a"].email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    page.goto(page.base + "/demandes/nouvelle/")
+    page.get_by_label("Ventilation souhaitée").select_option("departement")
+    page.get_by_label(re.compile("Code du territoire ou du secteur")).fill("59")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Chercher").click()
+    links = page.locator("#suggestions a")
+    assert links.count() == 2
+    axe_clean(page, "première étape avec suggestions")
+    with page.expect_navigation():
+        links.first.click()
+    assert page.get_by_role("heading", name="Évolution — Nord").is_visible()
