@@ -23,9 +23,8 @@ from datadsn.indicators import public
 from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
 from datadsn.indicators.public import Publication
 
-NATIONAL = "national"
+NATIONAL = public.NATIONAL
 PUBLISHED = "publie"
-COLUMNS = ["indicateur", "periode", "dimension", "code", "libelle", "valeur", "unite", "statut"]
 TERRITORIES = ("region", "departement", "commune")
 SECTORS = ("naf_section", "naf_a38", "naf_a88", "naf_sous_classe")
 STATUS_LABELS = {
@@ -73,18 +72,12 @@ def cells(pub: Publication, code: str) -> pl.DataFrame:
 
 def safe(df: pl.DataFrame) -> pl.DataFrame:
     """The contract's columns, with no value left in a cell that is not published."""
-    return df.select(
-        pl.col("indicateur").cast(pl.Utf8),
-        pl.col("periode").cast(pl.Utf8),
-        pl.col("dimension").cast(pl.Utf8),
-        pl.col("code").cast(pl.Utf8),
-        pl.col("libelle").cast(pl.Utf8),
+    typed = df.select(pl.col(name).cast(dtype) for name, dtype in public.COLUMNS.items())
+    return typed.with_columns(
         pl.when(pl.col("statut") == PUBLISHED)
-        .then(pl.col("valeur").cast(pl.Float64))
+        .then(pl.col("valeur"))
         .otherwise(None)
-        .alias("valeur"),
-        pl.col("unite").cast(pl.Utf8),
-        pl.col("statut").cast(pl.Utf8),
+        .alias("valeur")
     )
 
 
@@ -93,7 +86,7 @@ def safe(df: pl.DataFrame) -> pl.DataFrame:
 
 def dimension_label(dim: str) -> str:
     if dim == NATIONAL:
-        return "France entière"
+        return public.NATIONAL_LABEL
     label = DIMENSIONS.get(dim, dim)
     return label[:1].upper() + label[1:]
 

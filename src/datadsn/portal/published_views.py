@@ -92,7 +92,7 @@ def published_detail(request: HttpRequest, code: str) -> HttpResponse:
     focus_label = (
         dict(published.categories(df, focus.dimension)).get(focus.code, focus.code)
         if focus
-        else "France entière"
+        else published.dimension_label(published.NATIONAL)
     )
     breakdown_title = f"{published.dimension_label(shown.par)}, {shown.periode}"
     ctx.update(
