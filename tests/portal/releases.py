@@ -26,7 +26,7 @@ CATEGORIES = {
 # A masked cell keeps this value in the file (as a faulty release would): the portal must never
 # serve it. Released files hold NULL there; the planted value proves the portal empties it itself.
 LEAK = 987654.0
-MASKED = {("departement", "62"), ("naf_section", "I")}
+MASKED = {("departement", "62"), ("naf_section", "I"), ("region", "11")}
 MASKED_MONTH = "2024-03"  # the national series has one masked month too
 
 

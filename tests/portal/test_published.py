@@ -261,3 +261,14 @@ def test_a_share_without_national_value(client: Any, release: Path) -> None:
     assert api.status_code == 400 and "disponibles : nature_contrat" in api.json()["detail"]
     cells = client.get("/api/indicateurs/REPARTITION_CONTRATS/valeurs", {"par": "nature_contrat"})
     assert len(cells.json()["cellules"]) == 24
+
+
+def test_region_breakdown_has_a_tile_map(client: Any, release: Path) -> None:
+    html = client.get("/indicateurs/EFF_FIN/", {"par": "region"}).content.decode()
+    assert 'aria-labelledby="carte-regions-titre carte-regions-desc"' in html
+    assert "<title>Hauts-de-France : 6\u202f011\u202fpostes</title>" in html
+    assert "<title>Île-de-France : secret</title>" in html
+    assert "1 région(s) couverte(s) par le secret" in html
+    assert (
+        "carte-regions" not in client.get("/indicateurs/EFF_FIN/", {"par": "sexe"}).content.decode()
+    )

@@ -6,6 +6,7 @@ beside it, and masked cells are never drawn (a gap in a line, the word « secret
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -186,3 +187,82 @@ def sparkline(series: list[tuple[str, float | None]], unit: str) -> Sparkline:
         if v is not None
     ]
     return Sparkline(" ".join(pts), summary(series, unit))
+
+
+# A tile map of the régions: one square per région, placed as on a map (no geometry needed).
+REGION_TILES = {
+    "32": (2, 0, "Hauts-de-France"), "53": (0, 1, "Bretagne"), "28": (1, 1, "Normandie"),
+    "11": (2, 1, "Île-de-France"), "44": (3, 1, "Grand Est"), "52": (1, 2, "Pays de la Loire"),
+    "24": (2, 2, "Centre-Val de Loire"), "27": (3, 2, "Bourgogne-Fr.-C."),
+    "75": (1, 3, "Nouvelle-Aquitaine"), "84": (2, 3, "Auvergne-Rh.-Alpes"),
+    "76": (1, 4, "Occitanie"), "93": (2, 4, "Prov.-Alpes-C. d'Azur"), "94": (3, 4, "Corse"),
+    "01": (0, 5, "Guadeloupe"), "02": (1, 5, "Martinique"), "03": (2, 5, "Guyane"),
+    "04": (3, 5, "La Réunion"), "06": (4, 5, "Mayotte"),
+}  # fmt: skip
+# DSFR blue-france scale, light to dark, with a text colour that keeps the contrast.
+SHADES = (
+    ("#ECECFE", "#161616"),
+    ("#CACAFB", "#161616"),
+    ("#8585F6", "#161616"),
+    ("#000091", "#FFFFFF"),
+)
+TILE_W, TILE_H = 150, 64
+
+
+@dataclass
+class Tile:
+    x: int
+    y: int
+    name: str
+    label: str
+    value: str
+    fill: str
+    ink: str
+    masked: bool
+
+
+@dataclass
+class TileMap:
+    width: int
+    height: int
+    tiles: list[Tile]
+    legend: list[Tile]
+    desc: str
+    tile_width: int = TILE_W
+    tile_height: int = TILE_H
+
+
+def region_map(rows: list[tuple[str, str, float | None]], unit: str, title: str) -> TileMap:
+    """Régions as tiles shaded by quartile of their published value; masked ones « secret »."""
+    values = sorted(v for code, _, v in rows if v is not None and code in REGION_TILES)
+    bounds = (
+        [values[min(len(values) - 1, len(values) * k // 4)] for k in (1, 2, 3)] if values else []
+    )
+
+    def shade(v: float) -> tuple[str, str]:
+        return SHADES[sum(v >= b for b in bounds)]
+
+    released = {code: (name, value) for code, name, value in rows}
+    tiles = []
+    for code, (col, row, short) in REGION_TILES.items():
+        x, y = col * (TILE_W + 6), row * (TILE_H + 6) + (12 if row == 5 else 0)
+        if code not in released:  # no cell in the release (no establishment there)
+            tiles.append(Tile(x, y, short, short, "—", "#F6F6F6", "#3A3A3A", False))
+            continue
+        name, value = released[code]
+        fill, ink = ("#FFFFFF", "#3A3A3A") if value is None else shade(value)
+        tiles.append(Tile(x, y, name, short, number(value, unit), fill, ink, value is None))
+    top = 6 * (TILE_H + 6) + 24
+    limits = [values[0], *bounds, values[-1]] if values else []
+    legend = [
+        Tile(k * (TILE_W + 6), top, "", f"{number(lo)} à {number(hi)}", "", *SHADES[k], False)
+        for k, (lo, hi) in enumerate(itertools.pairwise(limits))
+    ]
+    masked = sum(t.masked for t in tiles)
+    desc = (
+        f"Carte en tuiles des régions, {title} : teinte plus foncée pour une valeur plus élevée "
+        "(quartiles), tiret pour une région sans valeur dans la publication"
+    )
+    if masked:
+        desc += f", {masked} région(s) couverte(s) par le secret"
+    return TileMap(5 * (TILE_W + 6), top + 30, tiles, legend, desc + ".")

@@ -110,6 +110,13 @@ def published_detail(request: HttpRequest, code: str) -> HttpResponse:
             unit,
             breakdown_title,
         ),
+        region_map=charts.region_map(
+            [(r["code"], r["libelle"], r["valeur"]) for r in shown.breakdown.iter_rows(named=True)],
+            unit,
+            breakdown_title,
+        )
+        if shown.par == "region"
+        else None,
         sort_links=_sort_links(shown),
         periods=list(reversed(published.periods(df))),
         dimensions=[(d, published.dimension_label(d)) for d in published.dimensions(df)],
