@@ -272,3 +272,13 @@ def test_region_breakdown_has_a_tile_map(client: Any, release: Path) -> None:
     assert (
         "carte-regions" not in client.get("/indicateurs/EFF_FIN/", {"par": "sexe"}).content.decode()
     )
+
+
+def test_an_indicator_released_without_cells_is_not_published(client: Any, release: Path) -> None:
+    path = release / "publications" / "2024-12" / "EFF_MOY.parquet"
+    pl.read_parquet(path).clear().write_parquet(path)
+    page = client.get("/indicateurs/EFF_MOY/")
+    assert page.status_code == 200 and "ne contient pas cet indicateur" in page.content.decode()
+    assert client.get("/indicateurs/EFF_MOY/valeurs.csv").status_code == 404
+    assert "/indicateurs/EFF_MOY/" not in client.get("/indicateurs/").content.decode()
+    assert client.get("/api/indicateurs/EFF_MOY/valeurs").status_code == 404

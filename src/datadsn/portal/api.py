@@ -195,10 +195,9 @@ def indicator_values(
         description="Un territoire : « region:32 », « departement:59 », ou le code seul avec par.",
     ),
 ) -> Any:
-    pub = published.current()
+    pub, entry = published.find(code)
     if pub is None:
         return Status(404, {"detail": "Aucune publication n'est encore disponible."})
-    entry = published.entry(pub, code)
     if entry is None:
         return Status(
             404, {"detail": f"Indicateur « {code} » absent de la publication de {pub.month}."}

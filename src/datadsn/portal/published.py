@@ -59,6 +59,15 @@ def entry(pub: Publication, code: str) -> dict[str, Any] | None:
     return next((dict(e) for e in pub.meta["indicateurs"] if e["code"] == code), None)
 
 
+def find(code: str) -> tuple[Publication | None, dict[str, Any] | None]:
+    """The latest release and its entry for ``code`` (None when ``code`` has no released cell)."""
+    pub = current()
+    found = entry(pub, code) if pub else None
+    if pub is None or found is None or cells(pub, code).is_empty():
+        return pub, None
+    return pub, found
+
+
 @lru_cache(maxsize=64)
 def _cells(path: Path) -> pl.DataFrame:
     # A version folder is immutable (files read-only, a new version is a new folder).

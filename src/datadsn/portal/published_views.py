@@ -24,7 +24,10 @@ def published_list(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/published_list.html", {"pub": None, "rows": []})
     rows = []
     for entry in pub.meta["indicateurs"]:
-        national = published.select(published.cells(pub, entry["code"]), published.NATIONAL)
+        df = published.cells(pub, entry["code"])
+        if df.is_empty():
+            continue
+        national = published.select(df, published.NATIONAL)
         series = _series(national.sort("periode"))
         last = series[-1] if series else ("", None)
         rows.append(
@@ -43,8 +46,7 @@ def _indicator(code: str) -> tuple[Publication | None, dict[str, Any] | None]:
     """The release and its entry for ``code``; 404 for a code the catalogue does not know."""
     if code not in INDICATOR_NAMES:
         raise Http404("Indicateur inconnu.")
-    pub = published.current()
-    return pub, published.entry(pub, code) if pub else None
+    return published.find(code)
 
 
 def _table(rows: pl.DataFrame, unit: str) -> list[dict[str, Any]]:
