@@ -214,6 +214,12 @@ def _run(
         if failed:
             details = " ; ".join(f"{name} : {', '.join(p)}" for name, p in failed.items())
             raise RunError(f"audit du secret statistique non passé, rien n'est livré : {details}")
+        pinned = adapter.collusion_problems(store, produced, spec.perimetre)
+        if pinned:
+            raise RunError(
+                f"audit de tout ce que détiennent les destinataires non passé, rien n'est livré : "
+                f"{len(pinned)} case(s) masquée(s) recalculable(s), dont {' ; '.join(pinned[:3])}"
+            )
         population = session.population()
         delivered = None
         if spec.extraction is None:

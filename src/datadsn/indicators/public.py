@@ -128,6 +128,10 @@ def folder(warehouse_root: Path) -> Path:
     return Path(warehouse_root) / FOLDER
 
 
+def is_month(name: str) -> bool:
+    return bool(_MONTH.match(name))
+
+
 def open_month(warehouse_root: Path, month: str) -> Publication | None:
     link = folder(warehouse_root) / month
     if not link.exists():
@@ -147,7 +151,7 @@ def latest(warehouse_root: Path) -> Publication | None:
     root = folder(warehouse_root)
     if not root.is_dir():
         return None
-    published = sorted(p.name for p in root.iterdir() if _MONTH.match(p.name) and p.exists())
+    published = sorted(p.name for p in root.iterdir() if is_month(p.name) and p.exists())
     return open_month(warehouse_root, published[-1]) if published else None
 
 
