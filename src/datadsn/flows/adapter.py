@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from datadsn.engine.warehouse import Warehouse
-from datadsn.indicators import attacker, release, suppression
+from datadsn.indicators import attacker, public, release, suppression
 from datadsn.indicators import audit as ind_audit
 from datadsn.indicators import extract as ind_extract
 from datadsn.indicators.catalogue import UnknownIndicator, get
@@ -297,7 +297,7 @@ def holdings(
                     seen.add(table)
                     files.append((path, data.get("perimetre") or {}))
     files += [(path, dataclasses.asdict(scope)) for path, scope in new or []]
-    out = attacker.public_holdings(store.root)
+    out = public.holdings(store.root)
     for path, scope in files:
         found = attacker.file_holding(path, scope)
         if found is not None:

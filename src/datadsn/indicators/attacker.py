@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from . import public, release, secondary, suppression
-from .catalogue import BY_CODE
+from . import release, secondary, suppression
 from .compute import TOTAL
 from .hierarchies import HIERARCHIES, ancestors
 from .rules import Rules
@@ -57,46 +56,6 @@ def file_holding(path: Path, scope: Mapping[str, Sequence[str]] | None = None) -
         path.name, meta["indicateur"], meta["periode"], Rules.from_dict(meta["regles"]), dims,
         table.select("periode", *dims, "valeur", "statut"), dict(scope or {}),
     )  # fmt: skip
-
-
-def public_holdings(warehouse_root: Path) -> list[Holding]:
-    """Every table of the current version of every month published."""
-    root = public.folder(warehouse_root)
-    if not root.is_dir():
-        return []
-    out = []
-    for month in sorted(p.name for p in root.iterdir() if public.is_month(p.name)):
-        found = public.open_month(warehouse_root, month)
-        if found is None:
-            continue
-        rules = Rules.from_dict(found.meta["regles"])
-        for entry in found.meta["indicateurs"]:
-            indicator = BY_CODE.get(entry["code"])
-            if indicator is None or not indicator.additif:
-                continue
-            cells = found.cells(entry["code"])
-            national = cells.filter(pl.col("dimension") == public.NATIONAL)
-            for dim in entry["dimensions"]:
-                if dim == public.NATIONAL:
-                    continue
-                rows = pl.concat(
-                    [
-                        cells.filter(pl.col("dimension") == dim),
-                        national.with_columns(pl.lit(TOTAL).alias("code")),
-                    ]
-                )
-                table = rows.select("periode", pl.col("code").alias(dim), "valeur", "statut")
-                out.append(
-                    Holding(
-                        f"publication {month} {entry['code']} par {dim}",
-                        entry["code"],
-                        public.PERIOD,
-                        rules,
-                        [dim],
-                        table,
-                    )
-                )
-    return out
 
 
 def _rules(holdings: Iterable[Holding]) -> Rules:
