@@ -233,3 +233,16 @@ def test_the_audit_names_a_cell_a_recipient_pins_and_flows_refuse_to_deliver(
             run(_spec(region), store, MONTH, hab_info(region))
     finally:
         shutil.rmtree(folder.parent.parent)
+
+
+def test_an_extract_delivered_is_not_read_as_a_table(store: Warehouse) -> None:
+    folder = store.root / "deliveries" / "H8" / MONTH / "extrait"
+    folder.mkdir(parents=True)
+    try:
+        (folder / "extrait_extraction.csv").write_text("mois,sexe\n2023-02,01\n", encoding="utf-8")
+        manifest = {"fichiers": [{"nom": "extrait_extraction.csv", "empreinte_contenu": "x"}]}
+        (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        held = adapter.holdings(store, ["H8"])
+        assert all(h.name.startswith("publication") for h in held)
+    finally:
+        shutil.rmtree(folder.parent.parent)

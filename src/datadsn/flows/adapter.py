@@ -280,7 +280,7 @@ def holdings(
 ) -> list[attacker.Holding]:
     """What the habilitations ``references`` (all when None) hold: every table delivered to
     them, the public releases, and the ``new`` files about to be delivered."""
-    from .run import MANIFEST, deliveries_root
+    from .run import EXTRACT_SUFFIX, MANIFEST, deliveries_root
 
     root = deliveries_root(store)
     if references is None:
@@ -293,7 +293,8 @@ def holdings(
             for entry in data.get("fichiers", []):
                 path = manifest.parent / entry["nom"]
                 table = entry.get("empreinte_contenu")
-                if path.suffix in release.SUFFIXES and table and table not in seen:
+                tabular = path.suffix in release.SUFFIXES and not path.stem.endswith(EXTRACT_SUFFIX)
+                if tabular and table and table not in seen:
                     seen.add(table)
                     files.append((path, data.get("perimetre") or {}))
     files += [(path, dataclasses.asdict(scope)) for path, scope in new or []]
