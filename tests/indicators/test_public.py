@@ -135,3 +135,20 @@ def test_cli_release_end_to_end(economy) -> None:
         app, ["indicators", "release", "--month", "2031-13", "-w", str(economy.store.root)]
     )
     assert bad.exit_code == 2
+
+
+def test_a_release_that_fails_while_written_leaves_the_last_one_served(
+    session, tmp_path: Path, monkeypatch
+) -> None:
+    public.release(session, tmp_path, MONTH, Rules(), (get("EFF_FIN"),))
+
+    def broken(tmp: Path, final: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(public.publication, "publish_folder", broken)
+    with pytest.raises(OSError):
+        public.release(session, tmp_path, MONTH, Rules(), (get("EFF_FIN"),))
+    found = public.latest(tmp_path)
+    assert found is not None and found.version == 1
+    assert found.cells("EFF_FIN").height > 0
+    assert not list((tmp_path / "publications").glob(f"{public.WRITING}*"))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ from .rules import Rules
 FORMAT = "datadsn-publication/1"
 FOLDER = "publications"
 META = "release.json"
+WRITING = ".ecriture-"  # a version being written, under the publication lock
 WINDOW = 24  # months released, up to the release's month
 PERIOD = "mois"
 DIMENSIONS = (
@@ -405,14 +407,21 @@ def release(
             "audit": {"cases_masquees": masked, "exposees": 0},
             "indicateurs": [_entry(ind) for ind in indicators],
         }
-        tmp = Path(tempfile.mkdtemp(prefix=".ecriture-", dir=root))
-        os.chmod(tmp, 0o755)
-        for code, table in tables.items():
-            table.write_parquet(tmp / f"{code}.parquet")
-        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-        for file in tmp.iterdir():
-            os.chmod(file, 0o444)
-        publication.publish_folder(tmp, root / end)
+        for left in root.glob(f"{WRITING}*"):  # by a killed run
+            shutil.rmtree(left, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=WRITING, dir=root))
+        try:
+            os.chmod(tmp, 0o755)
+            for code, table in tables.items():
+                table.write_parquet(tmp / f"{code}.parquet")
+            text = json.dumps(meta, ensure_ascii=False, indent=2)
+            (tmp / META).write_text(text, encoding="utf-8")
+            for file in tmp.iterdir():
+                os.chmod(file, 0o444)
+            publication.publish_folder(tmp, root / end)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         published = open_month(warehouse_root, end)
     # Recorded once published: a refused release keeps nothing masked.
     for indicator in indicators:
