@@ -3,6 +3,8 @@ computed table and public release of that period."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from typer.testing import CliRunner
 from datadsn.cli import app
 from datadsn.engine.warehouse import Warehouse
 from datadsn.flows import adapter
-from datadsn.flows.run import run
+from datadsn.flows.run import RunError, run
 from datadsn.flows.spec import parse
 from datadsn.indicators import public
 from datadsn.indicators.catalogue import get
@@ -173,3 +175,74 @@ def test_the_public_release_keeps_what_deliveries_masked(store: Warehouse, regio
     # the release is in the ledger too: the next version keeps the same cells
     assert again.publication.version == done.publication.version + 1
     assert again.publication.cells("EFF_FIN").equals(first)
+
+
+def _audit(store: Warehouse, *args: str):
+    return CliRunner().invoke(app, ["indicators", "audit", *args, "-w", str(store.root)])
+
+
+def test_the_attacker_audit_of_every_holding_passes(store: Warehouse, region: str) -> None:
+    held = adapter.holdings(store, ["H1"])
+    assert any(h.name.startswith("publication") for h in held)
+    assert any(h.name.startswith("effectifs-registre") for h in held)
+    done = _audit(store, "--habilitation", "H1")
+    assert done.exit_code == 0, done.output
+    assert "aucune" in done.output and "✓" in done.output
+    assert _audit(store, "--toutes").exit_code == 0
+
+
+def _leaked_delivery(store: Warehouse, region: str) -> Path:
+    """A delivery that gives too much away (as tables protected one by one did): the flow's
+    table of the région by NAF section with every cell but one primary cell published."""
+    from datadsn.indicators import release
+
+    scoped = adapter.ScopedSession(store, _spec(region).perimetre, threads=2)
+    indicator = get("EFF_FIN")
+    cells, dims = protected_table(scoped, indicator, ["naf_section"], MONTH, MONTH, "mois", Rules())
+    scoped.close()
+    inner = cells.filter(pl.col("naf_section") != TOTAL, pl.col("masque_primaire"))
+    assert inner.height > 0
+    # everything published but one primary cell, which the région's total then gives away
+    kept = pl.col("naf_section") == inner["naf_section"][0]
+    leaked = cells.with_columns(
+        kept.alias("masque_primaire"), pl.lit(False).alias("masque_secondaire")
+    )
+    table = release.published_table(leaked, indicator, dims)
+    meta = release.metadata(indicator, dims, "mois", MONTH, MONTH, Rules(), table, "test")
+    folder = store.root / "deliveries" / "H9" / MONTH / "ancien"
+    release.write(table, meta, folder / "ancien_eff_fin.csv")
+    manifest = {
+        "perimetre": {"regions": [region]},
+        "fichiers": [{"nom": "ancien_eff_fin.csv", "empreinte_contenu": meta["empreinte_sha256"]}],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_the_audit_names_a_cell_a_recipient_pins_and_flows_refuse_to_deliver(
+    store: Warehouse, region: str
+) -> None:
+    folder = _leaked_delivery(store, region)
+    try:
+        alone = _audit(store, "--habilitation", "H9")
+        assert alone.exit_code == 1
+        assert f"EFF_FIN {MONTH} (" in alone.output and "encadrée dans" in alone.output
+        assert _audit(store, "--habilitation", "H1").exit_code == 0  # H1 does not hold it
+        assert _audit(store, "--toutes").exit_code == 1  # pooled, it pins the cell
+        with pytest.raises(RunError, match="rien n'est livré"):
+            run(_spec(region), store, MONTH, hab_info(region))
+    finally:
+        shutil.rmtree(folder.parent.parent)
+
+
+def test_an_extract_delivered_is_not_read_as_a_table(store: Warehouse) -> None:
+    folder = store.root / "deliveries" / "H8" / MONTH / "extrait"
+    folder.mkdir(parents=True)
+    try:
+        (folder / "extrait_extraction.csv").write_text("mois,sexe\n2023-02,01\n", encoding="utf-8")
+        manifest = {"fichiers": [{"nom": "extrait_extraction.csv", "empreinte_contenu": "x"}]}
+        (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        held = adapter.holdings(store, ["H8"])
+        assert all(h.name.startswith("publication") for h in held)
+    finally:
+        shutil.rmtree(folder.parent.parent)

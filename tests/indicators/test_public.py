@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from datadsn.cli import app
-from datadsn.indicators import audit, public
+from datadsn.indicators import attacker, public
 from datadsn.indicators.catalogue import get
 from datadsn.indicators.compute import TOTAL
 from datadsn.indicators.rules import Rules
@@ -66,29 +66,12 @@ def test_layout_is_the_contract(released: Path) -> None:
         found.path("INCONNU")
 
 
-def _tables(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, dict]]:
-    """The release as an attacker reads it: one table per dimension, national as its margin."""
-    national = cells.filter(pl.col("dimension") == "national")
-    out = []
-    for dim in sorted(set(cells["dimension"]) - {"national"}):
-        part = pl.concat(
-            [
-                cells.filter(pl.col("dimension") == dim),
-                national.with_columns(pl.lit(TOTAL).alias("code")),
-            ]
-        ).select("periode", pl.col("code").alias(dim), "valeur", "statut")
-        out.append((part, {"dimensions": [dim]}))
-    return out
-
-
 def test_an_attacker_holding_every_table_pins_no_cell(released: Path) -> None:
-    found = public.latest(released)
-    assert found is not None
-    for code in ("EFF_FIN", "MASSE_SALARIALE"):
-        cells = found.cells(code)
-        assert (cells["statut"] == "masque_primaire").any()
-        indicator = get(code)
-        assert audit.joint_attack(_tables(cells), Rules(), indicator.counts) == {}
+    held = public.holdings(released)
+    assert {h.indicator for h in held} == {"EFF_FIN", "MASSE_SALARIALE"}  # additive ones
+    assert len(held) == 2 * len(public.DIMENSIONS)
+    assert sum(int((h.table["statut"] == "masque_primaire").sum()) for h in held) > 0
+    assert attacker.attack(held) == []
 
 
 def test_a_cell_masked_in_one_table_is_masked_in_all(session) -> None:
@@ -152,3 +135,20 @@ def test_cli_release_end_to_end(economy) -> None:
         app, ["indicators", "release", "--month", "2031-13", "-w", str(economy.store.root)]
     )
     assert bad.exit_code == 2
+
+
+def test_a_release_that_fails_while_written_leaves_the_last_one_served(
+    session, tmp_path: Path, monkeypatch
+) -> None:
+    public.release(session, tmp_path, MONTH, Rules(), (get("EFF_FIN"),))
+
+    def broken(tmp: Path, final: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(public.publication, "publish_folder", broken)
+    with pytest.raises(OSError):
+        public.release(session, tmp_path, MONTH, Rules(), (get("EFF_FIN"),))
+    found = public.latest(tmp_path)
+    assert found is not None and found.version == 1
+    assert found.cells("EFF_FIN").height > 0
+    assert not list((tmp_path / "publications").glob(f"{public.WRITING}*"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS, UnknownIndicator
 from . import common
 from .common import WarehouseOpt, console, err
 from .errors import CommandError
+
+if TYPE_CHECKING:
+    from datadsn.engine.warehouse import Warehouse
 
 RulesOpt = Annotated[
     Path | None,
@@ -152,21 +155,46 @@ def release_command(
 @group.command("audit")
 def audit_command(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Fichiers diffusés à vérifier ; plusieurs : aussi l'attaque qui les combine."
         ),
-    ],
+    ] = None,
     warehouse: Annotated[
         Path | None,
-        typer.Option("--warehouse", "-w", help="Entrepôt pour recalculer les cases (facultatif)."),
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="Entrepôt pour recalculer les cases, ou des livraisons et publications à "
+            "attaquer (--habilitation, --toutes).",
+        ),
     ] = None,
+    habilitation: Annotated[
+        str,
+        typer.Option(
+            "--habilitation",
+            help="Attaquer tout ce qui a été livré à cette habilitation, avec les publications.",
+        ),
+    ] = "",
+    everyone: Annotated[
+        bool,
+        typer.Option(
+            "--toutes", help="Attaquer tout ce qui a été livré à toutes les habilitations réunies."
+        ),
+    ] = False,
 ) -> None:
     """Revérifier des fichiers diffusés contre les règles de leurs métadonnées, puis les
     attaquer ensemble comme le ferait quelqu'un qui les détient tous."""
     from datadsn.indicators.audit import attack, audit
     from datadsn.indicators.compute import IndicatorError, open_session
 
+    files = files or []
+    if not files and not habilitation and not everyone:
+        _fail("indiquez des fichiers, --habilitation H ou --toutes")
+    if habilitation or everyone:
+        _holder_audit(common.warehouse(warehouse), habilitation, everyone)
+        if not files:
+            return
     session = None
     if warehouse is not None:
         try:
@@ -194,6 +222,26 @@ def audit_command(
             )
     if failed:
         raise typer.Exit(1)
+
+
+def _holder_audit(store: Warehouse, habilitation: str, everyone: bool) -> None:
+    """Everything delivered to ``habilitation`` (or to all) and the public releases, attacked
+    together; exits 1 naming every cell pinned narrower than its protection interval."""
+    from datadsn.flows.adapter import holdings
+    from datadsn.indicators.attacker import attack
+
+    held = holdings(store, None if everyone else [habilitation])
+    who = "toutes les habilitations réunies" if everyone else f"l'habilitation {habilitation}"
+    pinned = attack(held)
+    for problem in pinned:
+        err.print(f"[red]✗[/] {problem}")
+    if pinned:
+        err.print(f"{len(pinned)} case(s) masquée(s) recalculable(s) par {who}")
+        raise typer.Exit(1)
+    console.print(
+        f"[green]✓[/] {len(held)} tableaux détenus par {who} (publications comprises) : "
+        "aucune case masquée encadrée plus étroitement que son intervalle de protection"
+    )
 
 
 @group.command("extract")

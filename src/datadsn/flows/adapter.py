@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from datadsn.engine.warehouse import Warehouse
+from datadsn.indicators import attacker, public, release, suppression
 from datadsn.indicators import audit as ind_audit
 from datadsn.indicators import extract as ind_extract
-from datadsn.indicators import release, suppression
 from datadsn.indicators.catalogue import UnknownIndicator, get
 from datadsn.indicators.compute import IndicatorError, Session, check_dims
 from datadsn.indicators.publish import protected_table
@@ -270,3 +271,52 @@ def audit_extract(path: Path, rules: Rules) -> list[str]:
     except ind_extract.ExtractRefused as exc:
         return [str(exc)]
     return []
+
+
+def holdings(
+    store: Warehouse,
+    references: list[str] | None,
+    new: list[tuple[Path, Scope]] = (),  # type: ignore[assignment]
+) -> list[attacker.Holding]:
+    """What the habilitations ``references`` (all when None) hold: every table delivered to
+    them, the public releases, and the ``new`` files about to be delivered."""
+    from .run import EXTRACT_SUFFIX, MANIFEST, deliveries_root
+
+    root = deliveries_root(store)
+    if references is None:
+        references = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    files: list[tuple[Path, dict[str, Any]]] = []
+    for reference in references:
+        for manifest in sorted((root / reference).glob(f"*/*/{MANIFEST}")):
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            seen = set()
+            for entry in data.get("fichiers", []):
+                path = manifest.parent / entry["nom"]
+                table = entry.get("empreinte_contenu")
+                tabular = path.suffix in release.SUFFIXES and not path.stem.endswith(EXTRACT_SUFFIX)
+                if tabular and table and table not in seen:
+                    seen.add(table)
+                    files.append((path, data.get("perimetre") or {}))
+    files += [(path, dataclasses.asdict(scope)) for path, scope in new or []]
+    out = public.holdings(store.root)
+    for path, scope in files:
+        found = attacker.file_holding(path, scope)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def collusion_problems(store: Warehouse, produced: list[Produced], scope: Scope) -> list[str]:
+    """The attacker audit of the tables about to be delivered together with everything every
+    recipient already holds and the public releases (recipients may pool what they hold): only
+    the indicators and periods of the new tables are solved."""
+    new, seen, codes, periods = [], set(), set(), set()
+    for p in produced:
+        if p.cells is not None and p.digest not in seen:
+            seen.add(p.digest)
+            new.append((p.path, scope))
+            codes.add(p.code)
+            periods |= set(p.cells["periode"].cast(pl.Utf8).unique())
+    if not new:
+        return []
+    return attacker.attack(holdings(store, None, new), codes, periods)

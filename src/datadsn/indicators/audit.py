@@ -154,7 +154,7 @@ def attack(paths: list[Path]) -> list[str]:
     for (code, _, rules_text), files in sorted(groups.items(), key=lambda g: g[0]):
         rules = Rules.from_dict(json.loads(rules_text))
         counts = bool(files[0][1].get("comptage", True))
-        for period, pinned in joint_attack(files, rules, counts).items():
+        for period, pinned in _joint_attack(files, rules, counts).items():
             for cell, lo, hi in pinned:
                 where = ", ".join(f"{d}={v}" for d, v in cell if v != TOTAL) or "ensemble"
                 problems.append(
@@ -164,7 +164,7 @@ def attack(paths: list[Path]) -> list[str]:
     return problems
 
 
-def joint_attack(
+def _joint_attack(
     files: list[tuple[pl.DataFrame, dict]], rules: Rules, counts: bool
 ) -> dict[str, list[tuple[tuple[tuple[str, str], ...], float, float]]]:
     """Per period: the primary cells pinned narrower than their protection, over all files."""

@@ -13,7 +13,7 @@ cubes share the national total, so a cell masked in one is forced masked in the 
 they are protected again until they agree. An indicator whose value is a share along a dimension
 (``part_selon``) is released along that dimension only. Before anything is written, an attacker
 holding every table of a period solves the linear programme of each masked primary cell
-(``audit.joint_attack``): a cell pinned narrower than its protection interval refuses the release.
+(``attacker.attack``): a cell pinned narrower than its protection interval refuses the release.
 A new run of the same month publishes the next version; the link swap is atomic
 (``engine/publication.py``), files are written read-only.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,17 +35,18 @@ import polars as pl
 from datadsn import months
 from datadsn.engine import locks, publication
 
-from . import audit, references, suppression
-from .catalogue import CATALOGUE, Indicator
+from . import attacker, references, suppression
+from .catalogue import BY_CODE, CATALOGUE, Indicator
 from .compute import TOTAL, IndicatorError, Session, compute_cells, precompute_cells
 from .hierarchies import UNKNOWN
 from .publish import joint_dims, protect_cells, slice_of
-from .release import STATUSES
+from .release import STATUSES, shown_value
 from .rules import Rules
 
 FORMAT = "datadsn-publication/1"
 FOLDER = "publications"
 META = "release.json"
+WRITING = ".ecriture-"  # a version being written, under the publication lock
 WINDOW = 24  # months released, up to the release's month
 PERIOD = "mois"
 DIMENSIONS = (
@@ -128,6 +130,10 @@ def folder(warehouse_root: Path) -> Path:
     return Path(warehouse_root) / FOLDER
 
 
+def is_month(name: str) -> bool:
+    return bool(_MONTH.match(name))
+
+
 def open_month(warehouse_root: Path, month: str) -> Publication | None:
     link = folder(warehouse_root) / month
     if not link.exists():
@@ -147,7 +153,7 @@ def latest(warehouse_root: Path) -> Publication | None:
     root = folder(warehouse_root)
     if not root.is_dir():
         return None
-    published = sorted(p.name for p in root.iterdir() if _MONTH.match(p.name) and p.exists())
+    published = sorted(p.name for p in root.iterdir() if is_month(p.name) and p.exists())
     return open_month(warehouse_root, published[-1]) if published else None
 
 
@@ -287,11 +293,7 @@ def _rows(
         pl.lit(dimension).alias("dimension"),
         code.cast(pl.Utf8).alias("code"),
         label.alias("libelle"),
-        pl.when(pl.col("statut") == STATUSES[0])
-        .then(pl.col("valeur").round(4))
-        .otherwise(None)
-        .cast(pl.Float64)
-        .alias("valeur"),
+        shown_value(),
         pl.lit(indicator.unite).alias("unite"),
         "statut",
     )
@@ -301,22 +303,52 @@ def exposed(indicator: Indicator, cubes_done: Cubes, rules: Rules) -> list[str]:
     """What an attacker holding every released table of ``indicator`` pins (additive ones)."""
     if not indicator.additif:
         return []
-    files = [
-        (
-            table.select(pl.col("periode").cast(pl.Utf8), dim, "valeur", "statut"),
-            {"dimensions": [dim]},
+    held = [
+        attacker.Holding(
+            f"{indicator.code} par {dim}",
+            indicator.code,
+            PERIOD,
+            rules,
+            [dim],
+            table.select("periode", dim, "valeur", "statut"),
         )
         for dim, table in released_cells(indicator, cubes_done)
     ]
-    problems = []
-    for period, pinned in audit.joint_attack(files, rules, indicator.counts).items():
-        for cell, lo, hi in pinned:
-            where = ", ".join(f"{d}={v}" for d, v in cell if v != TOTAL) or "national"
-            problems.append(
-                f"{indicator.code} {period} ({where}) : case masquée encadrée dans "
-                f"[{lo:g} ; {hi:g}] par les tableaux publiés"
-            )
-    return problems
+    return attacker.attack(held)
+
+
+def holdings(warehouse_root: Path) -> list[attacker.Holding]:
+    """Every table of the current version of every month published (additive indicators), as
+    an attacker holds them: one table per dimension, the national total as its margin."""
+    root = folder(warehouse_root)
+    months_published = (
+        sorted(p.name for p in root.iterdir() if is_month(p.name)) if root.is_dir() else []
+    )
+    out = []
+    for month in months_published:
+        found = open_month(warehouse_root, month)
+        if found is None:
+            continue
+        rules = Rules.from_dict(found.meta["regles"])
+        for entry in found.meta["indicateurs"]:
+            indicator = BY_CODE.get(entry["code"])
+            if indicator is None or not indicator.additif:
+                continue
+            cells = found.cells(entry["code"])
+            national = cells.filter(pl.col("dimension") == NATIONAL)
+            for dim in entry["dimensions"]:
+                if dim == NATIONAL:
+                    continue
+                rows = pl.concat(
+                    [
+                        cells.filter(pl.col("dimension") == dim),
+                        national.with_columns(pl.lit(TOTAL).alias("code")),
+                    ]
+                )
+                table = rows.select("periode", pl.col("code").alias(dim), "valeur", "statut")
+                name = f"publication {month} {entry['code']} par {dim}"
+                out.append(attacker.Holding(name, entry["code"], PERIOD, rules, [dim], table))
+    return out
 
 
 @dataclass
@@ -375,14 +407,21 @@ def release(
             "audit": {"cases_masquees": masked, "exposees": 0},
             "indicateurs": [_entry(ind) for ind in indicators],
         }
-        tmp = Path(tempfile.mkdtemp(prefix=".ecriture-", dir=root))
-        os.chmod(tmp, 0o755)
-        for code, table in tables.items():
-            table.write_parquet(tmp / f"{code}.parquet")
-        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-        for file in tmp.iterdir():
-            os.chmod(file, 0o444)
-        publication.publish_folder(tmp, root / end)
+        for left in root.glob(f"{WRITING}*"):  # by a killed run
+            shutil.rmtree(left, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=WRITING, dir=root))
+        try:
+            os.chmod(tmp, 0o755)
+            for code, table in tables.items():
+                table.write_parquet(tmp / f"{code}.parquet")
+            text = json.dumps(meta, ensure_ascii=False, indent=2)
+            (tmp / META).write_text(text, encoding="utf-8")
+            for file in tmp.iterdir():
+                os.chmod(file, 0o444)
+            publication.publish_folder(tmp, root / end)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         published = open_month(warehouse_root, end)
     # Recorded once published: a refused release keeps nothing masked.
     for indicator in indicators:
