@@ -166,6 +166,9 @@ def test_api_is_in_the_openapi_schema(client: Any) -> None:
     assert {"200", "400", "404"} <= set(op["responses"])
     assert "/api/indicateurs/{code}/valeurs" in client.get("/documentation/api/").content.decode()
     assert 'href="/indicateurs/"' in client.get("/").content.decode()
+    assert (
+        'href="/indicateurs/EFF_FIN/"' in client.get("/documentation/indicateurs/").content.decode()
+    )
 
 
 VIEWS = [
