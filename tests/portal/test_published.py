@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,19 @@ def test_an_indicator_released_without_cells_is_not_published(client: Any, relea
     assert client.get("/indicateurs/EFF_MOY/valeurs.csv").status_code == 404
     assert "/indicateurs/EFF_MOY/" not in client.get("/indicateurs/").content.decode()
     assert client.get("/api/indicateurs/EFF_MOY/valeurs").status_code == 404
+
+
+def test_portal_pages_do_not_load_the_release_machinery() -> None:
+    """The reader module brings scipy and duckdb: only pages reading a release import it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'datadsn.portal.settings'; "
+        "django.setup(); import datadsn.portal.urls; "
+        "print(sorted(m for m in ('scipy', 'duckdb') if m in sys.modules))"
+    )
+    env = {**os.environ, "DATADSN_SECRET_KEY": "tests-only-secret-key-0123456789abcdef"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -13,17 +13,20 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import polars as pl
 from django.conf import settings
 
-from datadsn.indicators import public
 from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
-from datadsn.indicators.public import Publication
 
-NATIONAL = public.NATIONAL
+if TYPE_CHECKING:
+    from datadsn.indicators.public import Publication
+
+# ``indicators.public`` (the reader) brings scipy and duckdb with the release code: it is imported
+# when a release is read, so that the other pages of the portal do not pay for it.
+NATIONAL = "national"  # the contract's national "dimension" (public.NATIONAL)
 PUBLISHED = "publie"
 TERRITORIES = ("region", "departement", "commune")
 SECTORS = ("naf_section", "naf_a38", "naf_a88", "naf_sous_classe")
@@ -47,6 +50,8 @@ class FilterError(ValueError):
 def current() -> Publication | None:
     """The latest release, or None when there is none (or it cannot be read: logged, and the
     pages then say that nothing is published rather than failing)."""
+    from datadsn.indicators import public
+
     try:
         return public.latest(Path(settings.WAREHOUSE))
     except public.PublicationError:
@@ -81,7 +86,9 @@ def cells(pub: Publication, code: str) -> pl.DataFrame:
 
 def safe(df: pl.DataFrame) -> pl.DataFrame:
     """The contract's columns, with no value left in a cell that is not published."""
-    typed = df.select(pl.col(name).cast(dtype) for name, dtype in public.COLUMNS.items())
+    from datadsn.indicators.public import COLUMNS
+
+    typed = df.select(pl.col(name).cast(dtype) for name, dtype in COLUMNS.items())
     return typed.with_columns(
         pl.when(pl.col("statut") == PUBLISHED)
         .then(pl.col("valeur"))
@@ -95,7 +102,9 @@ def safe(df: pl.DataFrame) -> pl.DataFrame:
 
 def dimension_label(dim: str) -> str:
     if dim == NATIONAL:
-        return public.NATIONAL_LABEL
+        from datadsn.indicators.public import NATIONAL_LABEL
+
+        return NATIONAL_LABEL
     label = DIMENSIONS.get(dim, dim)
     return label[:1].upper() + label[1:]
 

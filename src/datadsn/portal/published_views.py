@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import polars as pl
@@ -11,7 +11,10 @@ from django.shortcuts import render
 
 from . import charts, published
 from .catalogue import INDICATOR_NAMES
-from .published import FilterError, Publication
+from .published import FilterError
+
+if TYPE_CHECKING:
+    from datadsn.indicators.public import Publication
 
 
 def _series(df: pl.DataFrame) -> list[tuple[str, float | None]]:
