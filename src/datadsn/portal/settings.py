@@ -217,6 +217,8 @@ STATIC_ROOT = str(HOME / "static")
 WHITENOISE_MAX_AGE = 3600
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = str(HOME / "portal-media")
+# The published indicators are read from the warehouse's releases (files, not the database).
+WAREHOUSE = HOME / "warehouse"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 LEGAL_PDF_MAX_BYTES = 5 * 1024 * 1024

@@ -6,7 +6,7 @@ from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
 from django.views import View
 
-from . import deliveries, oidc, views
+from . import deliveries, oidc, published_views, views
 from .api import api
 
 app_name = "portal"
@@ -24,6 +24,13 @@ portal_patterns = [
     ),
     path("documentation/indicateurs/", views.indicators, name="indicators"),
     path("documentation/api/", views.api_documentation, name="api_doc"),
+    path("indicateurs/", published_views.published_list, name="published_list"),
+    path("indicateurs/<str:code>/", published_views.published_detail, name="published_detail"),
+    path(
+        "indicateurs/<str:code>/valeurs.<str:fmt>",
+        published_views.published_download,
+        name="published_download",
+    ),
     path("statistiques/", views.statistics, name="statistics"),
     path("compte/inscription/", views.register, name="register"),
     path("compte/verifier/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),

@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from . import services, stats, threads, workflow
+from . import published_views, services, stats, threads, workflow
 from .catalogue import INDICATOR_NAMES, INDICATORS, dictionary
 from .forms import (
     STEP_FORMS,
@@ -525,6 +525,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         return redirect("portal:request_step", pk=req.pk, n=2)
     ctx = _step_context(None, 1, form)
     ctx["organisation"] = user.organisation
+    ctx.update(published_views.orientation(request.GET))
     return render(request, "portal/request_step.html", ctx)
 
 
