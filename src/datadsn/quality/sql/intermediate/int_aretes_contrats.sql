@@ -5,6 +5,7 @@
 -- Inferred without a block: a contract key first declared in this run and an open contract of
 -- the same employee and start date no longer declared since before it, one on each side: the
 -- number changed (numbering changed by the payroll software without a 41.014).
+-- @kind table
 with fragments as (
     select c.fichier, c.contrat_ligne, c.changement_ligne, c.date_modification, c.siret_ancien,
            c.ancien_numero, c.ancienne_date_debut

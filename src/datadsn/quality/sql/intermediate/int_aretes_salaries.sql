@@ -1,15 +1,16 @@
 -- Merge edges between employees (old id -> new id), before graph cleaning.
 -- (a) inferred: a row without NIR and a row with NIR of the same establishment share names and
 --     birth date, the NIR row being as recent -> the person obtained a NIR.
+-- (b) declared: change blocks, fragments of one individual combined up to three (fields set in
+--     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
+--     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
+--     only ever matched on NIR).
 -- (c) inferred without a block, from a key first declared in this run and a key of the same
 --     establishment no longer declared since before it: the same names and birth date under
 --     another NIR declared only after the old one stopped everywhere (a corrected or definitive
 --     NIR), or a contract (number and start date) still open under the old key (NIR-less name
 --     change, several fields at once).
--- (b) declared: change blocks, fragments of one individual combined up to three (fields set in
---     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
---     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
---     only ever matched on NIR).
+-- @kind table
 with fragments as (
     select c.fichier, c.individu_ligne, c.changement_ligne, c.date_modification, c.ancien_nir,
            c.ancien_nom_famille, c.anciens_prenoms, c.ancienne_date_naissance

@@ -3,6 +3,8 @@
 -- when that key folds into another contract. The latter was never issued, but a declared key
 -- must always lead to its contract through fusions (a key declared under a new identity with the
 -- old number, whose number then changes, was otherwise left pointing nowhere).
+-- @kind table
+-- @key ancien_id
 with salaries_remap as (
     select ancien_id, cible_id, date_modification
     from int_remap_salaries
