@@ -184,7 +184,8 @@ def _audit(store: Warehouse, *args: str):
 def test_the_attacker_audit_of_every_holding_passes(store: Warehouse, region: str) -> None:
     held = adapter.holdings(store, ["H1"])
     assert any(h.name.startswith("publication") for h in held)
-    assert any(h.name.startswith("effectifs-registre") for h in held)
+    # one table delivered (its version folder behind the link is not read twice)
+    assert len([h for h in held if h.name.startswith("effectifs-registre")]) == 1
     done = _audit(store, "--habilitation", "H1")
     assert done.exit_code == 0, done.output
     assert "aucune" in done.output and "✓" in done.output

@@ -276,7 +276,7 @@ def audit_extract(path: Path, rules: Rules) -> list[str]:
 def holdings(
     store: Warehouse,
     references: list[str] | None,
-    new: list[tuple[Path, Scope]] = (),  # type: ignore[assignment]
+    new: list[tuple[Path, Scope]] | None = None,
 ) -> list[attacker.Holding]:
     """What the habilitations ``references`` (all when None) hold: every table delivered to
     them, the public releases, and the ``new`` files about to be delivered."""
@@ -288,6 +288,8 @@ def holdings(
     files: list[tuple[Path, dict[str, Any]]] = []
     for reference in references:
         for manifest in sorted((root / reference).glob(f"*/*/{MANIFEST}")):
+            if any(p.startswith(".") for p in manifest.relative_to(root).parts):
+                continue  # a version folder behind its published link, or a run's temporary one
             data = json.loads(manifest.read_text(encoding="utf-8"))
             seen = set()
             for entry in data.get("fichiers", []):

@@ -29,7 +29,7 @@ import polars as pl
 
 from . import release, secondary, suppression
 from .compute import TOTAL
-from .hierarchies import HIERARCHIES, ancestors
+from .hierarchies import HIERARCHIES, ancestors, hierarchy_of
 from .rules import Rules
 
 
@@ -77,6 +77,24 @@ def _union_dims(cells: Iterable[str]) -> list[str]:
     return nested + [d for d in seen if d not in nested]
 
 
+def _parent(
+    key: tuple[str, ...], dims: list[str], at: int, present: Mapping[tuple[str, ...], int]
+) -> tuple[str, ...]:
+    """The margin of ``key`` along ``dims[at]``: that level at its total, and the coarser levels
+    of its hierarchy too while no table holds the margin (a table by département alone sums
+    into the national total when no table by région is held)."""
+    parent = list(key)
+    parent[at] = TOTAL
+    name = hierarchy_of(dims[at])
+    coarser = HIERARCHIES[name][: HIERARCHIES[name].index(dims[at])] if name else ()
+    for level in reversed(coarser):
+        if tuple(parent) in present:
+            break
+        if level in dims:
+            parent[dims.index(level)] = TOTAL
+    return tuple(parent)
+
+
 def attack(
     holdings: list[Holding],
     indicators: set[str] | None = None,
@@ -121,7 +139,7 @@ def attack(
                     where += f" ; population {population}"
                 problems.append(
                     f"{code} {period} ({where}) : case masquée encadrée dans [{lo:g} ; {hi:g}] "
-                    f"par les {len(members)} tableaux détenus"
+                    f"par l'ensemble des fichiers ({len(members)} tableaux)"
                 )
     return problems
 
@@ -154,7 +172,7 @@ def _pinned(
         key = keys[index[name]]
         for at, dim in enumerate(dims):
             if dim in members[source].dims and key[at] != TOTAL:
-                parent = (*key[:at], TOTAL, *key[at + 1 :])
+                parent = _parent(key, dims, at, by_key)
                 children.setdefault((source, at, parent), []).append(index[name])
     equations = {
         (by_key[parent], tuple(sorted(kids)))

@@ -1,12 +1,10 @@
 """The suppression ledger: a cell masked once stays masked in every later table of its period.
 
-Which cell a row of a table is, whatever the table it appears in:
-
 The same population appears in several tables of a period: a département is a row of the table
 by département and of the cube by région × département, the national total is in every table.
 A cell masked in one must be masked in all, so cells are named by what defines them: the
 dimensions set to a category, less those a finer one implies (a département implies its
-région). The national total is the empty name.
+région); the national total is the empty name. The ledger keeps those names per period.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from datadsn.engine import locks
 from .compute import TOTAL
 from .hierarchies import ancestors
 
-NATIONAL = ""
+FOLDER = "secret"  # <warehouse>/secret/<periode>.jsonl
 
 
 @lru_cache(maxsize=65536)
@@ -183,13 +181,13 @@ class Ledger:
                     )
                     for row in new.select(KEYS).iter_rows()
                 ]
-                with self.path(str(period)).open("a", encoding="utf-8") as handle:
-                    handle.write("\n".join(lines) + "\n")
+                path = self.path(str(period))
+                # a line a killed run left unfinished stays alone on its line (then skipped)
+                broken = path.exists() and path.stat().st_size and not _ends_a_line(path)
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(("\n" if broken else "") + "\n".join(lines) + "\n")
                 added += len(lines)
         return added
-
-
-FOLDER = "secret"
 
 
 def flags(cells: pl.DataFrame, known: pl.DataFrame) -> pl.Series:
@@ -200,3 +198,9 @@ def flags(cells: pl.DataFrame, known: pl.DataFrame) -> pl.Series:
         marked, on=keys, how="left", maintain_order="left"
     )
     return joined["_force"].fill_null(False)
+
+
+def _ends_a_line(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
