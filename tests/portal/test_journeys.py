@@ -66,6 +66,18 @@ def test_summary_before_submission_shows_the_whole_request(world: Any) -> None:
         assert shown in html, shown
 
 
+def test_the_cgu_box_links_the_conditions_it_accepts(world: Any) -> None:
+    user = world.users["req_a"]
+    r = filled_request(user, "Conditions")
+    c = Client()
+    c.force_login(user)
+    html = c.get(f"/demandes/{r.pk}/etape/5/").content.decode()
+    assert 'href="/conditions-generales/"' in html and 'name="cgu"' in html
+    text = Client().get("/conditions-generales/").content.decode()
+    assert _title(text).startswith("Conditions générales d'utilisation")
+    assert "réidentification" in text and "3 ans au plus" in text
+
+
 def test_clock_shows_thirty_days_on_the_day_of_submission(world: Any, client: Client) -> None:
     r = world.req["submitted_a"]
     assert r.clock_days_left() == 30

@@ -190,6 +190,10 @@ def indicators(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/indicators.html", {"indicators": INDICATORS})
 
 
+def cgu(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/cgu.html", {"max_years": settings.HABILITATION_MAX_YEARS})
+
+
 def api_documentation(request: HttpRequest) -> HttpResponse:
     from .api import api
 
