@@ -136,6 +136,19 @@ class User(AbstractUser):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     email_verified = models.BooleanField("adresse vérifiée", default=False)
+    # The ProConnect identity bound at the first login: the account is found by this pair, never
+    # by the e-mail, which the provider may change (and which another identity may then claim).
+    oidc_issuer = models.CharField("fournisseur d'identité", max_length=255, blank=True)
+    oidc_subject = models.CharField("identifiant chez le fournisseur", max_length=255, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_issuer", "oidc_subject"],
+                condition=~models.Q(oidc_subject=""),
+                name="portal_user_one_account_per_oidc_identity",
+            )
+        ]
 
     @property
     def is_requester(self) -> bool:
@@ -530,6 +543,7 @@ ACTION_LABELS = {
     "export_journal": "Export du journal",
     "connexion_oidc": "Connexion par OpenID Connect",
     "inscription_oidc": "Inscription par OpenID Connect",
+    "liaison_oidc": "Compte lié à une identité OpenID Connect",
     "livraison": "Livraison d'un flux",
     "livraison_remplacee": "Livraison d'un flux remplacée",
     "telechargement": "Téléchargement d'un fichier livré",
