@@ -492,7 +492,11 @@ class Habilitation(models.Model):
                 return "Expirée"
             if self.start_date > date.today():
                 return f"À venir (à partir du {self.start_date:%d/%m/%Y})"
-            renewal = Habilitation.objects.filter(previous=self).first()
+            # Through the reverse one-to-one: lists select_related("renewal") (no query per row).
+            try:
+                renewal: Habilitation | None = self.renewal
+            except Habilitation.DoesNotExist:
+                renewal = None
             if renewal is not None:
                 return f"Active jusqu'au {self.end_date:%d/%m/%Y}, puis renouvelée ({renewal.reference})"
         return self.get_status_display()
