@@ -203,3 +203,20 @@ def test_password_change_when_logged_in(world: Any, mailbox: Any) -> None:
     mailbox.wait_for(lambda: mailbox.to(user.email))
     assert any("Mot de passe modifié" in str(m["Subject"]) for m in mailbox.to(user.email))
     assert Event.objects.filter(action="mot_de_passe_modifie", actor=user).exists()
+
+
+def test_the_journal_names_actors_and_objects_in_french(world: Any) -> None:
+    # Through the web, request.user is a lazy proxy: it was journalled as « SimpleLazyObject ».
+    requester, instructor = Client(), Client()
+    requester.force_login(world.users["req_a"])
+    instructor.force_login(world.users["instructor"])
+    requester.post("/compte/jeton-api/", {"name": "script de suivi"})
+    b"".join(instructor.get("/journal/export.csv").streaming_content)
+    types = set(Event.objects.values_list("object_type", flat=True))
+    assert "SimpleLazyObject" not in types and {"User", "AccessRequest"} <= types
+    page = instructor.get("/journal/").content.decode()
+    cells = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", page)
+    assert cells and not any(re.match(r"[A-Z][a-z]+[A-Z]|User |Event ", c) for c in cells), cells
+    assert any(c.startswith("demande ") for c in cells) and any(
+        c.startswith("compte ") for c in cells
+    )

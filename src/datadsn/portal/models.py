@@ -519,6 +519,20 @@ class Message(models.Model):
         return f"Message {self.pk} sur {self.request.reference}"
 
 
+# What the journal page calls each journalled object (``Event.object_type``, a model name).
+OBJECT_LABELS = {
+    "AccessRequest": "demande",
+    "ApiToken": "jeton d'API",
+    "ComiteSession": "séance",
+    "Delivery": "livraison",
+    "Habilitation": "habilitation",
+    "Message": "message",
+    "Organisation": "organisation",
+    "UseCase": "cas d'usage",
+    "User": "compte",
+    "Vote": "vote",
+}
+
 ACTION_LABELS = {
     "creation": "Création du brouillon",
     "modification": "Modification",
@@ -584,6 +598,10 @@ class Event(models.Model):
     @property
     def label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def object_label(self) -> str:
+        return OBJECT_LABELS.get(self.object_type, self.object_type)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from django.db import transaction

@@ -56,7 +56,8 @@ def record(
         actor=actor,
         actor_label=actor.email if actor else "système",
         action=action,
-        object_type=type(obj).__name__,
+        # The model's name, also through the lazy proxy views hold as request.user.
+        object_type=obj._meta.object_name,
         object_id=str(obj.pk),
         request=request
         if request is not None
