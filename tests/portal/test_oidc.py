@@ -399,3 +399,14 @@ def test_an_unproved_local_registration_loses_its_password_to_the_address_owner(
     assert _logged_as(c) == squat.pk and squat.email_verified
     assert not squat.has_usable_password()
     assert not Client().login(username="agent@ville.example", password=PASSWORD)
+
+
+def test_the_admin_cannot_rebind_an_identity(oidc_on: Provider, superadmin: Any) -> None:
+    first = Client()
+    first.get(authorize(first))
+    agent = User.objects.get(email="agent@ville.example")
+    admin = Client()
+    admin.force_login(superadmin)
+    page = admin.get(f"/admin/portal/user/{superadmin.pk}/change/").content.decode()
+    assert 'name="oidc_subject"' not in page and 'name="oidc_issuer"' not in page
+    assert agent.oidc_subject == "sub-agent-1"
