@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,7 +56,8 @@ def record(
         actor=actor,
         actor_label=actor.email if actor else "système",
         action=action,
-        object_type=type(obj).__name__,
+        # The model's name, also through the lazy proxy views hold as request.user.
+        object_type=obj._meta.object_name,
         object_id=str(obj.pk),
         request=request
         if request is not None
@@ -84,7 +86,7 @@ def visible_requests(user: User) -> QuerySet[AccessRequest]:
 
 
 def visible_habilitations(user: User) -> QuerySet[Habilitation]:
-    qs = Habilitation.objects.select_related("organisation", "request")
+    qs = Habilitation.objects.select_related("organisation", "request", "renewal")
     if not user.is_authenticated:
         return qs.none()
     if user.role == Role.REQUESTER:
@@ -94,12 +96,27 @@ def visible_habilitations(user: User) -> QuerySet[Habilitation]:
     return qs
 
 
+def visible_request(user: User, pk: int) -> AccessRequest:
+    """The request ``pk`` if ``user`` sees it (else 404), known as visible to ``user`` for the rest
+    of the page: the thread, its form and the edit rights do not query it again."""
+    req = get_object_or_404(visible_requests(user), pk=pk)
+    req.__dict__["_visible_to"] = {user.pk: True}
+    return req
+
+
+def is_visible(user: User, req: AccessRequest) -> bool:
+    known: dict[Any, bool] = req.__dict__.setdefault("_visible_to", {})
+    if user.pk not in known:
+        known[user.pk] = visible_requests(user).filter(pk=req.pk).exists()
+    return known[user.pk]
+
+
 def can_edit(user: User, req: AccessRequest) -> bool:
     return (
         user.is_authenticated
         and user.role == Role.REQUESTER
         and req.state in EDITABLE_STATES
-        and visible_requests(user).filter(pk=req.pk).exists()
+        and is_visible(user, req)
     )
 
 
