@@ -1,4 +1,4 @@
-"""The warehouse's DuckDB catalogue: views over the Parquet folders, rebuilt whole."""
+"""The warehouse's DuckDB catalogue: views over the Parquet folders."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import threading
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from datadsn.engine import lots
+from datadsn.engine import warehouse as warehouse_module
 from datadsn.engine.lots import LotVersion
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
@@ -43,3 +45,73 @@ def test_catalogues_refreshed_at_the_same_time_do_not_collide(tmp_path: Path) ->
             ("f.dsn", 1)
         ]
     assert [p.name for p in store.root.iterdir() if p.is_file()] == ["catalog.duckdb"]
+
+
+def _one_lot(store: Warehouse, version: LotVersion, value: str) -> None:
+    folder = store.raw / "declaration" / f"{PARTITION}=2023-01"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{version.stem(1)}.parquet"
+    duckdb.sql(f"COPY (SELECT '{value}' AS fichier, 1 AS ligne) TO '{target}'")
+    lots.commit(store.root, version, {})
+
+
+def test_catalogue_keeps_its_raw_views_while_the_lots_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consolidation ending rebuilt the raw views too, reading the footer of every raw file
+    (a cost growing with the raw store) though no lot had changed: they are kept now, the
+    stages' views made again, and the raw views rebuilt once a lot changes."""
+    store = Warehouse(tmp_path / "warehouse")
+    _one_lot(store, LotVersion("lot", "v1"), "a.dsn")
+    made: list[str] = []
+
+    def hook(_: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
+        made.append("x")
+        schema = f"etape_{len(made)}"  # a schema of its own each time: the old one must go
+        con.execute(f"CREATE SCHEMA {schema}")
+        con.execute(f"CREATE VIEW {schema}.v AS SELECT {len(made)} AS n")
+        con.execute(f"CREATE OR REPLACE VIEW courant AS SELECT {len(made)} AS n")
+
+    monkeypatch.setattr(warehouse_module, "_catalog_hooks", [hook])
+    store.refresh_catalog()
+    real_scan = Warehouse.scan_sql
+    monkeypatch.setattr(Warehouse, "scan_sql", _no_scan)
+    store.refresh_catalog()
+    with store.connect() as con:
+        assert con.execute("SELECT fichier FROM raw.declaration").fetchall() == [("a.dsn",)]
+        assert con.execute("SELECT n FROM courant").fetchall() == [(2,)]
+        schemas = {r[0] for r in con.sql("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    assert "etape_2" in schemas and "etape_1" not in schemas
+    monkeypatch.setattr(Warehouse, "scan_sql", real_scan)
+    _one_lot(store, LotVersion("lot", "v2"), "b.dsn")  # same file name pattern, new version
+    store.refresh_catalog()
+    with store.connect() as con:
+        assert con.execute("SELECT fichier FROM raw.declaration").fetchall() == [("b.dsn",)]
+
+
+def _no_scan(*_: object, **__: object) -> str:
+    raise AssertionError("raw views rebuilt while no lot changed")
+
+
+def test_catalogue_of_an_older_version_is_rebuilt_whole(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "warehouse")
+    _one_lot(store, LotVersion("lot", "v1"), "a.dsn")
+    with duckdb.connect(str(store.catalog)) as con:  # no state: as an older version left it
+        con.execute("CREATE TABLE ancienne AS SELECT 1 AS x")
+    store.refresh_catalog()
+    with store.connect() as con:
+        assert con.execute("SELECT fichier FROM raw.declaration").fetchall() == [("a.dsn",)]
+
+
+def test_interrupted_ingestions_are_found_by_their_markers(tmp_path: Path) -> None:
+    root = tmp_path / "warehouse"
+    first = LotVersion("lot", "v1")
+    lots.begin(root, first)
+    assert lots.interrupted(root, lots.committed(root)) == ["lot"]
+    lots.commit(root, first, {})
+    assert lots.interrupted(root, lots.committed(root)) == []
+    lots.begin(root, LotVersion("lot", "v2"))  # a re-ingestion killed before its commit
+    lots.begin(root, LotVersion("autre", "v1"))
+    assert lots.interrupted(root, lots.committed(root)) == ["autre", "lot"]
+    lots.forget_started(root)
+    assert lots.interrupted(root, lots.committed(root)) == []

@@ -15,7 +15,9 @@ Only the files of the version each manifest names are read (see ``lots.py``).
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,8 @@ PARTITION = "mois_declaration"
 REJECTIONS = "rejections"
 FILES = "fichiers"
 UNKNOWN_MONTH = "inconnu"
+# Schema of the catalogue's own state: the committed lots its raw views list.
+CATALOGUE_STATE = "datadsn_catalogue"
 
 
 class Warehouse:
@@ -78,7 +82,7 @@ class Warehouse:
         them."""
         if not locks.is_free(self.ingestion_lock):
             return []
-        return lot_files.lots_of(lot_files.unserved(self.data_folders, self.committed()))
+        return lot_files.interrupted(self.root, self.committed())
 
     def exists(self) -> bool:
         return self.catalog.exists()
@@ -180,15 +184,46 @@ class Warehouse:
                 leftover.unlink(missing_ok=True)
 
     def _build_catalog(self, tmp: Path) -> None:
+        """The catalogue into ``tmp``. The raw views list every served file and DuckDB reads
+        the footer of each to create them, a cost that grows with the raw store: when the
+        committed lots are those the current catalogue was built on (a consolidation ends,
+        say), its raw views are copied as they are and only the stages' views are rebuilt."""
         served = self.committed()
+        signature = json.dumps(sorted(served.items()))
+        reused = self._copy_raw_views(tmp, signature)
         with duckdb.connect(str(tmp)) as con:
-            con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-            for name in [*self.raw_tables(served), REJECTIONS, FILES]:
-                scan = self.scan_sql(name, served)
-                if scan is not None:
-                    con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM {scan}")
+            con.begin()  # one commit: each statement on its own wrote the file's log again
+            if reused:
+                _drop_stage_views(con)
+            else:
+                con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+                for name in [*self.raw_tables(served), REJECTIONS, FILES]:
+                    scan = self.scan_sql(name, served)
+                    if scan is not None:
+                        con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM {scan}")
+                con.execute(f"CREATE SCHEMA {CATALOGUE_STATE}")
+                con.execute(
+                    f"CREATE TABLE {CATALOGUE_STATE}.lots AS SELECT ?::VARCHAR AS servis",
+                    [signature],
+                )
             for hook in _catalog_hooks:
                 hook(self, con)
+            con.commit()
+
+    def _copy_raw_views(self, tmp: Path, signature: str) -> bool:
+        """Copy the current catalogue to ``tmp`` if it was built on the lots ``signature``
+        names; False (and nothing in ``tmp``) otherwise."""
+        try:
+            shutil.copyfile(self.catalog, tmp)
+            with duckdb.connect(str(tmp)) as con:
+                row = con.execute(f"SELECT servis FROM {CATALOGUE_STATE}.lots").fetchone()
+            if row is not None and row[0] == signature:
+                return True
+        except (OSError, duckdb.Error):  # none yet, or built by an older version
+            pass
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        return False
 
     def stale(self) -> bool:
         """Whether a lot was committed or a snapshot published after the catalogue was built
@@ -207,6 +242,22 @@ class Warehouse:
         if self.stale():
             self.refresh_catalog()
         return duckdb.connect(str(self.catalog), read_only=read_only)
+
+
+def _drop_stage_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove what the catalogue hooks made (every view and schema but ``raw`` and the
+    catalogue's state), before they make it again."""
+    kept = ("main", "raw", CATALOGUE_STATE)
+    for schema, view in con.execute(
+        "SELECT schema_name, view_name FROM duckdb_views() "
+        "WHERE NOT internal AND database_name = current_database() AND schema_name <> 'raw'"
+    ).fetchall():
+        con.execute(f'DROP VIEW "{schema}"."{view}"')
+    for (schema,) in con.execute(
+        "SELECT schema_name FROM duckdb_schemas() WHERE NOT internal "
+        f"AND database_name = current_database() AND schema_name NOT IN {kept}"
+    ).fetchall():
+        con.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 CatalogHook = Callable[[Warehouse, duckdb.DuckDBPyConnection], None]
