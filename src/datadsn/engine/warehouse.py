@@ -21,17 +21,18 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from datadsn.engine import locks
 from datadsn.engine import lots as lot_files
 from datadsn.engine.lots import Committed, LotVersion
 from datadsn.engine.runner import quote_path
 from datadsn.home import default_home
+
+if TYPE_CHECKING:  # Arrow is imported by the writers only: reading commands do without it
+    import pyarrow as pa
 
 PARTITION = "mois_declaration"
 REJECTIONS = "rejections"
@@ -130,6 +131,9 @@ class Warehouse:
 
     def write_table(self, table_name: str, table: pa.Table, lot: LotVersion, part: int) -> None:
         """Write one raw table, one file per declared month, atomically (temp file + rename)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         months = table.column(PARTITION).cast(pa.string())  # compute kernels lack string views
         distinct = pc.unique(months).to_pylist()
         if len(distinct) > 1:  # rare: Arrow cannot filter string views, plain strings it can
@@ -276,12 +280,16 @@ def register_catalog_hook(hook: CatalogHook) -> None:
 
 def _plain_strings(schema: pa.Schema) -> pa.Schema:
     """The schema with string views as plain strings (the parser hands over string views)."""
+    import pyarrow as pa
+
     return pa.schema(
         f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in schema
     )
 
 
 def _write_atomic(table: pa.Table, target: Path) -> None:
+    import pyarrow.parquet as pq
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     # No dictionary pages: most raw columns are ids, pseudonyms and amounts, on which the writer
