@@ -110,6 +110,39 @@ def _run(store: Warehouse, month: str, source: Path | None, work: Path) -> dict:
     return figures
 
 
+# Columns that say when and by which version a run was made, not what it found.
+_RUN_STAMPS = {"chargements": "debut, fin, version"}
+
+
+def differing_tables(first: Warehouse, second: Warehouse, month: str) -> list[str]:
+    """The tables whose published content in the snapshot ``month`` differs between two
+    warehouses (rows compared as multisets, the run's time stamps left out)."""
+    import duckdb
+
+    from datadsn.quality import history, snapshot
+    from datadsn.quality.schema import TABLES
+
+    out = []
+    with duckdb.connect() as con:
+        for table in TABLES:
+            sides = [
+                history.table_sql(snapshot.snapshot_dir(w, month), table) for w in (first, second)
+            ]
+            if sides[0] is None or sides[1] is None:
+                if sides[0] != sides[1]:
+                    out.append(table)
+                continue
+            stamps = _RUN_STAMPS.get(table)
+            a, b = (f"SELECT * {f'EXCLUDE ({stamps}) ' if stamps else ''}FROM ({s})" for s in sides)
+            row = con.execute(
+                f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) "
+                f"+ (SELECT count(*) FROM ({b} EXCEPT ALL {a}))"
+            ).fetchone()
+            if row is None or row[0]:
+                out.append(table)
+    return out
+
+
 def _profile_row(run: dict) -> dict[str, float]:
     """Seconds per cost of one command: start-up, fixed costs, then each step."""
     profile = run["profil"]
@@ -151,12 +184,18 @@ def bench_fresh(
         for _, source in variants.values():
             subprocess.run([sys.executable, "-c", _WARM], env=_env(source), check=True)
         runs: dict[str, dict[str, list[dict]]] = {name: {} for name in variants}
+        differing: dict[str, list[str]] = {}
         for month in sorted(sim.counts_by_month):
             for _ in range(max(1, repeat)):
                 for name, (warehouse, source) in variants.items():
                     run = _run(warehouse, month, source, root)
                     runs[name].setdefault(month, []).append(run)
+            if baseline is not None:
+                differing[month] = differing_tables(store, variants["reference"][0], month)
     result = _figures(sim.counts_by_month, runs, employers, employees)
+    if baseline is not None:
+        # every published table of every month, this code against the baseline's
+        result["tables_differentes"] = {m: t for m, t in differing.items() if t}
     if show:
         _print(result)
     return result
@@ -280,5 +319,11 @@ def _print(result: dict) -> None:
     if reference:
         console.print(
             f"Nouveau / référence (médiane des mois) : {result['nouveau_sur_reference_cpu_median']}"
-            f" en CPU, {result['nouveau_sur_reference_secondes_median']} en durée"
+            f" en CPU, {result['nouveau_sur_reference_secondes_median']} en durée ; tables "
+            "publiées : "
+            + (
+                "identiques à la référence, tous les mois"
+                if not result["tables_differentes"]
+                else f"[red]différentes[/] {result['tables_differentes']}"
+            )
         )
