@@ -416,7 +416,7 @@ def _write_snapshot(
         if table in history.PARTITIONED:
             carry.publish(cur, tmp, table)
         elif table == "contrats":
-            archive.publish(cur, tmp, archived[table])
+            archive.publish(cur, tmp, archived[table], carry.month)
         elif table == "salaries":
             salaries_archive.publish(cur, tmp, archived[table], carry.month)
         else:
@@ -489,7 +489,7 @@ def _run(
             prepared.result()
         carry = Carry(folder, month)
         carry.load(con)
-        archive.load(con, archived["contrats"])
+        archive.load(con, folder, archived["contrats"])
         summary.seconds[labels[0]] = time.perf_counter() - t0
         t0 = time.perf_counter()
         _tasks()  # read once per process: a fixed cost of a fresh command, timed apart
