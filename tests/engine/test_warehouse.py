@@ -115,3 +115,43 @@ def test_interrupted_ingestions_are_found_by_their_markers(tmp_path: Path) -> No
     assert lots.interrupted(root, lots.committed(root)) == ["autre", "lot"]
     lots.forget_started(root)
     assert lots.interrupted(root, lots.committed(root)) == []
+
+
+def test_a_kept_schema_is_rebuilt_only_when_its_signature_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quality snapshots' month schemas were rebuilt by every refresh, each view reading
+    Parquet footers, though a published month does not change: a stage keeps a schema under a
+    signature of what it reads, and it is rebuilt when that changes, dropped once not asked."""
+    store = Warehouse(tmp_path / "warehouse")
+    _one_lot(store, LotVersion("lot", "v1"), "a.dsn")
+    wanted = {"mois_a": "v1"}
+    built: list[str] = []
+
+    def hook(_: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
+        for schema, signature in wanted.items():
+            if not warehouse_module.keep_schema(con, schema, signature):
+                built.append(schema)
+                con.execute(f"CREATE VIEW {schema}.v AS SELECT '{signature}' AS s")
+
+    monkeypatch.setattr(warehouse_module, "_catalog_hooks", [hook])
+
+    def schemas() -> dict[str, str]:
+        with store.connect() as con:
+            names = [
+                r[0]
+                for r in con.sql("SELECT schema_name FROM duckdb_schemas()").fetchall()
+                if r[0].startswith("mois_")
+            ]
+            return {n: con.execute(f"SELECT s FROM {n}.v").fetchall()[0][0] for n in names}
+
+    store.refresh_catalog()
+    store.refresh_catalog()
+    assert built == ["mois_a"] and schemas() == {"mois_a": "v1"}
+    wanted.update(mois_a="v2", mois_b="v1")
+    store.refresh_catalog()
+    assert built == ["mois_a", "mois_a", "mois_b"]
+    assert schemas() == {"mois_a": "v2", "mois_b": "v1"}
+    del wanted["mois_a"]
+    store.refresh_catalog()
+    assert schemas() == {"mois_b": "v1"} and len(built) == 3

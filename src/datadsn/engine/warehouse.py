@@ -38,8 +38,10 @@ PARTITION = "mois_declaration"
 REJECTIONS = "rejections"
 FILES = "fichiers"
 UNKNOWN_MONTH = "inconnu"
-# Schema of the catalogue's own state: the committed lots its raw views list.
+# Schema of the catalogue's own state: the committed lots its raw views list, and the schemas
+# the stages keep from one refresh to the next (``keep_schema``).
 CATALOGUE_STATE = "datadsn_catalogue"
+KEPT = f"{CATALOGUE_STATE}.schemas"
 
 
 class Warehouse:
@@ -194,8 +196,8 @@ class Warehouse:
         say), its raw views are copied as they are and only the stages' views are rebuilt."""
         served = self.committed()
         signature = json.dumps(sorted(served.items()))
-        reused = self._copy_raw_views(tmp, signature)
-        with duckdb.connect(str(tmp)) as con:
+        con, reused = self._open_copy(tmp, signature)
+        with con:
             con.begin()  # one commit: each statement on its own wrote the file's log again
             if reused:
                 _drop_stage_views(con)
@@ -210,24 +212,35 @@ class Warehouse:
                     f"CREATE TABLE {CATALOGUE_STATE}.lots AS SELECT ?::VARCHAR AS servis",
                     [signature],
                 )
+                con.execute(f"CREATE TABLE {KEPT} (nom VARCHAR, signature VARCHAR)")
+            con.execute("CREATE TEMP TABLE schemas_demandes (nom VARCHAR)")
             for hook in _catalog_hooks:
                 hook(self, con)
+            for (schema,) in con.execute(
+                f"SELECT nom FROM {KEPT} EXCEPT SELECT nom FROM schemas_demandes"
+            ).fetchall():
+                con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                con.execute(f"DELETE FROM {KEPT} WHERE nom = ?", [schema])
             con.commit()
 
-    def _copy_raw_views(self, tmp: Path, signature: str) -> bool:
-        """Copy the current catalogue to ``tmp`` if it was built on the lots ``signature``
-        names; False (and nothing in ``tmp``) otherwise."""
+    def _open_copy(self, tmp: Path, signature: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+        """A connection to ``tmp``: a copy of the current catalogue if it was built on the lots
+        ``signature`` names (True), else a new empty file (False)."""
         try:
             shutil.copyfile(self.catalog, tmp)
-            with duckdb.connect(str(tmp)) as con:
+            con = duckdb.connect(str(tmp))
+            try:
                 row = con.execute(f"SELECT servis FROM {CATALOGUE_STATE}.lots").fetchone()
-            if row is not None and row[0] == signature:
-                return True
+                if row is not None and row[0] == signature:
+                    return con, True
+            except duckdb.Error:
+                pass
+            con.close()
         except (OSError, duckdb.Error):  # none yet, or built by an older version
             pass
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
-        return False
+        return duckdb.connect(str(tmp)), False
 
     def stale(self) -> bool:
         """Whether a lot was committed or a snapshot published after the catalogue was built
@@ -249,19 +262,38 @@ class Warehouse:
 
 
 def _drop_stage_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove what the catalogue hooks made (every view and schema but ``raw`` and the
-    catalogue's state), before they make it again."""
-    kept = ("main", "raw", CATALOGUE_STATE)
+    """Remove what the catalogue hooks made (every view and schema but ``raw``, the catalogue's
+    state and the schemas kept by :func:`keep_schema`), before they make it again."""
+    kept = {r[0] for r in con.execute(f"SELECT nom FROM {KEPT}").fetchall()}
+    kept |= {"main", "raw", CATALOGUE_STATE}
     for schema, view in con.execute(
         "SELECT schema_name, view_name FROM duckdb_views() "
-        "WHERE NOT internal AND database_name = current_database() AND schema_name <> 'raw'"
+        "WHERE NOT internal AND database_name = current_database()"
     ).fetchall():
-        con.execute(f'DROP VIEW "{schema}"."{view}"')
+        if schema == "main" or schema not in kept:
+            con.execute(f'DROP VIEW "{schema}"."{view}"')
     for (schema,) in con.execute(
         "SELECT schema_name FROM duckdb_schemas() WHERE NOT internal "
-        f"AND database_name = current_database() AND schema_name NOT IN {kept}"
+        "AND database_name = current_database()"
     ).fetchall():
-        con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if schema not in kept:
+            con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def keep_schema(con: duckdb.DuckDBPyConnection, schema: str, signature: str) -> bool:
+    """For a catalogue hook: whether ``schema`` is in the catalogue as a previous refresh built
+    it from ``signature`` (what its views read: the hook then leaves it as it is); otherwise it
+    is created empty and recorded with ``signature``, for the hook to fill. A schema a refresh's
+    hooks no longer ask for is dropped."""
+    con.execute("INSERT INTO schemas_demandes VALUES (?)", [schema])
+    row = con.execute(f"SELECT signature FROM {KEPT} WHERE nom = ?", [schema]).fetchone()
+    if row is not None and row[0] == signature:
+        return True
+    con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    con.execute(f'CREATE SCHEMA "{schema}"')
+    con.execute(f"DELETE FROM {KEPT} WHERE nom = ?", [schema])
+    con.execute(f"INSERT INTO {KEPT} VALUES (?, ?)", [schema, signature])
+    return False
 
 
 CatalogHook = Callable[[Warehouse, duckdb.DuckDBPyConnection], None]
