@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -93,11 +94,20 @@ def _no_scan(*_: object, **__: object) -> str:
     raise AssertionError("raw views rebuilt while no lot changed")
 
 
-def test_catalogue_of_an_older_version_is_rebuilt_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("state", ["aucun", "lots seuls"])
+def test_catalogue_of_an_older_version_is_rebuilt_whole(tmp_path: Path, state: str) -> None:
+    """A catalogue without the state of this version (none, or the lots alone) is not reused."""
     store = Warehouse(tmp_path / "warehouse")
     _one_lot(store, LotVersion("lot", "v1"), "a.dsn")
-    with duckdb.connect(str(store.catalog)) as con:  # no state: as an older version left it
+    signature = json.dumps(sorted(store.committed().items()))
+    with duckdb.connect(str(store.catalog)) as con:
         con.execute("CREATE TABLE ancienne AS SELECT 1 AS x")
+        if state == "lots seuls":
+            con.execute(f"CREATE SCHEMA {warehouse_module.CATALOGUE_STATE}")
+            con.execute(
+                f"CREATE TABLE {warehouse_module.CATALOGUE_STATE}.lots AS SELECT ? AS servis",
+                [signature],
+            )
     store.refresh_catalog()
     with store.connect() as con:
         assert con.execute("SELECT fichier FROM raw.declaration").fetchall() == [("a.dsn",)]

@@ -231,6 +231,7 @@ class Warehouse:
             con = duckdb.connect(str(tmp))
             try:
                 row = con.execute(f"SELECT servis FROM {CATALOGUE_STATE}.lots").fetchone()
+                con.execute(f"SELECT count(*) FROM {KEPT}")  # the whole state, or none of it
                 if row is not None and row[0] == signature:
                     return con, True
             except duckdb.Error:
