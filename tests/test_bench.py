@@ -139,3 +139,14 @@ def test_differing_tables_finds_a_changed_table(tmp_path: Path):
         )
     os.replace(f"{target}.new", target)
     assert differing_tables(first, second, "2023-01") == ["entreprises"]
+
+
+def test_bench_consolidate_production_options_need_fresh(tmp_path: Path):
+    for args, message in (
+        (["--employers", "3"], "--employers"),
+        (["--baseline", str(tmp_path)], "--baseline"),
+        (["--fresh", "--baseline", str(tmp_path)], "dossier src"),
+    ):
+        result = CliRunner().invoke(app, ["bench", "consolidate", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
