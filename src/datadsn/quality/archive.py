@@ -80,7 +80,7 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
     if files:
         con.execute(
             "CREATE OR REPLACE VIEW prev_contrats_archives AS "
-            f"SELECT {select_list(TABLE)} FROM ({valid_rows(con, files)})"
+            f"SELECT {select_list(TABLE)} FROM ({valid_rows(con, files, parts=False)})"
         )
     else:
         con.execute(create_empty(TABLE, "prev_contrats_archives"))
@@ -90,19 +90,30 @@ def _names(names: Iterable[str]) -> str:
     return ", ".join(f"'{m}'" for m in names) or "NULL"
 
 
-def valid_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> str:
-    """The rows of archive ``files`` not withdrawn (``prev_contrats_retraits``), with the
-    file each is in (``partie``). Files without withdrawn rows are read as they are."""
+def valid_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path], parts: bool) -> str:
+    """The rows of archive ``files`` not withdrawn (``prev_contrats_retraits``), with, if
+    ``parts``, the file each is in (``partie``). One scan for the files without withdrawn
+    rows, one for the others: a scan per file cost the load 0.3 s at month 24."""
     rows = con.execute("SELECT DISTINCT partie FROM prev_contrats_retraits").fetchall()
     touched = {r[0] for r in rows}
     cols = ", ".join(TABLES[TABLE])
     queries = []
-    for name, path in files.items():
-        query = f"SELECT {cols}, '{name}' AS partie FROM read_parquet({history.quote(path)})"
-        if name in touched:
+    for dirty in (False, True):
+        chosen = [p for name, p in files.items() if (name in touched) == dirty]
+        if not chosen:
+            continue
+        listed = ", ".join(history.quote(p) for p in chosen)
+        if not (dirty or parts):
+            queries.append(f"SELECT {cols} FROM read_parquet([{listed}])")
+            continue
+        query = (
+            f"SELECT {cols}{', partie' if parts else ''} FROM (SELECT *, {history.PART} AS partie "
+            f"FROM read_parquet([{listed}], filename = true)) a"
+        )
+        if dirty:
             query += (
-                " a WHERE contrat_id NOT IN (SELECT contrat_id FROM prev_contrats_retraits "
-                f"WHERE partie = '{name}')"
+                " WHERE NOT EXISTS (SELECT 1 FROM prev_contrats_retraits w "
+                "WHERE w.partie = a.partie AND w.contrat_id = a.contrat_id)"
             )
         queries.append(query)
     return " UNION ALL ".join(queries)
@@ -124,7 +135,7 @@ def bring_back(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> int:
         return 0
     con.execute(
         "CREATE OR REPLACE TABLE int_contrats_reactives_parties AS SELECT * "
-        f"FROM ({valid_rows(con, chosen)}) "
+        f"FROM ({valid_rows(con, chosen, parts=True)}) "
         "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)"
     )
     row = con.execute(
