@@ -66,9 +66,13 @@ KNOWN: dict[tuple[str, str], int] = {
     ("datadsn.indicators.compute", "IndicatorError"): EXIT_USAGE,
     ("datadsn.indicators.rules", "RulesError"): EXIT_USAGE,
     ("datadsn.indicators.release", "ReleaseError"): EXIT_USAGE,
+    # the attacker audit refused a release (before its parent class, a usage error)
+    ("datadsn.indicators.public", "PublicationRefused"): EXIT_FAILURE,
+    ("datadsn.indicators.public", "PublicationError"): EXIT_USAGE,
     ("datadsn.flows.run", "RunError"): EXIT_USAGE,
     ("datadsn.ingest.worker", "WorkerError"): EXIT_FAILURE,
     ("datadsn.engine.locks", "LockedError"): EXIT_FAILURE,  # another ingestion is running
+    ("datadsn.engine.models", "ModelError"): EXIT_FAILURE,  # a model file's header
     # the portal's settings (DATADSN_SECRET_KEY missing outside development, a bad DATABASE_URL)
     ("django.core.exceptions", "ImproperlyConfigured"): EXIT_USAGE,
 }

@@ -36,24 +36,6 @@ FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
 MAX_PARTS = 4  # files of one archive month before it is written again as one
 
-# Rows of the new ``contrats`` that are settled (needs int_etablissements of the run): contracts
-# whose end is final and whose user establishment, if any, is known; a temporary-work copy
-# follows its agency contract.
-SETTLED = """
-    with reglees as (
-        select c.contrat_id, strftime(c.date_derniere_declaration, '%Y-%m') as mois_archive
-        from contrats c
-        join int_etablissements e on e.etablissement_id = c.etablissement_id
-        where c.ett_contrat_id is null and (c.etu_siret is null or c.etu_id is not null)
-            and (c.statut_fin = 2 or (c.statut_fin = 1
-                 and e.date_derniere_declaration >= c.date_derniere_declaration + interval 3 month))
-    )
-    select contrat_id, mois_archive from reglees
-    union all
-    select c.contrat_id, r.mois_archive
-    from contrats c join reglees r on r.contrat_id = c.ett_contrat_id
-"""
-
 
 def carried(folder: Path | None, month: str, table: str = "contrats") -> dict[str, Path]:
     """Archive files of ``table`` in the previous snapshot still within the retention, by
@@ -148,8 +130,8 @@ def bring_back(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> int:
 def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], month: str) -> None:
     """Write the working ``contrats.parquet``, the rows settled this run (a file per month
     receiving some, or the month written again once it has ``MAX_PARTS`` files), and the list
-    of withdrawn rows; link every other archive file."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE contrats_reglees AS {SETTLED}")
+    of withdrawn rows; link every other archive file (the settled contracts:
+    ``sql/publication/contrats_reglees.sql``)."""
     cols = select_list(TABLE)
     write_parquet(
         con,
