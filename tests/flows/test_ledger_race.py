@@ -3,6 +3,7 @@ first masked (the period's ledger lock is held from reading the ledger to record
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -67,10 +68,8 @@ def test_two_simultaneous_runs_of_one_period_agree_on_masked_cells(
 
     def forced_then_meet(self: Ledger, *args: Any, **kwargs: Any) -> Any:
         found = forced(self, *args, **kwargs)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             meeting.wait()
-        except threading.BrokenBarrierError:
-            pass
         if threading.current_thread().name == "flux":
             time.sleep(1)  # the flow records last, after the table
         return found

@@ -374,6 +374,23 @@ def release(
         )
     try:
         start, end = window(session, month)
+    except IndicatorError as exc:
+        raise PublicationError(str(exc)) from exc
+    # The months' ledger is held from reading it to recording what the release masks.
+    with ledger.hold(start, end, PERIOD):
+        return _protect_and_publish(session, ledger, rules, indicators, start, end)
+
+
+def _protect_and_publish(
+    session: Session,
+    ledger: suppression.Ledger,
+    rules: Rules,
+    indicators: tuple[Indicator, ...],
+    start: str,
+    end: str,
+) -> Released:
+    warehouse_root = ledger.folder.parent
+    try:
         requests = [(ind, joint) for ind in indicators for joint, _ in cubes(ind)]
         precompute_cells(session, requests, start, end, PERIOD)
         tables: dict[str, pl.DataFrame] = {}
