@@ -14,8 +14,9 @@ from datadsn.cli import app
 from datadsn.engine.warehouse import Warehouse
 from datadsn.flows.run import run
 from datadsn.flows.spec import parse
+from datadsn.indicators import public
 from datadsn.indicators.attacker import Holding, attack
-from datadsn.indicators.catalogue import measure
+from datadsn.indicators.catalogue import get, measure
 from datadsn.indicators.compute import TOTAL, Session
 from datadsn.indicators.rules import Rules
 from tests.economy import consolidated_economy
@@ -108,3 +109,22 @@ def test_a_flow_of_pyramide_ages_keeps_what_eff_fin_masked(
     )
     # The same postes: every section EFF_FIN masked in the région stays masked.
     assert masked <= flow_masked, (masked, flow_masked)
+
+
+def test_the_release_masks_the_same_cells_in_both_indicators(store: Warehouse) -> None:
+    """After the flow above, the monthly release masks the same cells of EFF_FIN and of
+    PYRAMIDE_AGES: their tables by one dimension are the same figures, protected alike."""
+    session = Session(store, threads=1)
+    try:
+        done = public.release(
+            session, store.root, MONTH, Rules(), (get("EFF_FIN"), get("PYRAMIDE_AGES"))
+        )
+    finally:
+        session.close()
+    keys = ["periode", "dimension", "code"]
+    eff = done.publication.cells("EFF_FIN").select(*keys, "valeur", "statut")
+    pyramid = done.publication.cells("PYRAMIDE_AGES").select(*keys, "valeur", "statut")
+    both = eff.join(pyramid, on=keys, suffix="_pyramide")
+    assert both.height > 0 and (both["statut"] != "publie").any()
+    assert both.filter(pl.col("statut") != pl.col("statut_pyramide")).is_empty()
+    assert both.filter(pl.col("valeur").ne_missing(pl.col("valeur_pyramide"))).is_empty()

@@ -36,7 +36,7 @@ from datadsn import months
 from datadsn.engine import locks, publication
 
 from . import attacker, references, suppression
-from .catalogue import BY_CODE, CATALOGUE, Indicator
+from .catalogue import BY_CODE, CATALOGUE, Indicator, same_measure
 from .compute import TOTAL, IndicatorError, Session, compute_cells, precompute_cells
 from .hierarchies import UNKNOWN
 from .publish import joint_dims, protect_cells, slice_of
@@ -211,7 +211,7 @@ def protect_indicator(
     masked = kept = pl.DataFrame(schema=dict.fromkeys(keys, pl.Utf8))
     if ledger is not None:
         known = ledger.read(months.between(start, end), with_source=True)
-        known = known.filter(pl.col("indicateur") == indicator.code)
+        known = known.filter(pl.col("indicateur").is_in(same_measure(indicator.code)))
         own = pl.col("source") == SOURCE
         masked, kept = known.filter(~own).select(keys), known.filter(own).select(keys)
     done: Cubes = {}

@@ -22,6 +22,7 @@ import polars as pl
 from datadsn import months
 from datadsn.engine import locks
 
+from .catalogue import same_measure
 from .compute import TOTAL, period_of
 from .hierarchies import ancestors
 
@@ -170,9 +171,10 @@ class Ledger:
 
     def forced(self, cells: pl.DataFrame, code: str, table: str) -> tuple[pl.Series, pl.Series]:
         """Which rows of ``cells`` (identified, see :func:`identify`) the ledger keeps masked:
-        (masked by another table: to protect, masked by ``table`` itself: only to keep)."""
+        (masked by another table: to protect, masked by ``table`` itself: only to keep). Cells
+        of every indicator counting the same quantity count (``catalogue.measure``)."""
         known = self.read(cells["periode"].cast(pl.Utf8).unique().to_list(), with_source=True)
-        known = known.filter(pl.col("indicateur") == code)
+        known = known.filter(pl.col("indicateur").is_in(same_measure(code)))
         own = pl.col("source") == table
         return flags(cells, known.filter(~own)), flags(cells, known.filter(own))
 
