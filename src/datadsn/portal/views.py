@@ -694,6 +694,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 data["start_date"],
                 data["end_date"],
                 override=data["override"],
+                unit_level_reason=form.unit_level_grant(),
             )
             messages.success(
                 request, f"Décision enregistrée{' : habilitation ' + hab.reference if hab else ''}."
@@ -843,11 +844,21 @@ def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
             f"{scope['conservation_mois']} mois" if scope.get("conservation_mois") else "",
         ),
         ("Mesures de sécurité", scope.get("mesures_securite", "")),
+        ("Données unitaires", unit_level_text(scope)),
         ("Responsable de traitement", contact("responsable_traitement")),
         ("Délégué à la protection des données", contact("dpo")),
         ("Contact technique", contact("technique")),
     ]
     return [(label, text or "—") for label, text in rows]
+
+
+def unit_level_text(scope: dict[str, Any]) -> str:
+    """Whether the comité granted unit-level data, and why."""
+    from datadsn.flows.ledger import UNIT_LEVEL, UNIT_LEVEL_REASON
+
+    if scope.get(UNIT_LEVEL) is True:
+        return f"accordées par la décision du comité. Motif : {scope.get(UNIT_LEVEL_REASON, '')}"
+    return "non accordées : secret statistique complet, entreprises comprises"
 
 
 @roles_required(*ANY_ROLE)
