@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -99,3 +100,63 @@ def test_a_nir_corrected_without_block_declares_two_nirs_and_no_old_one(
     for path in (hard_run.out / "dsn").rglob("*.dsn"):
         text = path.read_text("latin-1")
         assert not any(f"S21.G00.31.008,'{n}'" in text for n in old_nirs)
+
+
+@pytest.mark.parametrize("kind", ["establishment_split", "establishment_merge"])
+def test_a_restructuring_moves_running_contracts_to_another_siret(
+    hard_run: SimulationResult, kind: str
+) -> None:
+    anomalies = _truth(hard_run, "anomalies").filter(pl.col("type").str.starts_with(kind))
+    contrats = _truth(hard_run, "contrats")
+    etabs = _truth(hard_run, "etablissements")
+    moved = anomalies.join(contrats, on="contrat_id").join(
+        contrats.select(
+            pl.col("contrat_id").alias("contrat_precedent_id"),
+            pl.col("siret").alias("old_siret"),
+            pl.col("date_fin").alias("old_fin"),
+            pl.col("numero").alias("old_numero"),
+        ),
+        on="contrat_precedent_id",
+    )
+    assert moved.height == anomalies.height > 0
+    # the same contract continues the next day at another SIRET, with its number and 40.001
+    assert (moved["siret"] != moved["old_siret"]).all()
+    assert (moved["old_fin"] + dt.timedelta(days=1) == moved["date_debut"]).all()
+    assert (moved["numero"] == moved["old_numero"]).all()
+    assert (moved["date_debut"].dt.day() == 1).all()
+    # every contract moved off a site on the same day, with the same block behaviour
+    per_site = moved.group_by("old_siret").agg(
+        pl.col("date_debut").n_unique(), pl.col("type").n_unique()
+    )
+    assert (per_site["date_debut"] == 1).all() and (per_site["type"] == 1).all()
+    created = moved.join(etabs, on="siret").filter(pl.col("date_creation") == pl.col("date_debut"))
+    closed = moved.join(etabs.rename({"siret": "old_siret"}), on="old_siret").filter(
+        pl.col("date_fermeture") == pl.col("date_debut")
+    )
+    if kind == "establishment_split":  # a new site takes half the staff; the old one goes on
+        assert created.height == moved.height and closed.height == 0
+    else:  # the merged site stops on the merge day; nothing ends there (no closure end)
+        assert closed.height == moved.height and created.height == 0
+        assert not contrats.filter(
+            pl.col("siret").is_in(moved["old_siret"].implode()) & (pl.col("motif_fin") == "012")
+        ).height
+
+
+def test_a_restructuring_with_block_declares_the_former_siret(hard_run: SimulationResult) -> None:
+    anomalies = _truth(hard_run, "anomalies").filter(
+        pl.col("type").str.starts_with("establishment_")
+    )
+    contrats = _truth(hard_run, "contrats")
+    old = contrats.select(
+        pl.col("contrat_id").alias("contrat_precedent_id"), pl.col("siret").alias("old_siret")
+    )
+    moved = anomalies.join(contrats.drop("siret"), on="contrat_id").join(
+        old, on="contrat_precedent_id"
+    )
+    texts = {p.name: p.read_text("latin-1") for p in (hard_run.out / "dsn").rglob("*.dsn")}
+    declared = "\n".join(texts.values())
+    for silent in (False, True):
+        rows = moved.filter(pl.col("type").str.ends_with("_without_block") == silent)
+        assert rows.height > 0
+        found = [f"S21.G00.41.012,'{s}'" in declared for s in rows["old_siret"].unique()]
+        assert all(found) if not silent else not any(found)

@@ -10,6 +10,7 @@ from . import referentials as ref
 from .careers import Contracts, Persons
 from .economy import NEVER, Economy
 from .noise import NoiseProfile
+from .restructure import MERGE, Restructurings
 
 
 def month_index(days: np.ndarray, base: int) -> np.ndarray:
@@ -42,6 +43,7 @@ class Plan:
     numchg_mi: np.ndarray  # month of the contract number change, -1 none
     numchg_silent: np.ndarray  # the number change carries no S21.G00.41.014
     transfer_silent: np.ndarray  # the transfer carries no S21.G00.41.012
+    moved_kind: np.ndarray  # 0 employer change, else restructure.SPLIT / MERGE
     rehired: np.ndarray  # the person is hired again later by the same establishment
     old_numero: np.ndarray
     datecorr_mi: np.ndarray  # month of the start-date correction, -1 none
@@ -66,6 +68,7 @@ def plan_events(
     con: Contracts,
     per: Persons,
     eco: Economy,
+    moves: Restructurings,
     noise: NoiseProfile,
     w0: int,
     w1: int,
@@ -104,6 +107,10 @@ def plan_events(
     rehired = _rehired(con)
     forgot |= ended & rehired & (extra.random(n) < noise.forgotten_end_then_rehire)
     transfer_silent = (con.previous >= 0) & (extra.random(n) < noise.employer_change_without_block)
+    moved = con.restructuring >= 0
+    if moved.any():
+        transfer_silent = np.where(moved, moves.silent[con.restructuring], transfer_silent)
+    moved_kind = np.where(moved, moves.kind[np.maximum(con.restructuring, 0)], 0)
 
     u = rng.random(n)
     cancel = (last - first >= 2) & (u < noise.cancelled_end) & ~numchg & ~datecorr
@@ -117,6 +124,7 @@ def plan_events(
     cancel_date = np.maximum(month_start + rng.integers(0, 27, n), con.start)
 
     silent_closure = (eco.closed != NEVER) & (rng.random(eco.n_etab) < noise.silent_closure)
+    silent_closure[moves.src[moves.kind == MERGE]] = False  # nothing ends at a merged site
 
     m = len(per.nir)
     u = rng.random(m)
@@ -168,6 +176,7 @@ def plan_events(
         numchg_mi=numchg_mi,
         numchg_silent=numchg_silent,
         transfer_silent=transfer_silent,
+        moved_kind=moved_kind,
         rehired=rehired,
         old_numero=old_numero,
         datecorr_mi=datecorr_mi,

@@ -18,12 +18,14 @@ from .careers import INTERIM
 from .economy import NEVER
 from .events import NAMED, NO_NIR, PERSON_KINDS, UNBLOCKED, WRONG_NIR
 from .payroll import MonthRows
+from .restructure import KIND_NAMES
 from .workdays import add_months, day, month_end
 
 if TYPE_CHECKING:
     from .runner import MonthContext
 
 NULL = np.array(None, dtype=object)  # missing rubrique in object columns
+TRANSFER_KINDS = {0: "employer_change", **KIND_NAMES}  # Plan.moved_kind -> anomaly type
 
 
 def contract_frame(
@@ -81,15 +83,6 @@ def contract_frame(
         eco,
         "nouveau numéro sans S21.G00.41",
     )
-    ctx.truth.anomalies(
-        "employer_change_without_block",
-        month,
-        c[transfer_all & plan.transfer_silent[c]],
-        con,
-        per,
-        eco,
-        "nouvel employeur sans S21.G00.41.012",
-    )
     chg41_date = np.where(numchg_now, m0, np.where(datecorr_now, con.start[c], con.start[c]))
     prev_siret = eco.siret[con.etab[np.maximum(con.previous[c], 0)]]
     ctx.truth.anomalies(
@@ -110,15 +103,21 @@ def contract_frame(
         eco,
         "ancienne date de début en S21.G00.41.021",
     )
-    ctx.truth.anomalies(
-        "employer_change",
-        month,
-        c[transfer_now],
-        con,
-        per,
-        eco,
-        "ancien SIRET en S21.G00.41.012",
-    )
+    for kind, cause in TRANSFER_KINDS.items():
+        moved = transfer_all & (plan.moved_kind[c] == kind)
+        for silent, suffix, detail in (
+            (False, "", "ancien SIRET en S21.G00.41.012"),
+            (True, "_without_block", "nouvel employeur sans S21.G00.41.012"),
+        ):
+            ctx.truth.anomalies(
+                cause + suffix,
+                month,
+                c[moved & (plan.transfer_silent[c] == silent)],
+                con,
+                per,
+                eco,
+                detail,
+            )
     nir_back = plan.nir_absent_until[c] == mi
     ctx.truth.anomalies(
         "nir_absent_then_present",
