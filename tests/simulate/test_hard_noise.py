@@ -6,10 +6,14 @@ import datetime as dt
 from dataclasses import fields, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from datadsn.simulate import SimulationResult, noise, simulate
+from datadsn.simulate.economy import build_economy
+from datadsn.simulate.restructure import restructure
+from datadsn.simulate.workdays import day
 
 HARD_KINDS = {
     f.name for f in fields(noise.NoiseProfile) if getattr(noise.NoiseProfile(), f.name) == 0
@@ -160,3 +164,17 @@ def test_a_restructuring_with_block_declares_the_former_siret(hard_run: Simulati
         assert rows.height > 0
         found = [f"S21.G00.41.012,'{s}'" in declared for s in rows["old_siret"].unique()]
         assert all(found) if not silent else not any(found)
+
+
+def test_an_economy_without_restructuring_is_left_as_it_is() -> None:
+    rng = np.random.default_rng(3)
+    eco = build_economy(rng, 30, None, dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+    w0, w1 = day(dt.date(2023, 1, 1)), day(dt.date(2023, 12, 31))
+    same, moves = restructure(rng, eco, w0, w1, 0.0, 0.0, 0.0, 0.0)
+    assert len(moves) == 0 and list(same.siret) == list(eco.siret)
+    split, moves = restructure(rng, eco, w0, w1, 1.0, 0.0, 0.0, 0.0)
+    assert len(moves) > 0 and split.n_etab == eco.n_etab + len(moves)
+    # the new sites sit beside their company's others, with a SIRET of their own
+    assert (np.diff(split.company) >= 0).all() and len(set(split.siret)) == split.n_etab
+    assert (split.siret[moves.dst].astype(str) != split.siret[moves.src].astype(str)).all()
+    assert set(eco.siret) < set(split.siret)

@@ -64,10 +64,10 @@ HARD = replace(
     forgotten_end_then_rehire=0.05,
     very_late_declaration=0.002,
     cancel_and_replace_cascade=0.002,
-    establishment_split=0.007,
-    establishment_split_without_block=0.003,
-    establishment_merge=0.007,
-    establishment_merge_without_block=0.003,
+    establishment_split=0.01,
+    establishment_split_without_block=0.005,
+    establishment_merge=0.01,
+    establishment_merge_without_block=0.005,
 )
 
 PROFILES = {

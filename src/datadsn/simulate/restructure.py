@@ -93,9 +93,9 @@ def restructure(
     np.maximum.at(nic_max, eco.company, eco.nic.astype(np.int64))
     company = eco.company[src_split]
     rank_in_company = _rank_within(company)
-    nic = np.char.zfill((nic_max[company] + 13 * (1 + rank_in_company)).astype(str), 5)
-    new.nic[added] = nic.astype(object)
-    new.siret[added] = eco.siren[company] + nic.astype(object)
+    nic = np.array([f"{x:05d}" for x in nic_max[company] + 13 * (1 + rank_in_company)], object)
+    new.nic[added] = nic
+    new.siret[added] = eco.siren[company] + nic
     new.created[added] = when[src_split]
     new.is_siege[added] = False
     new.fractions[added] = 1
