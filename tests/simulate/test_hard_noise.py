@@ -178,3 +178,26 @@ def test_an_economy_without_restructuring_is_left_as_it_is() -> None:
     assert (np.diff(split.company) >= 0).all() and len(set(split.siret)) == split.n_etab
     assert (split.siret[moves.dst].astype(str) != split.siret[moves.src].astype(str)).all()
     assert set(eco.siret) < set(split.siret)
+
+
+def test_an_interim_worker_changes_user_establishment_during_the_mission(
+    hard_run: SimulationResult,
+) -> None:
+    changes = _truth(hard_run, "anomalies").filter(pl.col("type") == "interim_user_change")
+    contrats = _truth(hard_run, "contrats").filter(
+        pl.col("contrat_id").is_in(changes["contrat_id"].implode())
+    )
+    assert contrats.height == changes.height > 0
+    # user SIRETs (40.046) each (agency SIREN, contract number) declares over the months
+    users: dict[tuple[str, str], set[str]] = {}
+    for path in (hard_run.out / "dsn").rglob("*.dsn"):
+        numero = ""
+        for line in path.read_text("latin-1").splitlines():
+            if line.startswith("S21.G00.40.009,"):
+                numero = line[16:-1]
+            elif line.startswith("S21.G00.40.046,"):
+                users.setdefault((path.name[:9], numero), set()).add(line[16:-1])
+    for row in contrats.iter_rows(named=True):
+        declared = users[(row["siret"][:9], row["numero"])]
+        assert row["nature"] == "03" and len(declared) == 2
+        assert row["siret_utilisateur"] in declared  # the truth keeps the last one

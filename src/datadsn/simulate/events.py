@@ -44,6 +44,8 @@ class Plan:
     numchg_silent: np.ndarray  # the number change carries no S21.G00.41.014
     transfer_silent: np.ndarray  # the transfer carries no S21.G00.41.012
     moved_kind: np.ndarray  # 0 employer change, else restructure.SPLIT / MERGE
+    user_mi: np.ndarray  # interim: month from which the mission has its second user, -1 none
+    second_user: np.ndarray  # interim: the user establishment from user_mi on
     rehired: np.ndarray  # the person is hired again later by the same establishment
     old_numero: np.ndarray
     datecorr_mi: np.ndarray  # month of the start-date correction, -1 none
@@ -112,6 +114,8 @@ def plan_events(
         transfer_silent = np.where(moved, moves.silent[con.restructuring], transfer_silent)
     moved_kind = np.where(moved, moves.kind[np.maximum(con.restructuring, 0)], 0)
 
+    user_mi, second_user = _user_changes(extra, con, first, last, noise.interim_user_change)
+
     u = rng.random(n)
     cancel = (last - first >= 2) & (u < noise.cancelled_end) & ~numchg & ~datecorr
     cancel_mi = np.where(cancel, first + (rng.random(n) * (last - first - 1)).astype(np.int64), -1)
@@ -177,6 +181,8 @@ def plan_events(
         numchg_silent=numchg_silent,
         transfer_silent=transfer_silent,
         moved_kind=moved_kind,
+        user_mi=user_mi,
+        second_user=second_user,
         rehired=rehired,
         old_numero=old_numero,
         datecorr_mi=datecorr_mi,
@@ -195,6 +201,24 @@ def plan_events(
         seen_old=np.zeros(m, dtype=bool),
         person_done=np.zeros(m, dtype=bool),
     )
+
+
+def _user_changes(
+    rng: np.random.Generator, con: Contracts, first: np.ndarray, last: np.ndarray, rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Missions that go on in another user establishment from a month after their first."""
+    n = len(con)
+    users = np.unique(con.user_etab[con.user_etab >= 0])
+    change = (con.user_etab >= 0) & (last - first >= 1) & (rng.random(n) < rate)
+    if len(users) < 2:
+        change[:] = False
+    user_mi = np.where(change, first + 1 + (rng.random(n) * (last - first)).astype(np.int64), -1)
+    user_mi = np.minimum(user_mi, last)
+    # another user: the next one in the list of user establishments, shifted at random
+    at = np.searchsorted(users, con.user_etab)
+    shift = 1 + (rng.random(n) * max(len(users) - 1, 1)).astype(np.int64)
+    other = users[(at + shift) % max(len(users), 1)] if len(users) else con.user_etab
+    return user_mi, np.where(change, other, -1)
 
 
 def _rehired(con: Contracts) -> np.ndarray:

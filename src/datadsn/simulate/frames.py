@@ -181,7 +181,17 @@ def contract_frame(
 
     job = con.job[c]
     interim = con.nature[c] == INTERIM
-    user = np.maximum(con.user_etab[c], 0)
+    moved_user = (plan.user_mi[c] >= 0) & (mi >= plan.user_mi[c])
+    user = np.maximum(np.where(moved_user, plan.second_user[c], con.user_etab[c]), 0)
+    ctx.truth.anomalies(
+        "interim_user_change",
+        month,
+        c[plan.user_mi[c] == mi],
+        con,
+        per,
+        eco,
+        "nouvel établissement utilisateur en S21.G00.40.046",
+    )
     seniority = np.maximum(0, (m1 - con.declared_start[c]) // 30)
     # Home address and commune derived from the person id (stable over months).
     commune = (person * 7919) % len(ctx.com_name)
