@@ -35,7 +35,6 @@ def hard_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
             months="2023-01..2023-08",
             seed=9,
             noise="hard_test",
-            write_dsnp3=False,
         )
     finally:
         noise.PROFILES.clear()
@@ -59,6 +58,33 @@ def test_very_late_declarations_are_sent_four_months_later(hard_run: SimulationR
         month = row["mois"]
         assert sent == f"{month.year + (month.month + 3) // 12}-{(month.month + 3) % 12 + 1:02d}"
         assert (hard_run.out / row["file"]).exists()
+
+
+def test_the_dsnp3_extract_of_a_month_holds_what_was_sent_in_it(
+    hard_run: SimulationResult,
+) -> None:
+    """champollion_spec §2.1: month M's extract is what the platform loaded in M's window, so a
+    declaration sent 4 months late is in the extract of its sending month, with its own month."""
+    anomalies = _truth(hard_run, "anomalies")
+    delays = {"late_declaration": 1, "very_late_declaration": 4}
+    late = anomalies.filter(pl.col("type").is_in(list(delays)) & pl.col("siret").is_not_null())
+    assert set(late["type"]) == set(delays)
+    found = 0
+    for path in (hard_run.out / "dsnp3").glob("*/champollion_declaration_*.csv"):
+        decl = pl.read_csv(
+            path, separator=";", quote_char="|", encoding="cp1252", infer_schema=False
+        )
+        sent = dt.date.fromisoformat(path.parent.name + "-01")
+        month = pl.col("DateDeclaration").str.to_date()
+        assert (decl["DateChargement"].str.to_date() > sent).all()
+        for row in late.iter_rows(named=True):
+            delay = delays[row["type"]]
+            here = decl.filter((pl.col("SiretEtab") == row["siret"]) & (month == row["mois"]))
+            due = row["mois"].year * 12 + row["mois"].month + delay
+            if sent.year * 12 + sent.month == due:
+                assert here.height >= 1
+                found += 1
+    assert found == late.height
 
 
 def test_a_cascade_replaces_twice_and_the_last_is_right(hard_run: SimulationResult) -> None:

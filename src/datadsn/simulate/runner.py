@@ -171,7 +171,7 @@ class MonthContext:
         self.eco, self.con, self.per, self.plan, self.cal = eco, con, per, plan, cal
         self.noise, self.seed, self.base, self.n_months = noise, seed, base, n_months
         self.truth, self.dsnp3, self.out, self.result = truth, dsnp3, out, result
-        self._late_groups: set[int] = set()
+        self._late_groups: dict[int, int] = {}  # file group -> months after its month it is sent
         self._dsnp3_first = True
         self.writer = ThreadPoolExecutor(max_workers=4)
         jobs = ref.JOBS
