@@ -110,9 +110,10 @@ def plan_events(
     forgot |= ended & rehired & (extra.random(n) < noise.forgotten_end_then_rehire)
     transfer_silent = (con.previous >= 0) & (extra.random(n) < noise.employer_change_without_block)
     moved = con.restructuring >= 0
+    moved_kind = np.zeros(n, dtype=np.int64)
     if moved.any():
         transfer_silent = np.where(moved, moves.silent[con.restructuring], transfer_silent)
-    moved_kind = np.where(moved, moves.kind[np.maximum(con.restructuring, 0)], 0)
+        moved_kind[moved] = moves.kind[con.restructuring[moved]]
 
     user_mi, second_user = _user_changes(extra, con, first, last, noise.interim_user_change)
 
