@@ -66,8 +66,8 @@ HARD = replace(
     very_late_declaration=0.002,
     cancel_and_replace_cascade=0.002,
     interim_user_change=0.03,
-    establishment_split=0.01,
-    establishment_split_without_block=0.005,
+    establishment_split=0.02,
+    establishment_split_without_block=0.01,
     establishment_merge=0.01,
     establishment_merge_without_block=0.005,
 )
