@@ -125,6 +125,10 @@ def test_a_nir_corrected_without_block_declares_two_nirs_and_no_old_one(
     fixed = anomalies.filter(pl.col("type") == "nir_correction_without_block")["person_id"]
     ids = _truth(hard_run, "identites_declarees").filter(pl.col("person_id").is_in(fixed.implode()))
     assert ids.group_by("person_id").agg(pl.col("nir").n_unique())["nir"].min() == 2
+    # only the NIR changes: what the names and birth date say links the two (a change of all
+    # three without a block is a kind of its own, several_fields_change_without_block)
+    same = ids.group_by("person_id").agg(pl.col("nom", "date_naissance").n_unique())
+    assert same["nom"].max() == 1 and same["date_naissance"].max() == 1
     # no S21.G00.31.008 (old NIR) anywhere for them: their old NIRs are never declared as old
     old_nirs = set(ids["nir"].to_list()) - set(_truth(hard_run, "personnes")["nir"].to_list())
     for path in (hard_run.out / "dsn").rglob("*.dsn"):

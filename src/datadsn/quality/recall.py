@@ -30,6 +30,7 @@ CRITERIA = {
     "name_change_without_nir": "salarie",
     "name_change_without_nir_without_block": "salarie",
     "several_fields_change": "salarie",
+    "several_fields_change_without_block": "salarie",
     "contract_number_change": "contrat",
     "contract_number_change_without_block": "contrat",
     "start_date_correction": "contrat",

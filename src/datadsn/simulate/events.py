@@ -210,10 +210,14 @@ def _user_changes(
     """Missions that go on in another user establishment from a month after their first."""
     n = len(con)
     users = np.unique(con.user_etab[con.user_etab >= 0])
-    change = (con.user_etab >= 0) & (last - first >= 1) & (rng.random(n) < rate)
+    # from the third month of the mission: with a pay period from the 16th, a mission started
+    # late in its first month is first declared the next month
+    change = (con.user_etab >= 0) & (last - first >= 2) & (rng.random(n) < rate)
     if len(users) < 2:
         change[:] = False
-    user_mi = np.where(change, first + 1 + (rng.random(n) * (last - first)).astype(np.int64), -1)
+    user_mi = np.where(
+        change, first + 2 + (rng.random(n) * (last - first - 1)).astype(np.int64), -1
+    )
     user_mi = np.minimum(user_mi, last)
     # another user: the next one in the list of user establishments, shifted at random
     at = np.searchsorted(users, con.user_etab)

@@ -286,8 +286,13 @@ def contract_frame(
     )
 
 
-# Without a block, a change is listed as the kind of change it is without one.
-_UNBLOCKED_LABELS = {1: 2, 2: 2, 3: 2, 4: 5, 5: 5, 6: 5, 7: 8, 8: 8}
+# Without a block, a change is listed as the kind of change it is without one. NIR, name and
+# birth date changed at once without a block (a person back under a whole new identity) have
+# nothing in the declarations that links the two: a kind of their own.
+_UNBLOCKED_LABELS = {
+    **{k: PERSON_KINDS[v] for k, v in {1: 2, 2: 2, 3: 2, 4: 5, 5: 5, 7: 8, 8: 8}.items()},
+    6: "several_fields_change_without_block",
+}
 
 
 def _log_identity_changes(
@@ -314,7 +319,7 @@ def _log_identity_changes(
     for kind in PERSON_KINDS:
         for has_block in (True, False):
             sel = rows[(pkind[rows] == kind) & (blocked == has_block)]
-            label = PERSON_KINDS[kind if has_block else _UNBLOCKED_LABELS[kind]]
+            label = PERSON_KINDS[kind] if has_block else _UNBLOCKED_LABELS[kind]
             ctx.truth.anomalies(
                 label,
                 month,
