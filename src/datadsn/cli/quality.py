@@ -184,7 +184,15 @@ def evaluate_command(
         table.add_row(label, f"{value:.4%}" if isinstance(value, float) else str(value))
     console.print(table)
     kinds = Table(title="Anomalies injectées résolues par la base de qualité")
-    for column in ("anomalie", "critère", "événements", "résolues", "rappel"):
+    # « pas encore observables »: ends only the 3 months of silence will reveal (see recall.py)
+    for column in (
+        "anomalie",
+        "critère",
+        "événements",
+        "résolues",
+        "rappel",
+        "pas encore observables",
+    ):
         kinds.add_column(column, justify="left" if column in ("anomalie", "critère") else "right")
     by_kind = result.get("par_anomalie")
     for row in by_kind if isinstance(by_kind, list) else []:
@@ -193,7 +201,8 @@ def evaluate_command(
             row["critere"],
             str(row["evenements"]),
             str(row["resolus"]),
-            f"{row['rappel']:.2%}",
+            "—" if row["rappel"] is None else f"{row['rappel']:.2%}",
+            str(row["pas_encore_observables"]),
         )
     console.print(kinds)
 

@@ -13,6 +13,11 @@ and truth tables are in the connection).
 | declaration | the company's gross pay of the month is the true one (counted once, not lost), |
 |  | leaving out the contract-months a negative correction overstated |
 | ligne | the line is in the ingestion's rejections |
+
+An event of a kind in ``SILENCE`` is resolved only by the 3 months of silence rule: the end it must
+infer (the contract's, the continued contract's, the closed establishment's) can be known once the
+establishment has declared 3 months past it. Until then it is « pas encore observable »: counted
+apart (``pas_encore_observables``), out of the events and the recall.
 """
 
 from __future__ import annotations
@@ -56,6 +61,19 @@ CRITERIA = {
 }
 
 
+# kinds whose end is only known after 3 more declared months (no block declares it)
+SILENCE = frozenset(
+    {
+        "forgotten_end",
+        "forgotten_end_then_rehire",
+        "employer_change_without_block",
+        "establishment_split_without_block",
+        "establishment_merge_without_block",
+        "silent_closure",
+    }
+)
+
+
 class UnknownAnomaly(ValueError):
     pass
 
@@ -73,10 +91,26 @@ GROUP BY i.{truth}
 """
 
 _RESOLVED = """
-WITH a AS (
-    SELECT v.*, c.critere FROM anomalies_verite v JOIN criteres c ON c.type = v.type
+WITH fins_fermees AS (
+    SELECT siret, max(date_fin) AS date_fin FROM contrats_verite_unique
+    WHERE motif_fin = '012' GROUP BY siret
+),
+-- the end the rule must infer; with no block, it needs the months up to 3 past its own
+toutes AS (
+    SELECT v.*, c.critere,
+           c.silence AND coalesce(
+               CASE c.critere
+                   WHEN 'fin' THEN t.date_fin
+                   WHEN 'transfert' THEN p.date_fin
+                   WHEN 'fermeture' THEN ff.date_fin
+               END, v.mois) >= DATE '{horizon}' - INTERVAL 2 MONTH AS pas_encore
+    FROM anomalies_verite v JOIN criteres c ON c.type = v.type
+    LEFT JOIN contrats_verite_unique t ON t.contrat_id = v.contrat_id
+    LEFT JOIN contrats_verite_unique p ON p.contrat_id = t.contrat_precedent_id
+    LEFT JOIN fins_fermees ff ON ff.siret = v.siret AND c.critere = 'fermeture'
     WHERE v.mois <= DATE '{horizon}'
 ),
+a AS (SELECT * FROM toutes WHERE NOT pas_encore),
 -- a negatively corrected contract-month declares an overstated gross (the truth has the right
 -- one): left out on both sides, so that the company-month compares what the files say
 surdeclares AS (
@@ -154,24 +188,33 @@ resolution AS (
     WHERE a.critere = 'ligne'
     GROUP BY a.anomaly_id
 )
-SELECT a.type, any_value(a.critere) AS critere, count(*) AS evenements,
-       count(*) FILTER (WHERE coalesce(r.resolu, false)) AS resolus
-FROM a LEFT JOIN resolution r USING (anomaly_id)
-GROUP BY a.type
-ORDER BY a.type
+SELECT x.type, any_value(x.critere) AS critere,
+       count(*) FILTER (WHERE NOT x.pas_encore) AS evenements,
+       count(*) FILTER (WHERE coalesce(r.resolu, false)) AS resolus,
+       count(*) FILTER (WHERE x.pas_encore) AS pas_encore_observables
+FROM toutes x LEFT JOIN resolution r USING (anomaly_id)
+GROUP BY x.type
+ORDER BY x.type
 """
 
 
 def anomaly_recall(
     con: duckdb.DuckDBPyConnection, anomalies: pl.DataFrame, horizon: object
 ) -> list[dict[str, object]]:
-    """One row per anomaly kind: criterion, events up to ``horizon``, resolved, recall."""
+    """One row per anomaly kind: criterion, observable events up to ``horizon``, resolved, recall
+    (None without an observable event), and the events not yet observable."""
     unknown = sorted(set(anomalies["type"].unique().to_list()) - set(CRITERIA))
     if unknown:
         raise UnknownAnomaly(f"type(s) d'anomalie sans critère d'évaluation : {', '.join(unknown)}")
     con.register(
         "criteres",
-        pl.DataFrame({"type": list(CRITERIA), "critere": list(CRITERIA.values())}).to_arrow(),
+        pl.DataFrame(
+            {
+                "type": list(CRITERIA),
+                "critere": list(CRITERIA.values()),
+                "silence": [kind in SILENCE for kind in CRITERIA],
+            }
+        ).to_arrow(),
     )
     con.execute(_PURITY.format(name="salaries", pred="pred", truth="truth"))
     con.execute(_PURITY.format(name="contrats", pred="pred_contrat", truth="truth_contrat"))
@@ -182,7 +225,8 @@ def anomaly_recall(
             "critere": criterion,
             "evenements": events,
             "resolus": resolved,
-            "rappel": resolved / events if events else 1.0,
+            "rappel": resolved / events if events else None,
+            "pas_encore_observables": pending,
         }
-        for kind, criterion, events, resolved in rows
+        for kind, criterion, events, resolved, pending in rows
     ]
