@@ -117,3 +117,29 @@ def test_ends_the_silence_rule_cannot_know_yet_are_set_apart(
     for kind, k in by_kind.items():
         if kind not in SILENCE:
             assert k["pas_encore_observables"] == 0
+
+
+def test_hours_moved_between_contracts_show_though_the_total_holds(
+    base: tuple[Path, Warehouse], tmp_path: Path
+) -> None:
+    """10 h taken from one contract and given to another leave the month's total unchanged:
+    the per-contract gap still counts them (20 h, two contracts)."""
+    truth, store = _copy(base, tmp_path)
+    month = {m["mois"]: m for m in evaluate(store, truth)["par_mois"]}  # type: ignore[union-attr]
+    path = snapshot.snapshot_dir(store, MONTHS[-1]).resolve() / "activites" / "2023-03.parquet"
+    rows = pl.read_parquet(path)
+    busy = rows.filter(pl.col("heures_standards_remunerees") > 20)["contrat_id"].unique().sort()
+    shift = {busy[0]: -10, busy[1]: 10}
+    first = pl.col("contrat_id").is_first_distinct()  # one row of each contract moves
+    rows = rows.with_columns(
+        pl.col("heures_standards_remunerees")
+        + pl.when(first).then(pl.col("contrat_id").replace_strict(shift, default=0)).otherwise(0)
+    ).cast(rows.schema)
+    path.unlink()  # a hard link shared with the earlier snapshots
+    rows.write_parquet(path)
+    after = {m["mois"]: m for m in evaluate(store, truth)["par_mois"]}  # type: ignore[union-attr]
+    key = next(k for k in after if str(k) == "2023-03-01")
+    assert after[key]["heures"] == month[key]["heures"]
+    assert after[key]["heures_ecart_contrats"] == pytest.approx(
+        month[key]["heures_ecart_contrats"] + 20, abs=0.01
+    )

@@ -281,7 +281,8 @@ SELECT count(*) FILTER (WHERE exact), count(*),
 FROM fins
 """
 
-# Monthly totals of hours and gross pay, truth vs quality base.
+# Monthly totals of hours and gross pay, truth vs quality base, and the hours gap summed over
+# contracts in absolute value.
 _HEURES = """
 WITH v AS (
     SELECT mois, sum(heures_remunerees) AS h, sum(heures_non_remunerees) AS hn,
@@ -293,10 +294,25 @@ q AS (
            sum(heures_supp_remunerees) AS hs
     FROM activites GROUP BY mois
 ),
+-- per contract (truth contracts on the predicted one most of their items went to): errors of
+-- opposite signs on two contracts cancel in the month's total, not here
+ecarts AS (
+    SELECT coalesce(t.mois, q.mois) AS mois,
+           sum(abs(coalesce(cast(q.h AS DOUBLE), 0) - coalesce(t.h, 0))) AS ecart,
+           count(*) FILTER (WHERE abs(coalesce(cast(q.h AS DOUBLE), 0) - coalesce(t.h, 0)) > 0.05)
+               AS contrats
+    FROM (SELECT f.pred_contrat, h.mois, sum(h.heures_remunerees) AS h
+          FROM heures_verite h JOIN fins f ON f.truth_contrat = h.contrat_id GROUP BY ALL) t
+    FULL JOIN (SELECT contrat_id, mois, sum(heures_standards_remunerees) AS h
+               FROM activites GROUP BY ALL) q
+        ON q.contrat_id = t.pred_contrat AND q.mois = t.mois
+    GROUP BY 1
+),
 b AS (SELECT mois, sum(brut) AS brut FROM remunerations_verite GROUP BY mois),
 bq AS (SELECT mois, sum(remuneration_brute) AS brut FROM contrats_mois GROUP BY mois)
 SELECT v.mois, round(v.h, 2) AS heures_vraies, round(cast(q.h AS DOUBLE), 2) AS heures,
        abs(cast(q.h AS DOUBLE) - v.h) / nullif(v.h, 0) AS erreur_heures,
+       round(e.ecart, 2) AS heures_ecart_contrats, e.contrats AS contrats_en_ecart,
        round(v.hs, 2) AS heures_supp_vraies, round(cast(q.hs AS DOUBLE), 2) AS heures_supp,
        round(b.brut, 2) AS brut_vrai, round(cast(bq.brut AS DOUBLE), 2) AS brut,
        abs(cast(bq.brut AS DOUBLE) - b.brut) / nullif(b.brut, 0) AS erreur_brut
@@ -304,6 +320,7 @@ FROM v
 LEFT JOIN q ON q.mois = v.mois
 LEFT JOIN b ON b.mois = v.mois
 LEFT JOIN bq ON bq.mois = v.mois
+LEFT JOIN ecarts e ON e.mois = v.mois
 WHERE v.mois <= DATE '{horizon}'
 ORDER BY v.mois
 """
