@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from datadsn.engine.runner import write_parquet
+from datadsn.engine.backends import Backend
 
 from . import history
 from .inputs import retention_cutoff
-from .schema import KEYS, create_empty, select_list
+from .schema import KEYS, TABLES, select_list
 
 FOLDER = history.ARCHIVES["contrats"]
 
@@ -53,49 +51,48 @@ def carried(folder: Path | None, month: str, table: str = "contrats") -> dict[st
     return {m: p for m, p in parts.items() if m >= cutoff}
 
 
-def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+def load(db: Backend, files: dict[str, Path]) -> None:
     """``prev_contrats_archives``: the archived contracts, scanned in place."""
     if files:
         listed = ", ".join(history.quote(p) for p in files.values())
-        con.execute(
-            "CREATE OR REPLACE VIEW prev_contrats_archives AS "
-            f"SELECT {select_list('contrats')} FROM read_parquet([{listed}])"
+        db.create(
+            "prev_contrats_archives",
+            f"SELECT {select_list('contrats')} FROM read_parquet([{listed}])",
+            kind="view",
         )
     else:
-        con.execute(create_empty("contrats", "prev_contrats_archives"))
+        db.create_empty("prev_contrats_archives", TABLES["contrats"])
 
 
-def bring_back(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> int:
+def bring_back(db: Backend, files: dict[str, Path]) -> int:
     """``int_contrats_reactives``: the whole rows of the contracts ``int_contrats_a_reprendre``
     names, read from their months' files only (a scan of every file for two contracts took
     0.025 s of the critical path at month 24, one file 0.002 s); returns the rows."""
-    months = history.months(con, "SELECT DISTINCT mois_archive FROM int_contrats_a_reprendre")
+    months = history.months(db, "SELECT DISTINCT mois_archive FROM int_contrats_a_reprendre")
     chosen = [files[m] for m in months if m in files]
     if not chosen:
-        con.execute(create_empty("contrats", "int_contrats_reactives"))
+        db.create_empty("int_contrats_reactives", TABLES["contrats"])
         return 0
     listed = ", ".join(history.quote(p) for p in chosen)
-    row = con.execute(
-        f"CREATE OR REPLACE TABLE int_contrats_reactives AS SELECT {select_list('contrats')} "
-        f"FROM read_parquet([{listed}]) "
-        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)"
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return db.create(
+        "int_contrats_reactives",
+        f"SELECT {select_list('contrats')} FROM read_parquet([{listed}]) "
+        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)",
+    )
 
 
-def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path]) -> None:
+def publish(db: Backend, tmp: Path, files: dict[str, Path]) -> None:
     """Write the working ``contrats.parquet`` and the archive months that changed; link the rest."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE contrats_reglees AS {SETTLED}")
+    db.create("contrats_reglees", SETTLED)
     cols = select_list("contrats")
-    write_parquet(
-        con,
+    db.write_parquet(
         f"SELECT {cols} FROM contrats c WHERE NOT EXISTS "
         "(SELECT 1 FROM contrats_reglees r WHERE r.contrat_id = c.contrat_id)",
         tmp / "contrats.parquet",
         order_by=KEYS["contrats"],
     )
     changed = history.months(
-        con,
+        db,
         "SELECT mois_archive FROM contrats_reglees UNION SELECT strftime("
         "date_derniere_declaration, '%Y-%m') FROM int_contrats_reactives",
     )
@@ -107,8 +104,7 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path]) -
                 "EXISTS (SELECT 1 FROM int_contrats_reactives r WHERE r.contrat_id = a.contrat_id)"
                 " UNION ALL "
             )
-        write_parquet(
-            con,
+        db.write_parquet(
             f"{kept}SELECT {cols} FROM contrats c JOIN contrats_reglees r USING (contrat_id) "
             f"WHERE r.mois_archive = '{month}'",
             tmp / FOLDER / f"{month}.parquet",

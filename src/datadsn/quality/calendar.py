@@ -13,8 +13,9 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
+
+from datadsn.engine.backends import Backend
 
 FIRST = dt.date(1990, 1, 1)
 LAST = dt.date(2100, 12, 31)
@@ -70,16 +71,14 @@ def generate_holidays(target: Path = HOLIDAYS_FILE) -> int:
     return len(days)
 
 
-def build_calendar(con: duckdb.DuckDBPyConnection, source: str) -> int:
+def build_calendar(db: Backend, source: str) -> int:
     """Create ``calendrier`` covering the pay periods of ``source`` (debut, fin columns)."""
-    row = con.execute(f"SELECT min(debut), max(fin) FROM {source} WHERE fin >= debut").fetchone()
-    if not row or row[0] is None:
+    start, end = db.rows(f"SELECT min(debut), max(fin) FROM {source} WHERE fin >= debut")[0]
+    if start is None:
         table = working_days(dt.date(2000, 1, 1), dt.date(1999, 12, 31))
     else:
-        table = working_days(row[0], row[1])
-    con.register("calendrier_arrow", table)
-    con.execute("CREATE OR REPLACE TABLE calendrier AS SELECT * FROM calendrier_arrow")
-    con.unregister("calendrier_arrow")
+        table = working_days(start, end)
+    db.from_arrow("calendrier", table)
     return table.num_rows
 
 

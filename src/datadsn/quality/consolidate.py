@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
-
 from datadsn import __version__, months
-from datadsn.engine import locks, schedule
-from datadsn.engine.database import run_connection
-from datadsn.engine.runner import Step, load_step, run_step, table_from_lists, write_parquet
+from datadsn.engine import backends, locks, schedule
+from datadsn.engine.backends import Backend
+from datadsn.engine.runner import Step, load_step, run_step, table_from_lists
 from datadsn.engine.warehouse import Warehouse
 
 from . import archive, calendar, history, identity, salaries_archive, snapshot
@@ -34,7 +32,7 @@ from .inputs import (
     retention_limit,
     write_seen,
 )
-from .schema import KEYS, TABLES, create_empty, select_list
+from .schema import KEYS, TABLES, select_list
 
 SQL = Path(__file__).parent / "sql"
 
@@ -271,33 +269,31 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
     return snapshot.snapshot_dir(store, prev)
 
 
-def _prepare(
-    con: duckdb.DuckDBPyConnection, folder: Path | None, month: str, archived: dict[str, Path]
-) -> None:
+def _prepare(db: Backend, folder: Path | None, month: str, archived: dict[str, Path]) -> None:
     for table in TABLES:
         if table in history.PARTITIONED:
             continue  # see carry.py
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
             source = f"read_parquet({history.quote(path)})"
-            present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            present = set(db.columns(f"SELECT * FROM {source}"))
             # tables read by several steps are loaded once, the others scanned in place
-            kind = "TABLE" if table in _READ_OFTEN else "VIEW"
             where = f" WHERE {_LOAD_FILTER[table]}" if table in _LOAD_FILTER else ""
-            con.execute(
-                f"CREATE OR REPLACE {kind} prev_{table} AS "
-                f"SELECT {select_list(table, present)} FROM {source}{where}"
+            db.create(
+                f"prev_{table}",
+                f"SELECT {select_list(table, present)} FROM {source}{where}",
+                kind="table" if table in _READ_OFTEN else "view",
             )
         else:
-            con.execute(create_empty(table, f"prev_{table}"))
-    con.execute(
-        "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
-        "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version, "
-        "CAST(? AS DATE) AS limite_retention",
-        [f"{month}-01", dt.datetime.now(), __version__, retention_limit(month)],
+            db.create_empty(f"prev_{table}", TABLES[table])
+    db.create(
+        "run_params",
+        "SELECT CAST(? AS DATE) AS mois, CAST(? AS TIMESTAMP) AS debut, "
+        "CAST(? AS VARCHAR) AS version, CAST(? AS DATE) AS limite_retention",
+        params=[f"{month}-01", dt.datetime.now(), __version__, retention_limit(month)],
     )
-    _known_codes(con)
-    salaries_archive.load(con, folder, archived)
+    _known_codes(db)
+    salaries_archive.load(db, folder, archived)
 
 
 @lru_cache(maxsize=1)
@@ -313,32 +309,30 @@ def _code_rows() -> tuple[tuple[str, str], ...]:
     )
 
 
-def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
+def _known_codes(db: Backend) -> None:
     rows = _code_rows()
     table_from_lists(
-        con,
+        db,
         "codes_connus",
         {"rubrique": ("VARCHAR", [r for r, _ in rows]), "code": ("VARCHAR", [c for _, c in rows])},
     )
 
 
-def _run_python(
-    con: duckdb.DuckDBPyConnection, name: str, carry: Carry, archived: dict[str, Path]
-) -> int:
+def _run_python(db: Backend, name: str, carry: Carry, archived: dict[str, Path]) -> int:
     """A Python piece of the pipeline (``archived``: the contract archive's month files)."""
     if name == "prev_activites_sources_conservees":
-        carry.sources_view(con)
+        carry.sources_view(db)
         return 0
     if name == "activites_reprises":
-        return carry.carried_count(con)
+        return carry.carried_count(db)
     if name == "int_fusions_salaries":
-        return identity.resolve(con, "int_aretes_salaries", name)
+        return identity.resolve(db, "int_aretes_salaries", name)
     if name == "int_fusions_contrats":
-        return identity.resolve(con, "int_aretes_contrats", name)
+        return identity.resolve(db, "int_aretes_contrats", name)
     if name == "calendrier":
-        return calendar.build_calendar(con, "int_heures_declarees")
+        return calendar.build_calendar(db, "int_heures_declarees")
     if name == "int_contrats_reactives":
-        return archive.bring_back(con, archived)
+        return archive.bring_back(db, archived)
     raise KeyError(name)
 
 
@@ -354,7 +348,7 @@ def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]], dict[str, Step]]
 
 
 def _run_pipeline(
-    con: duckdb.DuckDBPyConnection,
+    db: Backend,
     carry: Carry,
     archived: dict[str, Path],
     report: Progress,
@@ -366,7 +360,7 @@ def _run_pipeline(
     tasks, depends, steps = _tasks()
     started: list[str] = []
 
-    def run_one(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
+    def run_one(cur: Backend, task: schedule.Task) -> None:
         t0 = time.perf_counter()
         if task.name in steps:
             run_step(cur, steps[task.name], view=task.name in VIEWS)
@@ -378,7 +372,7 @@ def _run_pipeline(
         started.append(task.name)
         report(task.name, len(started), total)
 
-    schedule.run(con, tasks, run_one, depends, on_start=on_start)
+    schedule.run(db, tasks, run_one, depends, on_start=on_start)
 
 
 def step_threads() -> int:
@@ -388,18 +382,18 @@ def step_threads() -> int:
     return max(1, (os.cpu_count() or 1) // schedule.WORKERS)
 
 
-def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _totals(db: Backend) -> dict[str, int]:
     """The run's row of ``chargements``: declarations integrated, then totals of the new state
     (archived contracts and carried history months included)."""
     names = [c for c, kind in TABLES["chargements"].items() if kind == "BIGINT"]
-    row = con.execute(
+    rows = db.rows(
         f"SELECT {', '.join(names)} FROM chargements WHERE mois = (SELECT mois FROM run_params)"
-    ).fetchone()
-    return {n: int(v) for n, v in zip(names, row or (), strict=False)}
+    )
+    return {n: int(v) for n, v in zip(names, rows[0] if rows else (), strict=False)}
 
 
 def _write_snapshot(
-    con: duckdb.DuckDBPyConnection,
+    db: Backend,
     tmp: Path,
     carry: Carry,
     archived: dict[str, dict[str, Path]],
@@ -408,7 +402,7 @@ def _write_snapshot(
     change are linked from the previous snapshot, the rest written sorted (two tables at a
     time)."""
 
-    def write(cur: duckdb.DuckDBPyConnection, table: str) -> None:
+    def write(cur: Backend, table: str) -> None:
         if table in history.PARTITIONED:
             carry.publish(cur, tmp, table)
         elif table == "contrats":
@@ -416,15 +410,14 @@ def _write_snapshot(
         elif table == "salaries":
             salaries_archive.publish(cur, tmp, archived[table], carry.month)
         else:
-            write_parquet(
-                cur,
+            cur.write_parquet(
                 f"SELECT {select_list(table)} FROM {table}",
                 tmp / f"{table}.parquet",
                 order_by=KEYS[table],
             )
 
-    schedule.each(con, TABLES, write)
-    write_seen(con, tmp)
+    schedule.each(db, TABLES, write)
+    write_seen(db, tmp)
 
 
 def step_labels() -> list[str]:
@@ -437,30 +430,28 @@ def consolidate(
     progress: Progress | None = None,
     threads: int | None = None,
     refresh_catalog: bool = True,
+    engine: str | None = None,
+    master: str | None = None,
 ) -> RunSummary:
-    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically."""
+    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically, on ``engine``
+    (``duckdb`` or ``spark``, default ``DATADSN_ENGINE`` then DuckDB; ``master``: Spark's)."""
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
         check_run(store, month)
-        _run(
-            store,
-            month,
-            progress or (lambda label, done, total: None),
-            summary,
-            threads,
-            refresh_catalog,
-        )
+        with backends.session(engine, threads or step_threads(), master) as db:
+            report = progress or (lambda label, done, total: None)
+            _run(store, db, month, report, summary, refresh_catalog)
     summary.total_seconds = time.perf_counter() - started
     return summary
 
 
 def _run(
     store: Warehouse,
+    db: Backend,
     month: str,
     report: Progress,
     summary: RunSummary,
-    threads: int | None,
     refresh_catalog: bool,
 ) -> None:
     """The run of :func:`consolidate`, under the warehouse's lock."""
@@ -468,35 +459,34 @@ def _run(
     total = len(labels)
     snapshot.clean_leftovers(store)
     folder = _previous_folder(store, month)
-    with run_connection() as con:
-        # every rule orders its rows explicitly and files are written sorted: row order inside the
-        # run carries no meaning, so DuckDB may produce rows in any order (faster, less memory)
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET threads = {int(threads or step_threads())}")
-        t0 = time.perf_counter()
-        report(labels[0], 0, total)
-        # The state's tables load while the pending declarations are read: neither needs the
-        # other, and loading the employees and contracts grows with the state.
-        archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
-        with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
+    t0 = time.perf_counter()
+    report(labels[0], 0, total)
+    # The state's tables load while the pending declarations are read: neither needs the
+    # other, and loading the employees and contracts grows with the state.
+    archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
+    side = db.cursor()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
             prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
-            summary.declarations = load_pending(con, store, month, folder)
-            summary.beyond_retention = beyond_retention(con, store, month, folder)
+            summary.declarations = load_pending(db, store, month, folder)
+            summary.beyond_retention = beyond_retention(db, store, month, folder)
             prepared.result()
-        carry = Carry(folder, month)
-        carry.load(con)
-        archive.load(con, archived["contrats"])
-        summary.seconds[labels[0]] = time.perf_counter() - t0
-        _run_pipeline(con, carry, archived["contrats"], report, summary, total)
-        summary.counts = _totals(con)
-        row = con.execute("SELECT count(*) FROM stg_declarations_multiples").fetchone()
-        summary.several_establishments = int(row[0]) if row else 0
-        report(labels[-1], total - 1, total)
-        t0 = time.perf_counter()
-        tmp = snapshot.temp_dir(store, month)
-        _write_snapshot(con, tmp, carry, archived)
-        snapshot.publish(store, month, tmp)
-        if refresh_catalog:  # a --through run refreshes once, at its last month
-            store.refresh_catalog()
-        summary.seconds[labels[-1]] = time.perf_counter() - t0
-        report(labels[-1], total, total)
+    finally:
+        side.close()
+    carry = Carry(folder, month)
+    carry.load(db)
+    archive.load(db, archived["contrats"])
+    summary.seconds[labels[0]] = time.perf_counter() - t0
+    _run_pipeline(db, carry, archived["contrats"], report, summary, total)
+    summary.counts = _totals(db)
+    rows = db.rows("SELECT count(*) FROM stg_declarations_multiples")
+    summary.several_establishments = int(rows[0][0]) if rows else 0
+    report(labels[-1], total - 1, total)
+    t0 = time.perf_counter()
+    tmp = snapshot.temp_dir(store, month)
+    _write_snapshot(db, tmp, carry, archived)
+    snapshot.publish(store, month, tmp)
+    if refresh_catalog:  # a --through run refreshes once, at its last month
+        store.refresh_catalog()
+    summary.seconds[labels[-1]] = time.perf_counter() - t0
+    report(labels[-1], total, total)

@@ -172,8 +172,3 @@ def select_list(table: str, present: set[str] | None = None) -> str:
         f"CAST({c if present is None or c in present else 'NULL'} AS {t}) AS {c}"
         for c, t in TABLES[table].items()
     )
-
-
-def create_empty(table: str, name: str) -> str:
-    cols = ", ".join(f"{c} {t}" for c, t in TABLES[table].items())
-    return f"CREATE OR REPLACE TABLE {name} ({cols})"
