@@ -56,7 +56,8 @@ def test_run_step_materialises_and_names_failures(tmp_path) -> None:
     good = tmp_path / "l" / "t_ok.sql"
     good.parent.mkdir()
     good.write_text("select 1 as a union all select 2")
-    assert run_step(con, Step("t_ok", "l", good)) == 2
+    run_step(con, Step("t_ok", "l", good))
+    assert con.rows("SELECT count(*) FROM t_ok") == [(2,)]
     bad = tmp_path / "l" / "t_ko.sql"
     bad.write_text("select * from absent")
     with pytest.raises(StepError, match="l/t_ko"):

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import common
-from .common import WarehouseOpt, console, err
+from .common import EngineOpt, MasterOpt, WarehouseOpt, console, err
 from .errors import Failure, UsageError, explain, writing
 
 if TYPE_CHECKING:
@@ -41,13 +41,17 @@ def consolidate_command(
         typer.Option("--through", help="Consolider tous les mois en attente jusqu'à AAAA-MM."),
     ] = None,
     warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
+    from datadsn.engine.backends import engine_name
     from datadsn.quality.consolidate import check_run, pending_months
     from datadsn.quality.inputs import RETENTION_MONTHS, retention_cutoff
 
     if (month is None) == (through is None):
         raise UsageError("indiquez soit --month AAAA-MM, soit --through AAAA-MM")
+    chosen = engine_name(engine)
     store = common.warehouse(warehouse)
     if not store.raw.exists():
         raise UsageError(f"aucune donnée brute dans {store.root} : lancez `datadsn ingest`")
@@ -84,7 +88,7 @@ def consolidate_command(
             def report(label: str, done: int, total: int, task=task, bar=bar) -> None:
                 bar.update(task, description=label, completed=done, total=total)
 
-            s = _run_month(store, m, report, refresh_catalog=m == months[-1])
+            s = _run_month(store, m, report, m == months[-1], chosen, master)
         if s.beyond_retention:
             warnings.append(
                 f"{m} : {s.beyond_retention} déclaration(s) d'un mois antérieur à la rétention "
@@ -112,7 +116,14 @@ def consolidate_command(
     console.print(f"Instantané publié : {store.root / 'quality' / months[-1]}")
 
 
-def _run_month(store: Warehouse, month: str, report: Report, refresh_catalog: bool) -> RunSummary:
+def _run_month(
+    store: Warehouse,
+    month: str,
+    report: Report,
+    refresh_catalog: bool,
+    engine: str,
+    master: str | None,
+) -> RunSummary:
     """One month; a failure after its snapshot was published (the catalogue rebuild) says so."""
     from datadsn.quality.consolidate import consolidate
     from datadsn.quality.snapshot import current_month
@@ -120,7 +131,14 @@ def _run_month(store: Warehouse, month: str, report: Report, refresh_catalog: bo
     before = current_month(store)
     try:
         with writing(store.root):
-            return consolidate(store, month, progress=report, refresh_catalog=refresh_catalog)
+            return consolidate(
+                store,
+                month,
+                progress=report,
+                refresh_catalog=refresh_catalog,
+                engine=engine,
+                master=master,
+            )
     except Exception as exc:
         if before == month or current_month(store) != month:
             raise

@@ -63,15 +63,16 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def run_step(db: Backend, step: Step, append: bool = False, view: bool = False) -> int:
-    """Materialise a step as a table (or add its rows to it); returns the rows it wrote.
-    With ``view``, define it as a view instead (0 rows written): for a union of tables read
-    once, copying every row into a table of its own is all the step would do."""
+def run_step(db: Backend, step: Step, append: bool = False, view: bool = False) -> None:
+    """Materialise a step as a table (or add its rows to it). With ``view``, define it as a
+    view instead: for a union of tables read once, copying every row into a table of its own
+    is all the step would do."""
     sql = _strip_comments(step.sql).strip().rstrip(";")
     try:
         if append:
-            return db.append(step.name, sql)
-        return db.create(step.name, sql, kind="view" if view else "table")
+            db.append(step.name, sql)
+        else:
+            db.create(step.name, sql, kind="view" if view else "table")
     except Exception as exc:
         if not _engine_error(exc):
             raise

@@ -39,16 +39,17 @@ class Backend(Protocol):
         """The column names a query returns (without running it)."""
         ...
 
-    def create(self, name: str, sql: str, kind: Kind = "table", params: Sequence[Any] = ()) -> int:
-        """Materialise a query as table ``name`` (or define a view); rows written (0: view)."""
+    def create(self, name: str, sql: str, kind: Kind = "table", params: Sequence[Any] = ()) -> None:
+        """Materialise a query as table ``name`` (or define a view). No row count: on Spark it
+        would cost a job per step, and no step needs it (``rows`` when one does)."""
         ...
 
     def create_empty(self, name: str, columns: Mapping[str, str]) -> None:
         """An empty table of these columns (name -> SQL type)."""
         ...
 
-    def append(self, name: str, sql: str) -> int:
-        """Add a query's rows to table ``name``; rows added."""
+    def append(self, name: str, sql: str) -> None:
+        """Add a query's rows to table ``name``."""
         ...
 
     def delete(self, name: str, alias: str, condition: str) -> None:

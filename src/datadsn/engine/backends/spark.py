@@ -1,7 +1,9 @@
 """The Spark backend: the portable SQL transpiled by SQLGlot, tables as checkpointed temp views.
 
 A table is a query's result checkpointed on the executors (``localCheckpoint``: computed once,
-lineage cut, so 65 chained steps never re-plan the whole chain) and named by a temporary view.
+lineage cut) and named by a temporary view. Caching instead kept every table's whole lineage in
+the plans: analysing the 30th step of a month ran the driver out of memory. A checkpoint keeps
+its size statistics, so Spark still broadcasts small tables instead of shuffling them.
 ``read_parquet(...)`` calls of the DuckDB dialect become views over ``spark.read.parquet``: the
 ``union_by_name`` option maps to ``mergeSchema``, ``filename = true`` to a ``filename`` column
 holding the plain path, and ``key=value`` folders to partition columns, as DuckDB reads them.
@@ -44,6 +46,7 @@ _JAVA_HOMES = "/usr/lib/jvm/java-17-openjdk-*"
 # partition folders, timestamps as INT64 microseconds, UTC, no broadcast timeouts on a slow box.
 CONFIG = {
     "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.parquet.compression.codec": "snappy",
@@ -69,7 +72,7 @@ def translate(sql: str) -> tuple[str, dict[str, tuple[tuple[str, ...], bool, boo
             elif isinstance(arg, exp.Literal):
                 files.append(arg.name)
             elif isinstance(arg, exp.EQ):
-                options[arg.this.name.lower()] = arg.expression.name.lower() == "true"
+                options[arg.this.name.lower()] = arg.expression.sql().lower() == "true"
             else:
                 raise ValueError(f"read_parquet : argument non pris en charge {arg.sql()}")
         spec = (tuple(files), options["union_by_name"], options["filename"])
@@ -127,35 +130,34 @@ class SparkBackend:
         with self._lock:
             self._views.add(name)
 
+    def _materialise(self, name: str, df: DataFrame) -> None:
+        """Checkpoint ``df`` as table ``name`` (one job). Blocks of a table replaced or dropped
+        go when the driver no longer references them."""
+        self._name(name, df.localCheckpoint(eager=True))
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._df(sql, params).collect()]
 
     def columns(self, sql: str) -> list[str]:
         return list(self._df(sql).columns)
 
-    def create(self, name: str, sql: str, kind: Kind = "table", params: Sequence[Any] = ()) -> int:
+    def create(self, name: str, sql: str, kind: Kind = "table", params: Sequence[Any] = ()) -> None:
         df = self._df(sql, params)
         if kind == "view":
             self._name(name, df)
-            return 0
-        df = df.localCheckpoint(eager=True)
-        self._name(name, df)
-        return int(df.count())
+        else:
+            self._materialise(name, df)
 
     def create_empty(self, name: str, columns: Mapping[str, str]) -> None:
         nulls = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns.items())
         self._name(name, self._df(f"SELECT {nulls} LIMIT 0"))
 
-    def append(self, name: str, sql: str) -> int:
-        added = self._df(sql)
-        both = self.spark.table(name).unionByName(added).localCheckpoint(eager=True)
-        before = self.spark.table(name).count()
-        self._name(name, both)
-        return int(both.count() - before)
+    def append(self, name: str, sql: str) -> None:
+        self._materialise(name, self.spark.table(name).unionByName(self._df(sql)))
 
     def delete(self, name: str, alias: str, condition: str) -> None:
         kept = f"SELECT {alias}.* FROM {name} {alias} WHERE NOT coalesce(({condition}), false)"
-        self._name(name, self._df(kept).localCheckpoint(eager=True))
+        self._materialise(name, self._df(kept))
 
     def rename(self, old: str, new: str) -> None:
         self._name(new, self.spark.table(old))
@@ -236,6 +238,9 @@ def get_session(master: str | None = None) -> SparkSession:
                 chosen = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
                 builder = builder.master(chosen).config("spark.ui.enabled", "false")
                 builder = builder.config("spark.sql.shuffle.partitions", _partitions(chosen))
+                # the driver is the executor in local mode; Spark's 1 GB is tight for the plans
+                memory = os.environ.get("DATADSN_SPARK_MEMORY", "2g")
+                builder = builder.config("spark.driver.memory", memory)
             for key, value in CONFIG.items():
                 builder = builder.config(key, value)
             _session = builder.getOrCreate()
