@@ -34,6 +34,38 @@ def test_a_step_waits_for_the_earlier_steps_it_names() -> None:
     }
 
 
+def test_the_order_comes_from_what_each_step_reads() -> None:
+    tasks = [
+        Task("d", "select * from c, b"),
+        Task("c", "with t as (select * from a) select * from t join prev_c using (x)"),
+        Task("py", None, frozenset({"b"}), frozenset({"py", "py_side"})),
+        Task("e", "select * from py_side"),
+        Task("b", "select 2 as y"),
+        Task("a", "select 1 as x"),
+    ]
+    order, needs = schedule.ordered(tasks)
+    # the first step free to go, in the given order, goes first
+    assert [t.name for t in order] == ["b", "py", "e", "a", "c", "d"]
+    assert needs == {
+        "a": set(),
+        "b": set(),
+        "c": {"a"},  # prev_c: an input of the run, not a step
+        "py": {"b"},
+        "e": {"py"},  # through the table the Python step declares it writes
+        "d": {"b", "c"},
+    }
+
+
+def test_a_cycle_or_an_undeclared_python_step_is_an_error() -> None:
+    cycle = [Task(n, f"select * from {r}") for n, r in (("a", "c"), ("b", "a"), ("c", "b"))]
+    with pytest.raises(ValueError, match=r"circulaires : a -> c -> b -> a"):
+        schedule.ordered(cycle)
+    with pytest.raises(ValueError, match="py ne déclare pas"):
+        schedule.ordered([Task("py", None)])
+    with pytest.raises(ValueError, match="construite par a et par b"):
+        schedule.ordered([Task(n, None, frozenset(), frozenset({"t"})) for n in ("a", "b")])
+
+
 def _run(tasks: list[Task], work, workers: int = 2) -> None:
     con = duckdb.connect()
     schedule.run(con, tasks, work, schedule.dependencies(tasks), workers=workers)
@@ -123,17 +155,19 @@ def test_tables_read_from_tokens_are_those_of_the_parse_tree() -> None:
     """The dependencies come from tokens (fast); the parse tree is the reference they must match
     on every step of the consolidation and on the shapes a step may take."""
     consolidate = importlib.import_module("datadsn.quality.consolidate")
-    queries = [
-        (consolidate.SQL / layer / f"{name}.sql").read_text(encoding="utf-8")
-        for layer, name in consolidate.PIPELINE
-        if layer != "python"
-    ]
+    queries = [m.step.sql for m in consolidate.pipeline().models.values()]
     queries += [
         "select * from c, b",
         "select * from (select * from a) x, b as y where x.k in (select k from z)",
         "select 1 from s.b y cross join c left join (select 1 from d) e on true",
         "select * from a union all select * from b order by 1",
+        "with a as (select * from t), b as (select * from a, u) select cast(k as int) from b",
+        "with declarations as (select 1 as k) select * from declarations",
     ]
     for sql in queries:
         tree = sqlglot.parse_one(sql, read="duckdb")
-        assert schedule.tables_read(sql) == {t.name for t in tree.find_all(exp.Table)}, sql
+        ctes = {c.alias for c in tree.find_all(exp.CTE)}
+        tables = {t.name for t in tree.find_all(exp.Table)} - ctes
+        assert schedule.tables_read(sql) == tables, sql
+    shadow = "with declarations as (select * from brut) select * from declarations"
+    assert schedule.tables_read(shadow) == {"brut"}

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from datadsn.cli import app as datadsn_app
 from datadsn.engine.runner import _strip_comments
 from datadsn.quality import inputs
-from datadsn.quality.consolidate import PIPELINE, SQL, consolidate
+from datadsn.quality.consolidate import consolidate, pipeline
 from datadsn.quality.history import ARCHIVES, PARTITIONED, part_files
 from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration, nir_key
@@ -151,10 +151,8 @@ def test_steps_take_the_retention_from_the_run_parameters() -> None:
     interval would keep rows the files carried over have dropped."""
     assert inputs.RETENTION_MONTHS == 72
     readers = []
-    for layer, name in PIPELINE:
-        if layer == "python":
-            continue
-        code = _strip_comments((SQL / layer / f"{name}.sql").read_text(encoding="utf-8"))
+    for name, model in pipeline().models.items():
+        code = _strip_comments(model.step.sql)
         assert re.search(r"\b72\b", code) is None, name
         if "limite_retention" in code:
             readers.append(name)

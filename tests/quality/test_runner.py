@@ -17,9 +17,10 @@ from datadsn.engine.runner import (
     table_from_lists,
     to_spark,
 )
-from datadsn.quality.consolidate import PIPELINE, PYTHON_READS, SQL, _tasks
+from datadsn.quality.consolidate import SQL, pipeline
+from datadsn.quality.steps import STEPS as PYTHON_STEPS
 
-STEPS = [(layer, name) for layer, name in PIPELINE if layer != "python"]
+STEPS = [(m.layer, name) for name, m in pipeline().models.items()]
 
 
 @pytest.mark.parametrize(("layer", "name"), STEPS, ids=[n for _, n in STEPS])
@@ -33,15 +34,16 @@ def test_every_step_transpiles_to_spark(layer: str, name: str) -> None:
 def test_every_sql_file_is_in_the_pipeline() -> None:
     files = {(p.parent.name, p.stem) for p in SQL.glob("*/*.sql")}
     assert files == set(STEPS)
+    assert set(pipeline().order) == {n for _, n in STEPS} | set(PYTHON_STEPS.steps)
 
 
 def test_layers_read_only_the_layer_before() -> None:
-    """Staging reads raw inputs, marts never read staging."""
+    """Staging reads raw inputs, marts and publication never read staging."""
     for layer, name in STEPS:
         sql = load_step(SQL, layer, name).sql
         if layer == "staging":
             assert "int_" not in sql and "prev_" not in sql
-        if layer == "marts":
+        if layer in ("marts", "publication"):
             assert "stg_" not in sql
 
 
@@ -64,12 +66,15 @@ def test_run_step_materialises_and_names_failures(tmp_path) -> None:
         run_step(con, Step("t_ko", "l", bad))
 
 
-def test_every_python_piece_of_the_consolidation_declares_its_inputs() -> None:
-    assert set(PYTHON_READS) == {name for layer, name in PIPELINE if layer == "python"}
-    _, depends, _ = _tasks()
-    order = [name for _, name in PIPELINE]
-    for name, needs in depends.items():
+def test_every_step_of_the_consolidation_comes_after_what_it_reads() -> None:
+    steps = pipeline()
+    order = list(steps.order)
+    for name, needs in steps.depends.items():
         assert all(order.index(n) < order.index(name) for n in needs)
+    # a Python step waits for the tables it declares, and what reads its output waits for it
+    assert steps.depends["int_fusions_salaries"] == {"int_aretes_salaries"}
+    assert "int_fusions_salaries" in steps.depends["int_remap_salaries"]
+    assert "contrats" in steps.depends["contrats_reglees"]
 
 
 def test_table_from_lists_keeps_rows_aligned_and_typed() -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import importlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from datadsn.engine import runner
+from datadsn.engine import models, runner
 from datadsn.quality import ConsolidationError, current_month, inputs, pending_months
 from datadsn.quality.consolidate import consolidate
 from datadsn.quality.schema import TABLES
@@ -19,7 +18,6 @@ from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration
 
 SIRET = "12345678200012"
-consolidate_module = importlib.import_module("datadsn.quality.consolidate")
 
 
 def feed(sc: Scenario, month: str) -> None:
@@ -94,13 +92,13 @@ def test_crash_midway_leaves_last_snapshot_and_rerun_matches(
             raise RuntimeError("panne simulée")
         return real(con, step, **options)
 
-    monkeypatch.setattr(consolidate_module, "run_step", boom)
+    monkeypatch.setattr(models, "run_step", boom)
     with pytest.raises(RuntimeError, match="panne"):
         consolidate(sc.store, "2023-02")
     assert current_month(sc.store) == "2023-01"
     assert not snapshot_dir(sc.store, "2023-02").exists()
     assert sc.rows("select count(*) from salaries") == [(2,)]
-    monkeypatch.setattr(consolidate_module, "run_step", real)
+    monkeypatch.setattr(models, "run_step", real)
     consolidate(sc.store, "2023-02")
     assert current_month(sc.store) == "2023-02"
     assert contents(sc, "2023-02") == contents(clean, "2023-02")

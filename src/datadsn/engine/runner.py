@@ -63,11 +63,30 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def run_step(db: Backend, step: Step, append: bool = False, view: bool = False) -> None:
+def cast_list(columns: dict[str, str], present: set[str] | None = None) -> str:
+    """``CAST(c AS type) AS c`` for each declared column, in order; a column missing from
+    ``present`` (an older file) reads as NULL."""
+    return ", ".join(
+        f"CAST({c if present is None or c in present else 'NULL'} AS {t}) AS {c}"
+        for c, t in columns.items()
+    )
+
+
+def run_step(
+    db: Backend,
+    step: Step,
+    append: bool = False,
+    view: bool = False,
+    columns: dict[str, str] | None = None,
+) -> None:
     """Materialise a step as a table (or add its rows to it). With ``view``, define it as a
     view instead: for a union of tables read once, copying every row into a table of its own
-    is all the step would do."""
+    is all the step would do. With ``columns`` (name -> SQL type), the output has exactly these
+    columns, cast to these types: the declared schema, not each engine's inference, decides
+    what is written."""
     sql = _strip_comments(step.sql).strip().rstrip(";")
+    if columns:
+        sql = f"SELECT {cast_list(columns)} FROM ({sql}) AS {step.name}"
     try:
         if append:
             db.append(step.name, sql)

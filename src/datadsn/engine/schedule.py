@@ -1,11 +1,12 @@
-"""Running a pipeline's steps two at a time where their inputs allow it.
+"""Ordering a pipeline's steps from what they read, and running them two at a time where their
+inputs allow it.
 
-Most steps are small queries that leave one of the two cores idle (planning, materialising the
-result), and DuckDB's own threads gained little on them here; two independent steps side by
-side, one DuckDB thread each, keep both cores busy. The order of a pipeline stays the
-reference: a step waits for every earlier step that produces a table its SQL names (a Python
-piece: the tables it declares it reads, else every earlier step), so the result is the same as
-a run one step after the other.
+A step waits for the steps that build the tables its SQL names (a Python piece: the tables it
+declares it reads); :func:`ordered` sorts the steps by these dependencies, so no order is kept
+by hand. Most steps are small queries that leave one of the two cores idle (planning,
+materialising the result), and DuckDB's own threads gained little on them here; two independent
+steps side by side, one DuckDB thread each, keep both cores busy, with the same result as a run
+one step after the other.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
 import sqlglot
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 WORKERS = 2  # steps at a time
 
@@ -25,11 +26,22 @@ WORKERS = 2  # steps at a time
 @dataclass(frozen=True)
 class Task:
     """One step: ``name`` is the table it produces; ``sql`` is None for a Python piece, which
-    may name the tables it reads in ``reads``."""
+    may name the tables it reads in ``reads`` and those it builds in ``writes`` (default: its
+    name)."""
 
     name: str
     sql: str | None
     reads: frozenset[str] | None = None
+    writes: frozenset[str] | None = None
+
+    def inputs(self) -> set[str] | None:
+        """The tables the step reads (None: not declared)."""
+        if self.sql is not None:
+            return tables_read(self.sql)
+        return None if self.reads is None else set(self.reads)
+
+    def outputs(self) -> frozenset[str]:
+        return self.writes if self.writes is not None else frozenset({self.name})
 
 
 # Tokens that end a FROM clause at its own depth of parentheses.
@@ -49,13 +61,16 @@ _AFTER_FROM = {
 
 
 def tables_read(sql: str) -> set[str]:
-    """Names of the tables and views a query reads (CTE names included; they are harmless):
-    each name after FROM, JOIN or a comma of a FROM list. Read from SQLGlot's tokens rather than
-    its parse tree: the same names for every step of the consolidation (a test compares them)
-    for 0.05 s instead of 0.18 s for its 58 steps, paid by every process that consolidates
-    (0.5 s when Python has no compiled bytecode of SQLGlot's parser)."""
+    """Names of the tables and views a query reads: each name after FROM, JOIN or a comma of a
+    FROM list, less the query's own CTEs (``name AS (`` after WITH or a comma; a CTE may bear a
+    model's name, as ``declarations`` in ``stg_declarations``, and would be a false dependency).
+    Read from SQLGlot's tokens rather than its parse tree: the same names for every step of the
+    consolidation (a test compares them) for 0.05 s instead of 0.18 s for its 58 steps, paid by
+    every process that consolidates (0.5 s when Python has no compiled bytecode of SQLGlot's
+    parser)."""
     tokens = sqlglot.tokenize(sql, read="duckdb")
     names: set[str] = set()
+    ctes: set[str] = set()
     depth = 0
     clauses: list[int] = []  # depths of the FROM clauses being read
     expect = False  # the next name is a table's
@@ -82,7 +97,19 @@ def tables_read(sql: str) -> set[str]:
             qualified = i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT
             names.add(tokens[i + 2].text if qualified else token.text)
             expect = False
-    return names
+        elif kind == TokenType.VAR and _defines_cte(tokens, i):
+            ctes.add(token.text)
+    return names - ctes
+
+
+def _defines_cte(tokens: list[Token], i: int) -> bool:
+    """``tokens[i]`` names a CTE: ``WITH name AS (`` or ``, name AS (``."""
+    before = tokens[i - 1].token_type if i else None
+    after = [t.token_type for t in tokens[i + 1 : i + 3]]
+    return before in (TokenType.WITH, TokenType.COMMA) and after == [
+        TokenType.ALIAS,
+        TokenType.L_PAREN,
+    ]
 
 
 def dependencies(tasks: Sequence[Task]) -> dict[str, set[str]]:
@@ -90,14 +117,51 @@ def dependencies(tasks: Sequence[Task]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     produced: list[str] = []
     for task in tasks:
-        if task.sql is not None:
-            out[task.name] = tables_read(task.sql) & set(produced)
-        elif task.reads is not None:
-            out[task.name] = set(task.reads) & set(produced)
-        else:
-            out[task.name] = set(produced)
+        reads = task.inputs()
+        out[task.name] = set(produced) if reads is None else reads & set(produced)
         produced.append(task.name)
     return out
+
+
+def ordered(tasks: Sequence[Task]) -> tuple[list[Task], dict[str, set[str]]]:
+    """The tasks sorted so that each comes after the tasks building what it reads, and what
+    each waits for: the order is inferred, never kept by hand. Every task must say what it
+    reads; a name no task builds is an input of the run. Among tasks free to go, the given
+    order decides (so the result is stable). A cycle is an error naming its tasks."""
+    builder: dict[str, str] = {}
+    for task in tasks:
+        for table in task.outputs():
+            if table in builder:
+                raise ValueError(f"{table} construite par {builder[table]} et par {task.name}")
+            builder[table] = task.name
+    needs: dict[str, set[str]] = {}
+    for task in tasks:
+        reads = task.inputs()
+        if reads is None:
+            raise ValueError(f"l'étape {task.name} ne déclare pas ce qu'elle lit")
+        needs[task.name] = {builder[t] for t in reads if t in builder} - {task.name}
+    done: list[Task] = []
+    finished: set[str] = set()
+    left = list(tasks)
+    while left:
+        ready = next((t for t in left if needs[t.name] <= finished), None)
+        if ready is None:
+            raise ValueError(f"dépendances circulaires : {' -> '.join(_cycle(left, needs))}")
+        left.remove(ready)
+        done.append(ready)
+        finished.add(ready.name)
+    return done, needs
+
+
+def _cycle(left: Sequence[Task], needs: dict[str, set[str]]) -> list[str]:
+    """One cycle among tasks none of which can start: follow what each waits for."""
+    waiting = {t.name for t in left}
+    path = [left[0].name]
+    while True:
+        step = min(needs[path[-1]] & waiting)
+        if step in path:
+            return [*path[path.index(step) :], step]
+        path.append(step)
 
 
 def chain_lengths(tasks: Sequence[Task], needs: dict[str, set[str]]) -> dict[str, int]:

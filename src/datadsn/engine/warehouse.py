@@ -30,6 +30,7 @@ from datadsn.engine import lots as lot_files
 from datadsn.engine.lots import Committed, LotVersion
 from datadsn.engine.runner import quote_path
 from datadsn.home import default_home
+from datadsn.stages import CATALOG_VIEW_MODULES
 
 PARTITION = "mois_declaration"
 REJECTIONS = "rejections"
@@ -212,9 +213,8 @@ class Warehouse:
 CatalogHook = Callable[[Warehouse, duckdb.DuckDBPyConnection], None]
 # Later stages (quality snapshots...) register functions that add their views to the catalogue.
 _catalog_hooks: list[CatalogHook] = []
-# The modules that register them: imported before each rebuild, so that whichever command
-# rebuilds the catalogue (an ingestion after a consolidation, say) keeps every stage's views.
-STAGE_VIEW_MODULES = ("datadsn.quality.snapshot",)
+# The modules that register them (datadsn/stages.py), imported before each rebuild.
+STAGE_VIEW_MODULES = CATALOG_VIEW_MODULES
 
 
 def register_catalog_hook(hook: CatalogHook) -> None:

@@ -23,24 +23,6 @@ from .schema import KEYS, TABLES, select_list
 
 FOLDER = history.ARCHIVES["contrats"]
 
-# Rows of the new ``contrats`` that are settled (needs int_etablissements of the run): contracts
-# whose end is final and whose user establishment, if any, is known; a temporary-work copy
-# follows its agency contract.
-SETTLED = """
-    with reglees as (
-        select c.contrat_id, strftime(c.date_derniere_declaration, '%Y-%m') as mois_archive
-        from contrats c
-        join int_etablissements e on e.etablissement_id = c.etablissement_id
-        where c.ett_contrat_id is null and (c.etu_siret is null or c.etu_id is not null)
-            and (c.statut_fin = 2 or (c.statut_fin = 1
-                 and e.date_derniere_declaration >= c.date_derniere_declaration + interval 3 month))
-    )
-    select contrat_id, mois_archive from reglees
-    union all
-    select c.contrat_id, r.mois_archive
-    from contrats c join reglees r on r.contrat_id = c.ett_contrat_id
-"""
-
 
 def carried(folder: Path | None, month: str, table: str = "contrats") -> dict[str, Path]:
     """Archive files of ``table`` in the previous snapshot still within the retention."""
@@ -83,8 +65,8 @@ def bring_back(db: Backend, files: dict[str, Path]) -> int:
 
 
 def publish(db: Backend, tmp: Path, files: dict[str, Path]) -> None:
-    """Write the working ``contrats.parquet`` and the archive months that changed; link the rest."""
-    db.create("contrats_reglees", SETTLED)
+    """Write the working ``contrats.parquet`` and the archive months that changed (the settled
+    contracts: ``sql/publication/contrats_reglees.sql``); link the rest."""
     cols = select_list("contrats")
     db.write_parquet(
         f"SELECT {cols} FROM contrats c WHERE NOT EXISTS "

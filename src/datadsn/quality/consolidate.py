@@ -1,7 +1,8 @@
 """One monthly run: state(M) = consolidate(state(M-1), raw declarations not yet integrated).
 
-The steps are the SQL models of ``sql/`` run in the order of ``PIPELINE`` by the engine runner,
-with two Python pieces SQL cannot say well: the merge-graph fix-point and the holiday calendar.
+The steps are the SQL models of ``sql/`` and the Python steps of ``steps.py`` (the merge-graph
+fix-point, the holiday calendar...), run by the engine in the order their inputs give
+(engine/models.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from datadsn import __version__, months
-from datadsn.engine import backends, locks, schedule
+from datadsn.engine import backends, locks, models, schedule
 from datadsn.engine.backends import Backend
-from datadsn.engine.runner import Step, load_step, run_step, table_from_lists
+from datadsn.engine.runner import Step, table_from_lists
 from datadsn.engine.warehouse import Warehouse
 
-from . import archive, calendar, history, identity, salaries_archive, snapshot
+from . import archive, history, salaries_archive, snapshot
 from .carry import Carry
 from .inputs import (
     beyond_retention,
@@ -32,89 +33,8 @@ from .inputs import (
     retention_limit,
     write_seen,
 )
-from .schema import KEYS, TABLES, select_list
-
-SQL = Path(__file__).parent / "sql"
-
-# (layer, model). Layer "python" names a table built by a Python piece.
-PIPELINE: list[tuple[str, str]] = [
-    ("staging", "stg_declarations_multiples"),
-    ("staging", "stg_declarations"),
-    ("staging", "stg_etablissements"),
-    ("staging", "stg_individus"),
-    ("staging", "stg_contrats"),
-    ("staging", "stg_individu_changements"),
-    ("staging", "stg_contrat_changements"),
-    ("staging", "stg_contrat_fins"),
-    ("staging", "stg_remunerations"),
-    ("staging", "stg_activites"),
-    ("intermediate", "int_contrats_archives"),
-    ("intermediate", "int_declarations"),
-    ("intermediate", "int_declarations_nouvelles"),
-    ("intermediate", "int_entreprises"),
-    ("intermediate", "int_etablissements"),
-    ("intermediate", "int_salaries_rappeles"),
-    ("intermediate", "int_salaries_charges"),
-    ("intermediate", "int_salaries_connus"),
-    ("intermediate", "int_liens_individus"),
-    ("intermediate", "int_aretes_salaries"),
-    ("python", "int_fusions_salaries"),
-    ("intermediate", "int_remap_salaries"),
-    ("intermediate", "int_salaries_retirees"),
-    ("intermediate", "int_salaries"),
-    ("intermediate", "int_salaries_tous"),
-    ("intermediate", "int_salaries_reels"),
-    ("intermediate", "int_contrats_nouveaux"),
-    ("intermediate", "int_contrats_declares"),
-    ("intermediate", "int_contrats_a_reprendre"),
-    ("python", "int_contrats_reactives"),
-    ("intermediate", "int_contrats_stock"),
-    ("intermediate", "int_contrats_charges"),
-    ("intermediate", "int_remap_contrats_cascade"),
-    ("intermediate", "int_liens_contrats"),
-    ("intermediate", "int_aretes_contrats"),
-    ("python", "int_fusions_contrats"),
-    ("intermediate", "int_remap_contrats"),
-    ("intermediate", "int_contrats_fusionnes"),
-    ("intermediate", "int_remap_contrats_tous"),
-    ("intermediate", "int_liens_contrats_finaux"),
-    ("intermediate", "int_contrats"),
-    ("intermediate", "int_postes"),
-    ("intermediate", "int_heures_lignes"),
-    ("intermediate", "int_heures_declarees"),
-    ("python", "calendrier"),
-    ("intermediate", "int_activites_nouvelles"),
-    ("intermediate", "int_activites_sources"),
-    ("intermediate", "int_activites_mois"),
-    ("python", "prev_activites_sources_conservees"),
-    ("intermediate", "int_contrats_mois"),
-    ("intermediate", "int_contrats_interim"),
-    ("intermediate", "int_interim_archives"),
-    ("intermediate", "int_salaries_copies"),
-    ("marts", "declarations"),
-    ("marts", "entreprises"),
-    ("marts", "etablissements"),
-    ("marts", "postes"),
-    ("marts", "salaries"),
-    ("marts", "contrats"),
-    ("marts", "activites_sources"),
-    ("marts", "contrats_mois"),
-    ("marts", "fusions"),
-    ("python", "activites_reprises"),
-    ("marts", "activites"),
-    ("marts", "chargements"),
-]
-
-# What the Python pieces read (the SQL steps' inputs are read from their SQL).
-PYTHON_READS: dict[str, frozenset[str]] = {
-    "int_fusions_salaries": frozenset({"int_aretes_salaries"}),
-    "int_fusions_contrats": frozenset({"int_aretes_contrats"}),
-    "calendrier": frozenset({"int_heures_declarees"}),
-    "int_contrats_reactives": frozenset({"int_contrats_a_reprendre"}),
-    "prev_activites_sources_conservees": frozenset({"int_activites_mois"}),
-    # after prev_activites_sources_conservees: the months the run rewrites are known then
-    "activites_reprises": frozenset({"fusions", "prev_activites_sources_conservees"}),
-}
+from .schema import KEYS, PUBLISHED, SQL, TABLES, select_list
+from .steps import STEPS, Clock, Context
 
 # Codes checked against the norm catalogue (unknown ones are flagged, never rejected).
 CHECKED_CODES = {
@@ -123,23 +43,6 @@ CHECKED_CODES = {
     "dispositif_politique_publique": "S21.G00.40.008",
 }
 
-_READ_OFTEN = {"contrats", "salaries"}
-# Steps defined as views: unions of tables read a few times, and marts that only copy or filter
-# a table for the publication, where copying every row is all a table would do (copying 83,000
-# employees took 40 ms of the critical path at month 24).
-VIEWS = {
-    "int_contrats",  # read by the contrats mart only: one materialisation at the end, not two
-    "salaries",
-    "int_salaries_connus",
-    "int_salaries_tous",
-    "int_salaries_reels",
-    "declarations",
-    "contrats_mois",
-    "activites_sources",
-    "entreprises",
-    "etablissements",
-    "postes",
-}
 # Rows of the previous snapshot a run does not read (see salaries_archive.py).
 _LOAD_FILTER = {"salaries": "NOT coalesce(allocated_from_ett, false)"}
 
@@ -269,20 +172,27 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
     return snapshot.snapshot_dir(store, prev)
 
 
-def _prepare(db: Backend, folder: Path | None, month: str, archived: dict[str, Path]) -> None:
-    for table in TABLES:
-        if table in history.PARTITIONED:
-            continue  # see carry.py
+def _prepare(
+    db: Backend,
+    folder: Path | None,
+    month: str,
+    archived: dict[str, Path],
+    started: dt.datetime,
+) -> None:
+    for table, model in PUBLISHED.items():
+        if model.previous is None:
+            continue  # history tables: see carry.py
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
             source = f"read_parquet({history.quote(path)})"
             present = set(db.columns(f"SELECT * FROM {source}"))
-            # tables read by several steps are loaded once, the others scanned in place
+            # tables read by several steps are loaded once (@previous table), the others
+            # scanned in place
             where = f" WHERE {_LOAD_FILTER[table]}" if table in _LOAD_FILTER else ""
             db.create(
                 f"prev_{table}",
                 f"SELECT {select_list(table, present)} FROM {source}{where}",
-                kind="table" if table in _READ_OFTEN else "view",
+                kind="view" if model.previous == "view" else "table",
             )
         else:
             db.create_empty(f"prev_{table}", TABLES[table])
@@ -290,7 +200,7 @@ def _prepare(db: Backend, folder: Path | None, month: str, archived: dict[str, P
         "run_params",
         "SELECT CAST(? AS DATE) AS mois, CAST(? AS TIMESTAMP) AS debut, "
         "CAST(? AS VARCHAR) AS version, CAST(? AS DATE) AS limite_retention",
-        params=[f"{month}-01", dt.datetime.now(), __version__, retention_limit(month)],
+        params=[f"{month}-01", started, __version__, retention_limit(month)],
     )
     _known_codes(db)
     salaries_archive.load(db, folder, archived)
@@ -318,61 +228,43 @@ def _known_codes(db: Backend) -> None:
     )
 
 
-def _run_python(db: Backend, name: str, carry: Carry, archived: dict[str, Path]) -> int:
-    """A Python piece of the pipeline (``archived``: the contract archive's month files)."""
-    if name == "prev_activites_sources_conservees":
-        carry.sources_view(db)
-        return 0
-    if name == "activites_reprises":
-        return carry.carried_count(db)
-    if name == "int_fusions_salaries":
-        return identity.resolve(db, "int_aretes_salaries", name)
-    if name == "int_fusions_contrats":
-        return identity.resolve(db, "int_aretes_contrats", name)
-    if name == "calendrier":
-        return calendar.build_calendar(db, "int_heures_declarees")
-    if name == "int_contrats_reactives":
-        return archive.bring_back(db, archived)
-    raise KeyError(name)
-
-
 @lru_cache(maxsize=1)
+def pipeline() -> models.Pipeline:
+    """The consolidation's steps in order (the model files are read once)."""
+    return models.load(SQL, STEPS)
+
+
 def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]], dict[str, Step]]:
-    """The pipeline's tasks, what each waits for, and the SQL steps by name (read once)."""
-    steps = {name: load_step(SQL, layer, name) for layer, name in PIPELINE if layer != "python"}
-    tasks = [
-        schedule.Task(name, steps[name].sql if name in steps else None, PYTHON_READS.get(name))
-        for _, name in PIPELINE
-    ]
-    return tasks, schedule.dependencies(tasks), steps
+    """The pipeline's tasks, what each waits for, and the SQL steps by name."""
+    steps = pipeline()
+    return list(steps.tasks), steps.depends, {n: m.step for n, m in steps.models.items()}
 
 
 def _run_pipeline(
     db: Backend,
-    carry: Carry,
-    archived: dict[str, Path],
+    context: Context,
     report: Progress,
     summary: RunSummary,
     total: int,
 ) -> None:
-    """The steps of ``PIPELINE``, two at a time where their inputs allow (engine/schedule.py);
+    """The steps of the pipeline, two at a time where their inputs allow (engine/schedule.py);
     a step's time is its own wall time (two steps may overlap)."""
-    tasks, depends, steps = _tasks()
+    steps = pipeline()
     started: list[str] = []
 
     def run_one(cur: Backend, task: schedule.Task) -> None:
         t0 = time.perf_counter()
-        if task.name in steps:
-            run_step(cur, steps[task.name], view=task.name in VIEWS)
+        if task.name in steps.models:
+            steps.models[task.name].run(cur)
         else:
-            _run_python(cur, task.name, carry, archived)
+            steps.python[task.name].run(cur, context)
         summary.seconds[task.name] = time.perf_counter() - t0
 
     def on_start(task: schedule.Task) -> None:
         started.append(task.name)
         report(task.name, len(started), total)
 
-    schedule.run(db, tasks, run_one, depends, on_start=on_start)
+    schedule.run(db, steps.tasks, run_one, steps.depends, on_start=on_start)
 
 
 def step_threads() -> int:
@@ -421,7 +313,7 @@ def _write_snapshot(
 
 
 def step_labels() -> list[str]:
-    return ["lecture des déclarations", *(n for _, n in PIPELINE), "publication"]
+    return ["lecture des déclarations", *pipeline().order, "publication"]
 
 
 def consolidate(
@@ -430,18 +322,21 @@ def consolidate(
     progress: Progress | None = None,
     threads: int | None = None,
     refresh_catalog: bool = True,
+    clock: Clock = dt.datetime.now,
     engine: str | None = None,
     master: str | None = None,
 ) -> RunSummary:
-    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically, on ``engine``
-    (``duckdb`` or ``spark``, default ``DATADSN_ENGINE`` then DuckDB; ``master``: Spark's)."""
+    """Consolidate ``month`` into ``quality/<month>`` and publish it atomically. ``clock``
+    gives the run's times (``chargements.debut`` and ``fin``): a fixed one makes two runs on
+    the same inputs publish identical files. ``engine``: ``duckdb`` or ``spark`` (default
+    ``DATADSN_ENGINE``, else DuckDB); ``master``: Spark's (engine/backends/spark.py)."""
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
         check_run(store, month)
         with backends.session(engine, threads or step_threads(), master) as db:
             report = progress or (lambda label, done, total: None)
-            _run(store, db, month, report, summary, refresh_catalog)
+            _run(store, db, month, report, summary, refresh_catalog, clock)
     summary.total_seconds = time.perf_counter() - started
     return summary
 
@@ -453,6 +348,7 @@ def _run(
     report: Progress,
     summary: RunSummary,
     refresh_catalog: bool,
+    clock: Clock,
 ) -> None:
     """The run of :func:`consolidate`, under the warehouse's lock."""
     labels = step_labels()
@@ -467,7 +363,7 @@ def _run(
     side = db.cursor()
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            prepared = pool.submit(_prepare, side, folder, month, archived["salaries"])
+            prepared = pool.submit(_prepare, side, folder, month, archived["salaries"], clock())
             summary.declarations = load_pending(db, store, month, folder)
             summary.beyond_retention = beyond_retention(db, store, month, folder)
             prepared.result()
@@ -477,7 +373,7 @@ def _run(
     carry.load(db)
     archive.load(db, archived["contrats"])
     summary.seconds[labels[0]] = time.perf_counter() - t0
-    _run_pipeline(db, carry, archived["contrats"], report, summary, total)
+    _run_pipeline(db, Context(carry, archived["contrats"], clock), report, summary, total)
     summary.counts = _totals(db)
     rows = db.rows("SELECT count(*) FROM stg_declarations_multiples")
     summary.several_establishments = int(rows[0][0]) if rows else 0

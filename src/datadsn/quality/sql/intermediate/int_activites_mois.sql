@@ -1,5 +1,7 @@
 -- Calendar months whose hours this run changes (within the 72-month retention): those of the
 -- hours it brings and those of the hours its declarations replace.
+-- @kind table
+-- @key mois
 with mois as (
     select mois from int_activites_nouvelles
     union

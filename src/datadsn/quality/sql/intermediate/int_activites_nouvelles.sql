@@ -2,6 +2,8 @@
 -- months by working days (Mon-Fri, not a French public holiday). A period without any working
 -- day is split by calendar days instead of being counted in full in every month (the reference
 -- double counted it).
+-- @kind table
+-- @key decl_key, contrat_id, mois
 with periodes as (
     select distinct debut, fin from int_heures_declarees where fin >= debut
 ),

@@ -2,6 +2,8 @@
 -- only those months). A declaration key integrated again (replacement, duplicate send) replaces
 -- its previous contribution instead of adding to it. Regularisations declared later keep their
 -- own key and add to the month concerned. Stored ids are resolved through fusions when read.
+-- @kind table
+-- @key decl_key, contrat_id, mois
 with anciennes as (
     select p.decl_key, p.contrat_id, p.mois, p.heures_standards_remunerees,
            p.heures_non_remunerees, p.heures_supp_remunerees, p.mois_declaration

@@ -2,6 +2,7 @@
 -- date), fragments combined up to three like individuals. Old numbers are normalised, so a
 -- case or spacing variant still finds its contract. A change whose old key matches nothing is a
 -- no-op; a SIRET-only change never merges (transfers close the old contract instead).
+-- @kind table
 with fragments as (
     select c.fichier, c.contrat_ligne, c.changement_ligne, c.date_modification, c.siret_ancien,
            c.ancien_numero, c.ancienne_date_debut

@@ -5,6 +5,7 @@
 --     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
 --     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
 --     only ever matched on NIR).
+-- @kind table
 with fragments as (
     select c.fichier, c.individu_ligne, c.changement_ligne, c.date_modification, c.ancien_nir,
            c.ancien_nom_famille, c.anciens_prenoms, c.ancienne_date_naissance

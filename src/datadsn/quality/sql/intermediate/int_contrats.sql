@@ -6,6 +6,9 @@
 --       last declaration or is closed, re-opened (NULL) otherwise; a declared end (2) stays;
 -- 4. employer change: the contract at the old SIRET ends the day before the change (statut 2),
 --    and the new contract's effective start is the change date.
+-- @kind view
+-- A view: only the contrats mart reads it, so its rows are materialised once, there.
+-- @key contrat_id
 with fins as (
     select l.contrat_id, f.date_fin, f.motif_rupture,
            row_number() over (

@@ -6,6 +6,8 @@
 -- agency contract. Ids and archive months only: archive.bring_back reads the whole rows from
 -- those months' files (int_contrats_reactives). Every other archived contract is carried over as
 -- it is, which keeps the run cost independent of the history (see quality/archive.py).
+-- @kind table
+-- @key contrat_id
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),

@@ -4,6 +4,8 @@
 -- find the contracts to bring back are loaded (a third of the time of whole rows), and the month
 -- naming each one's file: the few rows brought back are read whole from their files only
 -- (int_contrats_a_reprendre, then archive.bring_back).
+-- @kind table
+-- @key contrat_id
 select contrat_id, salarie_id, etablissement_id, contrat_key, nature_contrat, etu_siret, etu_id,
        ett_contrat_id, strftime(date_derniere_declaration, '%Y-%m') as mois_archive
 from prev_contrats_archives

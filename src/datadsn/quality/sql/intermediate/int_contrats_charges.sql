@@ -2,6 +2,8 @@
 -- once re-pointed to the surviving employee, two contracts with the same key are one contract
 -- (the first declared keeps its id). Attributes: latest declaration; end status: carried from
 -- the most recent stored row.
+-- @kind table
+-- @key contrat_id
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 ),

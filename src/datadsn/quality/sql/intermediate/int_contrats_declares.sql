@@ -1,5 +1,7 @@
 -- Each contract declared in this run with what int_contrats_nouveaux computed and its employee's
 -- id, re-pointed to the survivor when this run merged that employee.
+-- @kind table
+-- @key fichier, contrat_ligne
 with salaries_remap as (
     select ancien_id, cible_id from int_remap_salaries where ancien_id <> cible_id
 )

@@ -1,5 +1,7 @@
 -- Contracts after change-block merges: absorbed rows disappear, the newest key survives under
 -- the survivor id.
+-- @kind table
+-- @key contrat_id
 select coalesce(r.cible_id, c.contrat_id) as contrat_id, c.etablissement_id, c.salarie_id,
        c.contrat_key, c.numero, c.date_debut, c.poste_id, c.nature_contrat,
        c.code_convention_collective, c.motif_recours, c.dispositif_politique_publique,

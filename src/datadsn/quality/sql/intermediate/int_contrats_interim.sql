@@ -4,6 +4,8 @@
 -- int_contrats only adds end statuses to its rows (same ids, employees, establishments, natures,
 -- and those of a known establishment, which the join below requires too), so the workers' copies
 -- (int_salaries_copies) need not wait for the ends.
+-- @kind table
+-- @key contrat_id
 select c.contrat_id, c.salarie_id, u.etablissement_id as etu_id, u.siret as etu_siret,
        e.siret as ett_siret
 from int_contrats_fusionnes c

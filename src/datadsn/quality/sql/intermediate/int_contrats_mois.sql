@@ -2,6 +2,8 @@
 -- this run rewrites (prev_contrats_mois holds only those). A replaced declaration key drops its
 -- rows. Stored ids are resolved through fusions when read. Only the (contract, month) pairs
 -- held twice are ranked: a window over every row cost more than the rest of the step.
+-- @kind table
+-- @key contrat_id, mois
 with brut as (
     select r.fichier, r.individu_ligne, r.numero, sum(r.montant) as montant
     from stg_remunerations r

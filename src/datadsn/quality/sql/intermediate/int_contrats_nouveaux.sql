@@ -3,6 +3,8 @@
 -- period (the best end date when a contract stops silently). Computed beside the employees'
 -- merges, off the critical path; narrow, so that int_contrats_declares copies the contract's
 -- columns once.
+-- @kind table
+-- @key fichier, contrat_ligne
 with periodes as (
     select fichier, individu_ligne, numero, max(fin) as fin
     from stg_remunerations

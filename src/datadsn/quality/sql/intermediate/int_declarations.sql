@@ -2,6 +2,8 @@
 -- includes its month) and, per functional key, the effective one: the latest version. A
 -- replacement, a duplicate send or a late file thus supersedes what the key held before instead
 -- of adding to it. Kept 72 months.
+-- @kind table
+-- @key decl_key, fichier, declaration_ligne
 with toutes as (
     select decl_key, fichier, declaration_ligne, siret, mois, fraction, type_declaration,
            version_declaration, mois_integration

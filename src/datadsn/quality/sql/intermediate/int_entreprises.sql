@@ -1,5 +1,7 @@
 -- Companies: latest declaration wins for attributes; first/last declared months are min/max,
 -- so integration order does not matter.
+-- @kind table
+-- @key entreprise_id
 with candidats as (
     select entreprise_id, siren, code_apen, nic_siege, date_premiere_declaration,
            date_derniere_declaration, version_declaration

@@ -1,5 +1,7 @@
 -- Establishments: latest declaration wins; siège when the company's siège NIC is this NIC;
 -- open unless its last declaration is 3 months or more before the integrated month.
+-- @kind table
+-- @key etablissement_id
 with candidats as (
     select etablissement_id, entreprise_id, siret, siren, nic, siege_social, code_naf, code_postal,
            commune, nature_juridique, code_convention_collective, date_premiere_declaration,

@@ -6,6 +6,7 @@
 -- however many activity lines the block carries (the reference multiplied it).
 -- A remuneration finds its contract by normalised number within the same individual; if the
 -- individual declares the same number twice the first contract line takes the hours (once).
+-- @kind table
 with contrats_declares as (
     select c.fichier, c.individu_ligne, c.numero, c.contrat_ligne, c.unite_mesure_quotite,
            row_number() over (

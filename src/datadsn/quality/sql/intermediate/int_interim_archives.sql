@@ -1,6 +1,8 @@
 -- Temporary-work contracts kept in the archive (same rule as int_contrats_interim), for the
 -- workers' copies in their user establishments (marts/salaries): archived with their contract
 -- copies, they still count there.
+-- @kind table
+-- @key contrat_id
 select a.contrat_id, a.salarie_id, a.etu_id, a.etu_siret
 from int_contrats_archives a
 join int_etablissements e on e.etablissement_id = a.etablissement_id

@@ -1,4 +1,6 @@
 -- Each declared individual of this run -> its employee row (before merges).
+-- @kind table
+-- @key fichier, individu_ligne
 select i.fichier, i.individu_ligne, i.siret, i.salarie_key, i.nir, i.nom_famille, i.prenoms,
        i.date_naissance, s.salarie_id
 from stg_individus i

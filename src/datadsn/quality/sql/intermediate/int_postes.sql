@@ -1,4 +1,6 @@
 -- Job labels; last declared month is a max, so a late file never moves it backwards.
+-- @kind table
+-- @key poste_id
 with candidats as (
     select poste_id, poste_key, date_derniere_declaration
     from prev_postes

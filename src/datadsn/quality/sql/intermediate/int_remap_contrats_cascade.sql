@@ -1,4 +1,6 @@
 -- Stored contracts absorbed because an employee merge gave two of them the same key.
+-- @kind table
+-- @key ancien_id
 with salaries_remap as (
     select ancien_id, cible_id, date_modification
     from int_remap_salaries

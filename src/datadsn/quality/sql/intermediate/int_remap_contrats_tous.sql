@@ -1,4 +1,6 @@
 -- Every contract id that disappeared this run -> its surviving id (cascade then change blocks).
+-- @kind table
+-- @key ancien_id
 with blocs as (
     select ancien_id, cible_id, motif, date_modification
     from int_remap_contrats

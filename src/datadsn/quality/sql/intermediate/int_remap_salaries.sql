@@ -1,6 +1,8 @@
 -- Survivor of each merged group of employees: the member first declared (then the smallest id),
 -- so ids stay stable downstream; every other member id maps to it. The surviving row takes the
 -- attributes of the newest identity (int_fusions_salaries targets), see int_salaries.
+-- @kind table
+-- @key ancien_id
 with membres as (
     select nouveau_id as groupe, ancien_id as membre, motif, date_modification
     from int_fusions_salaries

@@ -1,6 +1,8 @@
 -- The employees this run writes, after merges: absorbed rows disappear, the target identity
 -- keeps its key and attributes under the survivor id. The archived employees outside this run
 -- (int_salaries_tous) are not copied.
+-- @kind table
+-- @key salarie_id
 with lignes as (
     select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage,
            prenoms, date_naissance, sexe, annee_naissance, mois_naissance,

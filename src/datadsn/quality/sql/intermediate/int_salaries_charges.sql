@@ -5,6 +5,8 @@
 -- touche = declared in this run: only such rows can start an inferred merge. Only keys declared
 -- in this run (or, defensively, held twice) are ranked; the other stored rows pass through as
 -- they are, so the cost follows the month's declarations rather than the size of the state.
+-- @kind table
+-- @key salarie_id
 with candidats as (
     select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
            date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,

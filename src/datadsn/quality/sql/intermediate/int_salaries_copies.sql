@@ -3,6 +3,8 @@
 -- missions, the worker's latest declaration winning (then the smallest worker id). Only the
 -- (user establishment, key) pairs with several candidates are ranked: a window over every
 -- candidate cost more than the rest of the step.
+-- @kind table
+-- @key salarie_id
 with candidats as (
     select substr(md5(concat('salarie|', i.etu_siret, '|', s.salarie_key)), 1, 16) as salarie_id,
            i.etu_id as etablissement_id, i.etu_siret as siret, s.salarie_key, s.nir, s.nom_famille,

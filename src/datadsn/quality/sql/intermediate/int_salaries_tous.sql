@@ -1,5 +1,8 @@
 -- Every employee of the new state before the 72-month retention: this run's (int_salaries) and
 -- the archived ones it leaves as they are.
+-- @kind view
+-- A view: a union read a few times, which a table would only copy.
+-- @key salarie_id
 select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
        date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
        date_derniere_declaration, version_declaration, touche

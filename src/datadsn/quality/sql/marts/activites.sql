@@ -1,6 +1,14 @@
 -- Hours per contract and calendar month, for the months this run changes (int_activites_mois),
 -- summed over every source declaration of those months (the ones carried over and the ones this
 -- run rewrote), contract ids resolved through the new fusions. Other months: quality/carry.py.
+-- @kind table
+-- @key contrat_id, mois
+-- @column contrat_id VARCHAR
+-- @column mois DATE
+-- @column heures_standards_remunerees DECIMAL(18,4)
+-- @column heures_non_remunerees DECIMAL(18,4)
+-- @column heures_supp_remunerees DECIMAL(18,4)
+-- @column date_derniere_declaration DATE
 with sources as (
     select contrat_id, mois, heures_standards_remunerees, heures_non_remunerees,
            heures_supp_remunerees, mois_declaration

@@ -1,3 +1,15 @@
 -- Hours per source declaration of the months this run rewrites (history: see quality/history.py;
 -- files older than the 72-month retention are not carried over).
+-- @kind view
+-- A view: the mart only copies or filters a table for the publication (copying 83,000
+-- employees took 40 ms of the critical path at month 24).
+-- @key decl_key, contrat_id, mois
+-- @internal
+-- @column decl_key VARCHAR
+-- @column contrat_id VARCHAR
+-- @column mois DATE
+-- @column heures_standards_remunerees DECIMAL(18,4)
+-- @column heures_non_remunerees DECIMAL(18,4)
+-- @column heures_supp_remunerees DECIMAL(18,4)
+-- @column mois_declaration DATE
 select * from int_activites_sources

@@ -1,7 +1,22 @@
 -- One row per run: month, start, end, counts and code version (earlier runs of the month replaced).
+-- Start and end come from the run's clock (run_params, run_fin), not the engine's.
 -- Contracts: those of the run plus the archived ones carried over (quality/archive.py); hours:
 -- the run's months plus the months carried over (activites_reprises, quality/carry.py).
 -- The counts as rows then one pivot: nine scalar subqueries took DuckDB's optimizer 20 ms.
+-- @kind table
+-- @key mois
+-- @previous view
+-- @column mois DATE
+-- @column debut TIMESTAMP
+-- @column fin TIMESTAMP
+-- @column declarations BIGINT
+-- @column entreprises BIGINT
+-- @column etablissements BIGINT
+-- @column salaries BIGINT
+-- @column contrats BIGINT
+-- @column activites BIGINT
+-- @column fusions BIGINT
+-- @column version VARCHAR
 with comptes as (
     select 'declarations' as quoi, count(*) as n from int_declarations_nouvelles
     union all
@@ -23,7 +38,7 @@ from prev_chargements c
 cross join run_params p
 where c.mois <> p.mois
 union all
-select p.mois, p.debut, current_timestamp,
+select p.mois, p.debut, f.fin,
        max(case when k.quoi = 'declarations' then k.n end),
        max(case when k.quoi = 'entreprises' then k.n end),
        max(case when k.quoi = 'etablissements' then k.n end),
@@ -33,5 +48,6 @@ select p.mois, p.debut, current_timestamp,
        max(case when k.quoi = 'fusions' then k.n end),
        p.version
 from run_params p
+cross join run_fin f
 cross join comptes k
-group by p.mois, p.debut, p.version
+group by p.mois, p.debut, f.fin, p.version

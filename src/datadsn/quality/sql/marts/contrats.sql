@@ -1,6 +1,37 @@
 -- Contracts declared within the last 72 months, with their user establishment (etu_id), unknown
 -- codes flagged (kept, never an abort), plus the copies of temporary-work contracts in the user
 -- establishment (numero suffixed with the agency SIRET, ett_contrat_id -> the agency contract).
+-- @kind table
+-- @key contrat_id
+-- @previous table
+-- @column contrat_id VARCHAR
+-- @column etablissement_id VARCHAR
+-- @column salarie_id VARCHAR
+-- @column contrat_key VARCHAR
+-- @column numero VARCHAR
+-- @column date_debut DATE
+-- @column date_debut_effective DATE
+-- @column poste_id VARCHAR
+-- @column nature_contrat VARCHAR
+-- @column code_convention_collective VARCHAR
+-- @column motif_recours VARCHAR
+-- @column dispositif_politique_publique VARCHAR
+-- @column lieu_travail VARCHAR
+-- @column unite_mesure_quotite VARCHAR
+-- @column quotite_contrat DECIMAL(18,2)
+-- @column date_fin_previsionnelle DATE
+-- @column date_fin_effective DATE
+-- @column statut_fin TINYINT
+-- @column date_fin_declaree DATE
+-- @column date_fin_periode_paie DATE
+-- @column motif_rupture VARCHAR
+-- @column etu_siret VARCHAR
+-- @column etu_id VARCHAR
+-- @column ett_contrat_id VARCHAR
+-- @column codes_inconnus VARCHAR
+-- @column date_premiere_declaration DATE
+-- @column date_derniere_declaration DATE
+-- @column version_declaration VARCHAR
 with reels as (
     select c.*, u.etablissement_id as etu_id,
            nullif(concat_ws(',',

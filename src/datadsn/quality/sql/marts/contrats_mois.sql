@@ -1,3 +1,19 @@
 -- Contract x declared month, for the months this run rewrites (history: see quality/history.py;
 -- files older than the 72-month retention are not carried over).
+-- @kind view
+-- A view: the mart only copies or filters a table for the publication (copying 83,000
+-- employees took 40 ms of the critical path at month 24).
+-- @key contrat_id, mois
+-- @column contrat_id VARCHAR
+-- @column mois DATE
+-- @column decl_key VARCHAR
+-- @column nature_contrat VARCHAR
+-- @column unite_mesure_quotite VARCHAR
+-- @column quotite_contrat DECIMAL(18,2)
+-- @column modalite_temps_travail VARCHAR
+-- @column lieu_travail VARCHAR
+-- @column statut_conventionnel VARCHAR
+-- @column code_pcs_ese VARCHAR
+-- @column remuneration_brute DECIMAL(18,2)
+-- @column version_declaration VARCHAR
 select * from int_contrats_mois

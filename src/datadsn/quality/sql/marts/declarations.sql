@@ -1,3 +1,18 @@
 -- Declarations integrated, for the months this run rewrites (bookkeeping: what is pending is
 -- what is not here; history: see quality/history.py).
+-- @kind view
+-- A view: the mart only copies or filters a table for the publication (copying 83,000
+-- employees took 40 ms of the critical path at month 24).
+-- @key decl_key, fichier, declaration_ligne
+-- @internal
+-- @column decl_key VARCHAR
+-- @column fichier VARCHAR
+-- @column declaration_ligne INTEGER
+-- @column siret VARCHAR
+-- @column mois DATE
+-- @column fraction VARCHAR
+-- @column type_declaration VARCHAR
+-- @column version_declaration VARCHAR
+-- @column effective BOOLEAN
+-- @column mois_integration DATE
 select * from int_declarations

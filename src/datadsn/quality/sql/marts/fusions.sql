@@ -1,5 +1,14 @@
 -- Every id that disappeared in a merge, with its current survivor: earlier rows are re-pointed
 -- when their survivor is absorbed in turn, so one lookup always gives a live id.
+-- @kind table
+-- @key entite, id_absorbe
+-- @previous view
+-- @column entite VARCHAR
+-- @column id_absorbe VARCHAR
+-- @column id_survivant VARCHAR
+-- @column motif VARCHAR
+-- @column date_modification DATE
+-- @column mois DATE
 with nouvelles as (
     select 'salarie' as entite, r.ancien_id as id_absorbe, r.cible_id as id_survivant, r.motif,
            r.date_modification, p.mois

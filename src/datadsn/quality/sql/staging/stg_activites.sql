@@ -1,4 +1,6 @@
 -- Activity sub-blocks (S21.G00.53) of remunerations.
+-- @kind table
+-- @key fichier, activite_ligne
 select
     a.fichier,
     a.ligne as activite_ligne,

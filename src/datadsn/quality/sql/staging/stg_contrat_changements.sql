@@ -1,4 +1,6 @@
 -- Change blocks of contracts (S21.G00.41); numbers normalised like stg_contrats.
+-- @kind table
+-- @key fichier, changement_ligne
 select
     c.fichier,
     c.ligne as changement_ligne,

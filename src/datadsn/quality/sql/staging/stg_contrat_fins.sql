@@ -1,4 +1,6 @@
 -- End-of-contract blocks (S21.G00.62).
+-- @kind table
+-- @key fichier, fin_ligne
 select
     f.fichier,
     f.ligne as fin_ligne,

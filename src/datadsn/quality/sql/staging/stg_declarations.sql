@@ -5,6 +5,8 @@
 -- deterministic tie-break of every "latest declaration wins" rule.
 -- A signalement (FCTU, arrêt...) may carry no declared month: the month of its constitution date
 -- stands in, as it does for the raw partition it is filed under.
+-- @kind table
+-- @key fichier, declaration_ligne
 with declarations as (
     select d.*,
            coalesce(d.mois_declare, cast(date_trunc('month', d.date_constitution) as date)) as mois

@@ -3,6 +3,8 @@
 -- store ingested before it did may hold some: stg_declarations leaves them out (with two, every
 -- row of the declaration would be joined to each of them again at every step) and the run
 -- counts them.
+-- @kind table
+-- @key fichier, declaration_ligne
 select fichier, declaration_ligne
 from raw_entreprise
 group by fichier, declaration_ligne

@@ -1,4 +1,6 @@
 -- Establishment and company attributes as declared, one row per declaration.
+-- @kind table
+-- @key fichier, declaration_ligne
 select
     d.decl_key,
     d.version_declaration,

@@ -1,4 +1,6 @@
 -- Change blocks of individuals (S21.G00.31): old identifying values, pseudonymised like the new.
+-- @kind table
+-- @key fichier, changement_ligne
 select
     c.fichier,
     c.ligne as changement_ligne,

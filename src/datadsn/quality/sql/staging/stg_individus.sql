@@ -1,5 +1,7 @@
 -- Declared individuals with their identity key: the NIR pseudonym, else names and birth date.
 -- The ~ prefix keeps a name key from ever equalling a NIR key.
+-- @kind table
+-- @key fichier, individu_ligne
 select
     i.fichier,
     i.ligne as individu_ligne,

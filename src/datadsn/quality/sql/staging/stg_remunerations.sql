@@ -1,4 +1,6 @@
 -- Remuneration blocks (S21.G00.51) with the normalised contract number they refer to.
+-- @kind table
+-- @key fichier, remuneration_ligne
 select
     r.fichier,
     r.ligne as remuneration_ligne,
