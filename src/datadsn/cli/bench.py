@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import console, err
+from .common import EngineOpt, MasterOpt, console, err
 
 bench_app = typer.Typer(help="Mesures de performance.", no_args_is_help=True)
 
@@ -66,11 +66,13 @@ def bench_consolidate(
         int, typer.Option(min=1, help="Passages alternés du premier et du dernier mois (médianes).")
     ] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
     from datadsn.bench.consolidate import bench_consolidate as run
 
-    figures = run(employees, months, repeat=repeat, show=not json_out)
+    figures = run(employees, months, repeat=repeat, show=not json_out, engine=engine, master=master)
     if json_out:
         print(json.dumps(figures, indent=2, default=str))
 

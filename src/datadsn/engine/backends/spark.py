@@ -11,8 +11,9 @@ Files are written by one task (one sorted file per table, as the DuckDB backend 
 renamed into place by the driver: the driver and the executors must share the file system (a
 local or standalone cluster, or a shared mount; docs/spark.md).
 
-The session comes from ``SPARK_REMOTE`` (Spark Connect) when set, else ``--master``, else
-``local[*]``; it is kept for the process, like the DuckDB database, and emptied after each run.
+The session comes from ``SPARK_REMOTE`` (Spark Connect) when set, else from ``spark-submit``
+when it launched the process, else ``--master`` (or ``SPARK_MASTER``), else ``local[*]``; it is
+kept for the process, like the DuckDB database, and emptied after each run.
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ def get_session(master: str | None = None) -> SparkSession:
             remote = os.environ.get(REMOTE_ENV)
             if remote and not master:
                 builder = builder.remote(remote)
+            elif os.environ.get("PYSPARK_GATEWAY_PORT"):
+                pass  # launched by spark-submit: its --master and --conf apply
             else:
                 _java()
                 chosen = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
@@ -244,7 +247,8 @@ def get_session(master: str | None = None) -> SparkSession:
             for key, value in CONFIG.items():
                 builder = builder.config(key, value)
             _session = builder.getOrCreate()
-            _session.sparkContext.setLogLevel("ERROR") if not remote else None
+            if not remote:
+                _session.sparkContext.setLogLevel("ERROR")
         return _session
 
 
