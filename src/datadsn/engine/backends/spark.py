@@ -26,6 +26,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,11 +57,15 @@ CONFIG = {
 }
 
 
-def translate(sql: str) -> tuple[str, dict[str, tuple[tuple[str, ...], bool, bool]]]:
-    """A portable query in Spark SQL, and the Parquet scans it names: view name -> (files,
-    union by name, with file name)."""
+Scan = tuple[tuple[str, ...], bool, bool]  # files, union by name, with the file name
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> tuple[str, tuple[tuple[str, Scan], ...]]:
+    """A portable query in Spark SQL, and the Parquet scans it names (view name, scan).
+    Cached: a month runs the same steps as the month before."""
     tree = sqlglot.parse_one(sql, read="duckdb")
-    scans: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
+    scans: dict[str, Scan] = {}
     for table in list(tree.find_all(exp.Table)):
         call = table.this
         if not isinstance(call, exp.ReadParquet):
@@ -81,7 +86,7 @@ def translate(sql: str) -> tuple[str, dict[str, tuple[tuple[str, ...], bool, boo
         scans[view] = spec
         alias = table.alias
         table.replace(exp.to_table(view).as_(alias) if alias else exp.to_table(view))
-    return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE), scans
+    return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE), tuple(scans.items())
 
 
 def _base_path(files: Sequence[str]) -> str | None:
@@ -103,7 +108,7 @@ class SparkBackend:
 
     def _df(self, sql: str, params: Sequence[Any] = ()) -> DataFrame:
         query, scans = translate(sql)
-        for view, spec in scans.items():
+        for view, spec in scans:
             self._register(view, *spec)
         return self.spark.sql(query, args=list(params) or None)
 
