@@ -163,7 +163,8 @@ class SparkBackend:
         self._name(name, self._df(f"SELECT {nulls} LIMIT 0"))
 
     def append(self, name: str, sql: str) -> None:
-        self._materialise(name, self.spark.table(name).unionByName(self._df(sql)))
+        # by position, as INSERT INTO name SELECT ... does
+        self._materialise(name, self.spark.table(name).union(self._df(sql)))
 
     def delete(self, name: str, alias: str, condition: str) -> None:
         kept = f"SELECT {alias}.* FROM {name} {alias} WHERE NOT coalesce(({condition}), false)"
