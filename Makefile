@@ -17,7 +17,8 @@ $(UV):
 	$(UV) sync --frozen --python python3
 	touch $@
 
-# The demo chain: simulate -> ingest -> consolidate -> accuracy, then the portal with its seeded
+# The demo chain: simulate -> ingest -> consolidate -> accuracy -> public release of the
+# indicators (publications/<last month>), then the portal with its seeded
 # requests, and a flow from the gallery delivering the last month to the approved habilitation H1.
 DEMO_ENV := DATADSN_HOME=$(DEMO_HOME) DATADSN_DEBUG=1
 DEMO_LAST_MONTH := 2024-12

@@ -11,3 +11,5 @@ def test_bench_runs_the_whole_catalogue() -> None:
     assert figures["postes_mois"] > 0
     assert set(figures["par_indicateur_s"]) == {ind.code for ind in CATALOGUE}
     assert figures["extrapolation_1M_s"] > 0
+    assert figures["avec_secret_et_audit_s"] >= figures["dont_audit_s"] > 0
+    assert figures["rapport_secret"] > 0

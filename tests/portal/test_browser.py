@@ -252,6 +252,81 @@ def test_refusal_path(browser: Any, site: tuple[str, World], mailbox: Any) -> No
     req.close()
 
 
+def test_journey_password_reset_messages_and_withdrawal(
+    browser: Any, site: tuple[str, World], mailbox: Any
+) -> None:
+    base, world = site
+    u = world.users
+    r = world.req["submitted_a"]
+    mailbox.messages.clear()  # the world's own notifications
+
+    # The requester has forgotten her password and resets it from the login page.
+    req = Session(browser, base)
+    page = req.go("/compte/connexion/")
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+    page.locator("#id_email").fill(u["req_a"].email)
+    with page.expect_navigation():
+        page.locator("#id_email").press("Enter")
+    assert "Vérifiez votre messagerie" in page.content()
+    mailbox.wait_for(lambda: mailbox.to(u["req_a"].email))
+    found = re.search(r"(/compte/mot-de-passe/nouveau/\S+/)", mailbox.body(mailbox.messages[-1]))
+    assert found
+    page = req.go(found.group(1))
+    new_password = "un-nouveau-mot-de-passe-solide-7"
+    page.locator("#id_new_password1").fill(new_password)
+    page.locator("#id_new_password2").fill(new_password)
+    submit(page, "Enregistrer le mot de passe")
+    assert "Mot de passe modifié" in page.content()
+    page = req.go("/compte/connexion/")
+    page.get_by_label("Adresse électronique").fill(u["req_a"].email)
+    page.get_by_label("Mot de passe").fill(new_password)
+    submit(page, "Se connecter")
+    page.wait_for_url("**/tableau-de-bord/")
+
+    # She asks the instructor a question on her filed request; the instructor answers.
+    path = f"/demandes/{r.pk}/"
+    page = req.go(path)
+    page.get_by_label("Votre message").fill("Pouvons-nous ajouter le secteur 62 ?")
+    submit(page, "Envoyer le message")
+    assert "Message envoyé" in alert_text(page)
+    mailbox.wait_for(lambda: mailbox.to(u["instructor"].email))
+    ins = Session(browser, base, u["instructor"].email)
+    page = ins.go(path)
+    assert "secteur 62" in page.locator("#fil").inner_text()
+    page.get_by_label("Votre message").fill("Oui : précisez-le à l'étape 3.")
+    submit(page, "Envoyer le message")
+    mailbox.wait_for(lambda: len(mailbox.to(u["req_a"].email)) >= 2)
+    page = req.go(path)
+    assert "précisez-le à l'étape 3" in page.locator("#fil").inner_text()
+    check_axe(page, "fil de messages")
+    shot(page, "demande-messages")
+
+    # Another organisation's requester can neither read the thread nor post on it.
+    intruder = Session(browser, base, u["req_b"].email)
+    assert intruder.go(path).locator("#fil").count() == 0
+    # A valid CSRF token of her own session, so that only the visibility check can refuse her.
+    csrf = next(c["value"] for c in intruder.context.cookies() if c["name"] == "csrftoken")
+    answer = intruder.page.request.post(
+        base + path + "messages/",
+        form={"body": "Intrusion", "csrfmiddlewaretoken": csrf},
+        headers={"Referer": base + path},
+    )
+    assert answer.status == 404
+    assert "Intrusion" not in req.go(path).locator("#fil").inner_text()
+
+    # She withdraws the request; the instructor hears about it and the thread stays readable.
+    page = req.go(path)
+    page.get_by_label("Motif du retrait").fill("Besoin couvert par l'Insee.")
+    submit(page, "Retirer la demande")
+    assert "Demande retirée par le demandeur" in page.content()
+    assert "secteur 62" in page.locator("#fil").inner_text()
+    mailbox.wait_for(lambda: any("retirée" in s for s in mailbox.subjects()))
+    page = ins.go(path)
+    assert "Retirée par le demandeur" in page.content()
+    for s in (req, ins, intruder):
+        s.close()
+
+
 MAIN_PAGES = [
     ("/", "accueil"),
     ("/cas-usage/", "cas-usage"),

@@ -13,6 +13,7 @@ from datadsn.portal.models import (
     ApiToken,
     ComiteSession,
     Habilitation,
+    Message,
     UseCase,
     Vote,
 )
@@ -215,6 +216,18 @@ def test_every_role_on_every_action(w: World) -> None:
             lambda: Habilitation.objects.get(pk=w.hab_b.pk).status,
         ),
         ("/compte/jeton-api/", {}, LOGGED, lambda: ApiToken.objects.count()),
+        (
+            f"/demandes/{sub}/messages/",
+            {"body": "Pirate"},
+            {"req_a", "instructor"},
+            lambda: Message.objects.count(),
+        ),
+        (
+            f"/demandes/{rev}/messages/",
+            {"body": "Pirate"},
+            {"req_a", "instructor"},
+            lambda: Message.objects.count(),
+        ),
     ]
     problems = []
     for url, data, allowed, probe in actions:

@@ -99,6 +99,8 @@ def test_every_transition_of_the_table(
         assert world.users["instructor"].email in recipients
     if workflow.COMITE in row.notify:
         assert world.users["member"].email in recipients
+    if workflow.CONTROLLER in row.notify:
+        assert req.controller_email in recipients and req.dpo_email in recipients
     if not row.notify:
         assert not mailbox.messages
 

@@ -132,7 +132,11 @@ def test_catalogue_has_current_and_past_months(two_months: Scenario) -> None:
     consolidate(sc.store, "2023-02")
     assert sc.rows("select count(*) from salaries") == [(2,)]
     assert sc.rows("select count(*) from quality_2023_01.salaries") == [(2,)]
-    assert sc.rows("select count(*) from fusions") == [(1,)]
+    # the employee who obtained a NIR, and the id its contract key under the NIR would have had
+    assert sc.rows("select entite, motif from fusions order by 1") == [
+        ("contrat", "fusion_salarie"),
+        ("salarie", "nir_obtenu"),
+    ]
     assert sc.rows(
         "select mois_instantane, count(*) from quality_historique.salaries group by 1 order by 1"
     ) == [("2023-01", 2), ("2023-02", 2)]

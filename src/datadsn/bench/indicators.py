@@ -3,7 +3,8 @@
 Simulating, ingesting and consolidating a million employees would take far longer than the
 indicators themselves, so the benchmark writes consolidated tables of the same schema directly
 (DuckDB generators, deterministic hashes), then times ``compute`` + primary and secondary secrecy
-for every indicator of the catalogue with its default dimensions, by month.
+for every indicator of the catalogue with its default dimensions, by month, and the attack on
+each table (the audit), against the same cells computed without secrecy (their ratio).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import duckdb
 
 from datadsn import months as month_list
 from datadsn.engine.warehouse import Warehouse
+from datadsn.indicators import release
+from datadsn.indicators.attacker import Holding, attack
 from datadsn.indicators.catalogue import CATALOGUE
-from datadsn.indicators.compute import Session, precompute_cells
+from datadsn.indicators.compute import Session, compute_cells, precompute_cells
 from datadsn.indicators.publish import joint_dims, protected_table
 from datadsn.indicators.rules import Rules
 
@@ -144,15 +147,31 @@ def bench_indicators(employees: int = 1_000_000, months: int = 24) -> dict:
         session.prepare(first, last, "mois")
         base = time.perf_counter() - t1
         rows = session.con.execute("SELECT count(*) FROM ind_base").fetchone()
-        t2 = time.perf_counter()
         requests = [(ind, joint_dims(ind, list(ind.par_defaut))) for ind in CATALOGUE]
+        # Without secrecy: the same cells (cube of each default table), nothing protected.
+        t = time.perf_counter()
+        precompute_cells(session, requests, first, last, "mois")
+        for ind, joint in requests:
+            compute_cells(session, ind, joint, first, last, "mois")
+        plain = time.perf_counter() - t
+        t2 = time.perf_counter()
         precompute_cells(session, requests, first, last, "mois")
         batched = time.perf_counter() - t2
+        audited = 0.0
         for ind in CATALOGUE:
             t = time.perf_counter()
-            protected_table(session, ind, list(ind.par_defaut), first, last, "mois", Rules())
+            cells, dims = protected_table(
+                session, ind, list(ind.par_defaut), first, last, "mois", Rules()
+            )
             per_indicator[ind.code] = round(time.perf_counter() - t, 3)
-        total = time.perf_counter() - t1
+            t = time.perf_counter()
+            if ind.additif:
+                table = release.published_table(cells, ind, dims)
+                table = table.select("periode", *dims, "valeur", "statut")
+                attack([Holding(ind.code, ind.code, "mois", Rules(), dims, table)])
+            audited += time.perf_counter() - t
+        secret = time.perf_counter() - t2
+        total = base + secret
         session.close()
     return {
         "salaries": employees,
@@ -162,6 +181,12 @@ def bench_indicators(employees: int = 1_000_000, months: int = 24) -> dict:
         "couche_de_base_s": round(base, 2),
         "agregation_groupee_s": round(batched, 2),
         "catalogue_complet_s": round(total, 2),
+        # the catalogue after the base layer, without secrecy, then with it and the audit
+        "sans_secret_s": round(plain, 2),
+        "avec_secret_et_audit_s": round(secret, 2),
+        "dont_audit_s": round(audited, 2),
+        "rapport_secret": round(secret / plain, 2) if plain else None,
+        "rapport_catalogue_complet": round(total / (base + plain), 2),
         "par_indicateur_s": per_indicator,
         "extrapolation_1M_s": round(total * 1_000_000 / employees, 1),
     }

@@ -1,4 +1,5 @@
-"""``datadsn demo``: simulate, ingest, consolidate and measure the accuracy in one go."""
+"""``datadsn demo``: simulate, ingest, consolidate, measure the accuracy and publish the
+indicators in one go."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ def demo(
         "2023-01..2024-12"
     ),
 ) -> None:
-    """Démonstration complète : simuler, ingérer, consolider et mesurer l'exactitude."""
+    """Démonstration complète : simuler, ingérer, consolider, mesurer l'exactitude et publier
+    les indicateurs."""
     from datadsn import months as month_list
     from datadsn.engine.warehouse import Warehouse
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest as run_ingest
     from datadsn.simulate import simulate
 
+    from .indicators import release_command
     from .quality import consolidate_command, evaluate_command
 
     _, last = month_list.parse_range(months)
@@ -63,6 +66,8 @@ def demo(
     consolidate_command(month=None, through=last, warehouse=store.root)
     console.print("[bold]4. Exactitude[/] de la base de qualité face à la vérité du simulateur")
     evaluate_command(truth=data / "truth", as_json=False, warehouse=store.root)
+    console.print(f"[bold]5. Publication[/] des indicateurs des 24 mois jusqu'à {last}")
+    release_command(month=last, rules=None, warehouse=store.root)
     console.print(
         f'\nInterrogez l\'entrepôt : datadsn sql "SELECT count(*) FROM contrats" '
         f"--warehouse {store.root}"

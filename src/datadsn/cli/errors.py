@@ -66,6 +66,9 @@ KNOWN: dict[tuple[str, str], int] = {
     ("datadsn.indicators.compute", "IndicatorError"): EXIT_USAGE,
     ("datadsn.indicators.rules", "RulesError"): EXIT_USAGE,
     ("datadsn.indicators.release", "ReleaseError"): EXIT_USAGE,
+    # the attacker audit refused a release (before its parent class, a usage error)
+    ("datadsn.indicators.public", "PublicationRefused"): EXIT_FAILURE,
+    ("datadsn.indicators.public", "PublicationError"): EXIT_USAGE,
     ("datadsn.flows.run", "RunError"): EXIT_USAGE,
     ("datadsn.ingest.worker", "WorkerError"): EXIT_FAILURE,
     ("datadsn.engine.locks", "LockedError"): EXIT_FAILURE,  # another ingestion is running

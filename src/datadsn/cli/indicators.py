@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS, UnknownIndicator
 from . import common
 from .common import WarehouseOpt, console, err
 from .errors import CommandError
+
+if TYPE_CHECKING:
+    from datadsn.engine.warehouse import Warehouse
 
 RulesOpt = Annotated[
     Path | None,
@@ -84,6 +87,7 @@ def compute_command(
     from datadsn.indicators.publish import joint_dims, publish
     from datadsn.indicators.release import ReleaseError
     from datadsn.indicators.rules import Rules, RulesError
+    from datadsn.indicators.suppression import Ledger
 
     if not start or not end:
         _fail("indiquez --from AAAA-MM et --to AAAA-MM")
@@ -93,6 +97,7 @@ def compute_command(
         indicators = [get(c) for c in codes]
         loaded = Rules.load(rules)
         session = open_session(common.warehouse(warehouse).root)
+        ledger = Ledger(session.store.root)
     except (UnknownIndicator, RulesError, IndicatorError) as exc:
         _fail(str(exc.args[0]) if isinstance(exc, UnknownIndicator) else str(exc))
         return
@@ -110,7 +115,7 @@ def compute_command(
                 else out.with_name(f"{out.stem}_{ind.code.lower()}{out.suffix}")
             )
             done = publish(session, ind, dims or list(ind.par_defaut), start, end, period,
-                           loaded, target, chart=chart)  # fmt: skip
+                           loaded, target, chart=chart, ledger=ledger)  # fmt: skip
             table.add_row(ind.code, str(done.path), str(done.cells), str(done.primary),
                           str(done.secondary))  # fmt: skip
     except (IndicatorError, ReleaseError) as exc:
@@ -120,24 +125,76 @@ def compute_command(
     console.print(table)
 
 
+@group.command("release")
+def release_command(
+    month: Annotated[str, typer.Option("--month", help="Mois publié (AAAA-MM).")],
+    rules: RulesOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Publier les indicateurs du catalogue sur les 24 derniers mois, sous secret conjoint et
+    après l'audit d'un attaquant, comme nouvelle version de la publication du mois."""
+    from datadsn.indicators.compute import open_session
+    from datadsn.indicators.public import release
+    from datadsn.indicators.rules import Rules
+
+    loaded = Rules.load(rules)
+    store = common.warehouse(warehouse)
+    session = open_session(store.root)
+    try:
+        done = release(session, store.root, month, loaded)
+    finally:
+        session.close()
+    meta = done.publication.meta
+    console.print(
+        f"Publication {meta['mois']} version {meta['version']} ({meta['du']} à {meta['au']}) : "
+        f"{len(meta['indicateurs'])} indicateurs, {done.cells} cases dont {done.masked} "
+        f"masquées, aucune recalculable ; {done.publication.folder.parent / meta['mois']}"
+    )
+
+
 @group.command("audit")
 def audit_command(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Fichiers diffusés à vérifier ; plusieurs : aussi l'attaque qui les combine."
         ),
-    ],
+    ] = None,
     warehouse: Annotated[
         Path | None,
-        typer.Option("--warehouse", "-w", help="Entrepôt pour recalculer les cases (facultatif)."),
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="Entrepôt pour recalculer les cases, ou des livraisons et publications à "
+            "attaquer (--habilitation, --toutes).",
+        ),
     ] = None,
+    habilitation: Annotated[
+        str,
+        typer.Option(
+            "--habilitation",
+            help="Attaquer tout ce qui a été livré à cette habilitation, avec les publications.",
+        ),
+    ] = "",
+    everyone: Annotated[
+        bool,
+        typer.Option(
+            "--toutes", help="Attaquer tout ce qui a été livré à toutes les habilitations réunies."
+        ),
+    ] = False,
 ) -> None:
     """Revérifier des fichiers diffusés contre les règles de leurs métadonnées, puis les
     attaquer ensemble comme le ferait quelqu'un qui les détient tous."""
     from datadsn.indicators.audit import attack, audit
     from datadsn.indicators.compute import IndicatorError, open_session
 
+    files = files or []
+    if not files and not habilitation and not everyone:
+        _fail("indiquez des fichiers, --habilitation H ou --toutes")
+    if habilitation or everyone:
+        _holder_audit(common.warehouse(warehouse), habilitation, everyone)
+        if not files:
+            return
     session = None
     if warehouse is not None:
         try:
@@ -165,6 +222,26 @@ def audit_command(
             )
     if failed:
         raise typer.Exit(1)
+
+
+def _holder_audit(store: Warehouse, habilitation: str, everyone: bool) -> None:
+    """Everything delivered to ``habilitation`` (or to all) and the public releases, attacked
+    together; exits 1 naming every cell pinned narrower than its protection interval."""
+    from datadsn.flows.adapter import holdings
+    from datadsn.indicators.attacker import attack
+
+    held = holdings(store, None if everyone else [habilitation])
+    who = "toutes les habilitations réunies" if everyone else f"l'habilitation {habilitation}"
+    pinned = attack(held)
+    for problem in pinned:
+        err.print(f"[red]✗[/] {problem}")
+    if pinned:
+        err.print(f"{len(pinned)} case(s) masquée(s) recalculable(s) par {who}")
+        raise typer.Exit(1)
+    console.print(
+        f"[green]✓[/] {len(held)} tableaux détenus par {who} (publications comprises) : "
+        "aucune case masquée encadrée plus étroitement que son intervalle de protection"
+    )
 
 
 @group.command("extract")

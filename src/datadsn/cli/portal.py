@@ -1,5 +1,5 @@
 """Typer commands for the portal: ``datadsn serve``, ``datadsn portal-demo`` and the
-``datadsn portal`` group (``verify-journal``)."""
+``datadsn portal`` group (``verify-journal``, ``remind``)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,42 @@ def register(app: typer.Typer) -> None:
                 "des événements sont absents (appliquez les migrations)."
             )
             raise typer.Exit(1)
+
+    @portal_app.command("remind")
+    def remind(
+        days: Annotated[
+            list[int] | None,
+            typer.Option(
+                "--days",
+                min=1,
+                help="Jours avant la fin d'une habilitation où prévenir l'organisation "
+                "(option répétable ; défaut : DATADSN_HABILITATION_REMINDER_DAYS, soit 60 et 15).",
+            ),
+        ] = None,
+        warn_days: Annotated[
+            int,
+            typer.Option(
+                "--warn-days",
+                min=0,
+                help="Relance des instructeurs pour les demandes à moins de ce nombre de jours "
+                "de l'échéance de 30 jours.",
+            ),
+        ] = 5,
+    ) -> None:
+        """Envoie les rappels : fin prochaine des habilitations (une fois par seuil) et demandes
+        proches de l'échéance (au plus une fois par jour). Sans effet si rien n'est dû."""
+        setup_django()
+        from datadsn.portal import services
+
+        sent = services.remind_expiring_habilitations(thresholds=days or None)
+        for hab, threshold in sent:
+            typer.echo(
+                f"Rappel envoyé : habilitation {hab.reference} ({hab.organisation.name}), fin le "
+                f"{hab.end_date:%d/%m/%Y} (seuil de {threshold} jours)."
+            )
+        typer.echo(f"{len(sent)} rappel(s) de fin d'habilitation envoyé(s).")
+        due = services.send_reminders(warn_days=warn_days)
+        typer.echo(f"{len(due)} demande(s) relancée(s) auprès des instructeurs.")
 
     @app.command("serve")
     def serve(

@@ -175,11 +175,26 @@ def evaluate_command(
         "fin_statut_exact_hors_3_derniers_mois": "fins exactes (hors 3 derniers mois)",
         "heures_erreur_relative": "heures : écart relatif max par mois",
         "brut_erreur_relative": "brut : écart relatif max par mois",
+        "identites_declarees": "identités déclarées (SIRET, clé, contrat, mois)",
+        "identites_non_evaluees": "identités non évaluées",
     }
     for key, label in labels.items():
         value = result.get(key)
         table.add_row(label, f"{value:.4%}" if isinstance(value, float) else str(value))
     console.print(table)
+    kinds = Table(title="Anomalies injectées résolues par la base de qualité")
+    for column in ("anomalie", "critère", "événements", "résolues", "rappel"):
+        kinds.add_column(column, justify="left" if column in ("anomalie", "critère") else "right")
+    by_kind = result.get("par_anomalie")
+    for row in by_kind if isinstance(by_kind, list) else []:
+        kinds.add_row(
+            row["type"],
+            row["critere"],
+            str(row["evenements"]),
+            str(row["resolus"]),
+            f"{row['rappel']:.2%}",
+        )
+    console.print(kinds)
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         ] = "2023-01..2024-12",
         seed: Annotated[int, typer.Option("--seed", help="Graine du générateur aléatoire.")] = 0,
         noise: Annotated[
-            str, typer.Option("--noise", help="Profil de bruit : default, none ou heavy.")
+            str, typer.Option("--noise", help="Profil de bruit : default, none, heavy ou hard.")
         ] = "default",
         dsnp3: Annotated[
             bool, typer.Option("--dsnp3/--no-dsnp3", help="Écrire aussi l'export CSV DSNP3.")

@@ -17,13 +17,13 @@ class LockedError(RuntimeError):
 
 
 @contextmanager
-def exclusive(path: Path, busy_message: str) -> Iterator[None]:
+def exclusive(path: Path, busy_message: str, wait: bool = False) -> Iterator[None]:
     """Hold the lock file ``path`` for the block; raise :class:`LockedError` at once if another
-    process holds it."""
+    process holds it (with ``wait``, wait for it instead: for short critical sections)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockedError(busy_message) from None
         try:

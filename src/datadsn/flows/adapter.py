@@ -9,8 +9,10 @@ population), releases tables through ``indicators.publish``/``release`` and audi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from datadsn.engine.warehouse import Warehouse
+from datadsn.indicators import attacker, public, release, suppression
 from datadsn.indicators import audit as ind_audit
 from datadsn.indicators import extract as ind_extract
-from datadsn.indicators import release
 from datadsn.indicators.catalogue import UnknownIndicator, get
 from datadsn.indicators.compute import IndicatorError, Session, check_dims
 from datadsn.indicators.publish import protected_table
 from datadsn.indicators.rules import Rules
+from datadsn.indicators.suppression import Ledger
 
 if TYPE_CHECKING:
     from .spec import ExtractSpec, Scope
@@ -160,6 +163,10 @@ class Produced:
     masked_primary: int
     masked_secondary: int
     digest: str
+    # the table's cells, recorded in the suppression ledger once the delivery is published
+    cells: pl.DataFrame | None = None
+    code: str = ""
+    source: str = ""
 
 
 def release_indicator(
@@ -175,7 +182,10 @@ def release_indicator(
 ) -> list[Produced]:
     """Compute one indicator once, write it in every requested format."""
     ind = get(code)
-    cells, dims = protected_table(session, ind, dims, start, end, period, rules)
+    ledger = Ledger(session.store.root)
+    scope = dataclasses.asdict(session.scope)
+    cells, dims = protected_table(session, ind, dims, start, end, period, rules, ledger, scope)
+    table_source = suppression.source(ind.code, dims, start, end, period, scope)
     table = release.published_table(cells, ind, dims)
     meta = release.metadata(ind, dims, period, start, end, rules, table, "entrepôt DataDSN")
     # Deterministic metadata: the run date is in the run log, the file says what it is built on.
@@ -191,9 +201,22 @@ def release_indicator(
                 int(table["masque_primaire"].sum()),
                 int(table["masque_secondaire"].sum()),
                 meta["empreinte_sha256"],
+                cells,
+                ind.code,
+                table_source,
             )
         )
     return out
+
+
+def record_masked(store: Warehouse, produced: list[Produced]) -> None:
+    """Keep what a published delivery masked masked in every later table of its periods."""
+    ledger = Ledger(store.root)
+    seen = set()
+    for p in produced:
+        if p.cells is not None and id(p.cells) not in seen:
+            seen.add(id(p.cells))
+            ledger.record(p.cells, p.code, p.source)
 
 
 def audit_file(path: Path, session: Session | None) -> list[str]:
@@ -248,3 +271,54 @@ def audit_extract(path: Path, rules: Rules) -> list[str]:
     except ind_extract.ExtractRefused as exc:
         return [str(exc)]
     return []
+
+
+def holdings(
+    store: Warehouse,
+    references: list[str] | None,
+    new: list[tuple[Path, Scope]] | None = None,
+) -> list[attacker.Holding]:
+    """What the habilitations ``references`` (all when None) hold: every table delivered to
+    them, the public releases, and the ``new`` files about to be delivered."""
+    from .run import EXTRACT_SUFFIX, MANIFEST, deliveries_root
+
+    root = deliveries_root(store)
+    if references is None:
+        references = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    files: list[tuple[Path, dict[str, Any]]] = []
+    for reference in references:
+        for manifest in sorted((root / reference).glob(f"*/*/{MANIFEST}")):
+            if any(p.startswith(".") for p in manifest.relative_to(root).parts):
+                continue  # a version folder behind its published link, or a run's temporary one
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            seen = set()
+            for entry in data.get("fichiers", []):
+                path = manifest.parent / entry["nom"]
+                table = entry.get("empreinte_contenu")
+                tabular = path.suffix in release.SUFFIXES and not path.stem.endswith(EXTRACT_SUFFIX)
+                if tabular and table and table not in seen:
+                    seen.add(table)
+                    files.append((path, data.get("perimetre") or {}))
+    files += [(path, dataclasses.asdict(scope)) for path, scope in new or []]
+    out = public.holdings(store.root)
+    for path, scope in files:
+        found = attacker.file_holding(path, scope)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def collusion_problems(store: Warehouse, produced: list[Produced], scope: Scope) -> list[str]:
+    """The attacker audit of the tables about to be delivered together with everything every
+    recipient already holds and the public releases (recipients may pool what they hold): only
+    the indicators and periods of the new tables are solved."""
+    new, seen, codes, periods = [], set(), set(), set()
+    for p in produced:
+        if p.cells is not None and p.digest not in seen:
+            seen.add(p.digest)
+            new.append((p.path, scope))
+            codes.add(p.code)
+            periods |= set(p.cells["periode"].cast(pl.Utf8).unique())
+    if not new:
+        return []
+    return attacker.attack(holdings(store, None, new), codes, periods)

@@ -35,6 +35,7 @@ from .spec import FlowSpec
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
 KEY_ENV = "DATADSN_CLE_FLUX"
+EXTRACT_SUFFIX = "_extraction"  # an extract's file name, before its format
 
 
 class RunError(RuntimeError):
@@ -195,7 +196,7 @@ def _run(
     try:
         produced: list[adapter.Produced] = []
         if spec.extraction is not None:
-            targets = [tmp / f"{spec.nom}_extraction.{fmt}" for fmt in spec.formats]
+            targets = [tmp / f"{spec.nom}{EXTRACT_SUFFIX}.{fmt}" for fmt in spec.formats]
             produced += adapter.release_extract(
                 session, spec.extraction, span[0], span[1], hab.organisation,
                 recipient_key(hab), rules, targets,
@@ -214,6 +215,12 @@ def _run(
         if failed:
             details = " ; ".join(f"{name} : {', '.join(p)}" for name, p in failed.items())
             raise RunError(f"audit du secret statistique non passé, rien n'est livré : {details}")
+        pinned = adapter.collusion_problems(store, produced, spec.perimetre)
+        if pinned:
+            raise RunError(
+                f"audit de tout ce que détiennent les destinataires non passé, rien n'est livré : "
+                f"{len(pinned)} case(s) masquée(s) recalculable(s), dont {' ; '.join(pinned[:3])}"
+            )
         population = session.population()
         delivered = None
         if spec.extraction is None:
@@ -258,6 +265,7 @@ def _run(
     status = _publish(tmp, final)
     if delivered is not None:
         ledger.record(root.parent, delivered)
+    adapter.record_masked(store, produced)
     return RunResult(spec.nom, hab.reference, month, status, final, snapshot,
                      _read_manifest(final)["fichiers"], population=population)  # fmt: skip
 

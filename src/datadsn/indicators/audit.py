@@ -10,16 +10,14 @@ rules require, every primary cell must be protected at its true protection level
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from . import primary, release, secondary
+from . import attacker, primary, release, secondary
 from .catalogue import get
-from .compute import TOTAL, Session, compute_cells
-from .hierarchies import HIERARCHIES, ancestors
+from .compute import Session, compute_cells
 from .rules import Rules
 
 
@@ -134,75 +132,17 @@ def _attack(
 
 
 def attack(paths: list[Path]) -> list[str]:
-    """What an attacker holding every file of ``paths`` recovers: the files of one additive
-    indicator, periodicity and set of rules are solved together, one period at a time, as one
-    system (each table's margins, and the public nesting of territories and activities:
-    a département's cells sum into its région's). Names every primary cell whose feasible
-    interval is narrower than its protection level, computed on the interval's upper bound
-    (the attacker does not know the true value)."""
-    groups: dict[tuple[str, str, str], list[tuple[pl.DataFrame, dict]]] = {}
+    """What an attacker holding every file of ``paths`` recovers (``attacker.attack``: the
+    files of one additive indicator and periodicity solved together, one period at a time, with
+    the public nesting of territories and activities)."""
+    holdings: list[attacker.Holding] = []
     problems: list[str] = []
     for path in paths:
         try:
-            table, meta = release.read(path)
+            found = attacker.file_holding(path)
         except release.ReleaseError as exc:
             problems.append(f"{path.name} : {exc}")
             continue
-        if meta.get("additif"):
-            key = (meta["indicateur"], meta["periode"], json.dumps(meta["regles"], sort_keys=True))
-            groups.setdefault(key, []).append((table, meta))
-    for (code, _, rules_text), files in sorted(groups.items(), key=lambda g: g[0]):
-        rules = Rules.from_dict(json.loads(rules_text))
-        counts = bool(files[0][1].get("comptage", True))
-        for period, pinned in _joint_attack(files, rules, counts).items():
-            for cell, lo, hi in pinned:
-                where = ", ".join(f"{d}={v}" for d, v in cell if v != TOTAL) or "ensemble"
-                problems.append(
-                    f"{code} {period} ({where}) : case masquée encadrée dans [{lo:g} ; {hi:g}] "
-                    f"par l'ensemble des fichiers"
-                )
-    return problems
-
-
-def _joint_attack(
-    files: list[tuple[pl.DataFrame, dict]], rules: Rules, counts: bool
-) -> dict[str, list[tuple[tuple[tuple[str, str], ...], float, float]]]:
-    """Per period: the primary cells pinned narrower than their protection, over all files."""
-    dims = _union_dims([list(meta["dimensions"]) for _, meta in files])
-    cells: dict[tuple[str, tuple[str, ...]], dict] = {}
-    for table, meta in files:
-        own = list(meta["dimensions"])
-        for row in table.select("periode", *own, "valeur", "statut").iter_rows(named=True):
-            full = {d: TOTAL for d in dims}
-            for d in own:
-                if row[d] != TOTAL:
-                    full[d] = row[d]
-                    full.update({a: v for a, v in ancestors(d, row[d]).items() if a in full})
-            where = (str(row["periode"]), tuple(full[d] for d in dims))
-            cell = cells.setdefault(where, {"valeur": None, "primaire": False})
-            if row["statut"] == "publie":
-                cell["valeur"] = float(row["valeur"] or 0.0)
-            cell["primaire"] |= row["statut"] == "masque_primaire"
-    out: dict[str, list] = {}
-    for period in sorted({p for p, _ in cells}):
-        keys = [k for p, k in cells if p == period]
-        known = [cells[(period, k)]["valeur"] for k in keys]
-        model = secondary.build_table(keys, [v or 0.0 for v in known])
-        masked = np.array([v is None for v in known])
-        for i, values in enumerate(keys):
-            if not (masked[i] and cells[(period, values)]["primaire"]):
-                continue
-            lo, hi = secondary.interval(model, masked, i)
-            if np.isnan(lo) or np.isnan(hi) or hi - lo >= rules.protection(hi, counts) - 1e-9:
-                continue
-            out.setdefault(period, []).append((tuple(zip(dims, values, strict=True)), lo, hi))
-    return out
-
-
-def _union_dims(all_dims: list[list[str]]) -> list[str]:
-    """Every file's dimensions, the levels of a hierarchy from the coarsest: a finer cell's key
-    then holds its ancestors at the levels published, which links it to them (a level no file
-    publishes is left out, so that nothing breaks the chain)."""
-    seen = list(dict.fromkeys(d for dims in all_dims for d in dims))
-    nested = [d for levels in HIERARCHIES.values() for d in levels if d in seen]
-    return nested + [d for d in seen if d not in nested]
+        if found is not None:
+            holdings.append(found)
+    return problems + attacker.attack(holdings)

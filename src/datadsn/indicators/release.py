@@ -50,16 +50,23 @@ def published_table(cells: pl.DataFrame, indicator: Indicator, dims: list[str]) 
         pl.lit(indicator.code).alias("indicateur"),
         "periode",
         *dims,
-        pl.when(pl.col("statut") == "publie")
-        .then(pl.col("valeur").round(4))
-        .otherwise(None)
-        .cast(pl.Float64)
-        .alias("valeur"),
+        shown_value(),
         pl.lit(indicator.unite).alias("unite"),
         "statut",
     )
     return out.with_columns(
         *[(pl.col("statut") == s).alias(s) for s in STATUSES],
+    )
+
+
+def shown_value() -> pl.Expr:
+    """``valeur`` as released: rounded, empty unless the cell's ``statut`` is ``publie``."""
+    return (
+        pl.when(pl.col("statut") == "publie")
+        .then(pl.col("valeur").round(4))
+        .otherwise(None)
+        .cast(pl.Float64)
+        .alias("valeur")
     )
 
 

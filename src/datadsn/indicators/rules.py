@@ -88,4 +88,8 @@ class Rules:
             raise RulesError("dominance_pct doit être compris entre 0 et 100")
         if not 0 <= rules.p_pct <= 100:
             raise RulesError("p_pct doit être compris entre 0 et 100")
+        if not 0 < rules.protection_pct <= 100 or rules.protection_min < 0:
+            raise RulesError(
+                "protection_pct doit être compris entre 0 (exclu) et 100, protection_min positif"
+            )
         return rules

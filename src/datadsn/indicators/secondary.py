@@ -29,6 +29,13 @@ from scipy.optimize import linprog
 from .compute import TOTAL
 from .rules import Rules
 
+# Optional columns of cells to keep masked whatever the rules say, released as secondary ones:
+# masked in another table of the period (protected like primary cells: otherwise this table
+# could give them away), or in an earlier run of this very table (only kept masked, so that
+# running a table again gives the same cells).
+FORCED = "masque_force"
+KEPT = "masque_garde"
+
 
 @dataclass
 class Table:
@@ -137,9 +144,16 @@ def _cheapest(table: Table, masked: np.ndarray, members: list[int], need: float)
     return min(covering or free, key=lambda m: _cost(table, m))
 
 
-def protect(table: Table, primary: np.ndarray, rules: Rules, counts: bool = True) -> np.ndarray:
-    """Masked cells (primary + complementary) so that every primary cell is protected."""
-    masked = primary.copy()
+def protect(
+    table: Table,
+    primary: np.ndarray,
+    rules: Rules,
+    counts: bool = True,
+    kept: np.ndarray | None = None,
+) -> np.ndarray:
+    """Masked cells (primary + complementary) so that every primary cell is protected; the
+    ``kept`` cells are masked from the start (not protected for themselves)."""
+    masked = primary | kept if kept is not None else primary.copy()
     pending = set(np.flatnonzero(primary).tolist())
     groups = [[parent, *kids] for parent, kids in table.equations]
     for _ in range(len(table.keys) + 1):
@@ -185,7 +199,11 @@ def apply(cells: pl.DataFrame, dims: list[str], rules: Rules, counts: bool = Tru
             keys = [tuple(row) for row in part.select(dims).iter_rows()]
             table = build_table(keys, part["num"].to_list())
             primary = part["masque_primaire"].to_numpy().astype(bool)
-            if primary.any():
-                masked = protect(table, primary, rules, counts)
+            protect_too = primary.copy()
+            if FORCED in part.columns:
+                protect_too |= part[FORCED].to_numpy().astype(bool)
+            kept = part[KEPT].to_numpy().astype(bool) if KEPT in part.columns else None
+            if protect_too.any() or (kept is not None and kept.any()):
+                masked = protect(table, protect_too, rules, counts, kept)
                 flags[idx] = masked & ~primary
     return cells.with_columns(pl.Series("masque_secondaire", flags))

@@ -8,10 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.security import HttpBearer
 
-from . import services
+from . import published, services
 from .catalogue import INDICATORS
 from .models import AccessRequest, ApiToken, Habilitation, UseCase, User
 
@@ -43,7 +43,7 @@ class TokenAuth(HttpBearer):
 api = NinjaAPI(
     title="API DataDSN",
     version="1.0.0",
-    description="Catalogue des cas d'usage, demandes d'accès et habilitations. "
+    description="Catalogue des cas d'usage, indicateurs publiés, demandes d'accès et habilitations. "
     "Les demandes et habilitations exigent un jeton (en-tête « Authorization: Bearer … »).",
     urls_namespace="api",
     # Swagger UI would load scripts from a third-party CDN: the site documents the API itself
@@ -150,6 +150,69 @@ def get_use_case(request: HttpRequest, slug: str) -> Any:
 )
 def list_indicators(request: HttpRequest) -> Any:
     return [i.__dict__ for i in INDICATORS]
+
+
+class CellOut(Schema):
+    periode: str
+    dimension: str
+    code: str | None
+    libelle: str | None
+    valeur: float | None
+    unite: str
+    statut: str
+
+
+class ValuesOut(Schema):
+    indicateur: str
+    titre: str
+    publication: str
+    version: int
+    cellules: list[CellOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@api.get(
+    "/indicateurs/{code}/valeurs",
+    response={200: ValuesOut, 400: ErrorOut, 404: ErrorOut},
+    tags=["indicateurs publiés"],
+    summary="Valeurs publiées d'un indicateur (dernière publication)",
+    description="Les cellules de la dernière publication mensuelle, protégées par le secret "
+    "statistique : une cellule masquée a une valeur nulle et son statut (masque_primaire ou "
+    "masque_secondaire). Par défaut, la série nationale sur toute la période publiée.",
+)
+def indicator_values(
+    request: HttpRequest,
+    code: str,
+    periode: str = Query("", description="Mois AAAA-MM (par défaut : tous les mois publiés)."),
+    par: str = Query(
+        "", description="Ventilation : national (défaut), region, departement, naf_section…"
+    ),
+    territoire: str = Query(
+        "",
+        description="Un territoire : « region:32 », « departement:59 », ou le code seul avec par.",
+    ),
+) -> Any:
+    pub, entry = published.find(code)
+    if pub is None:
+        return Status(404, {"detail": "Aucune publication n'est encore disponible."})
+    if entry is None:
+        return Status(
+            404, {"detail": f"Indicateur « {code} » absent de la publication de {pub.month}."}
+        )
+    try:
+        rows = published.api_cells(published.cells(pub, code), periode, par, territoire)
+    except published.FilterError as exc:
+        return Status(400, {"detail": str(exc)})
+    return {
+        "indicateur": code,
+        "titre": entry["titre"],
+        "publication": pub.month,
+        "version": pub.version,
+        "cellules": rows.drop("indicateur").to_dicts(),
+    }
 
 
 @api.get(

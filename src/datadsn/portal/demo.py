@@ -8,7 +8,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from . import services
+from . import services, threads
 from .models import (
     AccessRequest,
     ActorType,
@@ -236,7 +236,10 @@ def _seed_requests(users: dict[str, User]) -> None:
         return r
 
     new(req_hdf, "Tableau de bord de l'apprentissage (brouillon)", step_all=False)
-    services.submit(req_hdf, new(req_hdf, "Suivi mensuel des embauches par zone d'emploi"))
+    r = new(req_hdf, "Suivi mensuel des embauches par zone d'emploi")
+    services.submit(req_hdf, r)
+    threads.post(req_hdf, r, "Faut-il préciser le zonage des zones d'emploi (celui de 2020) ?")
+    threads.post(instr, r, "Non : le zonage en vigueur de l'Insee (2020) est appliqué d'office.")
     r = new(req_dares, "Trajectoires des salariés en contrats courts")
     services.submit(req_dares, r)
     services.request_changes(

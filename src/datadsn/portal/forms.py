@@ -368,6 +368,14 @@ class WithdrawForm(DsfrBaseForm):
     )
 
 
+class MessageForm(DsfrBaseForm):
+    body = forms.CharField(
+        label="Votre message",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class OrientationForm(DsfrBaseForm):
     orientation = forms.ChoiceField(label="Orienter vers", choices=Orientation.choices)
     framing = forms.CharField(

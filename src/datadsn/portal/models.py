@@ -453,6 +453,9 @@ class Habilitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
+    # The smallest number of days before the end at which the expiry reminder was sent
+    # (``reminders``): each threshold is reminded once.
+    expiry_reminded_days = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -480,6 +483,23 @@ class Habilitation(models.Model):
             if renewal is not None:
                 return f"Active jusqu'au {self.end_date:%d/%m/%Y}, puis renouvelée ({renewal.reference})"
         return self.get_status_display()
+
+
+class Message(models.Model):
+    """One message of the thread between the instructors and the requesters on a request.
+
+    Never edited nor deleted: the journal holds a digest of each message (``threads``)."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("message")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} sur {self.request.reference}"
 
 
 ACTION_LABELS = {
@@ -513,6 +533,8 @@ ACTION_LABELS = {
     "livraison": "Livraison d'un flux",
     "livraison_remplacee": "Livraison d'un flux remplacée",
     "telechargement": "Téléchargement d'un fichier livré",
+    "message": "Message",
+    "rappel_echeance_habilitation": "Rappel de fin d'habilitation",
 }
 
 

@@ -111,7 +111,7 @@ def _require(condition: bool, message: str = "Action non autorisée.") -> None:
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def _link(req: AccessRequest) -> str:
+def request_link(req: AccessRequest) -> str:
     return settings.SITE_URL + reverse("portal:request_detail", args=[req.pk])
 
 
@@ -127,7 +127,7 @@ def notify(recipients: Iterable[str], subject: str, body: str) -> bool:
     return True
 
 
-def _requester_emails(req: AccessRequest) -> list[str]:
+def requester_emails(req: AccessRequest) -> list[str]:
     emails = [req.created_by.email]
     emails += User.objects.filter(
         organisation=req.organisation,
@@ -138,7 +138,7 @@ def _requester_emails(req: AccessRequest) -> list[str]:
     return emails
 
 
-def _role_emails(*roles: Any) -> list[str]:
+def role_emails(*roles: Any) -> list[str]:
     return list(User.objects.filter(role__in=roles, is_active=True).values_list("email", flat=True))
 
 
@@ -147,11 +147,13 @@ def audience_emails(req: AccessRequest, row: workflow.Transition) -> list[str]:
     emails: list[str] = []
     for audience in row.notify:
         if audience == workflow.REQUESTERS:
-            emails += _requester_emails(req)
+            emails += requester_emails(req)
         elif audience == workflow.INSTRUCTORS:
-            emails += _role_emails(Role.INSTRUCTOR)
+            emails += role_emails(Role.INSTRUCTOR)
         elif audience == workflow.COMITE:
-            emails += _role_emails(Role.MEMBER, Role.CHAIR)
+            emails += role_emails(Role.MEMBER, Role.CHAIR)
+        elif audience == workflow.CONTROLLER:
+            emails += [req.controller_email, req.dpo_email]
     return emails
 
 
@@ -249,15 +251,15 @@ def submit(user: User, req: AccessRequest) -> AccessRequest:
     req.save()
     record(user, row.event, req, {"etat": [old, req.state]})
     notify(
-        _requester_emails(req),
+        requester_emails(req),
         f"Demande {req.reference} déposée",
         f"Votre demande « {req.title} » a bien été déposée. Elle recevra une réponse, "
-        f"avec un objectif de 30 jours.\n\nSuivre la demande : {_link(req)}\n",
+        f"avec un objectif de 30 jours.\n\nSuivre la demande : {request_link(req)}\n",
     )
     notify(
-        _role_emails(Role.INSTRUCTOR) if workflow.INSTRUCTORS in row.notify else [],
+        role_emails(Role.INSTRUCTOR) if workflow.INSTRUCTORS in row.notify else [],
         f"Nouvelle demande à instruire : {req.reference}",
-        f"{req.organisation.name} a déposé la demande « {req.title} ».\n\n{_link(req)}\n",
+        f"{req.organisation.name} a déposé la demande « {req.title} ».\n\n{request_link(req)}\n",
     )
     return req
 
@@ -276,7 +278,7 @@ def withdraw(user: User, req: AccessRequest, reason: str = "") -> AccessRequest:
         f"Demande {req.reference} retirée",
         f"{user.display()} ({req.organisation.name}) a retiré la demande « {req.title} »."
         + (f"\nMotif : {reason.strip()}" if reason.strip() else "")
-        + f"\n\n{_link(req)}\n",
+        + f"\n\n{request_link(req)}\n",
     )
     return req
 
@@ -316,7 +318,7 @@ def orient(user: User, req: AccessRequest, orientation: str, framing: str) -> Ac
         audience_emails(req, row),
         f"Orientation de {req.reference}",
         f"Votre demande « {req.title} » est orientée vers : {req.get_orientation_display()}.\n\n"
-        f"Cadrage proposé :\n{req.framing}\n\n{_link(req)}\n",
+        f"Cadrage proposé :\n{req.framing}\n\n{request_link(req)}\n",
     )
     return req
 
@@ -336,7 +338,7 @@ def request_changes(user: User, req: AccessRequest, message: str) -> AccessReque
         audience_emails(req, row),
         f"Modifications demandées sur {req.reference}",
         f"L'équipe DataDSN demande des compléments sur « {req.title} » :\n\n{message}\n\n"
-        f"Modifier et déposer à nouveau : {_link(req)}\n",
+        f"Modifier et déposer à nouveau : {request_link(req)}\n",
     )
     return req
 
@@ -352,15 +354,15 @@ def schedule(user: User, req: AccessRequest, session: ComiteSession) -> AccessRe
     req.save()
     record(user, row.event, req, {"etat": [old, req.state], "seance": session.pk})
     notify(
-        _requester_emails(req),
+        requester_emails(req),
         f"{req.reference} inscrite au comité des usages",
         f"Votre demande « {req.title} » sera examinée par le comité des usages le "
-        f"{session.date:%d/%m/%Y}.\n\n{_link(req)}\n",
+        f"{session.date:%d/%m/%Y}.\n\n{request_link(req)}\n",
     )
     notify(
-        _role_emails(Role.MEMBER, Role.CHAIR),
+        role_emails(Role.MEMBER, Role.CHAIR),
         f"Ordre du jour : {req.reference}",
-        f"La demande « {req.title} » est inscrite à la séance « {session.title} ».\n\n{_link(req)}\n",
+        f"La demande « {req.title} » est inscrite à la séance « {session.title} ».\n\n{request_link(req)}\n",
     )
     return req
 
@@ -557,7 +559,7 @@ def decide(
         )
         body = (
             f"Votre demande « {req.title} » est acceptée.\n{summary}\n"
-            f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{_link(req)}\n"
+            f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{request_link(req)}\n"
         )
         notify(audience_emails(req, row), f"{req.reference} acceptée", body)
     else:
@@ -565,7 +567,7 @@ def decide(
             audience_emails(req, row),
             f"{req.reference} refusée",
             f"Votre demande « {req.title} » est refusée.\n{summary}\nMotif : {reason}\n\n"
-            f"{_link(req)}\n",
+            f"{request_link(req)}\n",
         )
     return hab
 
@@ -644,7 +646,7 @@ def revoke(user: User, hab: Habilitation, reason: str) -> Habilitation:
     hab.save()
     record(user, "habilitation_revoquee", hab, {"motif": reason}, hab.request)
     notify(
-        _requester_emails(hab.request),
+        requester_emails(hab.request),
         f"Habilitation {hab.reference} révoquée",
         f"L'habilitation {hab.reference} a été révoquée.\nMotif : {reason}\n",
     )
@@ -685,7 +687,7 @@ def renew(user: User, hab: Habilitation, end: date) -> Habilitation:
         hab.request,
     )
     notify(
-        _requester_emails(hab.request),
+        requester_emails(hab.request),
         f"Habilitation {hab.reference} renouvelée",
         f"L'habilitation {hab.reference} reste valable jusqu'au {hab.end_date:%d/%m/%Y}.\n"
         f"Nouvelle habilitation {new.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n",
@@ -786,11 +788,68 @@ def send_reminders(now: Any = None, warn_days: int = 5) -> list[AccessRequest]:
     for r in due:
         left = r.clock_days_left(now) or 0
         when = f"en retard de {-left} jour(s)" if left < 0 else f"échéance dans {left} jour(s)"
-        lines.append(f"- {r.reference} « {r.title} » ({r.organisation.name}) : {when} — {_link(r)}")
-    recipients = set(_role_emails(Role.INSTRUCTOR))
+        lines.append(
+            f"- {r.reference} « {r.title} » ({r.organisation.name}) : {when} — {request_link(r)}"
+        )
+    recipients = set(role_emails(Role.INSTRUCTOR))
     recipients |= {r.instructor.email for r in due if r.instructor}
     notify(recipients, f"{len(due)} demande(s) à traiter sous 30 jours", "\n".join(lines) + "\n")
     AccessRequest.objects.filter(pk__in=[r.pk for r in due]).update(reminded_at=now)
     for r in due:
         record(None, "relance", r, {"jours_restants": r.clock_days_left(now)})
     return due
+
+
+def remind_expiring_habilitations(
+    today: date | None = None, thresholds: Iterable[int] | None = None
+) -> list[tuple[Habilitation, int]]:
+    """E-mail the organisation, its data controller and DPO once per threshold (days before the
+    end) of each active habilitation that no renewal follows.
+
+    Each (habilitation, threshold) is claimed by a conditional UPDATE before the e-mail goes out,
+    so that two runs, even concurrent ones, never send the same reminder twice; a run that
+    missed a threshold sends only the nearest one."""
+    today = today or timezone.localdate()
+    days = sorted({int(d) for d in (thresholds or settings.HABILITATION_REMINDER_DAYS) if d > 0})
+    if not days:
+        return []
+    sent: list[tuple[Habilitation, int]] = []
+    candidates = (
+        Habilitation.objects.filter(
+            status=HabilitationStatus.ACTIVE,
+            end_date__gte=today,
+            end_date__lte=today + timedelta(days=days[-1]),
+            renewal__isnull=True,
+        )
+        .select_related("request", "organisation")
+        .order_by("end_date", "pk")
+    )
+    for hab in candidates:
+        left = (hab.end_date - today).days
+        threshold = min(d for d in days if d >= left)
+        claimed = (
+            Habilitation.objects.filter(pk=hab.pk)
+            .filter(Q(expiry_reminded_days__isnull=True) | Q(expiry_reminded_days__gt=threshold))
+            .update(expiry_reminded_days=threshold)
+        )
+        if not claimed:
+            continue
+        req = hab.request
+        record(
+            None,
+            "rappel_echeance_habilitation",
+            hab,
+            {"fin": hab.end_date.isoformat(), "jours_restants": left, "seuil": threshold},
+            req,
+        )
+        notify(
+            [*requester_emails(req), req.controller_email, req.dpo_email],
+            f"Habilitation {hab.reference} : fin le {hab.end_date:%d/%m/%Y}",
+            f"L'habilitation {hab.reference} de {hab.organisation.name} (demande {req.reference} "
+            f"« {req.title} ») prend fin le {hab.end_date:%d/%m/%Y}, dans {left} jour(s). "
+            "Après cette date, plus aucune livraison n'est faite et les fichiers livrés sont "
+            "effacés.\n\nPour continuer, demandez son renouvellement à l'équipe DataDSN en "
+            f"répondant sur la demande : {request_link(req)}#messages\n",
+        )
+        sent.append((hab, threshold))
+    return sent

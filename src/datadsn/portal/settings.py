@@ -186,6 +186,10 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("DATADSN_LOGIN_LOCKOUT_SECONDS", "900
 # Comité: a séance needs at least this many votes; a habilitation lasts at most this many years.
 COMITE_MIN_QUORUM = int(os.environ.get("DATADSN_COMITE_MIN_QUORUM", "2"))
 HABILITATION_MAX_YEARS = int(os.environ.get("DATADSN_HABILITATION_MAX_YEARS", "3"))
+# ``datadsn portal remind`` reminds an organisation this many days before its habilitation ends.
+HABILITATION_REMINDER_DAYS = tuple(
+    int(d) for d in os.environ.get("DATADSN_HABILITATION_REMINDER_DAYS", "60,15").split(",") if d
+)
 
 # API tokens expire after this many days (and can be revoked on /compte/jeton-api/).
 API_TOKEN_DAYS = int(os.environ.get("DATADSN_API_TOKEN_DAYS", "90"))
@@ -213,6 +217,8 @@ STATIC_ROOT = str(HOME / "static")
 WHITENOISE_MAX_AGE = 3600
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = str(HOME / "portal-media")
+# The published indicators are read from the warehouse's releases (files, not the database).
+WAREHOUSE = HOME / "warehouse"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 LEGAL_PDF_MAX_BYTES = 5 * 1024 * 1024

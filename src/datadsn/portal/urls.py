@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
 from django.views import View
 
-from . import deliveries, oidc, views
+from . import deliveries, oidc, published_views, views
 from .api import api
 
 app_name = "portal"
@@ -25,11 +24,18 @@ portal_patterns = [
     ),
     path("documentation/indicateurs/", views.indicators, name="indicators"),
     path("documentation/api/", views.api_documentation, name="api_doc"),
+    path("indicateurs/", published_views.published_list, name="published_list"),
+    path("indicateurs/<str:code>/", published_views.published_detail, name="published_detail"),
+    path(
+        "indicateurs/<str:code>/valeurs.<str:fmt>",
+        published_views.published_download,
+        name="published_download",
+    ),
     path("statistiques/", views.statistics, name="statistics"),
     path("compte/inscription/", views.register, name="register"),
     path("compte/verifier/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),
     path("compte/connexion/", views.LoginView.as_view(), name="login"),
-    path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("compte/deconnexion/", oidc.LogoutView.as_view(), name="logout"),
     path("compte/oidc/connexion/", oidc.start, name="oidc_login"),
     path("compte/oidc/retour/", oidc.callback, name="oidc_callback"),
     path("compte/jeton-api/", views.api_token, name="api_token"),
@@ -40,6 +46,7 @@ portal_patterns = [
     path("demandes/<int:pk>/", views.request_detail, name="request_detail"),
     path("demandes/<int:pk>/etape/<int:n>/", views.request_step, name="request_step"),
     path("demandes/<int:pk>/action/<str:action>/", views.request_action, name="request_action"),
+    path("demandes/<int:pk>/messages/", views.request_message, name="request_message"),
     path("demandes/<int:pk>/base-legale.pdf", views.request_pdf, name="request_pdf"),
     path("comite/", views.session_list, name="session_list"),
     path("comite/<int:pk>/", views.session_detail, name="session_detail"),

@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from . import services, stats, workflow
+from . import published_views, services, stats, threads, workflow
 from .catalogue import INDICATOR_NAMES, INDICATORS, dictionary
 from .forms import (
     STEP_FORMS,
@@ -34,6 +34,7 @@ from .forms import (
     ChangesForm,
     DecisionForm,
     LoginForm,
+    MessageForm,
     MinutesForm,
     NewPasswordForm,
     OrientationForm,
@@ -524,6 +525,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         return redirect("portal:request_step", pk=req.pk, n=2)
     ctx = _step_context(None, 1, form)
     ctx["organisation"] = user.organisation
+    ctx.update(published_views.orientation(request.GET))
     return render(request, "portal/request_step.html", ctx)
 
 
@@ -605,6 +607,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if req.state in (State.APPROVED, State.REFUSED)
         else "",
     }
+    ctx["thread"] = threads.visible_messages(user, req)
+    if threads.can_write(user, req):
+        ctx["message_form"] = MessageForm()
     if "modifications" in actions:
         ctx["changes_form"] = ChangesForm()
     if "comite" in actions:
@@ -691,6 +696,23 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("portal:request_detail", pk=pk)
+
+
+@require_POST
+@roles_required(*threads.WRITERS)
+def request_message(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user
+    req = get_object_or_404(services.visible_requests(user), pk=pk)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Message vide ou trop long (5 000 caractères au plus).")
+    else:
+        try:
+            threads.post(user, req, form.cleaned_data["body"])
+            messages.success(request, "Message envoyé.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect(reverse("portal:request_detail", args=[pk]) + "#messages")
 
 
 @roles_required(*ANY_ROLE)

@@ -24,6 +24,8 @@ from .models import Role, State
 REQUESTERS = "demandeurs"  # the author and the verified members of the requesting organisation
 INSTRUCTORS = "instructeurs"
 COMITE = "comite"  # members and chair of the comité des usages
+# The data controller and the DPO named on the request (they answer for the processing).
+CONTROLLER = "responsables"
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def _rows() -> tuple[Transition, ...]:
             "decision",
             "séance passée ou du jour, quorum atteint, majorité suivie ou décision contraire "
             "motivée ; crée l'habilitation",
-            (REQUESTERS,),
+            (REQUESTERS, CONTROLLER),
         ),
         Transition(
             State.IN_REVIEW,
@@ -134,7 +136,7 @@ def _rows() -> tuple[Transition, ...]:
             "Refuser",
             "decision",
             "séance passée ou du jour, quorum atteint, motif obligatoire",
-            (REQUESTERS,),
+            (REQUESTERS, CONTROLLER),
         ),
     ]
     for source in (State.DRAFT, State.SUBMITTED, State.CHANGES_REQUESTED, State.RESUBMITTED):
@@ -208,6 +210,7 @@ _AUDIENCE_LABELS = {
     REQUESTERS: "demandeurs de l'organisation",
     INSTRUCTORS: "instructeurs",
     COMITE: "comité",
+    CONTROLLER: "responsable de traitement et DPO de la demande",
 }
 
 

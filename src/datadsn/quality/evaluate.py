@@ -18,6 +18,7 @@ from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.pseudonymize import Secret, pseudonym
 
 from . import history, snapshot
+from .recall import UnknownAnomaly, anomaly_recall
 
 NUMERO_SQL = (
     "upper(replace(replace(replace(replace(replace(trim({x}), ' ', ''), '-', ''), '/', ''), "
@@ -51,6 +52,35 @@ def _truth(truth: Path, name: str) -> pl.DataFrame:
     return pl.read_parquet(path)
 
 
+def _declared_identities(truth: Path, secret: Secret) -> pl.DataFrame:
+    """``identites_declarees`` with the identity key ingestion gives each row (pseudonyms of the
+    NIR, else of names and birth date), each distinct value pseudonymised once."""
+    ids = _truth(truth, "identites_declarees")
+
+    def pseudo(column: str, field: str) -> pl.Expr:
+        values = ids[column].drop_nulls().unique().to_list()
+        mapping = {v: pseudonym(secret, field, v) for v in values}
+        return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+    names = pl.concat_str(
+        pl.lit("~"),
+        pseudo("nom", "nom").fill_null(""),
+        pl.lit("|"),
+        pseudo("prenoms", "prenoms").fill_null(""),
+        pl.lit("|"),
+        pseudo("date_naissance", "date_naissance").fill_null(""),
+    )
+    return ids.select(
+        "siret",
+        pl.coalesce(pseudo("nir", "nir"), names).alias("salarie_key"),
+        "numero_contrat",
+        "date_debut",
+        pl.col("mois").dt.strftime("%Y-%m").alias("mois"),
+        "person_id",
+        "contrat_id",
+    )
+
+
 def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dict[str, object]:
     month = snapshot.current_month(store)
     if month is None:
@@ -58,35 +88,38 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
     secret = secret or Secret.from_env(demo=True)
     folder = snapshot.snapshot_dir(store, month)
     horizon = months.to_date(month)
-
-    personnes = _truth(truth, "personnes")
-    keys = personnes.select(
-        "person_id",
-        pl.col("nir").map_elements(lambda v: pseudonym(secret, "nir", v), pl.String).alias("nir"),
-        pl.concat_str(
-            pl.lit("~"),
-            pl.col("nom").map_elements(lambda v: pseudonym(secret, "nom", v), pl.String),
-            pl.lit("|"),
-            pl.col("prenoms").map_elements(lambda v: pseudonym(secret, "prenoms", v), pl.String),
-            pl.lit("|"),
-            pl.col("date_naissance").map_elements(
-                lambda d: pseudonym(secret, "date_naissance", d.strftime("%d%m%Y")), pl.String
-            ),
-        ).alias("cle_noms"),
-    )
-    contrats_truth = _truth(truth, "contrats").explode("numeros")
+    anomalies = _truth(truth, "anomalies")
     con = duckdb.connect()
     try:
-        con.register("personnes_cles", keys.to_arrow())
-        con.register("contrats_verite", contrats_truth.to_arrow())
+        con.register("identites_verite", _declared_identities(truth, secret).to_arrow())
         con.register("contrats_verite_unique", _truth(truth, "contrats").to_arrow())
         con.register("heures_verite", _truth(truth, "heures").to_arrow())
         con.register("remunerations_verite", _truth(truth, "remunerations").to_arrow())
+        con.register("anomalies_verite", anomalies.to_arrow())
         for table in ("salaries", "contrats", "fusions", "activites", "contrats_mois"):
             con.execute(f"CREATE VIEW {table} AS {history.table_sql(folder, table)}")
+        con.execute(f"CREATE VIEW etablissements AS {history.table_sql(folder, 'etablissements')}")
         for table in ("declaration", "entreprise", "etablissement", "individu", "contrat"):
             con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {store.scan_sql(table)}")
-        con.execute(_ITEMS.format(numero=NUMERO_SQL.format(x="c.numero_contrat"), horizon=horizon))
+        rejections = store.scan_sql("rejections")
+        con.execute(
+            "CREATE VIEW raw_rejections AS "
+            + (
+                f"SELECT fichier, ligne FROM {rejections}"
+                if rejections
+                else "SELECT '' AS fichier, 0 AS ligne WHERE false"
+            )
+        )
+        con.execute(
+            _ITEMS.format(
+                numero=NUMERO_SQL.format(x="c.numero_contrat"),
+                numero_verite=NUMERO_SQL.format(x="numero_contrat"),
+                horizon=horizon,
+            )
+        )
+        unscored = con.execute(
+            "SELECT count(*) FILTER (WHERE person_id IS NULL), count(*) FROM declarees"
+        ).fetchone()
         salaries = pl.from_arrow(
             con.execute(
                 "SELECT DISTINCT siret, salarie_key, pred, truth FROM items_contrats "
@@ -99,9 +132,14 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
                 "truth_contrat AS truth FROM items_contrats WHERE truth_contrat IS NOT NULL"
             ).to_arrow_table()
         )
-        fins = con.execute(_FINS.format(horizon=horizon)).fetchone()
+        con.execute(_FINS.format(horizon=horizon))
+        fins = con.execute(_FINS_TOTALS).fetchone()
         heures = pl.from_arrow(con.execute(_HEURES.format(horizon=horizon)).to_arrow_table())
         first = con.execute("SELECT min(mois_declare) FROM raw_declaration").fetchone()
+        try:
+            by_kind = anomaly_recall(con, anomalies, horizon)
+        except UnknownAnomaly as exc:
+            raise EvaluationError(str(exc)) from exc
     finally:
         con.close()
     assert isinstance(salaries, pl.DataFrame) and isinstance(contrats, pl.DataFrame)
@@ -117,6 +155,7 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
     declared = heures.filter(pl.col("mois") >= (first[0] if first and first[0] else horizon))
     errs = declared["erreur_heures"].drop_nulls()
     pay = declared["erreur_brut"].drop_nulls()
+    missing, declared_total = unscored or (0, 0)
     return {
         "mois": month,
         "salarie_precision": s["precision"],
@@ -127,12 +166,17 @@ def evaluate(store: Warehouse, truth: Path, secret: Secret | None = None) -> dic
         "contrat_f1": c["f1"],
         "salaries_evalues": s["items"],
         "contrats_evalues": c["items"],
+        "identites_declarees": declared_total,
+        # raw identities (SIRET, key, contract key, month) the truth does not explain: 0 when
+        # every declared identity is scored
+        "identites_non_evaluees": missing,
         "fin_statut_exact": (fin_ok / fin_total) if fin_total else 1.0,
         "contrats_compares": fin_total,
         # ends in the last 3 months cannot all be known yet (3 months of silence rule)
         "fin_statut_exact_hors_3_derniers_mois": (old_ok / old_total) if old_total else 1.0,
         "heures_erreur_relative": _max(errs),
         "brut_erreur_relative": _max(pay),
+        "par_anomalie": by_kind,
         "par_mois": heures.to_dicts(),
     }
 
@@ -142,9 +186,10 @@ def _max(values: pl.Series) -> float:
     return float(top) if isinstance(top, int | float) else 0.0
 
 
-# Raw contract rows -> predicted (surviving) employee and contract ids, and their truth.
+# Raw contract rows -> the declared identity (SIRET, key, contract key, month) and the truth
+# that declared it; then each distinct identity -> predicted (surviving) employee and contract.
 _ITEMS = """
-CREATE TABLE items_contrats AS
+CREATE TABLE declarees AS
 WITH decl AS (
     SELECT d.fichier, d.ligne, concat(e.siren, t.nic) AS siret
     FROM raw_declaration d
@@ -152,64 +197,61 @@ WITH decl AS (
     JOIN raw_etablissement t ON t.fichier = d.fichier AND t.declaration_ligne = d.ligne
 ),
 ind AS (
-    SELECT i.fichier, i.ligne, x.siret, i.nir_pseudo,
-           concat('~', coalesce(i.nom_famille_pseudo, ''), '|', coalesce(i.prenoms_pseudo, ''),
-                  '|', coalesce(i.date_naissance_pseudo, '')) AS cle_noms
+    SELECT i.fichier, i.ligne, x.siret,
+           coalesce(i.nir_pseudo,
+                    concat('~', coalesce(i.nom_famille_pseudo, ''), '|',
+                           coalesce(i.prenoms_pseudo, ''), '|',
+                           coalesce(i.date_naissance_pseudo, ''))) AS salarie_key
     FROM raw_individu i JOIN decl x ON x.fichier = i.fichier AND x.ligne = i.declaration_ligne
 ),
-rows AS (
-    SELECT i.siret, coalesce(i.nir_pseudo, i.cle_noms) AS salarie_key, i.nir_pseudo, i.cle_noms,
-           {numero} AS numero, c.date_debut
+lignes AS (
+    SELECT DISTINCT i.siret, i.salarie_key, {numero} AS numero, c.date_debut,
+           c.mois_declaration AS mois
     FROM raw_contrat c JOIN ind i ON i.fichier = c.fichier AND i.ligne = c.individu_ligne
     WHERE c.mois_declaration <= strftime(DATE '{horizon}', '%Y-%m')
 ),
-items AS (
-    SELECT DISTINCT siret, salarie_key, nir_pseudo, cle_noms, numero, date_debut,
-           concat(numero, '_', cast(date_debut AS varchar)) AS contrat_key
-    FROM rows
+verite AS (
+    SELECT siret, salarie_key, {numero_verite} AS numero, date_debut, mois,
+           min(person_id) AS person_id, min(contrat_id) AS contrat_id
+    FROM identites_verite
+    GROUP BY ALL
+)
+SELECT l.siret, l.salarie_key, concat(l.numero, '_', cast(l.date_debut AS varchar)) AS contrat_key,
+       l.mois, v.person_id, v.contrat_id
+FROM lignes l
+LEFT JOIN verite v ON v.siret = l.siret AND v.salarie_key = l.salarie_key
+     AND v.numero = l.numero AND v.date_debut = l.date_debut AND v.mois = l.mois;
+
+CREATE TABLE items_contrats AS
+WITH items AS (
+    SELECT siret, salarie_key, contrat_key, min(person_id) AS person_id,
+           min(contrat_id) AS contrat_id,
+           substr(md5(concat('salarie|', siret, '|', salarie_key)), 1, 16) AS hash_salarie,
+           substr(md5(concat('contrat|', siret, '|', salarie_key, '|', contrat_key)), 1, 16)
+               AS hash_contrat
+    FROM declarees
+    GROUP BY siret, salarie_key, contrat_key
 ),
 resolved AS (
-    SELECT it.*,
-           coalesce(s.salarie_id, fs.id_survivant,
-                    substr(md5(concat('salarie|', it.siret, '|', it.salarie_key)), 1, 16)) AS pred
+    SELECT it.*, coalesce(s.salarie_id, fs.id_survivant, it.hash_salarie) AS pred
     FROM items it
     LEFT JOIN salaries s ON s.siret = it.siret AND s.salarie_key = it.salarie_key
          AND s.allocated_from_ett IS NULL
-    LEFT JOIN fusions fs ON fs.entite = 'salarie'
-         AND fs.id_absorbe = substr(md5(concat('salarie|', it.siret, '|', it.salarie_key)), 1, 16)
-),
-person AS (
-    SELECT r.*, coalesce(pn.person_id, pk.person_id) AS person_id
-    FROM resolved r
-    LEFT JOIN personnes_cles pn ON pn.nir = r.nir_pseudo
-    LEFT JOIN personnes_cles pk ON pk.cle_noms = r.cle_noms AND r.nir_pseudo IS NULL
-),
-candidates AS (
-    SELECT p.*, v.contrat_id AS truth_contrat_id,
-           substr(md5(concat('contrat|', p.siret, '|', p.salarie_key, '|', p.contrat_key)), 1, 16)
-               AS hash_contrat,
-           row_number() OVER (PARTITION BY p.siret, p.salarie_key, p.contrat_key
-                              ORDER BY (v.date_debut_declaree = p.date_debut) DESC,
-                                       (v.date_debut = p.date_debut) DESC, v.contrat_id) AS rang
-    FROM person p
-    LEFT JOIN contrats_verite v ON v.person_id = p.person_id AND v.siret = p.siret
-         AND upper(v.numeros) = p.numero
+    LEFT JOIN fusions fs ON fs.entite = 'salarie' AND fs.id_absorbe = it.hash_salarie
 )
-SELECT c.siret, c.salarie_key, c.contrat_key,
-       c.pred,
-       CASE WHEN c.person_id IS NOT NULL THEN concat(c.person_id, '|', c.siret) END AS truth,
-       coalesce(k.contrat_id, fc.id_survivant, c.hash_contrat) AS pred_contrat,
-       c.truth_contrat_id AS truth_contrat
-FROM candidates c
-LEFT JOIN contrats k ON k.salarie_id = c.pred AND k.contrat_key = c.contrat_key
+SELECT r.siret, r.salarie_key, r.contrat_key, r.pred,
+       CASE WHEN r.person_id IS NOT NULL THEN concat(r.person_id, '|', r.siret) END AS truth,
+       coalesce(k.contrat_id, fc.id_survivant, r.hash_contrat) AS pred_contrat,
+       r.contrat_id AS truth_contrat
+FROM resolved r
+LEFT JOIN contrats k ON k.salarie_id = r.pred AND k.contrat_key = r.contrat_key
      AND k.ett_contrat_id IS NULL
-LEFT JOIN fusions fc ON fc.entite = 'contrat'
-     AND fc.id_absorbe = c.hash_contrat
-WHERE c.rang = 1
+LEFT JOIN fusions fc ON fc.entite = 'contrat' AND fc.id_absorbe = r.hash_contrat
 """
 
 # Each truth contract -> the predicted contract most of its items went to; compare the end.
 _FINS = """
+CREATE TABLE fins AS
 WITH votes AS (
     SELECT truth_contrat, pred_contrat, count(*) AS n,
            row_number() OVER (
@@ -217,24 +259,26 @@ WITH votes AS (
            ) AS rang
     FROM items_contrats WHERE truth_contrat IS NOT NULL
     GROUP BY truth_contrat, pred_contrat
-),
-compare AS (
-    SELECT v.truth_contrat, t.date_fin AS fin_vraie, k.date_fin_effective, k.statut_fin,
-           CASE
-               WHEN t.date_fin IS NULL OR t.date_fin >= DATE '{horizon}' + INTERVAL 1 MONTH
-                   THEN k.statut_fin IS NULL
-               ELSE k.statut_fin IS NOT NULL AND k.date_fin_effective = t.date_fin
-           END AS exact,
-           coalesce(t.date_fin > DATE '{horizon}' - INTERVAL 2 MONTH
-                    AND t.date_fin < DATE '{horizon}' + INTERVAL 1 MONTH, false) AS recent
-    FROM votes v
-    JOIN contrats_verite_unique t ON t.contrat_id = v.truth_contrat
-    LEFT JOIN contrats k ON k.contrat_id = v.pred_contrat
-    WHERE v.rang = 1
 )
+SELECT v.truth_contrat, v.pred_contrat, t.date_fin AS fin_vraie, k.date_fin_effective,
+       k.statut_fin,
+       CASE
+           WHEN t.date_fin IS NULL OR t.date_fin >= DATE '{horizon}' + INTERVAL 1 MONTH
+               THEN k.statut_fin IS NULL
+           ELSE k.statut_fin IS NOT NULL AND k.date_fin_effective = t.date_fin
+       END AS exact,
+       coalesce(t.date_fin > DATE '{horizon}' - INTERVAL 2 MONTH
+                AND t.date_fin < DATE '{horizon}' + INTERVAL 1 MONTH, false) AS recent
+FROM votes v
+JOIN contrats_verite_unique t ON t.contrat_id = v.truth_contrat
+LEFT JOIN contrats k ON k.contrat_id = v.pred_contrat
+WHERE v.rang = 1
+"""
+
+_FINS_TOTALS = """
 SELECT count(*) FILTER (WHERE exact), count(*),
        count(*) FILTER (WHERE exact AND NOT recent), count(*) FILTER (WHERE NOT recent)
-FROM compare
+FROM fins
 """
 
 # Monthly totals of hours and gross pay, truth vs quality base.

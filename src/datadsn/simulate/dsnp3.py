@@ -221,7 +221,7 @@ class Dsnp3Writer:
                     "chg31_date",
                     "chg31_nir",
                     "chg31_nom",
-                    nul.alias("ddn_old"),
+                    pl.col("chg31_ddn").alias("ddn_old"),
                 ),
                 frag.select(
                     "IdIndividu",

@@ -15,22 +15,37 @@ from .workdays import add_months
 if TYPE_CHECKING:
     from .runner import MonthContext
 
+VERY_LATE = 4  # months after its own month a very late declaration is sent
+
 
 def write_envois(ctx: MonthContext, mi: int, month: dt.date, files: pl.DataFrame) -> None:
     eco, noise, seed = ctx.eco, ctx.noise, ctx.seed
     tag = month.strftime("%Y%m")
     here = ctx.out / "dsn" / month.strftime("%Y-%m")
     later = ctx.out / "dsn" / add_months(month, 1).strftime("%Y-%m")
+    much_later = ctx.out / "dsn" / add_months(month, VERY_LATE).strftime("%Y-%m")
     groups = files["file_group"].to_numpy()
     key = groups + 2**40
     late = (hashrand.uniform(seed, "late", key, mi) < noise.late_declaration) & (
         mi < ctx.n_months - 1
     )
+    very_late = (
+        (hashrand.uniform(seed, "very-late", key, mi) < noise.very_late_declaration)
+        & ~late
+        & (mi < ctx.n_months - VERY_LATE)
+    )
     replace = (hashrand.uniform(seed, "replace", key, mi) < noise.cancel_and_replace) & ~late
+    cascade = (
+        (hashrand.uniform(seed, "cascade", key, mi) < noise.cancel_and_replace_cascade)
+        & ~late
+        & ~very_late
+        & ~replace
+    )
     dup = (
         (hashrand.uniform(seed, "duplicate", key, mi) < noise.duplicate_declaration)
         & ~late
         & ~replace
+        & ~cascade
     )
     crlf = hashrand.uniform(seed, "crlf", key, mi) < 0.10
     ctx._late_groups = set(groups[late].tolist())
@@ -38,6 +53,8 @@ def write_envois(ctx: MonthContext, mi: int, month: dt.date, files: pl.DataFrame
     here.mkdir(parents=True, exist_ok=True)
     if late.any():
         later.mkdir(parents=True, exist_ok=True)
+    if very_late.any():
+        much_later.mkdir(parents=True, exist_ok=True)
     pending: list[tuple[Path, bytes]] = []
     for i, row in enumerate(files.iter_rows(named=True)):
         company = int(row["company"])
@@ -60,7 +77,7 @@ def write_envois(ctx: MonthContext, mi: int, month: dt.date, files: pl.DataFrame
             name = f"{eco.siret[etab]}_{tag}_{int(row['file_group']) % 2 + 1}"
             siret = str(eco.siret[etab])
         text = texts.envoi_text(header, row["text"] or "", int(row["n"] or 0), int(row["ndecl"]))
-        folder = later if late[i] else here
+        folder = later if late[i] else much_later if very_late[i] else here
         rel = f"dsn/{folder.name}/{name}.dsn"
         text, defects = texts.inject_line_defects(
             text, int(key[i]), mi, seed, noise, float(u_mal[i]), float(u_unk[i])
@@ -70,6 +87,10 @@ def write_envois(ctx: MonthContext, mi: int, month: dt.date, files: pl.DataFrame
         if late[i]:
             ctx.truth.file_anomaly(
                 "late_declaration", month, rel, siret, "envoyée avec le mois suivant"
+            )
+        if very_late[i]:
+            ctx.truth.file_anomaly(
+                "very_late_declaration", month, rel, siret, f"envoyée {VERY_LATE} mois après"
             )
         outputs = [(rel, text)]
         if replace[i]:
@@ -83,6 +104,24 @@ def write_envois(ctx: MonthContext, mi: int, month: dt.date, files: pl.DataFrame
             # Line defects of the original are repeated in the replacement.
             for d in defects:
                 ctx.truth.line_anomaly(d.kind, month, rel_ar, d.line, d.rubrique, siret, d.detail)
+        if cascade[i]:
+            # a first replacement still wrong, then a second one that is right
+            outputs = [(rel, texts.inflate_amounts(text))]
+            for order, body in ((2, texts.inflate_amounts(text)), (3, text)):
+                fixed = body.replace("S20.G00.05.002,'01'", "S20.G00.05.002,'03'").replace(
+                    "S20.G00.05.004,'1'", f"S20.G00.05.004,'{order}'"
+                )
+                outputs.append((f"dsn/{folder.name}/{name}_ar{order}.dsn", fixed))
+            ctx.truth.file_anomaly(
+                "cancel_and_replace_cascade",
+                month,
+                outputs[-1][0],
+                siret,
+                f"remplace {rel} deux fois",
+            )
+            for path, _ in outputs[1:]:
+                for d in defects:
+                    ctx.truth.line_anomaly(d.kind, month, path, d.line, d.rubrique, siret, d.detail)
         if dup[i]:
             rel_dup = f"dsn/{folder.name}/{name}_doublon.dsn"
             outputs.append((rel_dup, text))

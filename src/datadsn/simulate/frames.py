@@ -16,6 +16,7 @@ import polars as pl
 from . import hashrand
 from .careers import INTERIM
 from .economy import NEVER
+from .events import NAMED, NO_NIR, PERSON_KINDS, UNBLOCKED, WRONG_NIR
 from .payroll import MonthRows
 from .workdays import add_months, day, month_end
 
@@ -47,34 +48,48 @@ def contract_frame(
     )
     pkind = plan.person_kind[person]
     before = mi < plan.person_mi[person]
-    nom = np.where((pkind > 0) & (pkind <= 3) & before, plan.old_nom[person], per.nom[person])
-    ddn_day = np.where((pkind == 3) & before, plan.old_ddn[person], per.birth[person])
-    nir = np.where((pkind == 4) & before, plan.wrong_nir[person], per.nir[person])
-    nir = np.where(mi < plan.nir_absent_until[c], None, nir)
+    named, wrong_nir = np.isin(pkind, NAMED), np.isin(pkind, WRONG_NIR)
+    nom = np.where(named & before, plan.old_nom[person], per.nom[person])
+    old_ddn = (pkind == 3) | (pkind == 6)
+    ddn_day = np.where(old_ddn & before, plan.old_ddn[person], per.birth[person])
+    nir = np.where(wrong_nir & before, plan.wrong_nir[person], per.nir[person])
+    nir = np.where((mi < plan.nir_absent_until[c]) | np.isin(pkind, NO_NIR), None, nir)
     declare31 = (pkind > 0) & ~before & (con.start[c] < kday) & ~plan.done31[c]
     plan.done31[c[declare31]] = True
-    with_block = declare31 & (pkind != 2)
-    for kind_code, label in (
-        (1, "identity_change_with_block"),
-        (2, "identity_change_without_block"),
-        (3, "fragmented_change"),
-        (4, "nir_correction"),
-    ):
-        sel = declare31 & (pkind == kind_code)
-        ctx.truth.anomalies(
-            label, month, c[sel], con, per, eco, "identité modifiée à partir de ce mois"
-        )
+    with_block = declare31 & ~np.isin(pkind, UNBLOCKED)
+    _log_identity_changes(ctx, month, c, person, pkind, before, with_block)
     chg31_date = np.where(with_block, kday, NULL)
-    chg31_nir = np.where(with_block & (pkind == 4), plan.wrong_nir[person], NULL)
-    chg31_nom = np.where(with_block & ((pkind == 1) | (pkind == 3)), plan.old_nom[person], NULL)
+    chg31_nir = np.where(with_block & wrong_nir, plan.wrong_nir[person], NULL)
+    chg31_nom = np.where(with_block & named, plan.old_nom[person], NULL)
+    chg31_ddn = np.where(with_block & (pkind == 6), _ddmmyyyy(plan.old_ddn[person]), NULL)
     frag31_ddn = np.where(with_block & (pkind == 3), _ddmmyyyy(plan.old_ddn[person]), NULL)
 
     numero = np.where(mi < plan.numchg_mi[c], plan.old_numero[c], con.numero[c])
     start_decl = np.where(mi < plan.datecorr_mi[c], plan.wrong_start[c], con.declared_start[c])
-    numchg_now = plan.numchg_mi[c] == mi
+    numchg_all = plan.numchg_mi[c] == mi
+    numchg_now = numchg_all & ~plan.numchg_silent[c]
     datecorr_now = plan.datecorr_mi[c] == mi
-    transfer_now = (con.previous[c] >= 0) & (con.start[c] >= m0) & (con.start[c] <= m1)
+    transfer_all = (con.previous[c] >= 0) & (con.start[c] >= m0) & (con.start[c] <= m1)
+    transfer_now = transfer_all & ~plan.transfer_silent[c]
     chg41 = numchg_now | datecorr_now | transfer_now
+    ctx.truth.anomalies(
+        "contract_number_change_without_block",
+        month,
+        c[numchg_all & plan.numchg_silent[c]],
+        con,
+        per,
+        eco,
+        "nouveau numéro sans S21.G00.41",
+    )
+    ctx.truth.anomalies(
+        "employer_change_without_block",
+        month,
+        c[transfer_all & plan.transfer_silent[c]],
+        con,
+        per,
+        eco,
+        "nouvel employeur sans S21.G00.41.012",
+    )
     chg41_date = np.where(numchg_now, m0, np.where(datecorr_now, con.start[c], con.start[c]))
     prev_siret = eco.siret[con.etab[np.maximum(con.previous[c], 0)]]
     ctx.truth.anomalies(
@@ -123,11 +138,20 @@ def contract_frame(
     ctx.truth.anomalies(
         "forgotten_end",
         month,
-        c[forgotten],
+        c[forgotten & ~plan.rehired[c]],
         con,
         per,
         eco,
         "fin de contrat sans bloc S21.G00.62",
+    )
+    ctx.truth.anomalies(
+        "forgotten_end_then_rehire",
+        month,
+        c[forgotten & plan.rehired[c]],
+        con,
+        per,
+        eco,
+        "fin de contrat sans bloc S21.G00.62, réembauche plus tard dans l'établissement",
     )
     fake = plan.cancel_mi[c] == mi
     cancel = (plan.cancel_mi[c] >= 0) & (plan.cancel_mi[c] == mi - 1)
@@ -188,6 +212,7 @@ def contract_frame(
         "chg31_date": chg31_date,
         "chg31_nir": chg31_nir,
         "chg31_nom": chg31_nom,
+        "chg31_ddn": chg31_ddn,
         "frag31_ddn": frag31_ddn,
         "start_decl": start_decl,
         "statut": np.where(interim, "07", ctx.job_statut[job]),
@@ -243,11 +268,75 @@ def contract_frame(
     )
     df = df.with_columns([pl.col(k).cast(pl.String) for k, t in df.schema.items() if t == pl.Null])
     date_cols = ["chg31_date", "start_decl", "planned_end", "chg41_date", "chg41_start"]
-    return df.with_columns([pl.col(k).cast(pl.Int64) for k in date_cols]).with_columns(
+    df = _one_identity_per_person(df.with_columns([pl.col(k).cast(pl.Int64) for k in date_cols]))
+    return df.with_columns(
         pl.when(pl.col("end62_motif").is_null())
         .then(None)
         .otherwise(pl.col("end62_date"))
         .alias("end62_date")
+    )
+
+
+# Without a block, a change is listed as the kind of change it is without one.
+_UNBLOCKED_LABELS = {1: 2, 2: 2, 3: 2, 4: 5, 5: 5, 6: 5, 7: 8, 8: 8}
+
+
+def _log_identity_changes(
+    ctx: MonthContext,
+    month: dt.date,
+    c: np.ndarray,
+    person: np.ndarray,
+    pkind: np.ndarray,
+    before: np.ndarray,
+    with_block: np.ndarray,
+) -> None:
+    """One anomaly per person, the first month its new identity follows a declared old one:
+    with its change block, or without when none of its contracts carries one (a person whose
+    only contract starts after the change is declared under the new identity, no block)."""
+    plan = ctx.plan
+    plan.seen_old[person[(pkind > 0) & before]] = True
+    now = (pkind > 0) & ~before & plan.seen_old[person] & ~plan.person_done[person]
+    persons, first = np.unique(person[now], return_index=True)
+    if not len(persons):
+        return
+    rows = np.flatnonzero(now)[first]
+    blocked = np.isin(persons, person[with_block])
+    plan.person_done[persons] = True
+    for kind in PERSON_KINDS:
+        for has_block in (True, False):
+            sel = rows[(pkind[rows] == kind) & (blocked == has_block)]
+            label = PERSON_KINDS[kind if has_block else _UNBLOCKED_LABELS[kind]]
+            ctx.truth.anomalies(
+                label,
+                month,
+                c[sel],
+                ctx.con,
+                ctx.per,
+                ctx.eco,
+                "identité modifiée à partir de ce mois",
+            )
+
+
+# What S21.G00.30/31 say once per person and declaration, whichever of its contracts set them.
+_IDENTITY = ["nir", "nom", "prenoms", "ddn", "chg31_date", "chg31_nir", "chg31_nom", "chg31_ddn"]
+_IDENTITY.append("frag31_ddn")
+
+
+def _one_identity_per_person(df: pl.DataFrame) -> pl.DataFrame:
+    """A person's contracts in one declaration share one individual block (the renderer writes
+    it once): its values are the first known of its rows in the renderer's order, so that the
+    truth's declared identities and the DSNP3 export say what the files say (a NIR known from
+    one contract is declared for all; a change block carried by any contract is declared)."""
+    first = (
+        df.select("decl", "person", "start_decl", "c", *_IDENTITY)
+        .sort("decl", "person", "start_decl", "c")
+        .group_by("decl", "person", maintain_order=True)
+        .agg(pl.col(k).drop_nulls().first() for k in _IDENTITY)
+    )
+    return (
+        df.drop(_IDENTITY)
+        .join(first, on=["decl", "person"], how="left", maintain_order="left")
+        .select(df.columns)
     )
 
 

@@ -98,6 +98,7 @@ def individual_parts(rows: pl.DataFrame) -> list[pl.LazyFrame]:
                 ("001", date("chg31_date")),
                 ("008", pl.col("chg31_nir")),
                 ("009", pl.col("chg31_nom")),
+                ("011", pl.col("chg31_ddn")),
             ],
         )
         out.append(_parts(chg, t, n, ind, 1, pl.lit(0), pl.lit(0)))

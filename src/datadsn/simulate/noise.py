@@ -27,6 +27,16 @@ class NoiseProfile:
     silent_closure: float = 0.5  # per closing establishment: no end blocks at closure
     unknown_code: float = 0.002  # per envoi: one enumeration value outside its list
     malformed_line: float = 0.002  # per envoi: one line that is not Sxx.Gxx.xx.xxx,'value'
+    # The hardest cases (zero except in the `hard` profile, see HARD below).
+    nir_correction_without_block: float = 0.0  # per person: NIR corrected, old NIR never given
+    several_fields_change: float = 0.0  # per person: NIR, name and birth date in one block
+    name_change_without_nir: float = 0.0  # per person: never a NIR, name change with a block
+    name_change_without_nir_without_block: float = 0.0  # per person: same, no block
+    contract_number_change_without_block: float = 0.0  # per contract: new number, no 41.014
+    employer_change_without_block: float = 0.0  # per transfer: no 41.012 at the new employer
+    forgotten_end_then_rehire: float = 0.0  # per contract followed by a rehire at the employer
+    very_late_declaration: float = 0.0  # per envoi: sent 4 months after its month
+    cancel_and_replace_cascade: float = 0.0  # per envoi: a wrong replacement, then a right one
 
     def scaled(self, factor: float) -> NoiseProfile:
         return replace(
@@ -34,10 +44,27 @@ class NoiseProfile:
         )
 
 
+# `hard`: the default defects twice as often, plus the cases the reference is known to miss
+# (champollion_spec.md §13, §14, §19). The rates are assumptions of the same order as the
+# default ones (no public per-case DSN quality figures), see docs/simulation.md.
+HARD = replace(
+    NoiseProfile().scaled(2.0),
+    nir_correction_without_block=0.002,
+    several_fields_change=0.001,
+    name_change_without_nir=0.002,
+    name_change_without_nir_without_block=0.001,
+    contract_number_change_without_block=0.002,
+    employer_change_without_block=0.3,
+    forgotten_end_then_rehire=0.05,
+    very_late_declaration=0.002,
+    cancel_and_replace_cascade=0.002,
+)
+
 PROFILES = {
     "default": NoiseProfile(),
     "none": NoiseProfile().scaled(0.0),
     "heavy": NoiseProfile().scaled(8.0),
+    "hard": HARD,
 }
 
 

@@ -248,6 +248,7 @@ class MonthContext:
     ) -> None:
         """Render, write and export one batch of whole envois."""
         frame = frames.contract_frame(self, mi, month, rows, etab, person, fraction, file_group)
+        self.truth.add_identities(month, frame, self.eco.siret)
         files = decls.select("file_group", "file_kind", "company", "etab").unique(
             "file_group", keep="first"
         )

@@ -64,6 +64,23 @@ class TruthWriter:
             }
         ).write_parquet(self.parts / f"heures_{tag}.parquet")
 
+    def add_identities(self, month: dt.date, frame: pl.DataFrame, siret: np.ndarray) -> None:
+        """Each identity as declared this month (NIR or names, contract number and start), with
+        the person and contract behind it: what ``evaluate`` scores every raw identity against."""
+        self._month_no += 1
+        frame.select(
+            pl.Series("siret", siret[frame["etab"].to_numpy()].astype(str)),
+            pl.col("nir"),
+            pl.col("nom"),
+            pl.col("prenoms"),
+            pl.col("ddn").alias("date_naissance"),
+            pl.col("numero").alias("numero_contrat"),
+            pl.col("start_decl").cast(pl.Date).alias("date_debut"),
+            pl.lit(month, pl.Date).alias("mois"),
+            pl.col("person").cast(pl.Int64).alias("person_id"),
+            pl.col("c").cast(pl.Int64).alias("contrat_id"),
+        ).write_parquet(self.parts / f"identites_{month:%Y-%m}_{self._month_no:05d}.parquet")
+
     def _append(self, **cols: Any) -> None:
         n = len(cols["type"])
         if n == 0:
@@ -226,6 +243,12 @@ class TruthWriter:
             pl.scan_parquet(self.parts / "remunerations_*.parquet")
             .sort(["contrat_id", "mois"])
             .sink_parquet(f / "remunerations.parquet")
+        )
+        (
+            pl.scan_parquet(self.parts / "identites_*.parquet")
+            .unique()
+            .sort(["mois", "siret", "contrat_id", "nir", "nom"], nulls_last=True)
+            .sink_parquet(f / "identites_declarees.parquet")
         )
         schema = {
             "type": pl.String,

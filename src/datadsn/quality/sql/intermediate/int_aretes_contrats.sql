@@ -2,6 +2,9 @@
 -- date), fragments combined up to three like individuals. Old numbers are normalised, so a
 -- case or spacing variant still finds its contract. A change whose old key matches nothing is a
 -- no-op; a SIRET-only change never merges (transfers close the old contract instead).
+-- Inferred without a block: a contract key first declared in this run and an open contract of
+-- the same employee and start date no longer declared since before it, one on each side: the
+-- number changed (numbering changed by the payroll software without a 41.014).
 -- @kind table
 with fragments as (
     select c.fichier, c.contrat_ligne, c.changement_ligne, c.date_modification, c.siret_ancien,
@@ -37,6 +40,18 @@ triples as (
         and (p.ancien_numero is null or c.ancien_numero is null)
         and (p.ancienne_date_debut is null or c.ancienne_date_debut is null)
 ),
+deduits as (
+    select o.contrat_id as ancien_id, n.contrat_id as nouveau_id,
+           n.date_premiere_declaration as date_modification,
+           count(*) over (partition by n.contrat_id) as pour_nouveau,
+           count(*) over (partition by o.contrat_id) as pour_ancien
+    from int_contrats_charges n
+    join int_contrats_charges o
+        on o.salarie_id = n.salarie_id and o.date_debut = n.date_debut
+        and o.contrat_key <> n.contrat_key and o.statut_fin is null and not o.touche
+        and o.date_derniere_declaration < n.date_premiere_declaration
+    where n.touche
+),
 combinaisons as (
     select fichier, contrat_ligne, date_modification, siret_ancien, ancien_numero, ancienne_date_debut
     from fragments
@@ -46,15 +61,25 @@ combinaisons as (
     union all
     select fichier, contrat_ligne, date_modification, siret_ancien, ancien_numero, ancienne_date_debut
     from triples
+),
+declarees as (
+    select distinct o.contrat_id as ancien_id, l.contrat_id as nouveau_id, c.date_modification,
+           'bloc_changement_contrat' as motif
+    from combinaisons c
+    join int_liens_contrats l on l.fichier = c.fichier and l.contrat_ligne = c.contrat_ligne
+    join int_contrats_charges o
+        on o.salarie_id = l.salarie_id
+        and o.contrat_key = concat(coalesce(c.ancien_numero, l.numero, ''), '_',
+                                   coalesce(cast(coalesce(c.ancienne_date_debut, l.date_debut) as varchar), ''))
+    where (c.ancien_numero is not null or c.ancienne_date_debut is not null)
+        and (c.siret_ancien is null or c.siret_ancien = l.siret)
+        and o.contrat_id <> l.contrat_id
 )
-select distinct o.contrat_id as ancien_id, l.contrat_id as nouveau_id, c.date_modification,
-       'bloc_changement_contrat' as motif
-from combinaisons c
-join int_liens_contrats l on l.fichier = c.fichier and l.contrat_ligne = c.contrat_ligne
-join int_contrats_charges o
-    on o.salarie_id = l.salarie_id
-    and o.contrat_key = concat(coalesce(c.ancien_numero, l.numero, ''), '_',
-                               coalesce(cast(coalesce(c.ancienne_date_debut, l.date_debut) as varchar), ''))
-where (c.ancien_numero is not null or c.ancienne_date_debut is not null)
-    and (c.siret_ancien is null or c.siret_ancien = l.siret)
-    and o.contrat_id <> l.contrat_id
+select ancien_id, nouveau_id, date_modification, motif from declarees
+union all
+-- an inferred edge only where no change block already links either contract
+select ancien_id, nouveau_id, date_modification, 'numero_change'
+from deduits d
+where pour_nouveau = 1 and pour_ancien = 1
+    and not exists (select 1 from declarees x
+                    where x.nouveau_id = d.nouveau_id or x.ancien_id = d.ancien_id)

@@ -5,6 +5,11 @@
 --     at most one fragment, same old NIR), then the old identity is looked up by NIR key and by
 --     name key. The name key lets a name change of an employee WITHOUT NIR merge (the reference
 --     only ever matched on NIR).
+-- (c) inferred without a block, from a key first declared in this run and a key of the same
+--     establishment no longer declared since before it: the same names and birth date under
+--     another NIR declared only after the old one stopped everywhere (a corrected or definitive
+--     NIR), or a contract (number and start date) still open under the old key (NIR-less name
+--     change, several fields at once).
 -- @kind table
 with fragments as (
     select c.fichier, c.individu_ligne, c.changement_ligne, c.date_modification, c.ancien_nir,
@@ -74,6 +79,56 @@ declarees as (
     select o.salarie_id, k.nouveau_id, k.date_modification
     from anciennes_cles k
     join int_salaries_connus o on o.siret = k.siret and o.salarie_key = k.cle_noms
+),
+nir_corrige_candidats as (
+    select o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
+           n.date_premiere_declaration as date_modification, o.nir as ancien_nir,
+           n.nir as nouveau_nir
+    from (select * from int_salaries_charges where touche and nir is not null) n
+    join (select * from int_salaries_connus where nir is not null and not touche) o
+        on o.siret = n.siret and o.nir <> n.nir and o.nom_famille = n.nom_famille
+        and o.prenoms = n.prenoms and o.date_naissance = n.date_naissance
+        and o.date_derniere_declaration < n.date_premiere_declaration
+),
+-- first and last declaration of each candidate NIR in every establishment
+portees_nir as (
+    select nir, min(date_premiere_declaration) as premiere,
+           max(date_derniere_declaration) as derniere
+    from int_salaries_connus
+    where nir in (select ancien_nir from nir_corrige_candidats
+                  union select nouveau_nir from nir_corrige_candidats)
+    group by nir
+),
+-- a correction switches NIR everywhere at once: the new NIR first declared (in any
+-- establishment) after the old one's last declaration. Namesakes born the same day, one leaving
+-- an establishment and the other arriving, overlap somewhere and are not merged (found at 300
+-- employers x 24 months).
+nir_corrige as (
+    select c.ancien_id, c.nouveau_id, c.date_modification
+    from nir_corrige_candidats c
+    join portees_nir a on a.nir = c.ancien_nir
+    join portees_nir b on b.nir = c.nouveau_nir
+    where a.derniere < b.premiere
+),
+contrat_repris as (
+    select distinct o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
+           n.date_premiere_declaration as date_modification
+    from (select * from int_salaries_charges where touche) n
+    join (
+        select distinct c.siret, i.salarie_key, c.contrat_key
+        from stg_contrats c
+        join int_declarations_nouvelles d on d.version_declaration = c.version_declaration
+        join stg_individus i on i.fichier = c.fichier and i.individu_ligne = c.individu_ligne
+    ) k on k.siret = n.siret and k.salarie_key = n.salarie_key
+    join prev_contrats p
+        on p.contrat_key = k.contrat_key and p.statut_fin is null and p.ett_contrat_id is null
+    join (select * from int_salaries_connus where not touche) o
+        on o.salarie_id = p.salarie_id and o.siret = n.siret
+        and o.date_derniere_declaration < n.date_premiere_declaration
+    -- same names and birth date: the NIR rules (nir_obtenu, nir_corrige) say it
+    where not (coalesce(o.nom_famille, '') = coalesce(n.nom_famille, '')
+               and coalesce(o.prenoms, '') = coalesce(n.prenoms, '')
+               and coalesce(o.date_naissance, '') = coalesce(n.date_naissance, ''))
 )
 select distinct ancien_id, nouveau_id, date_modification, 'bloc_changement_individu' as motif
 from declarees
@@ -95,3 +150,13 @@ join (select * from int_salaries_charges where touche and nir is not null) n
     on n.siret = o.siret and n.nom_famille = o.nom_famille
     and n.prenoms = o.prenoms and n.date_naissance = o.date_naissance
     and n.date_derniere_declaration >= o.date_derniere_declaration
+union all
+-- (c) only where no change block already names the new identity
+select ancien_id, nouveau_id, date_modification, 'nir_corrige'
+from nir_corrige c
+where not exists (select 1 from declarees x where x.nouveau_id = c.nouveau_id)
+union all
+select ancien_id, nouveau_id, date_modification, 'contrat_repris'
+from contrat_repris c
+where not exists (select 1 from declarees x where x.nouveau_id = c.nouveau_id)
+    and not exists (select 1 from nir_corrige x where x.nouveau_id = c.nouveau_id)

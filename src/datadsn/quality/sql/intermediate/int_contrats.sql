@@ -81,10 +81,17 @@ select i.contrat_id, i.etablissement_id, i.salarie_id, i.contrat_key, i.numero, 
            when t.contrat_id is not null then cast(t.date_modification - interval 1 day as date)
            when i.silencieux then
                case
+                   -- deliberate: the last paid day, when the last pay period stops early (also
+                   -- before a planned end: a fixed-term contract broken off without an end block)
+                   when i.date_fin_periode_paie >= i.date_debut
+                       and i.date_fin_periode_paie < last_day(i.date_derniere_declaration)
+                       and i.date_fin_periode_paie >= i.date_derniere_declaration - interval 1 month
+                       and (i.date_fin_previsionnelle is null
+                            or i.date_fin_periode_paie < i.date_fin_previsionnelle)
+                       then i.date_fin_periode_paie
                    when i.date_fin_previsionnelle >= i.date_derniere_declaration
                        and i.date_fin_previsionnelle <= last_day(i.date_derniere_declaration)
                        then i.date_fin_previsionnelle
-                   -- deliberate: the last paid day, when the last pay period stops early
                    when i.date_fin_periode_paie >= i.date_debut
                        and i.date_fin_periode_paie < last_day(i.date_derniere_declaration)
                        and i.date_fin_periode_paie >= i.date_derniere_declaration - interval 1 month

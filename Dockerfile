@@ -1,0 +1,28 @@
+# DataDSN image: the portal (`serve --prod`, gunicorn + WhiteNoise) and the monthly chain, from
+# the locked environment (uv.lock). Build: `docker build -t datadsn .` (or `podman build`);
+# run with compose.yaml (PostgreSQL, portal, scheduler). See docs/deploiement.md.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/datadsn/.venv \
+    DATADSN_HOME=/var/lib/datadsn \
+    PATH=/opt/datadsn/.venv/bin:$PATH
+
+# uv at the version the Makefile pins; dependencies first so that a code change reuses the layer.
+RUN pip install --no-cache-dir "uv==0.13.9"
+WORKDIR /opt/datadsn
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY src ./src
+COPY scripts/datadsn-entrypoint.sh /usr/local/bin/datadsn-entrypoint.sh
+RUN uv sync --frozen --no-dev \
+    && useradd --system --uid 10001 --home-dir /var/lib/datadsn datadsn \
+    && mkdir -p /var/lib/datadsn && chown datadsn /var/lib/datadsn
+
+USER datadsn
+VOLUME /var/lib/datadsn
+EXPOSE 8000
+ENTRYPOINT ["datadsn-entrypoint.sh"]
+CMD ["portal"]

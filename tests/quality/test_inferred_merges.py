@@ -1,0 +1,111 @@
+"""Merges inferred without a change block (issue 22, the hard noise profile): each rule needs a
+key first declared in the run and an old key no longer declared since before it, so two live
+identities or contracts are never merged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
+
+SIRET = "12345678200012"
+OLD_NIR, NEW_NIR = "1850575123456", "2850575123499"
+
+
+def _months(sc: Scenario, *per_month: list[Salarie]) -> None:
+    for i, salaries in enumerate(per_month):
+        month = f"2023-0{i + 1}"
+        sc.run(month, declaration(month, SIRET, salaries=salaries))
+
+
+def _motifs(sc: Scenario, entite: str) -> set[str]:
+    return {f["motif"] for f in sc.table("fusions") if f["entite"] == entite}
+
+
+def test_nir_corrected_without_block_merges_on_names(tmp_path: Path) -> None:
+    """A rehire under a corrected NIR (no 31.008): same names and birth date, new contract."""
+    sc = Scenario(tmp_path)
+    old = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2022-01-01")])
+    new = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2023-02-01")])
+    _months(sc, [old], [new], [new])
+    assert len(sc.table("salaries")) == 1
+    assert _motifs(sc, "salarie") == {"nir_corrige"}
+
+
+def test_two_live_namesakes_are_not_merged(tmp_path: Path) -> None:
+    sc = Scenario(tmp_path)
+    a = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2022-01-01")])
+    b = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2023-02-01")])
+    _months(sc, [a], [a, b], [a, b])
+    assert len(sc.table("salaries")) == 2
+    assert sc.table("fusions") == []
+
+
+def test_name_change_without_nir_nor_block_merges_on_the_contract(tmp_path: Path) -> None:
+    """No NIR, new name, no block: the open contract (number, start) continues under it."""
+    sc = Scenario(tmp_path)
+    before = Salarie(None, "DURAND", contrats=[Contrat("C0001", "2022-01-01")])
+    after = Salarie(None, "MARTIN", contrats=[Contrat("C0001", "2022-01-01")])
+    _months(sc, [before], [after], [after])
+    assert len(sc.table("salaries")) == 1 and len(sc.table("contrats")) == 1
+    assert _motifs(sc, "salarie") == {"contrat_repris"}
+
+
+def test_a_contract_number_shared_by_two_live_employees_merges_nothing(tmp_path: Path) -> None:
+    sc = Scenario(tmp_path)
+    a = Salarie(None, "DURAND", contrats=[Contrat("C0001", "2022-01-01")])
+    b = Salarie(None, "MARTIN", contrats=[Contrat("C0001", "2022-01-01")])
+    _months(sc, [a], [a, b])
+    assert len(sc.table("salaries")) == 2 and len(sc.table("contrats")) == 2
+
+
+def test_two_open_contracts_with_one_start_date_stay_two(tmp_path: Path) -> None:
+    sc = Scenario(tmp_path)
+    one = Contrat("C0001", "2022-01-01")
+    two = Contrat("C0002", "2022-01-01")
+    _months(sc, [Salarie(contrats=[one])], [Salarie(contrats=[one, two])])
+    assert len(sc.table("contrats")) == 2
+
+
+def test_namesakes_one_leaving_one_arriving_are_not_merged(tmp_path: Path) -> None:
+    """Same names and birth date, one leaving in January, the other arriving in April after
+    working elsewhere under its NIR: two people (found at 300 employers x 24 months)."""
+    sc = Scenario(tmp_path)
+    a = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2022-01-01")])
+    b = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2022-06-01")])
+    for i, here in enumerate(([a], [], [], [b])):
+        month = f"2023-0{i + 1}"
+        sc.ingest(declaration(month, "98765432100019", salaries=[b]))
+        sc.run(month, declaration(month, SIRET, salaries=here))
+    assert len([s for s in sc.table("salaries") if s["siret"] == SIRET]) == 2
+
+
+def test_a_nir_corrected_months_later_still_merges(tmp_path: Path) -> None:
+    """An interim worker back at the agency five months later, under a corrected NIR that was
+    never declared before the old one stopped."""
+    sc = Scenario(tmp_path)
+    old = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2023-01-02")])
+    new = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2023-06-01")])
+    _months(sc, [old], [], [], [], [], [new])
+    assert len(sc.table("salaries")) == 1
+    assert _motifs(sc, "salarie") == {"nir_corrige"}
+
+
+def test_a_fixed_term_contract_broken_off_silently_ends_on_its_last_paid_day(
+    tmp_path: Path,
+) -> None:
+    """A CDD planned to end on 20 February, paid to 10 February, then never declared again and
+    without an end block: it ended on the 10th, not on its planned end (the hard profile's
+    forgotten ends of broken-off CDD; the reference takes the planned end)."""
+    from tests.quality.scenario import Rem
+
+    sc = Scenario(tmp_path)
+    cdd = Contrat("C0001", "2023-01-02", "02", fin_previsionnelle="2023-02-20")
+    broken = Contrat("C0001", "2023-01-02", "02", fin_previsionnelle="2023-02-20", heures=None)
+    broken.rems = [Rem("2023-02-01", "2023-02-10", activites=[("01", "56.00", "10")])]
+    other = Salarie(NEW_NIR, "AUTRE", contrats=[Contrat("C0002", "2022-01-01")])
+    _months(sc, [Salarie(contrats=[cdd]), other], [Salarie(contrats=[broken]), other])
+    for month in ("2023-03", "2023-04", "2023-05"):
+        sc.run(month, declaration(month, SIRET, salaries=[other]))
+    (c,) = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
+    assert (c["statut_fin"], str(c["date_fin_effective"])) == (1, "2023-02-10")
