@@ -1,7 +1,11 @@
 # DataDSN image: the portal (`serve --prod`, gunicorn + WhiteNoise) and the monthly chain, from
-# the locked environment (uv.lock). Build: `docker build -t datadsn .` (or `podman build`);
+# the locked environment (uv.lock). Build: `docker build -t datadsn .` (or `podman build`), or
+# without Docker Hub scripts/build-image.sh (base made by debootstrap from Debian's mirror);
 # run with compose.yaml (PostgreSQL, portal, scheduler). See docs/deploiement.md.
-FROM python:3.11-slim-bookworm
+# BASE: any Debian bookworm image with Python 3.11 and pip; scripts/build-image.sh passes one
+# made by debootstrap from Debian's mirror where Docker Hub is out of reach.
+ARG BASE=python:3.11-slim-bookworm
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from itertools import pairwise
+from pathlib import Path
 
+import duckdb
+import pytest
 from typer.testing import CliRunner
 
+import datadsn
 from datadsn.cli import app
 from datadsn.quality.consolidate import _tasks
 
@@ -77,3 +83,71 @@ def test_bench_portal_percentile_is_nearest_rank():
     from datadsn.bench.portal import percentile
 
     assert [percentile([1, 2, 3, 4], q) for q in (0.5, 0.95, 1.0)] == [2, 4, 4]
+
+
+@pytest.mark.slow
+def test_bench_consolidate_fresh_runs_each_month_as_a_command_against_a_baseline():
+    """Each month is a fresh ``datadsn consolidate --month`` process, alternated with the
+    baseline's (here this very code), and every published table is compared."""
+    source = Path(datadsn.__file__).parent.parent
+    result = CliRunner().invoke(
+        app,
+        [
+            *("bench", "consolidate", "--employers", "4", "--months", "2", "--fresh"),
+            *("--baseline", str(source), "--json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    months = figures["par_mois"]
+    assert [m["mois"] for m in months] == ["2023-01", "2023-02"]
+    for month in months:
+        assert month["salaries_mois"] > 0 and month["cpu"] > 0 and month["secondes"] > 0
+        assert month["us_cpu_par_salarie_mois"] > 0
+        # the command's own peak, not the benchmark's (which holds the simulation)
+        assert 30 < month["memoire_pointe_mo"] < 2000
+        assert month["reference"]["cpu"] > 0
+    assert figures["tables_differentes"] == {}
+    assert figures["mois_n_sur_mois_1"]["cpu"] > 0
+    profile = figures["profil"]
+    for cost in ("démarrage (interpréteur, imports)", "catalogue", "lecture des déclarations"):
+        assert set(profile[cost]) == {"2023-01", "2023-02"}
+    assert profile["int_contrats_charges"]["2023-02"] >= 0
+
+
+def test_differing_tables_finds_a_changed_table(tmp_path: Path):
+    from datadsn.bench.fresh import differing_tables
+    from datadsn.engine.warehouse import Warehouse
+    from datadsn.ingest.pseudonymize import Secret
+    from datadsn.ingest.run import ingest
+    from datadsn.quality.consolidate import consolidate
+    from datadsn.quality.snapshot import snapshot_dir
+    from datadsn.simulate import simulate
+
+    simulate(tmp_path / "sim", employers=3, months="2023-01..2023-01", seed=2, write_dsnp3=False)
+    first = Warehouse(tmp_path / "a")
+    ingest([tmp_path / "sim" / "dsn"], first, Secret(b"x" * 32, demo=False))
+    consolidate(first, "2023-01")
+    second = Warehouse(tmp_path / "b")
+    shutil.copytree(first.root, second.root, symlinks=True)
+    assert differing_tables(first, second, "2023-01") == []
+    target = (snapshot_dir(second, "2023-01") / "entreprises.parquet").resolve()
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * REPLACE ('autre' AS code_apen) FROM read_parquet('{target}')) "
+            f"TO '{target}.new' (FORMAT parquet)"
+        )
+    os.replace(f"{target}.new", target)
+    assert differing_tables(first, second, "2023-01") == ["entreprises"]
+
+
+def test_bench_consolidate_production_options_need_fresh(tmp_path: Path):
+    for args, message in (
+        (["--employers", "3"], "--employers"),
+        (["--baseline", str(tmp_path)], "--baseline"),
+        (["--fresh", "--baseline", str(tmp_path)], "dossier src"),
+        (["--fresh", "--engine", "oracle"], "moteur inconnu : oracle"),
+    ):
+        result = CliRunner().invoke(app, ["bench", "consolidate", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output

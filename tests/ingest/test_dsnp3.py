@@ -226,6 +226,30 @@ def test_the_fast_and_careful_readers_agree() -> None:
     assert dsnp3._rows_at_once("f", ["1;a|b;c"], 0, cols) is None
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 40, 10**6])
+def test_an_extract_read_piece_by_piece_is_read_as_a_whole(chunk: int) -> None:
+    """Large extracts are decoded and parsed a few megabytes at a time: whatever the piece
+    size, the same rows, line numbers and rejections, a qualified text over two lines
+    included (a piece whose qualifiers do not close waits for the next)."""
+    table = "activite"
+    cols = COLUMNS[table]
+    row = ";".join(f"|v{i}|" for i in range(len(cols)))
+    split = ";".join(["|deux\r\nlignes|", *(f"{i}" for i in range(1, len(cols)))])
+    lines = [";".join(cols), row, "", split, "1;2", row.replace("v1", "é"), row]
+    data = "\r\n".join(lines).encode("cp1252")
+    whole = dsnp3.read_extract("f", data, table, chunk=10**9)
+    piece = dsnp3.read_extract("f", data, table, chunk=chunk)
+    assert piece.frame.equals(whole.frame)
+    assert piece.rejections == whole.rejections
+    assert (piece.lines_read, piece.lines_total, piece.encoding) == (7, 8, "CP1252")
+    assert (whole.lines_read, whole.lines_total) == (7, 8)
+    assert whole.frame["ligne"].to_list() == [2, 5, 7, 8]
+    assert [(r["ligne"], r["code"]) for r in whole.rejections] == [
+        (3, "LIGNE_VIDE"),
+        (6, "COLONNES_INVALIDES"),
+    ]
+
+
 def test_empty_fields_are_null(tmp_path: Path) -> None:
     batch = _parse(_write(tmp_path / "x", _base()))
     con = _table(batch, "contrat")

@@ -1,7 +1,7 @@
 """The container's entrypoint (scripts/datadsn-entrypoint.sh) run on the host with PostgreSQL.
 
-No container tool can build the image here (the base image registry is out of reach), so the
-script the image runs is exercised as is: the monthly chain on a small simulated batch, run twice
+The script the image runs (the image itself is built by tests/portal/test_image.py where
+podman is installed) is exercised as is: the monthly chain on a small simulated batch, run twice
 (the second run finds nothing new), then the daily jobs. PostgreSQL is the one named by a
 ``postgres://`` DATABASE_URL (as scripts/test-postgres.sh sets it) or, as root, a throwaway
 cluster started by the test; elsewhere the test is skipped.

@@ -66,6 +66,18 @@ def test_summary_before_submission_shows_the_whole_request(world: Any) -> None:
         assert shown in html, shown
 
 
+def test_the_cgu_box_links_the_conditions_it_accepts(world: Any) -> None:
+    user = world.users["req_a"]
+    r = filled_request(user, "Conditions")
+    c = Client()
+    c.force_login(user)
+    html = c.get(f"/demandes/{r.pk}/etape/5/").content.decode()
+    assert 'href="/conditions-generales/"' in html and 'name="cgu"' in html
+    text = Client().get("/conditions-generales/").content.decode()
+    assert _title(text).startswith("Conditions générales d'utilisation")
+    assert "réidentification" in text and "3 ans au plus" in text
+
+
 def test_clock_shows_thirty_days_on_the_day_of_submission(world: Any, client: Client) -> None:
     r = world.req["submitted_a"]
     assert r.clock_days_left() == 30
@@ -191,3 +203,20 @@ def test_password_change_when_logged_in(world: Any, mailbox: Any) -> None:
     mailbox.wait_for(lambda: mailbox.to(user.email))
     assert any("Mot de passe modifié" in str(m["Subject"]) for m in mailbox.to(user.email))
     assert Event.objects.filter(action="mot_de_passe_modifie", actor=user).exists()
+
+
+def test_the_journal_names_actors_and_objects_in_french(world: Any) -> None:
+    # Through the web, request.user is a lazy proxy: it was journalled as « SimpleLazyObject ».
+    requester, instructor = Client(), Client()
+    requester.force_login(world.users["req_a"])
+    instructor.force_login(world.users["instructor"])
+    requester.post("/compte/jeton-api/", {"name": "script de suivi"})
+    b"".join(instructor.get("/journal/export.csv").streaming_content)
+    types = set(Event.objects.values_list("object_type", flat=True))
+    assert "SimpleLazyObject" not in types and {"User", "AccessRequest"} <= types
+    page = instructor.get("/journal/").content.decode()
+    cells = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", page)
+    assert cells and not any(re.match(r"[A-Z][a-z]+[A-Z]|User |Event ", c) for c in cells), cells
+    assert any(c.startswith("demande ") for c in cells) and any(
+        c.startswith("compte ") for c in cells
+    )

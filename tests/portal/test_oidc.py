@@ -30,7 +30,7 @@ from joserfc.jwk import RSAKey
 from datadsn.portal import services
 from datadsn.portal.models import Event, MembershipVerification, Organisation, User
 
-from .conftest import filled_request
+from .conftest import PASSWORD, filled_request
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +49,13 @@ class Provider:
         self.claims: dict[str, Any] = {}
         self.tamper = ""
         self.issued = ""  # the last ID token
+        self.sub = ""  # the agent's stable identifier at the provider
 
     def reset(self) -> None:
         self.codes.clear()
         self.tokens.clear()
         self.tamper = ""
+        self.sub = "sub-agent-1"
         self.claims = {
             "email": "Agent@Ville.example",
             "given_name": "Agnès",
@@ -72,7 +74,7 @@ class Provider:
         now = int(time.time())
         claims = {
             "iss": self.url,
-            "sub": "sub-agent-1",
+            "sub": self.sub,
             "aud": CLIENT_ID,
             "exp": now + 60,
             "iat": now,
@@ -94,7 +96,7 @@ class Provider:
         return self.sign(claims)
 
     def userinfo(self) -> str:
-        sub = "sub-agent-2" if self.tamper == "autre_sujet" else "sub-agent-1"
+        sub = self.sub + "-autre" if self.tamper == "autre_sujet" else self.sub
         return self.sign({"iss": self.url, "aud": CLIENT_ID, "sub": sub, **self.claims})
 
 
@@ -258,7 +260,7 @@ def test_declared_domain_verifies_the_membership(client: Any, oidc_on: Provider)
     assert user.organisation == org and user.organisation_confirmed
     assert user.organisation_verification == MembershipVerification.DOMAIN
     # Another domain claiming the same SIRET waits for approval.
-    oidc_on.claims["email"] = "intrus@ailleurs.example"
+    oidc_on.sub, oidc_on.claims["email"] = "sub-intrus", "intrus@ailleurs.example"
     other = Client()
     other.get(authorize(other))
     intruder = User.objects.get(email="intrus@ailleurs.example")
@@ -327,3 +329,84 @@ def test_local_logout_stays_local(oidc_on: Provider, world: Any) -> None:
     answer = c.post("/compte/deconnexion/")
     assert answer.status_code == 302 and answer["Location"] == "/"
     assert not logged_in(c)
+
+
+def _logged_as(client: Client) -> int | None:
+    uid = client.session.get("_auth_user_id")
+    return int(uid) if uid else None
+
+
+def test_an_e_mail_change_at_the_provider_keeps_the_same_account(oidc_on: Provider) -> None:
+    first = Client()
+    first.get(authorize(first))
+    agent = User.objects.get(email="agent@ville.example")
+    assert (agent.oidc_issuer, agent.oidc_subject) == (oidc_on.url, "sub-agent-1")
+    # The agent's address changes at the provider, to a new one, then to another account's.
+    other = User.objects.create_user(
+        username="voisin@ville.example", email="voisin@ville.example", password=PASSWORD
+    )
+    for email in ("agent.nouvelle@ville.example", "voisin@ville.example"):
+        oidc_on.claims["email"] = email
+        c = Client()
+        assert c.get(authorize(c)).status_code == 302
+        assert _logged_as(c) == agent.pk, email
+    assert User.objects.count() == 2
+    other.refresh_from_db()
+    assert other.oidc_subject == "" and other.check_password(PASSWORD)
+
+
+def test_another_identity_presenting_a_bound_e_mail_is_refused(oidc_on: Provider) -> None:
+    first = Client()
+    first.get(authorize(first))
+    agent = User.objects.get(email="agent@ville.example")
+    # Another ProConnect identity (another agent, or a provider account re-created by someone
+    # else) now asserts the same address: it gets neither this account nor a new one.
+    oidc_on.sub = "sub-autre-personne"
+    intruder = Client()
+    answer = intruder.get(authorize(intruder))
+    assert answer.status_code == 400 and "autre identité" in answer.content.decode()
+    assert not logged_in(intruder)
+    agent.refresh_from_db()
+    assert agent.oidc_subject == "sub-agent-1" and User.objects.count() == 1
+
+
+def test_a_local_account_is_bound_at_its_first_proconnect_login(oidc_on: Provider) -> None:
+    local = User.objects.create_user(
+        username="agent@ville.example",
+        email="agent@ville.example",
+        password=PASSWORD,
+        email_verified=True,
+    )
+    c = Client()
+    c.get(authorize(c))
+    local.refresh_from_db()
+    assert _logged_as(c) == local.pk and local.oidc_subject == "sub-agent-1"
+    assert local.check_password(PASSWORD)  # her own, proved address: her password stays
+    assert Event.objects.filter(action="liaison_oidc", actor=local).exists()
+
+
+def test_an_unproved_local_registration_loses_its_password_to_the_address_owner(
+    oidc_on: Provider,
+) -> None:
+    # Someone registered the agent's address locally without ever opening the verification
+    # e-mail; the agent then logs in with ProConnect, which proves the address is hers.
+    squat = User.objects.create_user(
+        username="agent@ville.example", email="agent@ville.example", password=PASSWORD
+    )
+    c = Client()
+    c.get(authorize(c))
+    squat.refresh_from_db()
+    assert _logged_as(c) == squat.pk and squat.email_verified
+    assert not squat.has_usable_password()
+    assert not Client().login(username="agent@ville.example", password=PASSWORD)
+
+
+def test_the_admin_cannot_rebind_an_identity(oidc_on: Provider, superadmin: Any) -> None:
+    first = Client()
+    first.get(authorize(first))
+    agent = User.objects.get(email="agent@ville.example")
+    admin = Client()
+    admin.force_login(superadmin)
+    page = admin.get(f"/admin/portal/user/{agent.pk}/change/").content.decode()
+    assert "sub-agent-1" in page  # shown, not editable
+    assert 'name="oidc_subject"' not in page and 'name="oidc_issuer"' not in page

@@ -46,6 +46,7 @@ def get_matrix(w: World) -> list[tuple[str, set[str]]]:
         ("/documentation/dictionnaire/S21.G00.40/", set(ROLES)),
         ("/documentation/indicateurs/", set(ROLES)),
         ("/documentation/api/", set(ROLES)),
+        ("/conditions-generales/", set(ROLES)),
         ("/statistiques/", set(ROLES)),
         ("/tableau-de-bord/", LOGGED),
         ("/compte/jeton-api/", LOGGED),

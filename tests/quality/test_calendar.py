@@ -11,17 +11,34 @@ def test_shipped_holidays_match_the_library() -> None:
 
 
 def test_working_days_skip_weekends_and_public_holidays() -> None:
-    table = calendar.working_days(dt.date(2024, 5, 1), dt.date(2024, 5, 31)).to_pylist()
-    open_days = {r["jour"] for r in table if r["ouvre"]}
-    assert len(table) == 31
+    table = calendar.working_days(dt.date(2024, 5, 1), dt.date(2024, 5, 31))
+    open_days = {day for day, open_ in zip(table["jour"], table["ouvre"], strict=True) if open_}
+    assert len(table["jour"]) == 31
     # May 2024: 23 weekdays, of which 1st, 8th, Ascension (9th) and Whit Monday (20th) are off
     assert len(open_days) == 19
     assert dt.date(2024, 5, 2) in open_days
     assert not open_days & {dt.date(2024, 5, d) for d in (1, 4, 8, 9, 20)}
-    assert {r["mois"] for r in table} == {dt.date(2024, 5, 1)}
+    assert set(table["mois"]) == {dt.date(2024, 5, 1)}
 
 
 def test_the_calendar_is_clamped_to_the_shipped_years() -> None:
     table = calendar.working_days(dt.date(1980, 1, 1), dt.date(1990, 1, 2))
-    assert table.num_rows == 2  # 1 and 2 January 1990; New Year's Day is off
-    assert table.column("ouvre").to_pylist() == [False, True]
+    assert table["jour"] == [dt.date(1990, 1, 1), dt.date(1990, 1, 2)]
+    assert table["ouvre"] == [False, True]  # New Year's Day is off
+
+
+def test_build_calendar_types_its_columns() -> None:
+    import duckdb
+
+    from datadsn.engine.backends.duck import DuckDBBackend
+
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE periodes AS SELECT DATE '2024-05-01' AS debut, DATE '2024-05-31' AS fin"
+        )
+        assert calendar.build_calendar(DuckDBBackend(con), "periodes") == 31
+        rows = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE ouvre), typeof(any_value(jour)), "
+            "typeof(any_value(mois)), typeof(any_value(ouvre)) FROM calendrier"
+        ).fetchall()
+    assert rows == [(31, 19, "DATE", "DATE", "BOOLEAN")]

@@ -109,3 +109,26 @@ def test_a_fixed_term_contract_broken_off_silently_ends_on_its_last_paid_day(
         sc.run(month, declaration(month, SIRET, salaries=[other]))
     (c,) = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
     assert (c["statut_fin"], str(c["date_fin_effective"])) == (1, "2023-02-10")
+
+
+def test_a_nir_corrected_in_one_establishment_then_declared_in_another_merges(
+    tmp_path: Path,
+) -> None:
+    """Corrected without a block where she works (merged by nir_corrige in March), then back in
+    May in an establishment that knew only the old NIR: the merged row keeps the old NIR's first
+    declaration, which must not pass for the new NIR's (300 employers x 24 months, hard noise)."""
+    other = "98765432100019"
+    sc = Scenario(tmp_path)
+    old = Salarie(OLD_NIR, contrats=[Contrat("C0001", "2022-01-03")])
+    new = Salarie(NEW_NIR, contrats=[Contrat("C0001", "2022-01-03")])
+    back = Salarie(NEW_NIR, contrats=[Contrat("C0009", "2023-05-02")])
+    earlier = Salarie(OLD_NIR, contrats=[Contrat("C0005", "2022-11-02")])
+    plan = [([old], [earlier]), ([old], []), ([new], []), ([new], []), ([new], [back])]
+    for i, (here, there) in enumerate(plan):
+        month = f"2023-0{i + 1}"
+        files = [declaration(month, SIRET, salaries=here)]
+        if there:
+            files.append(declaration(month, other, salaries=there))
+        sc.run(month, *files)
+    assert len([s for s in sc.table("salaries") if s["siret"] == other]) == 1
+    assert len([s for s in sc.table("salaries") if s["siret"] == SIRET]) == 1

@@ -166,7 +166,8 @@ def test_history_months_are_carried_over_not_rewritten(two_months: Scenario) -> 
 
 def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> None:
     """A contract whose end is declared leaves the working file for the archive of its last
-    declared month, carried over by link; declared again (099 cancels the end), it comes back."""
+    declared month, carried over by link; declared again (099 cancels the end), it comes back
+    and its archived row is withdrawn (listed, its file not rewritten)."""
     sc = Scenario(tmp_path)
     ended = Contrat("C0001", "2020-01-01", fin=("2023-01-15", "031"))
     sc.run("2023-01", declaration("2023-01", SIRET, [Salarie(contrats=[ended, Contrat("C0002")])]))
@@ -183,9 +184,11 @@ def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> Non
     cancelled = Contrat("C0001", "2020-01-01", fin=("2023-01-15", "099"))
     sc.run("2023-03", declaration("2023-03", SIRET, [Salarie(contrats=[cancelled])]))
     mar = snapshot_dir(sc.store, "2023-03")
-    assert sc.rows(f"select count(*) from '{mar / 'contrats_archives' / '2023-01.parquet'}'") == [
-        (0,)
-    ]
+    # the archived row stays in its file, linked, and is withdrawn (file, id) instead
+    archived_mar = mar / "contrats_archives" / "2023-01.parquet"
+    assert archived_mar.stat().st_ino == archived.stat().st_ino
+    withdrawn = sc.rows(f"select partie, contrat_id from '{mar / 'contrats_retraits.parquet'}'")
+    assert withdrawn == sc.rows(f"select '2023-01', contrat_id from '{archived_mar}'")
     reopened = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
     assert [(c["statut_fin"], c["date_fin_effective"]) for c in reopened] == [(None, None)]
     assert sc.rows("select count(*) from contrats") == [(2,)]

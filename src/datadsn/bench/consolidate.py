@@ -34,7 +34,7 @@ console = Console()
 FIRST_MONTH = "2023-01"
 
 
-def _months(count: int) -> str:
+def month_range(count: int) -> str:
     return f"{FIRST_MONTH}..{month_list.shift(FIRST_MONTH, count - 1)}"
 
 
@@ -58,7 +58,7 @@ def bench_consolidate(
     with tempfile.TemporaryDirectory(prefix="datadsn-bench-") as tmp:
         root = Path(tmp)
         sim = simulate(
-            root / "sim", employees=employees, months=_months(months), seed=1, write_dsnp3=False
+            root / "sim", employees=employees, months=month_range(months), seed=1, write_dsnp3=False
         )
         store = Warehouse(root / "warehouse")
         ingest([root / "sim" / "dsn"], store, Secret(b"bench", demo=True))
@@ -72,12 +72,12 @@ def bench_consolidate(
             summary, spent = _timed(store, month, *run)
             runs.append((month, per_month.get(month, 0), summary))
             cpu.append(spent)
-        second_store = _on_raw(root / "deuxieme-mois", store)
+        second_store = on_raw(root / "deuxieme-mois", store)
         if len(todo) > 1:
             _timed(second_store, todo[0], *run)
         rounds = []  # (first month, second month, last month), each (wall, CPU)
         for i in range(max(1, repeat)):
-            run_1, cpu_1 = _timed(_on_raw(root / f"premier-mois-{i}", store), todo[0], *run)
+            run_1, cpu_1 = _timed(on_raw(root / f"premier-mois-{i}", store), todo[0], *run)
             run_2, cpu_2 = _timed(second_store, todo[min(1, len(todo) - 1)], *run)
             run_n, cpu_n = _timed(store, todo[-1], *run)
             rounds.append(
@@ -167,12 +167,13 @@ def _ceiling(employee_months: int, steps: dict[str, float]) -> int | None:
     return round(employee_months / io) if io else None
 
 
-def _on_raw(folder: Path, store: Warehouse) -> Warehouse:
-    """A fresh warehouse reading the raw data of ``store``."""
+def on_raw(folder: Path, store: Warehouse) -> Warehouse:
+    """A fresh warehouse reading the raw data (lot files and manifests) of ``store``."""
     fresh = Warehouse(folder)
     fresh.root.mkdir()
-    fresh.raw.symlink_to(store.raw)
-    fresh.lots.symlink_to(store.lots)
+    for data in (*store.data_folders, store.lots):
+        if data.exists():
+            (fresh.root / data.name).symlink_to(data)
     return fresh
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from .common import EngineOpt, MasterOpt, console, err
+from .errors import UsageError
 
 bench_app = typer.Typer(help="Mesures de performance.", no_args_is_help=True)
 
@@ -60,19 +61,75 @@ def bench_ingest(
 
 @bench_app.command("consolidate")
 def bench_consolidate(
-    employees: Annotated[int, typer.Option(min=1, help="Effectif simulé.")] = 20_000,
+    employees: Annotated[
+        int | None, typer.Option(min=1, help="Effectif simulé (défaut : 20 000).")
+    ] = None,
+    employers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Nombre d'employeurs simulés (comme `datadsn simulate`)."),
+    ] = None,
     months: Annotated[int, typer.Option(min=1, help="Nombre de mois consolidés.")] = 24,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Chaque mois dans son propre processus `datadsn consolidate --month`, comme "
+            "l'exploitation mensuelle : CPU par salarié-mois, mémoire de pointe et profil.",
+        ),
+    ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Avec --fresh : dossier src d'une autre version du code, dont la commande est "
+            "mesurée en alternance sur les mêmes données (rapports de médianes).",
+        ),
+    ] = None,
     repeat: Annotated[
-        int, typer.Option(min=1, help="Passages alternés du premier et du dernier mois (médianes).")
-    ] = 3,
+        int | None,
+        typer.Option(
+            min=1,
+            help="Passages alternés du premier et du dernier mois (médianes ; défaut 3) ; avec "
+            "--fresh, passages de chaque mois (défaut 1).",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
     engine: EngineOpt = None,
     master: MasterOpt = None,
 ) -> None:
     """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
-    from datadsn.bench.consolidate import bench_consolidate as run
+    from datadsn.engine.backends import engine_name
 
-    figures = run(employees, months, repeat=repeat, show=not json_out, engine=engine, master=master)
+    engine_name(engine)  # an unknown engine fails before the simulation, not after
+    if baseline is not None and not fresh:
+        raise UsageError("--baseline ne s'emploie qu'avec --fresh")
+    if baseline is not None and not (baseline / "datadsn").is_dir():
+        raise UsageError(f"{baseline} n'est pas un dossier src de DataDSN (pas de datadsn/)")
+    if fresh:
+        from datadsn.bench.fresh import bench_fresh
+
+        figures = bench_fresh(
+            employers,
+            employees if employees or employers else 20_000,
+            months,
+            repeat=repeat or 1,
+            baseline=baseline.absolute() if baseline else None,
+            show=not json_out,
+            engine=engine,
+            master=master,
+        )
+    else:
+        from datadsn.bench.consolidate import bench_consolidate as run
+
+        if employers is not None:
+            raise UsageError("--employers ne s'emploie qu'avec --fresh (sinon : --employees)")
+        figures = run(
+            employees or 20_000,
+            months,
+            repeat=repeat or 3,
+            show=not json_out,
+            engine=engine,
+            master=master,
+        )
     if json_out:
         print(json.dumps(figures, indent=2, default=str))
 

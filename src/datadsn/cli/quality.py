@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -43,11 +44,22 @@ def consolidate_command(
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
     master: MasterOpt = None,
+    profile_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile-json",
+            hidden=True,
+            help="Écrire le profil de la commande (secondes par étape et coûts fixes) en JSON.",
+        ),
+    ] = None,
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
+    started = time.perf_counter()
     from datadsn.engine.backends import engine_name
     from datadsn.quality.consolidate import check_run, pending_months
     from datadsn.quality.inputs import RETENTION_MONTHS, retention_cutoff
+
+    fixed = {"import de la consolidation": time.perf_counter() - started}
 
     if (month is None) == (through is None):
         raise UsageError("indiquez soit --month AAAA-MM, soit --through AAAA-MM")
@@ -64,6 +76,8 @@ def consolidate_command(
     months = (
         [check_run(store, month)] if month is not None else pending_months(store, through or "")
     )
+    fixed["vérifications"] = time.perf_counter() - started - fixed["import de la consolidation"]
+    summaries: list[RunSummary] = []
     if not months:
         console.print("Aucun mois en attente : la base de qualité est à jour.")
         return
@@ -89,6 +103,7 @@ def consolidate_command(
                 bar.update(task, description=label, completed=done, total=total)
 
             s = _run_month(store, m, report, m == months[-1], chosen, master)
+            summaries.append(s)
         if s.beyond_retention:
             warnings.append(
                 f"{m} : {s.beyond_retention} déclaration(s) d'un mois antérieur à la rétention "
@@ -114,6 +129,10 @@ def consolidate_command(
     for warning in warnings:
         err.print(f"[yellow]Attention :[/] {warning}")
     console.print(f"Instantané publié : {store.root / 'quality' / months[-1]}")
+    if profile_json is not None:
+        from datadsn.bench.fresh import write_profile
+
+        write_profile(profile_json, time.perf_counter() - started, fixed, summaries)
 
 
 def _run_month(

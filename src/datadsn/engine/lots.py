@@ -23,6 +23,10 @@ from pathlib import Path
 MANIFESTS = "lots"
 # Written by ``_write_atomic`` before its rename: left behind only by a killed run.
 TEMP_SUFFIX = ".tmp"
+# ``lots/.<lot>-<version>.en-cours``: an ingestion of that version started and has not
+# committed yet; left behind by a killed one, it names the interrupted lot without a walk
+# over every data file of the warehouse (which grows with the history).
+STARTED_SUFFIX = ".en-cours"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,35 @@ def served(paths: Iterable[Path], lots: Committed) -> list[Path]:
     return sorted(p for p in paths if is_served(p, lots))
 
 
+def _started_marker(root: Path, version: LotVersion) -> Path:
+    return root / MANIFESTS / f".{version.lot}-{version.version}{STARTED_SUFFIX}"
+
+
+def begin(root: Path, version: LotVersion) -> None:
+    """Mark ``version`` as being written (removed by :func:`commit`)."""
+    marker = _started_marker(root, version)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
+def interrupted(root: Path, lots: Committed) -> list[str]:
+    """Lots whose ingestion started a version and never committed it (call it while no
+    ingestion runs)."""
+    found = set()
+    for marker in (root / MANIFESTS).glob(f".*{STARTED_SUFFIX}"):
+        lot, _, version = marker.name[1 : -len(STARTED_SUFFIX)].partition("-")
+        if lots.get(lot, ...) != version:
+            found.add(lot)
+    return sorted(found)
+
+
+def forget_started(root: Path) -> None:
+    """Remove every marker of :func:`begin`: once the files no manifest serves are removed,
+    no version they name has files left (call it under the ingestion lock)."""
+    for marker in (root / MANIFESTS).glob(f".*{STARTED_SUFFIX}"):
+        marker.unlink(missing_ok=True)
+
+
 def commit(root: Path, version: LotVersion, summary: dict) -> None:
     """Switch ``version`` in: write its manifest (the run's summary and the version) beside the
     old one, then rename it into place."""
@@ -100,6 +133,7 @@ def commit(root: Path, version: LotVersion, summary: dict) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(staged, target)
+    _started_marker(root, version).unlink(missing_ok=True)
 
 
 def unserved(folders: Iterable[Path], lots: Committed) -> list[Path]:
@@ -117,8 +151,3 @@ def unserved(folders: Iterable[Path], lots: Committed) -> list[Path]:
             ):
                 out.append(path)
     return sorted(out)
-
-
-def lots_of(paths: Iterable[Path]) -> list[str]:
-    """The lots the data files ``paths`` belong to."""
-    return sorted({found[0] for p in paths if (found := version_of(p.name)) is not None})

@@ -15,15 +15,15 @@ Only the files of the version each manifest names are read (see ``lots.py``).
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from datadsn.engine import locks
 from datadsn.engine import lots as lot_files
@@ -32,10 +32,17 @@ from datadsn.engine.runner import quote_path
 from datadsn.home import default_home
 from datadsn.stages import CATALOG_VIEW_MODULES
 
+if TYPE_CHECKING:  # Arrow is imported by the writers only: reading commands do without it
+    import pyarrow as pa
+
 PARTITION = "mois_declaration"
 REJECTIONS = "rejections"
 FILES = "fichiers"
 UNKNOWN_MONTH = "inconnu"
+# Schema of the catalogue's own state: the committed lots its raw views list, and the schemas
+# the stages keep from one refresh to the next (``keep_schema``).
+CATALOGUE_STATE = "datadsn_catalogue"
+KEPT = f"{CATALOGUE_STATE}.schemas"
 
 
 class Warehouse:
@@ -79,7 +86,7 @@ class Warehouse:
         them."""
         if not locks.is_free(self.ingestion_lock):
             return []
-        return lot_files.lots_of(lot_files.unserved(self.data_folders, self.committed()))
+        return lot_files.interrupted(self.root, self.committed())
 
     def exists(self) -> bool:
         return self.catalog.exists()
@@ -127,6 +134,9 @@ class Warehouse:
 
     def write_table(self, table_name: str, table: pa.Table, lot: LotVersion, part: int) -> None:
         """Write one raw table, one file per declared month, atomically (temp file + rename)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         months = table.column(PARTITION).cast(pa.string())  # compute kernels lack string views
         distinct = pc.unique(months).to_pylist()
         if len(distinct) > 1:  # rare: Arrow cannot filter string views, plain strings it can
@@ -181,15 +191,58 @@ class Warehouse:
                 leftover.unlink(missing_ok=True)
 
     def _build_catalog(self, tmp: Path) -> None:
+        """The catalogue into ``tmp``. The raw views list every served file and DuckDB reads
+        the footer of each to create them, a cost that grows with the raw store: when the
+        committed lots are those the current catalogue was built on (a consolidation ends,
+        say), its raw views are copied as they are and only the stages' views are rebuilt."""
         served = self.committed()
-        with duckdb.connect(str(tmp)) as con:
-            con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-            for name in [*self.raw_tables(served), REJECTIONS, FILES]:
-                scan = self.scan_sql(name, served)
-                if scan is not None:
-                    con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM {scan}")
+        signature = json.dumps(sorted(served.items()))
+        con, reused = self._open_copy(tmp, signature)
+        with con:
+            con.begin()  # one commit: each statement on its own wrote the file's log again
+            if reused:
+                _drop_stage_views(con)
+            else:
+                con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+                for name in [*self.raw_tables(served), REJECTIONS, FILES]:
+                    scan = self.scan_sql(name, served)
+                    if scan is not None:
+                        con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM {scan}")
+                con.execute(f"CREATE SCHEMA {CATALOGUE_STATE}")
+                con.execute(
+                    f"CREATE TABLE {CATALOGUE_STATE}.lots AS SELECT ?::VARCHAR AS servis",
+                    [signature],
+                )
+                con.execute(f"CREATE TABLE {KEPT} (nom VARCHAR, signature VARCHAR)")
+            con.execute("CREATE TEMP TABLE schemas_demandes (nom VARCHAR)")
             for hook in _catalog_hooks:
                 hook(self, con)
+            for (schema,) in con.execute(
+                f"SELECT nom FROM {KEPT} EXCEPT SELECT nom FROM schemas_demandes"
+            ).fetchall():
+                con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                con.execute(f"DELETE FROM {KEPT} WHERE nom = ?", [schema])
+            con.commit()
+
+    def _open_copy(self, tmp: Path, signature: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+        """A connection to ``tmp``: a copy of the current catalogue if it was built on the lots
+        ``signature`` names (True), else a new empty file (False)."""
+        try:
+            shutil.copyfile(self.catalog, tmp)
+            con = duckdb.connect(str(tmp))
+            try:
+                row = con.execute(f"SELECT servis FROM {CATALOGUE_STATE}.lots").fetchone()
+                con.execute(f"SELECT count(*) FROM {KEPT}")  # the whole state, or none of it
+                if row is not None and row[0] == signature:
+                    return con, True
+            except duckdb.Error:
+                pass
+            con.close()
+        except (OSError, duckdb.Error):  # none yet, or built by an older version
+            pass
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        return duckdb.connect(str(tmp)), False
 
     def stale(self) -> bool:
         """Whether a lot was committed or a snapshot published after the catalogue was built
@@ -210,6 +263,41 @@ class Warehouse:
         return duckdb.connect(str(self.catalog), read_only=read_only)
 
 
+def _drop_stage_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove what the catalogue hooks made (every view and schema but ``raw``, the catalogue's
+    state and the schemas kept by :func:`keep_schema`), before they make it again."""
+    kept = {r[0] for r in con.execute(f"SELECT nom FROM {KEPT}").fetchall()}
+    kept |= {"main", "raw", CATALOGUE_STATE}
+    for schema, view in con.execute(
+        "SELECT schema_name, view_name FROM duckdb_views() "
+        "WHERE NOT internal AND database_name = current_database()"
+    ).fetchall():
+        if schema == "main" or schema not in kept:
+            con.execute(f'DROP VIEW "{schema}"."{view}"')
+    for (schema,) in con.execute(
+        "SELECT schema_name FROM duckdb_schemas() WHERE NOT internal "
+        "AND database_name = current_database()"
+    ).fetchall():
+        if schema not in kept:
+            con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def keep_schema(con: duckdb.DuckDBPyConnection, schema: str, signature: str) -> bool:
+    """For a catalogue hook: whether ``schema`` is in the catalogue as a previous refresh built
+    it from ``signature`` (what its views read: the hook then leaves it as it is); otherwise it
+    is created empty and recorded with ``signature``, for the hook to fill. A schema a refresh's
+    hooks no longer ask for is dropped."""
+    con.execute("INSERT INTO schemas_demandes VALUES (?)", [schema])
+    row = con.execute(f"SELECT signature FROM {KEPT} WHERE nom = ?", [schema]).fetchone()
+    if row is not None and row[0] == signature:
+        return True
+    con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    con.execute(f'CREATE SCHEMA "{schema}"')
+    con.execute(f"DELETE FROM {KEPT} WHERE nom = ?", [schema])
+    con.execute(f"INSERT INTO {KEPT} VALUES (?, ?)", [schema, signature])
+    return False
+
+
 CatalogHook = Callable[[Warehouse, duckdb.DuckDBPyConnection], None]
 # Later stages (quality snapshots...) register functions that add their views to the catalogue.
 _catalog_hooks: list[CatalogHook] = []
@@ -225,12 +313,16 @@ def register_catalog_hook(hook: CatalogHook) -> None:
 
 def _plain_strings(schema: pa.Schema) -> pa.Schema:
     """The schema with string views as plain strings (the parser hands over string views)."""
+    import pyarrow as pa
+
     return pa.schema(
         f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in schema
     )
 
 
 def _write_atomic(table: pa.Table, target: Path) -> None:
+    import pyarrow.parquet as pq
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     # No dictionary pages: most raw columns are ids, pseudonyms and amounts, on which the writer

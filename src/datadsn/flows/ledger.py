@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 LEDGER = "populations.jsonl"
-UNIT_LEVEL = "donnees_unitaires"
+UNIT_LEVEL = "donnees_unitaires"  # set only by the chair's decision (portal services.decide)
+UNIT_LEVEL_REASON = "donnees_unitaires_motif"
 
 
 @dataclass

@@ -26,6 +26,7 @@ from typing import Any
 from datadsn import months
 from datadsn.engine import publication
 from datadsn.engine.warehouse import Warehouse
+from datadsn.indicators.suppression import Ledger
 from datadsn.quality.snapshot import current_month
 
 from . import adapter, ledger
@@ -184,6 +185,22 @@ def _run(
         raise RunError(f"la période accordée commence en {start_ok[:7]}, après {span[0]}")
     if end_ok and span[1] > end_ok[:7]:
         raise RunError(f"la période accordée s'arrête en {end_ok[:7]}, avant {span[1]}")
+    # The period's ledger is held from reading it (to keep masked what others masked) to
+    # recording what this delivery masks.
+    with Ledger(store.root).hold(span[0], span[1], spec.periodicite):
+        return _deliver(spec, store, month, hab, root, span, snapshot, threads)
+
+
+def _deliver(
+    spec: FlowSpec,
+    store: Warehouse,
+    month: str,
+    hab: HabInfo,
+    root: Path,
+    span: tuple[str, str],
+    snapshot: str,
+    threads: int | None,
+) -> RunResult:
     final = root / month / spec.nom
     tmp = root / f".tmp-{month}-{spec.nom}-{os.getpid()}"
     if tmp.exists():

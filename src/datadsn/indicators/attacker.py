@@ -12,8 +12,11 @@ département) and solves the min/max linear programme of every masked primary ce
 ``Rules.protection`` of the interval's upper bound (the attacker does not know the value), is
 named.
 
-What it does not cover: ratios (not additive), relations between indicators (EFF_FIN and
-PYRAMIDE_AGES count the same postes), populations that are neither everyone nor one category of
+Indicators that count the same quantity (``catalogue.measure``: EFF_FIN and PYRAMIDE_AGES count
+the same postes) are one system: their tables meet on the cells they share.
+
+What it does not cover: ratios (not additive), other relations between indicators (EFF_MOY
+against EFF_FIN, ETP against hours), populations that are neither everyone nor one category of
 a dimension (a list of companies: only its own tables are solved together), and what a
 recipient knows from elsewhere.
 """
@@ -28,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from . import release, secondary, suppression
+from .catalogue import measure
 from .compute import TOTAL
 from .hierarchies import HIERARCHIES, ancestors, hierarchy_of
 from .rules import Rules
@@ -102,10 +106,12 @@ def attack(
 ) -> list[str]:
     """The masked primary cells pinned narrower than their protection interval (French lines),
     over ``holdings`` solved together; only ``indicators`` and ``periods`` when given."""
+    # Indicators counting the same quantity (EFF_FIN and PYRAMIDE_AGES) are solved as one.
+    wanted = None if indicators is None else {measure(code) for code in indicators}
     groups: dict[tuple[str, str], list[Holding]] = {}
     for h in holdings:
-        if indicators is None or h.indicator in indicators:
-            groups.setdefault((h.indicator, h.period_type), []).append(h)
+        if wanted is None or measure(h.indicator) in wanted:
+            groups.setdefault((measure(h.indicator), h.period_type), []).append(h)
     problems = []
     for (code, _), members in sorted(groups.items(), key=lambda g: g[0]):
         rows = []

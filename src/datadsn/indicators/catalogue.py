@@ -11,6 +11,7 @@ there is no denominator).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -302,3 +303,27 @@ def get(code: str) -> Indicator:
         raise UnknownIndicator(
             f"indicateur inconnu : {code} (voir `datadsn indicators list`)"
         ) from None
+
+
+def _numerator(indicator: Indicator) -> tuple[str, str]:
+    lines = indicator.sql.splitlines()
+    return "\n".join(
+        x for x in lines if not x.lstrip().startswith("--")
+    ).strip(), indicator.agregation
+
+
+@functools.cache
+def measure(code: str) -> str:
+    """The quantity an indicator's cells count, named by the first indicator of the catalogue
+    with the same numerator (SQL step and aggregation): EFF_FIN, PYRAMIDE_AGES and the numerator
+    of REPARTITION_CONTRATS are the same postes, so a cell masked in one is masked in all."""
+    indicator = BY_CODE.get(code)
+    if indicator is None:
+        return code
+    target = _numerator(indicator)
+    return next(i.code for i in CATALOGUE if _numerator(i) == target)
+
+
+def same_measure(code: str) -> list[str]:
+    """The codes of the indicators counting the same quantity as ``code`` (itself included)."""
+    return sorted({code, *(i.code for i in CATALOGUE if measure(i.code) == measure(code))})

@@ -36,7 +36,7 @@ from datadsn import months
 from datadsn.engine import locks, publication
 
 from . import attacker, references, suppression
-from .catalogue import BY_CODE, CATALOGUE, Indicator
+from .catalogue import BY_CODE, CATALOGUE, Indicator, same_measure
 from .compute import TOTAL, IndicatorError, Session, compute_cells, precompute_cells
 from .hierarchies import UNKNOWN
 from .publish import joint_dims, protect_cells, slice_of
@@ -211,7 +211,7 @@ def protect_indicator(
     masked = kept = pl.DataFrame(schema=dict.fromkeys(keys, pl.Utf8))
     if ledger is not None:
         known = ledger.read(months.between(start, end), with_source=True)
-        known = known.filter(pl.col("indicateur") == indicator.code)
+        known = known.filter(pl.col("indicateur").is_in(same_measure(indicator.code)))
         own = pl.col("source") == SOURCE
         masked, kept = known.filter(~own).select(keys), known.filter(own).select(keys)
     done: Cubes = {}
@@ -374,6 +374,23 @@ def release(
         )
     try:
         start, end = window(session, month)
+    except IndicatorError as exc:
+        raise PublicationError(str(exc)) from exc
+    # The months' ledger is held from reading it to recording what the release masks.
+    with ledger.hold(start, end, PERIOD):
+        return _protect_and_publish(session, ledger, rules, indicators, start, end)
+
+
+def _protect_and_publish(
+    session: Session,
+    ledger: suppression.Ledger,
+    rules: Rules,
+    indicators: tuple[Indicator, ...],
+    start: str,
+    end: str,
+) -> Released:
+    warehouse_root = ledger.folder.parent
+    try:
         requests = [(ind, joint) for ind in indicators for joint, _ in cubes(ind)]
         precompute_cells(session, requests, start, end, PERIOD)
         tables: dict[str, pl.DataFrame] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,16 +124,18 @@ def publish(
     chart: bool = True,
     ledger: suppression.Ledger | None = None,
 ) -> Released:
-    """Protect (the ledger's cells kept masked), write, then record what is masked."""
-    cells, dims = protected_table(session, indicator, dims, start, end, period, rules, ledger)
-    table = release.published_table(cells, indicator, dims)
-    meta = release.metadata(
-        indicator, dims, period, start, end, rules, table, str(session.store.root)
-    )
-    release.write(table, meta, out)
-    if ledger is not None:
-        source = suppression.source(indicator.code, dims, start, end, period)
-        ledger.record(cells, indicator.code, source)
+    """Protect (the ledger's cells kept masked), write, then record what is masked, the
+    period's ledger held throughout."""
+    with ledger.hold(start, end, period) if ledger is not None else nullcontext():
+        cells, dims = protected_table(session, indicator, dims, start, end, period, rules, ledger)
+        table = release.published_table(cells, indicator, dims)
+        meta = release.metadata(
+            indicator, dims, period, start, end, rules, table, str(session.store.root)
+        )
+        release.write(table, meta, out)
+        if ledger is not None:
+            source = suppression.source(indicator.code, dims, start, end, period)
+            ledger.record(cells, indicator.code, source)
     svg = write_chart(out, indicator.titre, indicator.unite, table, dims) if chart else None
     return Released(
         indicator.code,

@@ -10,19 +10,24 @@ région); the national total is the empty name. The ledger keeps those names per
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
+from datadsn import months
 from datadsn.engine import locks
 
-from .compute import TOTAL
+from .catalogue import same_measure
+from .compute import TOTAL, period_of
 from .hierarchies import ancestors
 
 FOLDER = "secret"  # <warehouse>/secret/<periode>.jsonl
+_HELD = threading.local()  # the period locks this thread holds (a run nested in a run)
 
 
 @lru_cache(maxsize=65536)
@@ -129,6 +134,25 @@ class Ledger:
     def path(self, period: str) -> Path:
         return self.folder / f"{period}.jsonl"
 
+    @contextmanager
+    def hold(self, start: str, end: str, period: str) -> Iterator[None]:
+        """Hold the locks of the periods of ``start``..``end`` from reading the ledger to
+        recording what was masked: a run of the same period started meanwhile waits, then reads
+        what this one masked (without it both read the ledger before either records)."""
+        held: set[Path] = getattr(_HELD, "paths", None) or set()
+        _HELD.paths = held
+        labels = sorted({period_of(months.to_date(m), period) for m in months.between(start, end)})
+        with ExitStack() as stack:
+            for label in labels:  # always in the same order: two runs never hold each other
+                path = self.folder / f".{label}.verrou"
+                if path in held:
+                    continue
+                busy = f"registre du secret de {label} occupé"
+                stack.enter_context(locks.exclusive(path, busy, wait=True))
+                held.add(path)
+                stack.callback(held.discard, path)
+            yield
+
     def read(self, periods: Iterable[str], with_source: bool = False) -> pl.DataFrame:
         """The masked cells of ``periods`` (columns ``KEYS``, and ``source``)."""
         columns = (*KEYS, "source") if with_source else KEYS
@@ -147,9 +171,10 @@ class Ledger:
 
     def forced(self, cells: pl.DataFrame, code: str, table: str) -> tuple[pl.Series, pl.Series]:
         """Which rows of ``cells`` (identified, see :func:`identify`) the ledger keeps masked:
-        (masked by another table: to protect, masked by ``table`` itself: only to keep)."""
+        (masked by another table: to protect, masked by ``table`` itself: only to keep). Cells
+        of every indicator counting the same quantity count (``catalogue.measure``)."""
         known = self.read(cells["periode"].cast(pl.Utf8).unique().to_list(), with_source=True)
-        known = known.filter(pl.col("indicateur") == code)
+        known = known.filter(pl.col("indicateur").is_in(same_measure(code)))
         own = pl.col("source") == table
         return flags(cells, known.filter(~own)), flags(cells, known.filter(own))
 

@@ -26,11 +26,13 @@ stores it once (``duplicates.py``).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -101,15 +103,31 @@ class _Read:
     encoding: str
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+CHUNK_BYTES = 8 * 1024**2  # an extract is decoded and parsed this much at a time
+
+
+def _chunks(data: bytes, size: int) -> Iterator[memoryview]:
+    """``data`` (without a UTF-8 BOM) in pieces of about ``size`` bytes ending after a newline
+    (a newline byte is never inside a UTF-8 or CP1252 character), as views: no copy."""
+    view = memoryview(data)
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while pos < len(data):
+        cut = data.find(b"\n", pos + size)
+        end = len(data) if cut < 0 else cut + 1
+        yield view[pos:end]
+        pos = end
+
+
+def _encoding(data: bytes) -> str:
+    """The codec of the whole extract, checked piece by piece (no decoded copy of it)."""
     if data.isascii():  # the extracts' encoding, as far as anyone can tell
-        return data.decode("ascii"), "CP1252"
+        return "ascii"
     try:
-        return data.decode("utf-8"), "UTF-8"
+        for piece in _chunks(data, CHUNK_BYTES):
+            codecs.decode(piece, "utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "CP1252"
+        return "cp1252"
+    return "utf-8"
 
 
 def _rejection(
@@ -134,33 +152,57 @@ def _rejection(
     }
 
 
-def read_extract(name: str, data: bytes, table: str) -> _Read:
-    """The rows of one extract, with their line numbers and the rows rejected."""
-    text, encoding = _decode(data)
+def _split(piece: memoryview, codec: str) -> list[str]:
+    text = codecs.decode(piece, codec, errors="replace")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines and lines[-1] == "":
+    if lines and lines[-1] == "":  # a piece ends after a newline
         lines.pop()
+    return lines
+
+
+def read_extract(name: str, data: bytes, table: str, chunk: int = CHUNK_BYTES) -> _Read:
+    """The rows of one extract, with their line numbers and the rows rejected. It is decoded
+    and parsed ``chunk`` bytes at a time: the Python strings of a large extract never all
+    exist at once, only the parsed columns are kept."""
+    codec = _encoding(data)
+    encoding = "UTF-8" if codec == "utf-8" else "CP1252"
     expected = COLUMNS[table]
+    frames: list[pl.DataFrame] = []
     rejections: list[dict] = []
-    start = 0
-    if lines:
-        first = next(csv.reader([lines[0]], delimiter=";", quotechar="|"), [])
-        if [c.strip().lower() for c in first] == [c.lower() for c in expected]:
-            start = 1
-        elif first and first[0].strip().lower() == expected[0].lower():
-            # a header, but not this extract's: no column can be trusted, every row is rejected
-            kind = issues.EN_TETE_INVALIDE
-            detail = f"{len(first)} colonnes ({';'.join(first[:3])}...)"
-            rows = len(lines) - 1
-            rejection = _rejection(name, None, None, kind, detail, lines=rows)
-            return _Read(_empty(expected), [rejection], rows, len(lines), encoding)
-    body = lines[start:]
-    fast = _rows_at_once(name, body, start, expected)
-    frame, found = fast if fast is not None else _rows_one_by_one(name, body, start, expected)
+    start = done = 0  # header lines; lines parsed (header included)
+    pending: list[str] = []  # lines whose qualified texts do not close yet
+    pieces = _chunks(data, chunk)
+    for piece in pieces:
+        lines = _split(piece, codec)
+        if done == 0 and not pending and lines:
+            first = next(csv.reader(lines[:1], delimiter=";", quotechar="|"), [])
+            if [c.strip().lower() for c in first] == [c.lower() for c in expected]:
+                start = done = 1
+                lines = lines[1:]
+            elif first and first[0].strip().lower() == expected[0].lower():
+                # a header, but not this extract's: no column can be trusted, every row rejected
+                total = len(lines) + sum(len(_split(p, codec)) for p in pieces)
+                detail = f"{len(first)} colonnes ({';'.join(first[:3])}...)"
+                kind = issues.EN_TETE_INVALIDE
+                rejection = _rejection(name, None, None, kind, detail, lines=total - 1)
+                return _Read(_empty(expected), [rejection], total - 1, total, encoding)
+        pending += lines
+        fast = _rows_at_once(name, pending, done, expected)
+        if fast is not None:  # else a qualified text may go on in the next piece
+            frames.append(fast[0].select("ligne", "texte", *expected))
+            rejections += fast[1]
+            done += len(pending)
+            pending = []
+    if pending:
+        frame, found = _rows_one_by_one(name, pending, done, expected)
+        frames.append(frame.select("ligne", "texte", *expected))
+        rejections += found
+        done += len(pending)
+    frame = pl.concat(frames) if frames else _empty(expected)
     frame = frame.select(
         "ligne", "texte", *(pl.col(c).str.strip_chars().replace("", None) for c in expected)
     )
-    return _Read(frame, rejections + found, len(body), len(lines), encoding)
+    return _Read(frame, rejections, done - start, done, encoding)
 
 
 def _rows_at_once(

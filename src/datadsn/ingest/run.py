@@ -214,6 +214,7 @@ def ingest(
     busy = f"une autre ingestion est en cours sur {warehouse.root} : attendez qu'elle se termine"
     with locks.exclusive(warehouse.ingestion_lock, busy):
         version = LotVersion.new(lot_id(refs))
+        lots.begin(warehouse.root, version)
         served = warehouse.committed()
         if neodes or not extracts:
             summary = _parse_all(neodes, warehouse, version, secret, workers, progress)
@@ -266,6 +267,7 @@ def remove_leftovers(warehouse: Warehouse) -> int:
     leftovers = lots.unserved(warehouse.data_folders, warehouse.committed())
     for path in leftovers:
         path.unlink(missing_ok=True)
+    lots.forget_started(warehouse.root)
     return len(leftovers)
 
 

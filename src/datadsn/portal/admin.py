@@ -25,10 +25,14 @@ class UserAdmin(admin.ModelAdmin):
     exclude = ["password"]
     # A membership is confirmed only through a verification path (services.confirm_by_domain,
     # services.confirm_membership on /compte/rattachements/), which the journal records.
+    # The ProConnect identity is bound by the first login only: rebinding it here would hand
+    # an account to another agent.
     readonly_fields = [
         "organisation_confirmed",
         "organisation_verification",
         "organisation_verified_by",
+        "oidc_issuer",
+        "oidc_subject",
     ]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema, Status
+from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from . import published, services
@@ -51,6 +52,45 @@ api = NinjaAPI(
     docs_url=None,
 )
 auth = TokenAuth()
+
+# django-ninja answers in English (« Unauthorized », « Not Found », pydantic messages): the API
+# speaks French like the rest of the service, with the same status codes.
+_HTTP_MESSAGES = {
+    401: "Authentification requise : jeton absent, invalide, expiré ou révoqué.",
+    403: "Accès refusé.",
+    429: "Trop de requêtes : réessayez dans un moment.",
+}
+_FIELD_PROBLEMS = {
+    "int_parsing": "doit être un nombre entier",
+    "missing": "est obligatoire",
+    "date_from_datetime_parsing": "doit être une date AAAA-MM-JJ",
+    "date_parsing": "doit être une date AAAA-MM-JJ",
+}
+_PLACES = {"path": "chemin", "query": "paramètre", "body": "corps", "header": "en-tête"}
+
+
+# Authentication failures and throttling are HttpError subclasses (handlers follow the MRO).
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = _HTTP_MESSAGES.get(exc.status_code, str(exc))
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Introuvable."}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for e in exc.errors:
+        loc = [str(part) for part in e.get("loc", ())]
+        place = _PLACES.get(loc[0], loc[0]) if loc else "requête"
+        name = ".".join(loc[1:]) or place
+        problem = _FIELD_PROBLEMS.get(str(e.get("type")), "est invalide")
+        errors.append({"loc": loc, "type": e.get("type"), "msg": f"{place} « {name} » {problem}."})
+    return api.create_response(request, {"detail": errors}, status=422)
 
 
 class UseCaseOut(Schema):

@@ -419,6 +419,23 @@ class DecisionForm(DsfrBaseForm):
     )
     start_date = BoundedDateField(label="Début de l'habilitation", required=False)
     end_date = BoundedDateField(label="Fin de l'habilitation", required=False)
+    unit_level = forms.BooleanField(
+        label="Accorder les données unitaires",
+        required=False,
+        help_text=(
+            "Lève, pour les flux de cette habilitation, les règles propres aux entreprises "
+            "(nombre, dominance, règle p %) et le contrôle des populations voisines : un flux "
+            "sur une seule entreprise est livré ; les seuils de salariés et d'établissements "
+            "restent. Motif obligatoire, inscrit dans le périmètre figé de l'habilitation et "
+            "au journal."
+        ),
+    )
+    unit_level_reason = forms.CharField(
+        label="Motif de l'accord de données unitaires",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -435,6 +452,15 @@ class DecisionForm(DsfrBaseForm):
             self.add_error("reason", "Un refus doit toujours être motivé.")
         if data.get("override") and not reason:
             self.add_error("reason", "Une décision contraire à la majorité doit être motivée.")
+        if data.get("unit_level"):
+            if data.get("decision") != "accepter":
+                self.add_error(
+                    "unit_level", "Les données unitaires ne s'accordent qu'avec une acceptation."
+                )
+            if not (data.get("unit_level_reason") or "").strip():
+                self.add_error(
+                    "unit_level_reason", "L'accord de données unitaires doit être motivé."
+                )
         if data.get("decision") == "accepter":
             from .services import check_habilitation_dates
 
@@ -451,6 +477,11 @@ class DecisionForm(DsfrBaseForm):
             except ValidationError as exc:
                 self.add_error("end_date", exc)
         return data
+
+    def unit_level_grant(self) -> str:
+        """The reason of the grant of unit-level data, empty when none is granted."""
+        data = self.cleaned_data
+        return (data.get("unit_level_reason") or "").strip() if data.get("unit_level") else ""
 
 
 class SessionForm(DsfrBaseForm):

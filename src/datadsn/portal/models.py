@@ -136,6 +136,19 @@ class User(AbstractUser):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     email_verified = models.BooleanField("adresse vérifiée", default=False)
+    # The ProConnect identity bound at the first login: the account is found by this pair, never
+    # by the e-mail, which the provider may change (and which another identity may then claim).
+    oidc_issuer = models.CharField("fournisseur d'identité", max_length=255, blank=True)
+    oidc_subject = models.CharField("identifiant chez le fournisseur", max_length=255, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_issuer", "oidc_subject"],
+                condition=~models.Q(oidc_subject=""),
+                name="portal_user_one_account_per_oidc_identity",
+            )
+        ]
 
     @property
     def is_requester(self) -> bool:
@@ -479,7 +492,11 @@ class Habilitation(models.Model):
                 return "Expirée"
             if self.start_date > date.today():
                 return f"À venir (à partir du {self.start_date:%d/%m/%Y})"
-            renewal = Habilitation.objects.filter(previous=self).first()
+            # Through the reverse one-to-one: lists select_related("renewal") (no query per row).
+            try:
+                renewal: Habilitation | None = self.renewal
+            except Habilitation.DoesNotExist:
+                renewal = None
             if renewal is not None:
                 return f"Active jusqu'au {self.end_date:%d/%m/%Y}, puis renouvelée ({renewal.reference})"
         return self.get_status_display()
@@ -501,6 +518,20 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"Message {self.pk} sur {self.request.reference}"
 
+
+# What the journal page calls each journalled object (``Event.object_type``, a model name).
+OBJECT_LABELS = {
+    "AccessRequest": "demande",
+    "ApiToken": "jeton d'API",
+    "ComiteSession": "séance",
+    "Delivery": "livraison",
+    "Habilitation": "habilitation",
+    "Message": "message",
+    "Organisation": "organisation",
+    "UseCase": "cas d'usage",
+    "User": "compte",
+    "Vote": "vote",
+}
 
 ACTION_LABELS = {
     "creation": "Création du brouillon",
@@ -530,6 +561,7 @@ ACTION_LABELS = {
     "export_journal": "Export du journal",
     "connexion_oidc": "Connexion par OpenID Connect",
     "inscription_oidc": "Inscription par OpenID Connect",
+    "liaison_oidc": "Compte lié à une identité OpenID Connect",
     "livraison": "Livraison d'un flux",
     "livraison_remplacee": "Livraison d'un flux remplacée",
     "telechargement": "Téléchargement d'un fichier livré",
@@ -566,6 +598,10 @@ class Event(models.Model):
     @property
     def label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def object_label(self) -> str:
+        return OBJECT_LABELS.get(self.object_type, self.object_type)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from django.db import transaction

@@ -206,7 +206,14 @@ def callback(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(
             "Le fournisseur d'identité n'a pas transmis d'adresse électronique."
         )
-    user = _user_for(email, info)
+    try:
+        user = _user_for(email, info)
+    except IdentityConflict:
+        log.warning("connexion OpenID Connect refusée : %s est lié à une autre identité", email)
+        return HttpResponseBadRequest(
+            "Cette adresse électronique appartient à un compte lié à une autre identité "
+            "ProConnect. Contactez l'équipe DataDSN."
+        )
     if not user.is_active:
         return HttpResponseBadRequest("Ce compte est désactivé.")
     login(request, user, backend="datadsn.portal.throttle.ThrottledModelBackend")
@@ -239,10 +246,36 @@ class LogoutView(auth_views.LogoutView):
         return HttpResponseRedirect(f"{endpoint}?{urlencode(params)}")
 
 
+class IdentityConflict(Exception):
+    """The provider's e-mail belongs to an account bound to another ProConnect identity."""
+
+
 @transaction.atomic
 def _user_for(email: str, info: dict[str, Any]) -> User:
-    user = User.objects.filter(email__iexact=email).first()
+    """The account of this ProConnect identity: found by (issuer, sub), bound at the first login.
+
+    The e-mail only serves that first login, to find an account created before (a local one or
+    one from before the binding); an account already bound to another identity is never handed
+    to whoever presents its e-mail, and an e-mail changed at the provider keeps the same account.
+    """
+    issuer, subject = _issuer(), str(info["sub"])
+    user = User.objects.select_for_update().filter(oidc_issuer=issuer, oidc_subject=subject).first()
     if user is not None:
+        return user
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is not None:
+        if user.oidc_subject:
+            raise IdentityConflict(email)
+        user.oidc_issuer, user.oidc_subject = issuer, subject
+        fields = ["oidc_issuer", "oidc_subject"]
+        if not user.email_verified:
+            # Whoever registered this address locally never proved it; the provider has just
+            # proved it is this agent's: the unproved password goes (and its sessions with it).
+            user.email_verified = True
+            user.set_unusable_password()
+            fields += ["email_verified", "password"]
+        user.save(update_fields=fields)
+        services.record(user, "liaison_oidc", user, {"fournisseur": issuer})
         return user
     org = None
     siret = str(info.get("siret") or "")
@@ -267,6 +300,8 @@ def _user_for(email: str, info: dict[str, Any]) -> User:
         organisation=org,
         organisation_confirmed=False,
         email_verified=True,
+        oidc_issuer=issuer,
+        oidc_subject=subject,
     )
     user.set_unusable_password()
     user.save()

@@ -15,8 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+
+from datadsn.flows import ledger as flow_ledger
 
 from . import workflow
 from .models import (
@@ -55,7 +58,8 @@ def record(
         actor=actor,
         actor_label=actor.email if actor else "système",
         action=action,
-        object_type=type(obj).__name__,
+        # The model's name, also through the lazy proxy views hold as request.user.
+        object_type=obj._meta.object_name,
         object_id=str(obj.pk),
         request=request
         if request is not None
@@ -84,7 +88,7 @@ def visible_requests(user: User) -> QuerySet[AccessRequest]:
 
 
 def visible_habilitations(user: User) -> QuerySet[Habilitation]:
-    qs = Habilitation.objects.select_related("organisation", "request")
+    qs = Habilitation.objects.select_related("organisation", "request", "renewal")
     if not user.is_authenticated:
         return qs.none()
     if user.role == Role.REQUESTER:
@@ -94,12 +98,27 @@ def visible_habilitations(user: User) -> QuerySet[Habilitation]:
     return qs
 
 
+def visible_request(user: User, pk: int) -> AccessRequest:
+    """The request ``pk`` if ``user`` sees it (else 404), known as visible to ``user`` for the rest
+    of the page: the thread, its form and the edit rights do not query it again."""
+    req = get_object_or_404(visible_requests(user), pk=pk)
+    req.__dict__["_visible_to"] = {user.pk: True}
+    return req
+
+
+def is_visible(user: User, req: AccessRequest) -> bool:
+    known: dict[Any, bool] = req.__dict__.setdefault("_visible_to", {})
+    if user.pk not in known:
+        known[user.pk] = visible_requests(user).filter(pk=req.pk).exists()
+    return known[user.pk]
+
+
 def can_edit(user: User, req: AccessRequest) -> bool:
     return (
         user.is_authenticated
         and user.role == Role.REQUESTER
         and req.state in EDITABLE_STATES
-        and visible_requests(user).filter(pk=req.pk).exists()
+        and is_visible(user, req)
     )
 
 
@@ -467,17 +486,25 @@ def decide(
     start: date | None = None,
     end: date | None = None,
     override: bool = False,
+    unit_level_reason: str = "",
 ) -> Habilitation | None:
     """The chair records the comité's decision; approval creates the habilitation.
 
     The decision follows the majority of expressed votes once the quorum is reached. Deciding
     against that majority (or without one, when votes are tied) is an explicit override that
     needs a reason; it is shown to the requester and recorded in the journal.
+
+    A non-empty ``unit_level_reason`` grants unit-level data: the habilitation's frozen scope
+    carries the grant and its reason (flows then lift the enterprise rules and the population
+    checks for it). This is the only place that sets it.
     """
     row = workflow.transition(user, req, "accepter" if approve else "refuser")
     reason = reason.strip()
+    unit_level_reason = unit_level_reason.strip()
     if not approve and not reason:
         raise ValidationError("Un refus doit toujours être motivé.")
+    if unit_level_reason and not approve:
+        raise ValidationError("Les données unitaires ne s'accordent qu'avec une acceptation.")
     session = req.session
     assert session is not None
     today = timezone.localdate()
@@ -537,6 +564,7 @@ def decide(
             "votes": counts,
             "majorite": {True: "favorable", False: "defavorable", None: "partage"}[follows],
             "contraire_a_la_majorite": contrary,
+            **unit_level_grant(unit_level_reason),
         },
     )
     summary = decision_summary(req)
@@ -546,7 +574,7 @@ def decide(
         hab = Habilitation.objects.create(
             request=req,
             organisation=req.organisation,
-            scope=req.scope(),
+            scope={**req.scope(), **unit_level_grant(unit_level_reason)},
             start_date=start,
             end_date=end,
         )
@@ -554,12 +582,22 @@ def decide(
             user,
             "habilitation_creee",
             hab,
-            {"debut": start.isoformat(), "fin": end.isoformat()},
+            {
+                "debut": start.isoformat(),
+                "fin": end.isoformat(),
+                **unit_level_grant(unit_level_reason),
+            },
             req,
         )
         body = (
             f"Votre demande « {req.title} » est acceptée.\n{summary}\n"
-            f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n\n{request_link(req)}\n"
+            f"Habilitation {hab.reference} du {start:%d/%m/%Y} au {end:%d/%m/%Y}.\n"
+            + (
+                f"Données unitaires accordées. Motif : {unit_level_reason}\n"
+                if unit_level_reason
+                else ""
+            )
+            + f"\n{request_link(req)}\n"
         )
         notify(audience_emails(req, row), f"{req.reference} acceptée", body)
     else:
@@ -570,6 +608,13 @@ def decide(
             f"{request_link(req)}\n",
         )
     return hab
+
+
+def unit_level_grant(reason: str) -> dict[str, Any]:
+    """The keys a grant of unit-level data adds to a frozen scope (none without a reason)."""
+    if not reason:
+        return {}
+    return {flow_ledger.UNIT_LEVEL: True, flow_ledger.UNIT_LEVEL_REASON: reason}
 
 
 def decision_votes(req: AccessRequest) -> dict[Any, int]:

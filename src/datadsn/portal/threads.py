@@ -23,7 +23,7 @@ WRITERS = (Role.REQUESTER, Role.INSTRUCTOR)
 
 
 def visible_messages(user: User, req: AccessRequest) -> QuerySet[Message]:
-    if not services.visible_requests(user).filter(pk=req.pk).exists():
+    if not services.is_visible(user, req):
         return Message.objects.none()
     return req.messages.select_related("author")
 
@@ -34,7 +34,7 @@ def can_write(user: User, req: AccessRequest) -> bool:
         user.is_authenticated
         and user.role in WRITERS
         and req.state != State.DRAFT
-        and services.visible_requests(user).filter(pk=req.pk).exists()
+        and services.is_visible(user, req)
     )
 
 

@@ -24,6 +24,7 @@ portal_patterns = [
     ),
     path("documentation/indicateurs/", views.indicators, name="indicators"),
     path("documentation/api/", views.api_documentation, name="api_doc"),
+    path("conditions-generales/", views.cgu, name="cgu"),
     path("indicateurs/", published_views.published_list, name="published_list"),
     path("indicateurs/<str:code>/", published_views.published_detail, name="published_detail"),
     path(

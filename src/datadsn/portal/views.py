@@ -190,6 +190,10 @@ def indicators(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/indicators.html", {"indicators": INDICATORS})
 
 
+def cgu(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/cgu.html", {"max_years": settings.HABILITATION_MAX_YEARS})
+
+
 def api_documentation(request: HttpRequest) -> HttpResponse:
     from .api import api
 
@@ -584,21 +588,22 @@ def request_step(request: HttpRequest, pk: int, n: int) -> HttpResponse:
 @roles_required(*ANY_ROLE)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user
-    req = get_object_or_404(services.visible_requests(user), pk=pk)
+    req = services.visible_request(user, pk)
     events = req.events.select_related("actor")
     if user.role == Role.REQUESTER:
         events = events.exclude(action__startswith="vote")
     # What this user may do here comes from the workflow table (services check the guards).
     actions = workflow.actions(user, req)
+    show_votes = services.can_see_votes(user, req)
     ctx: dict[str, Any] = {
         "req": req,
         "actions": actions,
         "events": events,
         "can_edit": services.can_edit(user, req),
-        "habilitations": req.habilitations.all(),
+        "habilitations": req.habilitations.select_related("renewal"),
         "indicator_names": [INDICATOR_NAMES.get(c, c) for c in req.indicators],
-        "show_votes": services.can_see_votes(user, req),
-        "votes": req.votes.select_related("member") if services.can_see_votes(user, req) else [],
+        "show_votes": show_votes,
+        "votes": req.votes.select_related("member") if show_votes else [],
         "submitter_status": req.created_by.membership_status(),
         "decided_against_majority": services.against_majority(req)
         if req.state in (State.APPROVED, State.REFUSED)
@@ -626,7 +631,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ctx["withdraw_form"] = WithdrawForm()
     if "accepter" in actions or "refuser" in actions:
         ctx["decision_form"] = DecisionForm()
-        if services.can_see_votes(user, req):
+        if show_votes:
             ctx["tally"] = services.tally(req)
     return render(request, "portal/request_detail.html", ctx)
 
@@ -689,6 +694,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 data["start_date"],
                 data["end_date"],
                 override=data["override"],
+                unit_level_reason=form.unit_level_grant(),
             )
             messages.success(
                 request, f"Décision enregistrée{' : habilitation ' + hab.reference if hab else ''}."
@@ -838,11 +844,21 @@ def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
             f"{scope['conservation_mois']} mois" if scope.get("conservation_mois") else "",
         ),
         ("Mesures de sécurité", scope.get("mesures_securite", "")),
+        ("Données unitaires", unit_level_text(scope)),
         ("Responsable de traitement", contact("responsable_traitement")),
         ("Délégué à la protection des données", contact("dpo")),
         ("Contact technique", contact("technique")),
     ]
     return [(label, text or "—") for label, text in rows]
+
+
+def unit_level_text(scope: dict[str, Any]) -> str:
+    """Whether the comité granted unit-level data, and why."""
+    from datadsn.flows.ledger import UNIT_LEVEL, UNIT_LEVEL_REASON
+
+    if scope.get(UNIT_LEVEL) is True:
+        return f"accordées par la décision du comité. Motif : {scope.get(UNIT_LEVEL_REASON, '')}"
+    return "non accordées : secret statistique complet, entreprises comprises"
 
 
 @roles_required(*ANY_ROLE)

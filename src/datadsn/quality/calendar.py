@@ -13,16 +13,17 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-import pyarrow as pa
-
 from datadsn.engine.backends import Backend
+from datadsn.engine.runner import table_from_lists
 
 FIRST = dt.date(1990, 1, 1)
 LAST = dt.date(2100, 12, 31)
 HOLIDAYS_FILE = Path(__file__).parent / "data" / "jours_feries.txt"
 
 
-def working_days(start: dt.date, end: dt.date) -> pa.Table:
+def working_days(start: dt.date, end: dt.date) -> dict[str, list]:
+    """Columns ``jour``, ``mois`` (its first day) and ``ouvre`` of the days ``start`` to ``end``
+    (plain lists, loaded by ``table_from_lists``)."""
     start, end = max(start, FIRST), min(end, LAST)
     feries = public_holidays()
     days, months, open_ = [], [], []
@@ -32,13 +33,7 @@ def working_days(start: dt.date, end: dt.date) -> pa.Table:
         months.append(day.replace(day=1))
         open_.append(day.weekday() < 5 and day not in feries)
         day += dt.timedelta(days=1)
-    return pa.table(
-        {
-            "jour": pa.array(days, pa.date32()),
-            "mois": pa.array(months, pa.date32()),
-            "ouvre": pa.array(open_, pa.bool_()),
-        }
-    )
+    return {"jour": days, "mois": months, "ouvre": open_}
 
 
 @lru_cache(maxsize=1)
@@ -78,8 +73,9 @@ def build_calendar(db: Backend, source: str) -> int:
         table = working_days(dt.date(2000, 1, 1), dt.date(1999, 12, 31))
     else:
         table = working_days(start, end)
-    db.from_arrow("calendrier", table)
-    return table.num_rows
+    types = {"jour": "DATE", "mois": "DATE", "ouvre": "BOOLEAN"}
+    table_from_lists(db, "calendrier", {c: (types[c], values) for c, values in table.items()})
+    return len(table["jour"])
 
 
 if __name__ == "__main__":

@@ -35,10 +35,15 @@ PARTITIONED: dict[str, str] = {
 # quality/salaries_archive.py)
 ARCHIVES: dict[str, str] = {"contrats": "contrats_archives", "salaries": "salaries_archives"}
 # table -> file listing the archived rows withdrawn since they were archived, and the columns
-# naming such a row: the id and the date of last declaration (whose month names the row's file)
+# naming such a row: for employees, the id and the date of last declaration (whose month names
+# the row's file); for contracts, the file (``PART``) and the id (see quality/archive.py).
 WITHDRAWN: dict[str, tuple[str, tuple[str, ...]]] = {
-    "salaries": ("salaries_retraits", ("salarie_id", "date_derniere_declaration"))
+    "salaries": ("salaries_retraits", ("salarie_id", "date_derniere_declaration")),
+    "contrats": ("contrats_retraits", ("partie", "contrat_id")),
 }
+# ``partie``, the name (without .parquet) of the archive file a row read with ``filename = true``
+# comes from: ``<YYYY-MM>`` or ``<YYYY-MM>+<run month>`` (quality/archive.py).
+PART = r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"
 
 _HOURS = ("heures_standards_remunerees", "heures_non_remunerees", "heures_supp_remunerees")
 _SUMS = ", ".join(f"sum({h}) AS {h}" for h in _HOURS)
@@ -175,14 +180,21 @@ def withdrawn_file(folder: Path, table: str) -> Path | None:
 def archived_sql(folder: Path, table: str, files: list[Path]) -> str:
     """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN)."""
     listed = ", ".join(quote(p) for p in files)
-    sql = f"SELECT * FROM read_parquet([{listed}]) a"
     withdrawn = withdrawn_file(folder, table)
-    if withdrawn is not None and withdrawn.exists():
-        sql += (
-            f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({quote(withdrawn)}) w "
-            f"WHERE {withdrawn_match(table, 'w', 'a')})"
+    if withdrawn is None or not withdrawn.exists():
+        return f"SELECT * FROM read_parquet([{listed}]) a"
+    if "partie" in WITHDRAWN[table][1]:  # withdrawn by file: each row says which it is in
+        source = (
+            f"(SELECT * EXCLUDE (filename), {PART} AS partie "
+            f"FROM read_parquet([{listed}], filename = true))"
         )
-    return sql
+        columns = "* EXCLUDE (partie)"
+    else:
+        source, columns = f"read_parquet([{listed}])", "*"
+    return (
+        f"SELECT {columns} FROM {source} a WHERE NOT EXISTS (SELECT 1 FROM "
+        f"read_parquet({quote(withdrawn)}) w WHERE {withdrawn_match(table, 'w', 'a')})"
+    )
 
 
 def withdrawn_match(table: str, listed: str, row: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from datadsn.engine import faults, publication
-from datadsn.engine.warehouse import Warehouse, register_catalog_hook
+from datadsn.engine.warehouse import Warehouse, keep_schema, register_catalog_hook
 
 from . import history
 from .schema import INTERNAL, TABLES
@@ -117,6 +117,15 @@ def _archived_history(
         )
 
 
+def _version(store: Warehouse, month: str) -> str:
+    """The hidden version a published month's link names (see ``engine/publication.py``)."""
+    folder = snapshot_dir(store, month)
+    try:
+        return os.readlink(folder)
+    except OSError:  # a snapshot published before months were links: its time
+        return str(folder.stat().st_mtime_ns)
+
+
 def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for the last
     ``MONTH_SCHEMAS`` months, and ``quality_historique.<table>`` over every published month
@@ -125,8 +134,9 @@ def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     months = published_months(store)
     for month in months[-MONTH_SCHEMAS:]:
         schema = "quality_" + month.replace("-", "_")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        _views(con, schema, snapshot_dir(store, month), list(TABLES))
+        # a month's views read the version its link names: kept while it names the same one
+        if not keep_schema(con, schema, _version(store, month)):
+            _views(con, schema, snapshot_dir(store, month), list(TABLES))
     if months:
         con.execute("CREATE SCHEMA IF NOT EXISTS quality_historique")
         for table in TABLES:

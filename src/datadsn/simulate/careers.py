@@ -14,6 +14,7 @@ import numpy as np
 
 from . import referentials as ref
 from .economy import NEVER, Economy
+from .restructure import MERGE, Restructurings, moved_contracts
 from .workdays import add_months, day, to_date
 
 CDI, CDD, INTERIM = "01", "02", "03"
@@ -37,6 +38,7 @@ class Contracts:
     salary: np.ndarray  # monthly gross for a full-time month
     numero: np.ndarray  # S21.G00.40.009
     previous: np.ndarray  # contract continued by this one after a transfer, -1 otherwise
+    restructuring: np.ndarray  # index into Restructurings for a moved contract, -1 otherwise
 
     def __len__(self) -> int:
         return len(self.etab)
@@ -98,7 +100,12 @@ def _chain_persons(
 
 
 def build_contracts(
-    rng: np.random.Generator, eco: Economy, first: dt.date, last: dt.date
+    rng: np.random.Generator,
+    eco: Economy,
+    first: dt.date,
+    last: dt.date,
+    moves: Restructurings | None = None,
+    moves_rng: np.random.Generator | None = None,
 ) -> tuple[Contracts, Persons]:
     w0, w1 = day(first), day(last)
     months = max(1, round((w1 - w0) / 30.4))
@@ -174,6 +181,8 @@ def build_contracts(
     end = np.where(early, start + (length * rng.uniform(0.3, 0.9, n)).astype(np.int64), end)
     # Closing establishments end every running contract on the closing day.
     closes = eco.closed[etab] < end
+    if moves is not None:  # a merged site's contracts move to the head office, they do not end
+        closes &= ~np.isin(etab, moves.src[moves.kind == MERGE])
     end = np.where(closes, eco.closed[etab], end)
     motif = np.where(closes, "012", motif)
     keep = start < eco.closed[etab]
@@ -224,27 +233,49 @@ def build_contracts(
     siblings = _transfer_targets(rng, eco, etab[cand], t_day, non_agency)
     ok = siblings >= 0
     cand, t_day, siblings = cand[ok], t_day[ok], siblings[ok]
-    m = len(cand)
-    if m:
-        etab = np.concatenate([etab, siblings])
-        nature = np.concatenate([nature, nature[cand]])
-        dispositif = np.concatenate([dispositif, dispositif[cand]])
-        recours = np.concatenate([recours, recours[cand]])
-        start = np.concatenate([start, t_day])
-        declared_start = np.concatenate([declared_start, declared_start[cand]])
-        end = np.concatenate([end, end[cand]])
-        planned_end = np.concatenate([planned_end, planned_end[cand]])
-        motif = np.concatenate([motif, motif[cand]])
-        user = np.concatenate([user, user[cand]])
-        weekly = np.concatenate([weekly, weekly[cand]])
-        job = np.concatenate([job, job[cand]])
-        salary = np.concatenate([salary, salary[cand]])
-        previous = np.concatenate([previous, cand])
-        kind = np.concatenate([kind, kind[cand]])
-        end[cand] = t_day - 1
-        motif[cand] = "998"  # transfer without a break: not declared as an end by the old employer
-        n += m
-        interim = np.concatenate([interim, interim[cand]])
+    cols = {
+        "etab": etab,
+        "nature": nature,
+        "dispositif": dispositif,
+        "recours": recours,
+        "start": start,
+        "declared_start": declared_start,
+        "end": end,
+        "planned_end": planned_end,
+        "motif": motif,
+        "user": user,
+        "weekly": weekly,
+        "job": job,
+        "salary": salary,
+        "previous": previous,
+        "kind": kind,
+        "event": np.full(n, -1, dtype=np.int64),
+    }
+    _continue(cols, cand, t_day, siblings, -1)
+    # Restructurings (--noise hard): contracts running at a split or merged site move the same way.
+    if moves is not None and len(moves):
+        c, e = moved_contracts(
+            moves_rng or rng, moves, cols["etab"], cols["start"], cols["end"], cols["motif"]
+        )
+        _continue(cols, c, moves.when[e], moves.dst[e], e)
+    etab, nature, dispositif, recours, start, declared_start, end, planned_end, motif = (
+        cols[k]
+        for k in (
+            "etab",
+            "nature",
+            "dispositif",
+            "recours",
+            "start",
+            "declared_start",
+            "end",
+            "planned_end",
+            "motif",
+        )
+    )
+    user, weekly, job, salary = (cols[k] for k in ("user", "weekly", "job", "salary"))
+    previous, kind, event = cols["previous"], cols["kind"], cols["event"]
+    n = len(etab)
+    interim = kind % 2 == 1
 
     # Persons: re-hires chain onto ended contracts (interim workers mostly stay with agencies).
     ends_pool = (end <= w1) & (motif != "998")
@@ -269,7 +300,9 @@ def build_contracts(
     seq = np.empty(n, dtype=np.int64)
     seq[order] = np.arange(n)
     numero = np.char.zfill((seq + 1).astype(str), 6).astype(object)
-    numero = np.where(previous >= 0, numero[np.maximum(previous, 0)], numero)
+    moved = np.flatnonzero(previous >= 0)  # appended after what they continue: in order
+    for i in moved:
+        numero[i] = numero[previous[i]]
 
     contracts = Contracts(
         etab=etab,
@@ -288,12 +321,35 @@ def build_contracts(
         salary=salary,
         numero=numero,
         previous=previous,
+        restructuring=event,
     )
     first_start = np.full(len(uniq), NEVER, dtype=np.int64)
     np.minimum.at(first_start, person, start)
     age_min = np.where(np.isin(np.arange(len(uniq)), person[dispositif != ""]), 16, 18)
     persons = _build_persons(rng, len(uniq), first_start, age_min, w0)
     return contracts, persons
+
+
+def _continue(
+    cols: dict[str, np.ndarray],
+    cand: np.ndarray,
+    when: np.ndarray,
+    target: np.ndarray,
+    event: int | np.ndarray,
+) -> None:
+    """Contracts ``cand`` end the day before ``when`` and continue at ``target`` (appended rows)."""
+    if len(cand) == 0:
+        return
+    for name, values in cols.items():
+        cols[name] = np.concatenate([values, values[cand]])
+    n = len(cols["etab"]) - len(cand)
+    new = slice(n, None)
+    cols["etab"][new] = target
+    cols["start"][new] = when
+    cols["previous"][new] = cand
+    cols["event"][new] = event
+    cols["end"][cand] = when - 1
+    cols["motif"][cand] = "998"  # transfer without a break: not declared as an end by the old one
 
 
 def _transfer_targets(

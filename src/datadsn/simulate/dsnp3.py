@@ -4,7 +4,8 @@ One CSV per table and sending month (`champollion_<table>_YYYY-MM-01.csv`), cp12
 separator, `|` text qualifier, empty field = NULL, columns of champollion_spec.md §2.2 in that
 order. Dates are ISO (`YYYY-MM-DD`) except DateNaissance (`DDMMYYYY`, as in DSNP3). What the
 platform filters upstream is not exported: line-level defects, the replaced original of an
-'annule et remplace' and duplicate envois. Late declarations go with the month they are sent.
+'annule et remplace' and duplicate envois. A late declaration goes in the extract of the month it
+is sent (loaded by the platform in that month's window, champollion_spec §2.1), however late.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Dsnp3Writer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.next_id = {t: 1 for t in [*COLUMNS, "envoi"]}
-        self.pending: dict[str, list[pl.DataFrame]] = {t: [] for t in COLUMNS}
+        # rows of late declarations by (table, sending month), written with that month's extract
+        self.pending: dict[tuple[str, dt.date], list[pl.DataFrame]] = {}
 
     def _ids(self, table: str, n: int) -> pl.Series:
         start = self.next_id[table]
@@ -46,25 +48,34 @@ class Dsnp3Writer:
         month: dt.date,
         frame: pl.DataFrame,
         decls: pl.DataFrame,
-        late: set[int],
+        late: dict[int, int],
         first: bool,
         users: pl.DataFrame | None = None,
     ) -> None:
-        """Append one batch of a month; late rows wait for the next month's first batch."""
+        """Append one batch of a month; a late declaration's rows wait for its sending month
+        (``late``: file group -> months of delay)."""
         declared = month.isoformat()
         tables = self._tables(frame, decls, declared, users)
-        late_decl = decls.filter(pl.col("file_group").is_in(list(late)))["decl"].to_list()
+        delay = decls.unique("decl").select(
+            "decl",
+            pl.col("file_group").replace_strict(late, default=0, return_dtype=pl.Int64).alias("d"),
+        )
+        delays = sorted(set(delay["d"].to_list()) - {0})
         for name, (df, decl_col) in tables.items():
-            is_late = pl.col(decl_col).is_in(late_decl)
-            now = df.filter(~is_late).drop(decl_col)
+            df = df.join(
+                delay.rename({"decl": decl_col}), on=decl_col, how="left", maintain_order="left"
+            )
+            now = df.filter(pl.col("d").fill_null(0) == 0).drop(decl_col, "d")
             if first:
-                now = pl.concat([*self.pending[name], now])
-                self.pending[name] = []
-            self.pending[name].append(df.filter(is_late).drop(decl_col))
+                now = pl.concat([*self.pending.pop((name, month), []), now])
+            for d in delays:
+                rows = df.filter(pl.col("d") == d).drop(decl_col, "d")
+                self.pending.setdefault((name, add_months(month, d)), []).append(rows)
             self._write(name, month, now, first)
 
     def finish(self) -> None:
-        """Late declarations of the last month are never sent inside the window: nothing to do."""
+        """Declarations sent after the window's last month are never loaded inside it."""
+        self.pending.clear()
 
     def _write(self, name: str, month: dt.date, df: pl.DataFrame, first: bool) -> None:
         folder = self.folder / month.strftime("%Y-%m")

@@ -48,7 +48,10 @@ def write_envois(ctx: MonthContext, mi: int, month: dt.date, files: pl.DataFrame
         & ~cascade
     )
     crlf = hashrand.uniform(seed, "crlf", key, mi) < 0.10
-    ctx._late_groups = set(groups[late].tolist())
+    # sending delay in months of the late envois, for the DSNP3 export's load-date window
+    ctx._late_groups = {int(g): 1 for g in groups[late]} | {
+        int(g): VERY_LATE for g in groups[very_late]
+    }
     u_mal, u_unk = texts.defect_draws(key, mi, seed)
     here.mkdir(parents=True, exist_ok=True)
     if late.any():

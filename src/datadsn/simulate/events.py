@@ -10,6 +10,7 @@ from . import referentials as ref
 from .careers import Contracts, Persons
 from .economy import NEVER, Economy
 from .noise import NoiseProfile
+from .restructure import MERGE, Restructurings
 
 
 def month_index(days: np.ndarray, base: int) -> np.ndarray:
@@ -42,6 +43,9 @@ class Plan:
     numchg_mi: np.ndarray  # month of the contract number change, -1 none
     numchg_silent: np.ndarray  # the number change carries no S21.G00.41.014
     transfer_silent: np.ndarray  # the transfer carries no S21.G00.41.012
+    moved_kind: np.ndarray  # 0 employer change, else restructure.SPLIT / MERGE
+    user_mi: np.ndarray  # interim: month from which the mission has its second user, -1 none
+    second_user: np.ndarray  # interim: the user establishment from user_mi on
     rehired: np.ndarray  # the person is hired again later by the same establishment
     old_numero: np.ndarray
     datecorr_mi: np.ndarray  # month of the start-date correction, -1 none
@@ -66,6 +70,7 @@ def plan_events(
     con: Contracts,
     per: Persons,
     eco: Economy,
+    moves: Restructurings,
     noise: NoiseProfile,
     w0: int,
     w1: int,
@@ -104,6 +109,13 @@ def plan_events(
     rehired = _rehired(con)
     forgot |= ended & rehired & (extra.random(n) < noise.forgotten_end_then_rehire)
     transfer_silent = (con.previous >= 0) & (extra.random(n) < noise.employer_change_without_block)
+    moved = con.restructuring >= 0
+    moved_kind = np.zeros(n, dtype=np.int64)
+    if moved.any():
+        transfer_silent = np.where(moved, moves.silent[con.restructuring], transfer_silent)
+        moved_kind[moved] = moves.kind[con.restructuring[moved]]
+
+    user_mi, second_user = _user_changes(extra, con, first, last, noise.interim_user_change)
 
     u = rng.random(n)
     cancel = (last - first >= 2) & (u < noise.cancelled_end) & ~numchg & ~datecorr
@@ -117,6 +129,7 @@ def plan_events(
     cancel_date = np.maximum(month_start + rng.integers(0, 27, n), con.start)
 
     silent_closure = (eco.closed != NEVER) & (rng.random(eco.n_etab) < noise.silent_closure)
+    silent_closure[moves.src[moves.kind == MERGE]] = False  # nothing ends at a merged site
 
     m = len(per.nir)
     u = rng.random(m)
@@ -168,6 +181,9 @@ def plan_events(
         numchg_mi=numchg_mi,
         numchg_silent=numchg_silent,
         transfer_silent=transfer_silent,
+        moved_kind=moved_kind,
+        user_mi=user_mi,
+        second_user=second_user,
         rehired=rehired,
         old_numero=old_numero,
         datecorr_mi=datecorr_mi,
@@ -186,6 +202,28 @@ def plan_events(
         seen_old=np.zeros(m, dtype=bool),
         person_done=np.zeros(m, dtype=bool),
     )
+
+
+def _user_changes(
+    rng: np.random.Generator, con: Contracts, first: np.ndarray, last: np.ndarray, rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Missions that go on in another user establishment from a month after their first."""
+    n = len(con)
+    users = np.unique(con.user_etab[con.user_etab >= 0])
+    # from the third month of the mission: with a pay period from the 16th, a mission started
+    # late in its first month is first declared the next month
+    change = (con.user_etab >= 0) & (last - first >= 2) & (rng.random(n) < rate)
+    if len(users) < 2:
+        change[:] = False
+    user_mi = np.where(
+        change, first + 2 + (rng.random(n) * (last - first - 1)).astype(np.int64), -1
+    )
+    user_mi = np.minimum(user_mi, last)
+    # another user: the next one in the list of user establishments, shifted at random
+    at = np.searchsorted(users, con.user_etab)
+    shift = 1 + (rng.random(n) * max(len(users) - 1, 1)).astype(np.int64)
+    other = users[(at + shift) % max(len(users), 1)] if len(users) else con.user_etab
+    return user_mi, np.where(change, other, -1)
 
 
 def _rehired(con: Contracts) -> np.ndarray:

@@ -18,12 +18,14 @@ from .careers import INTERIM
 from .economy import NEVER
 from .events import NAMED, NO_NIR, PERSON_KINDS, UNBLOCKED, WRONG_NIR
 from .payroll import MonthRows
+from .restructure import KIND_NAMES
 from .workdays import add_months, day, month_end
 
 if TYPE_CHECKING:
     from .runner import MonthContext
 
 NULL = np.array(None, dtype=object)  # missing rubrique in object columns
+TRANSFER_KINDS = {0: "employer_change", **KIND_NAMES}  # Plan.moved_kind -> anomaly type
 
 
 def contract_frame(
@@ -81,15 +83,6 @@ def contract_frame(
         eco,
         "nouveau numéro sans S21.G00.41",
     )
-    ctx.truth.anomalies(
-        "employer_change_without_block",
-        month,
-        c[transfer_all & plan.transfer_silent[c]],
-        con,
-        per,
-        eco,
-        "nouvel employeur sans S21.G00.41.012",
-    )
     chg41_date = np.where(numchg_now, m0, np.where(datecorr_now, con.start[c], con.start[c]))
     prev_siret = eco.siret[con.etab[np.maximum(con.previous[c], 0)]]
     ctx.truth.anomalies(
@@ -110,15 +103,21 @@ def contract_frame(
         eco,
         "ancienne date de début en S21.G00.41.021",
     )
-    ctx.truth.anomalies(
-        "employer_change",
-        month,
-        c[transfer_now],
-        con,
-        per,
-        eco,
-        "ancien SIRET en S21.G00.41.012",
-    )
+    for kind, cause in TRANSFER_KINDS.items():
+        moved = transfer_all & (plan.moved_kind[c] == kind)
+        for silent, suffix, detail in (
+            (False, "", "ancien SIRET en S21.G00.41.012"),
+            (True, "_without_block", "nouvel employeur sans S21.G00.41.012"),
+        ):
+            ctx.truth.anomalies(
+                cause + suffix,
+                month,
+                c[moved & (plan.transfer_silent[c] == silent)],
+                con,
+                per,
+                eco,
+                detail,
+            )
     nir_back = plan.nir_absent_until[c] == mi
     ctx.truth.anomalies(
         "nir_absent_then_present",
@@ -182,7 +181,17 @@ def contract_frame(
 
     job = con.job[c]
     interim = con.nature[c] == INTERIM
-    user = np.maximum(con.user_etab[c], 0)
+    moved_user = (plan.user_mi[c] >= 0) & (mi >= plan.user_mi[c])
+    user = np.maximum(np.where(moved_user, plan.second_user[c], con.user_etab[c]), 0)
+    ctx.truth.anomalies(
+        "interim_user_change",
+        month,
+        c[plan.user_mi[c] == mi],
+        con,
+        per,
+        eco,
+        "nouvel établissement utilisateur en S21.G00.40.046",
+    )
     seniority = np.maximum(0, (m1 - con.declared_start[c]) // 30)
     # Home address and commune derived from the person id (stable over months).
     commune = (person * 7919) % len(ctx.com_name)
@@ -277,8 +286,13 @@ def contract_frame(
     )
 
 
-# Without a block, a change is listed as the kind of change it is without one.
-_UNBLOCKED_LABELS = {1: 2, 2: 2, 3: 2, 4: 5, 5: 5, 6: 5, 7: 8, 8: 8}
+# Without a block, a change is listed as the kind of change it is without one. NIR, name and
+# birth date changed at once without a block (a person back under a whole new identity) have
+# nothing in the declarations that links the two: a kind of their own.
+_UNBLOCKED_LABELS = {
+    **{k: PERSON_KINDS[v] for k, v in {1: 2, 2: 2, 3: 2, 4: 5, 5: 5, 7: 8, 8: 8}.items()},
+    6: "several_fields_change_without_block",
+}
 
 
 def _log_identity_changes(
@@ -305,7 +319,7 @@ def _log_identity_changes(
     for kind in PERSON_KINDS:
         for has_block in (True, False):
             sel = rows[(pkind[rows] == kind) & (blocked == has_block)]
-            label = PERSON_KINDS[kind if has_block else _UNBLOCKED_LABELS[kind]]
+            label = PERSON_KINDS[kind] if has_block else _UNBLOCKED_LABELS[kind]
             ctx.truth.anomalies(
                 label,
                 month,

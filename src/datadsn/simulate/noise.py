@@ -37,6 +37,13 @@ class NoiseProfile:
     forgotten_end_then_rehire: float = 0.0  # per contract followed by a rehire at the employer
     very_late_declaration: float = 0.0  # per envoi: sent 4 months after its month
     cancel_and_replace_cascade: float = 0.0  # per envoi: a wrong replacement, then a right one
+    interim_user_change: float = 0.0  # per mission over 3 months or more: new user establishment
+    # per stable establishment: half its staff moves to a new SIRET, with / without 41.012
+    establishment_split: float = 0.0
+    establishment_split_without_block: float = 0.0
+    # per stable establishment: merged into another, with / without 41.012
+    establishment_merge: float = 0.0
+    establishment_merge_without_block: float = 0.0
 
     def scaled(self, factor: float) -> NoiseProfile:
         return replace(
@@ -58,6 +65,11 @@ HARD = replace(
     forgotten_end_then_rehire=0.05,
     very_late_declaration=0.002,
     cancel_and_replace_cascade=0.002,
+    interim_user_change=0.05,
+    establishment_split=0.03,
+    establishment_split_without_block=0.01,
+    establishment_merge=0.01,
+    establishment_merge_without_block=0.005,
 )
 
 PROFILES = {

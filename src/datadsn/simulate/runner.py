@@ -25,6 +25,7 @@ from .economy import Economy, build_economy
 from .events import Plan, plan_events
 from .noise import NoiseProfile, profile
 from .payroll import MonthRows, calendar_split, month_rows
+from .restructure import none, restructure, restructure_rates
 from .truth import TruthWriter
 from .workdays import WorkCalendar, add_months, day, month_end, parse_months
 
@@ -83,10 +84,16 @@ def simulate(
     rng = np.random.default_rng(seed)
     first, last = month_list[0], month_end(month_list[-1])
     eco = build_economy(rng, n_employers, employees, first, last)
-    con, per = build_contracts(rng, eco, first, last)
     w0, w1 = day(first), day(last)
+    moves, moves_rng = none(), None
+    if restructure_rates(noise_profile) != (0.0,) * 4:
+        # own stream: the profiles without restructurings keep every draw
+        seeds = rng.bit_generator.seed_seq.spawn(1)  # type: ignore[attr-defined]
+        moves_rng = np.random.default_rng(seeds[0])
+        eco, moves = restructure(moves_rng, eco, w0, w1, *restructure_rates(noise_profile))
+    con, per = build_contracts(rng, eco, first, last, moves, moves_rng)
     base = month_index(of_date(first)) - month_index("1970-01")  # numpy's month 0
-    plan = plan_events(rng, con, per, eco, noise_profile, w0, w1, base, len(month_list))
+    plan = plan_events(rng, con, per, eco, moves, noise_profile, w0, w1, base, len(month_list))
     cal = WorkCalendar.build(add_months(first, -2), add_months(last, 2))
     result = SimulationResult(
         out=out,
@@ -164,7 +171,7 @@ class MonthContext:
         self.eco, self.con, self.per, self.plan, self.cal = eco, con, per, plan, cal
         self.noise, self.seed, self.base, self.n_months = noise, seed, base, n_months
         self.truth, self.dsnp3, self.out, self.result = truth, dsnp3, out, result
-        self._late_groups: set[int] = set()
+        self._late_groups: dict[int, int] = {}  # file group -> months after its month it is sent
         self._dsnp3_first = True
         self.writer = ThreadPoolExecutor(max_workers=4)
         jobs = ref.JOBS

@@ -187,7 +187,7 @@ class TruthWriter:
         numeros = pl.select(
             pl.when(changed).then(pl.concat_list(old, new)).otherwise(pl.concat_list(new))
         ).to_series()
-        user = con.user_etab
+        user = np.where(plan.user_mi >= 0, plan.second_user, con.user_etab)  # the last user
         pl.DataFrame(
             {
                 "contrat_id": np.arange(len(con), dtype=np.int64),

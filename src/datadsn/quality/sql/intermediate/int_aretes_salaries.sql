@@ -90,14 +90,26 @@ nir_corrige_candidats as (
         and o.prenoms = n.prenoms and o.date_naissance = n.date_naissance
         and o.date_derniere_declaration < n.date_premiere_declaration
 ),
+-- a NIR an earlier nir_corrige merge took over was first declared on that merge's date: the
+-- merged row (and a temporary worker's copies of it) keep the old NIR's first declaration
+nir_repris as (
+    select s.nir, max(f.date_modification) as depuis
+    from prev_fusions f
+    join int_salaries_connus s on s.salarie_id = f.id_survivant
+    where f.entite = 'salarie' and f.motif = 'nir_corrige'
+    group by s.nir
+),
 -- first and last declaration of each candidate NIR in every establishment
 portees_nir as (
-    select nir, min(date_premiere_declaration) as premiere,
-           max(date_derniere_declaration) as derniere
-    from int_salaries_connus
-    where nir in (select ancien_nir from nir_corrige_candidats
-                  union select nouveau_nir from nir_corrige_candidats)
-    group by nir
+    select s.nir,
+           max(r.depuis) as depuis,
+           min(s.date_premiere_declaration) as premiere_ligne,
+           max(s.date_derniere_declaration) as derniere
+    from int_salaries_connus s
+    left join nir_repris r on r.nir = s.nir
+    where s.nir in (select ancien_nir from nir_corrige_candidats
+                    union select nouveau_nir from nir_corrige_candidats)
+    group by s.nir
 ),
 -- a correction switches NIR everywhere at once: the new NIR first declared (in any
 -- establishment) after the old one's last declaration. Namesakes born the same day, one leaving
@@ -108,7 +120,8 @@ nir_corrige as (
     from nir_corrige_candidats c
     join portees_nir a on a.nir = c.ancien_nir
     join portees_nir b on b.nir = c.nouveau_nir
-    where a.derniere < b.premiere
+    where a.derniere < case when b.depuis > b.premiere_ligne then b.depuis
+                            else b.premiere_ligne end
 ),
 contrat_repris as (
     select distinct o.salarie_id as ancien_id, n.salarie_id as nouveau_id,

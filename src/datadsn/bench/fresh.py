@@ -1,0 +1,339 @@
+"""``datadsn bench consolidate --fresh``: the production path, each month its own command.
+
+The monthly production run is one ``datadsn consolidate --month M`` in a fresh process: it pays
+the interpreter, the imports, the checks, the steps' dependencies and the catalogue rebuilt after
+publishing, on top of the month itself. This benchmark simulates an economy (sized like
+``datadsn simulate``), ingests it once, then runs every month as that command and reports, per
+month, its wall and CPU time, CPU microseconds per employee-month, the peak memory of the
+command, and its profile (which the command writes with its hidden ``--profile-json``).
+
+With ``baseline`` (the ``src`` folder of another checkout, main say), each month also runs as
+that code's command on the same raw data in a warehouse of its own, alternately with this one,
+``repeat`` times each (a month run again replaces itself): the machine's drift hits both, and
+the ratios are taken from medians.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from datadsn.engine.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from datadsn.quality.consolidate import RunSummary
+
+console = Console()
+STARTUP = "démarrage (interpréteur, imports)"
+# Runs the command in a grandchild and reports its own resource usage: a child's peak memory
+# (ru_maxrss) counts the memory of the process that spawned it, since Python spawns children
+# by vfork, so the command is forked from this small process instead of the benchmark's.
+_LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "wall": time.perf_counter() - started,
+               "cpu": usage.ru_utime + usage.ru_stime, "peak_kb": usage.ru_maxrss}, out)
+"""
+# Imported once with bytecode writing on, before the timed runs: a production install has its
+# bytecode compiled, and this machine sets PYTHONDONTWRITEBYTECODE (every fresh process would
+# compile its modules again, 0.7 s or more).
+_WARM = "import datadsn.cli, datadsn.quality.consolidate, datadsn.quality.snapshot, datadsn.norm"
+
+
+def write_profile(
+    path: Path, seconds: float, fixed: dict[str, float], summaries: list[RunSummary]
+) -> None:
+    """The profile of one ``datadsn consolidate`` command (``--profile-json``): the command's
+    seconds, its fixed costs, and the seconds of each step of each month."""
+    profile = {
+        "commande": seconds,
+        "fixes": fixed,
+        "mois": {s.month: s.seconds for s in summaries},
+        "memoire_pointe_ko": _peak_kb(),
+    }
+    path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+
+
+def _peak_kb() -> int:
+    """This process's peak resident memory in KB (VmHWM: of its own image, since its exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _env(source: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    return env
+
+
+def _run(
+    store: Warehouse, month: str, source: Path | None, work: Path, engine: tuple[str, ...] = ()
+) -> dict:
+    """One ``datadsn consolidate --month`` in a fresh process: wall, CPU, peak, profile."""
+    usage, profile = work / "usage.json", work / "profil.json"
+    profile.unlink(missing_ok=True)
+    command = ["-m", "datadsn.cli", "consolidate", "--month", month, "-w", str(store.root)]
+    command += engine
+    if source is None:  # the code under test writes its profile; a baseline may not know how
+        command += ["--profile-json", str(profile)]
+    with tempfile.TemporaryFile() as stderr:  # a file: a pipe could fill up and block it
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(usage), *command],
+            env=_env(source),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            check=True,
+        )
+        figures = json.loads(usage.read_text())
+        if figures["code"] != 0:
+            stderr.seek(0)
+            raise RuntimeError(f"la consolidation a échoué : {stderr.read().decode()[-2000:]}")
+    if profile.exists():
+        figures["profil"] = json.loads(profile.read_text(encoding="utf-8"))
+    return figures
+
+
+# Columns that say when and by which version a run was made, not what it found.
+_RUN_STAMPS = {"chargements": "debut, fin, version"}
+
+
+def differing_tables(first: Warehouse, second: Warehouse, month: str) -> list[str]:
+    """The tables whose published content in the snapshot ``month`` differs between two
+    warehouses (rows compared as multisets, the run's time stamps left out)."""
+    import duckdb
+
+    from datadsn.quality import history, snapshot
+    from datadsn.quality.schema import TABLES
+
+    out = []
+    with duckdb.connect() as con:
+        for table in TABLES:
+            sides = [
+                history.table_sql(snapshot.snapshot_dir(w, month), table) for w in (first, second)
+            ]
+            if sides[0] is None or sides[1] is None:
+                if sides[0] != sides[1]:
+                    out.append(table)
+                continue
+            stamps = _RUN_STAMPS.get(table)
+            a, b = (f"SELECT * {f'EXCLUDE ({stamps}) ' if stamps else ''}FROM ({s})" for s in sides)
+            row = con.execute(
+                f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) "
+                f"+ (SELECT count(*) FROM ({b} EXCEPT ALL {a}))"
+            ).fetchone()
+            if row is None or row[0]:
+                out.append(table)
+    return out
+
+
+def _profile_row(run: dict) -> dict[str, float]:
+    """Seconds per cost of one command: start-up, fixed costs, then each step."""
+    profile = run["profil"]
+    row = {STARTUP: run["wall"] - profile["commande"], **profile["fixes"]}
+    for seconds in profile["mois"].values():
+        row.update(seconds)
+    return row
+
+
+def bench_fresh(
+    employers: int | None,
+    employees: int | None,
+    months: int,
+    repeat: int = 1,
+    baseline: Path | None = None,
+    show: bool = True,
+    engine: str | None = None,
+    master: str | None = None,
+) -> dict:
+    """Simulate, ingest once, then each month as its own command (``--engine`` and ``--master``
+    passed on when given); returns the figures."""
+    from datadsn.bench.consolidate import month_range, on_raw
+    from datadsn.ingest.pseudonymize import Secret
+    from datadsn.ingest.run import ingest
+    from datadsn.simulate import simulate
+
+    with tempfile.TemporaryDirectory(prefix="datadsn-bench-") as tmp:
+        root = Path(tmp)
+        sim = simulate(
+            root / "sim",
+            employers=employers,
+            employees=employees,
+            months=month_range(months),
+            seed=7,
+            write_dsnp3=False,
+        )
+        store = Warehouse(root / "warehouse")
+        ingest([root / "sim" / "dsn"], store, Secret(b"bench", demo=True))
+        variants: dict[str, tuple[Warehouse, Path | None]] = {"nouveau": (store, None)}
+        if baseline is not None:
+            variants["reference"] = (on_raw(root / "reference", store), baseline)
+        for _, source in variants.values():
+            subprocess.run([sys.executable, "-c", _WARM], env=_env(source), check=True)
+        runs: dict[str, dict[str, list[dict]]] = {name: {} for name in variants}
+        differing: dict[str, list[str]] = {}
+        options = (
+            *(("--engine", engine) if engine else ()),
+            *(("--master", master) if master else ()),
+        )
+        for month in sorted(sim.counts_by_month):
+            for _ in range(max(1, repeat)):
+                for name, (warehouse, source) in variants.items():
+                    run = _run(warehouse, month, source, root, options)
+                    runs[name].setdefault(month, []).append(run)
+            if baseline is not None:
+                differing[month] = differing_tables(store, variants["reference"][0], month)
+    result = _figures(sim.counts_by_month, runs, employers, employees)
+    if baseline is not None:
+        # every published table of every month, this code against the baseline's
+        result["tables_differentes"] = {m: t for m, t in differing.items() if t}
+    if show:
+        _print(result)
+    return result
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def _figures(
+    counts: dict[str, int],
+    runs: dict[str, dict[str, list[dict]]],
+    employers: int | None,
+    employees: int | None,
+) -> dict:
+    per_month = []
+    for month, mine in runs["nouveau"].items():
+        em = counts.get(month, 0)
+        row: dict = {
+            "mois": month,
+            "salaries_mois": em,
+            "secondes": round(_median(mine, "wall"), 3),
+            "cpu": round(_median(mine, "cpu"), 3),
+            "us_cpu_par_salarie_mois": round(_median(mine, "cpu") / em * 1e6, 1) if em else None,
+            "memoire_pointe_mo": round(max(r["peak_kb"] for r in mine) / 1024),
+        }
+        if "reference" in runs:
+            theirs = runs["reference"][month]
+            row["reference"] = {
+                "secondes": round(_median(theirs, "wall"), 3),
+                "cpu": round(_median(theirs, "cpu"), 3),
+                "memoire_pointe_mo": round(max(r["peak_kb"] for r in theirs) / 1024),
+            }
+            row["nouveau_sur_reference_cpu"] = round(row["cpu"] / row["reference"]["cpu"], 3)
+            row["nouveau_sur_reference_secondes"] = round(
+                row["secondes"] / row["reference"]["secondes"], 3
+            )
+        per_month.append(row)
+    first, last = per_month[0], per_month[-1]
+    profiles = {m: [_profile_row(r) for r in rs] for m, rs in runs["nouveau"].items()}
+    costs = list(dict.fromkeys(k for rows in profiles.values() for row in rows for k in row))
+    total_em = sum(r["salaries_mois"] for r in per_month)
+    total_cpu = sum(r["cpu"] for r in per_month)
+    result: dict = {
+        "employeurs": employers,
+        "effectif": employees,
+        "salaries_mois": total_em,
+        "par_mois": per_month,
+        "mois_n_sur_mois_1": {
+            "secondes": round(last["secondes"] / first["secondes"], 3),
+            "cpu": round(last["cpu"] / first["cpu"], 3),
+        },
+        "us_cpu_par_salarie_mois": round(total_cpu / total_em * 1e6, 1) if total_em else None,
+        "memoire_pointe_mo": max(r["memoire_pointe_mo"] for r in per_month),
+        # seconds per cost and month (median of the month's runs), heaviest first
+        "profil": dict(
+            sorted(
+                (
+                    (
+                        cost,
+                        {
+                            m: round(statistics.median(row.get(cost, 0.0) for row in rows), 3)
+                            for m, rows in profiles.items()
+                        },
+                    )
+                    for cost in costs
+                ),
+                key=lambda kv: -sum(kv[1].values()),
+            )
+        ),
+    }
+    if "reference" in runs:
+        result["nouveau_sur_reference_cpu_median"] = round(
+            statistics.median(r["nouveau_sur_reference_cpu"] for r in per_month), 3
+        )
+        result["nouveau_sur_reference_secondes_median"] = round(
+            statistics.median(r["nouveau_sur_reference_secondes"] for r in per_month), 3
+        )
+    return result
+
+
+def _print(result: dict) -> None:
+    table = Table(title="Consolidation, un processus par mois (datadsn consolidate --month)")
+    for column in ("mois", "salariés-mois", "s", "CPU s", "µs CPU / salarié-mois", "pic Mo"):
+        table.add_column(column, justify="right")
+    reference = "reference" in result["par_mois"][0]
+    if reference:
+        table.add_column("référence s / CPU s", justify="right")
+        table.add_column("nouveau / référence (CPU)", justify="right")
+    for row in result["par_mois"]:
+        cells = [
+            row["mois"],
+            f"{row['salaries_mois']:,}",
+            f"{row['secondes']:.2f}",
+            f"{row['cpu']:.2f}",
+            str(row["us_cpu_par_salarie_mois"]),
+            str(row["memoire_pointe_mo"]),
+        ]
+        if reference:
+            ref = row["reference"]
+            cells += [
+                f"{ref['secondes']:.2f} / {ref['cpu']:.2f}",
+                str(row["nouveau_sur_reference_cpu"]),
+            ]
+        table.add_row(*cells)
+    console.print(table)
+    months = [row["mois"] for row in result["par_mois"]]
+    profile = Table(title="Profil (secondes par mois, médianes)")
+    profile.add_column("coût")
+    for m in (months[0], months[-1]):
+        profile.add_column(m, justify="right")
+    for cost, seconds in list(result["profil"].items())[:25]:
+        profile.add_row(cost, f"{seconds[months[0]]:.3f}", f"{seconds[months[-1]]:.3f}")
+    console.print(profile)
+    ratio = result["mois_n_sur_mois_1"]
+    console.print(
+        f"{result['us_cpu_par_salarie_mois']} µs CPU par salarié-mois ; mois {months[-1]} / "
+        f"mois {months[0]} : [bold]{ratio['cpu']}[/] en CPU, {ratio['secondes']} en durée ; "
+        f"mémoire de pointe {result['memoire_pointe_mo']} Mo"
+    )
+    if reference:
+        console.print(
+            f"Nouveau / référence (médiane des mois) : {result['nouveau_sur_reference_cpu_median']}"
+            f" en CPU, {result['nouveau_sur_reference_secondes_median']} en durée ; tables "
+            "publiées : "
+            + (
+                "identiques à la référence, tous les mois"
+                if not result["tables_differentes"]
+                else f"[red]différentes[/] {result['tables_differentes']}"
+            )
+        )
