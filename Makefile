@@ -39,12 +39,17 @@ lint: .venv/.synced
 typecheck: .venv/.synced
 	.venv/bin/mypy
 
-# Browser tests drive Debian's chromium (no browser download is possible here).
+# Browser tests drive Debian's chromium (no browser download is possible here); the Spark engine's
+# tests (marker spark) need a Java 17 runtime, Debian's headless one.
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium manque : sudo apt-get install chromium" >&2; exit 1; fi; }
+	@[ -n "$$JAVA_HOME" ] || ls -d /usr/lib/jvm/java-17-openjdk-* >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Java 17 manque : sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; fi; }
 
 test: lint typecheck system-deps
 	.venv/bin/pytest -q

@@ -146,6 +146,7 @@ def test_bench_consolidate_production_options_need_fresh(tmp_path: Path):
         (["--employers", "3"], "--employers"),
         (["--baseline", str(tmp_path)], "--baseline"),
         (["--fresh", "--baseline", str(tmp_path)], "dossier src"),
+        (["--fresh", "--engine", "oracle"], "moteur inconnu : oracle"),
     ):
         result = CliRunner().invoke(app, ["bench", "consolidate", *args])
         assert result.exit_code == 2, result.output

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from datadsn.engine import models
+from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.models import ModelError, Registry
 
 MART = """-- Contracts, for the test.
@@ -36,7 +37,7 @@ def test_a_header_declares_kind_key_columns_and_loading(tmp_path: Path) -> None:
     assert model.columns == {"contrat_id": "VARCHAR", "mois": "DATE", "quotite": "DECIMAL(18,2)"}
     assert model.previous == "view" and model.internal
     con = duckdb.connect()
-    con.execute(model.create_empty("vide"))
+    DuckDBBackend(con).create_empty("vide", model.columns)
     con.execute("CREATE TABLE t AS SELECT 'c1' AS contrat_id, '2023-01-01' AS mois")
     typed = con.execute(f"SELECT {model.select_list({'contrat_id', 'mois'})} FROM t").fetchall()
     assert [d[1] for d in con.execute("DESCRIBE vide").fetchall()] == [

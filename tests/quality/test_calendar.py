@@ -30,11 +30,13 @@ def test_the_calendar_is_clamped_to_the_shipped_years() -> None:
 def test_build_calendar_types_its_columns() -> None:
     import duckdb
 
+    from datadsn.engine.backends.duck import DuckDBBackend
+
     with duckdb.connect() as con:
         con.execute(
             "CREATE TABLE periodes AS SELECT DATE '2024-05-01' AS debut, DATE '2024-05-31' AS fin"
         )
-        assert calendar.build_calendar(con, "periodes") == 31
+        assert calendar.build_calendar(DuckDBBackend(con), "periodes") == 31
         rows = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE ouvre), typeof(any_value(jour)), "
             "typeof(any_value(mois)), typeof(any_value(ouvre)) FROM calendrier"

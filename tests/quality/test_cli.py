@@ -56,3 +56,14 @@ def test_consolidate_needs_one_of_month_or_through(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--month" in result.output
     result = CliRunner().invoke(app(), ["consolidate", "--month", "2023-01", "-w", str(tmp_path)])
     assert result.exit_code == 2 and "ingest" in result.output
+
+
+def test_consolidate_refuses_an_unknown_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["consolidate", "--month", "2023-01", "-w", str(tmp_path)]
+    result = CliRunner().invoke(app(), [*args, "--engine", "oracle"])
+    assert result.exit_code == 2 and "moteur inconnu : oracle" in result.output
+    monkeypatch.setenv("DATADSN_ENGINE", "oracle")
+    result = CliRunner().invoke(app(), args)
+    assert result.exit_code == 2 and "moteur inconnu : oracle" in result.output

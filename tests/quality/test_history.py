@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from datadsn.quality.history import resolved_count_sql, resolved_sql, stored_sql, table_sql
-from datadsn.quality.schema import create_empty
+from datadsn.quality.schema import TABLES
 
 SOURCES = """SELECT * FROM (VALUES
     ('d1', 'A', DATE '2023-01-01', 10.0, 0.0, 1.0, DATE '2023-01-01'),
@@ -57,7 +57,9 @@ def test_contrats_mois_keeps_the_latest_version_after_resolution(tmp_path: Path)
     folder = tmp_path / "2023-02"
     (folder / "contrats_mois").mkdir(parents=True)
     con = duckdb.connect()
-    con.execute(create_empty("contrats_mois", "cm"))
+    con.execute(
+        f"CREATE TABLE cm ({', '.join(f'{c} {t}' for c, t in TABLES['contrats_mois'].items())})"
+    )
     con.execute(
         "INSERT INTO cm (contrat_id, mois, decl_key, nature_contrat, version_declaration) VALUES "
         "('A', DATE '2023-01-01', 'k1', '01', 'v1'), ('B', DATE '2023-01-01', 'k2', '02', 'v2')"

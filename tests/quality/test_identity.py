@@ -6,6 +6,7 @@ import datetime as dt
 
 import duckdb
 
+from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.quality.identity import clean_edges, resolve
 
 D = dt.date
@@ -18,7 +19,7 @@ def resolved(edges: list[tuple[str, str, dt.date]]) -> dict[str, str]:
         "motif varchar)"
     )
     con.executemany("insert into aretes values (?, ?, ?, 'm')", edges)
-    resolve(con, "aretes", "carte")
+    resolve(DuckDBBackend(con), "aretes", "carte")
     return dict(con.execute("select ancien_id, nouveau_id from carte").fetchall())
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from datadsn.engine.backends import Backend
+from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.warehouse import Warehouse
 from datadsn.quality import consolidate as consolidate_module
 from datadsn.quality.carry import Carry
@@ -31,11 +33,11 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("economie")
     write = consolidate_module._write_snapshot
 
-    def count_keys(con: duckdb.DuckDBPyConnection, tmp: Path, carry: Carry, *rest: Any) -> None:
+    def count_keys(db: Backend, tmp: Path, carry: Carry, *rest: Any) -> None:
         for name, model in pipeline().models.items():
             if model.key:
-                IN_RUN[(carry.month, name)] = _key_counts(con, name, model.key)
-        write(con, tmp, carry, *rest)
+                IN_RUN[(carry.month, name)] = _key_counts(db, name, model.key)
+        write(db, tmp, carry, *rest)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(consolidate_module, "_write_snapshot", count_keys)
@@ -44,16 +46,13 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         )
 
 
-def _key_counts(
-    con: duckdb.DuckDBPyConnection, source: str, key: tuple[str, ...]
-) -> tuple[int, int, int]:
+def _key_counts(db: Backend, source: str, key: tuple[str, ...]) -> tuple[int, int, int]:
     nulls = " OR ".join(f"{c} IS NULL" for c in key)
-    row = con.execute(
+    (row,) = db.rows(
         f"SELECT count(*), count(DISTINCT ({', '.join(key)})), count(*) FILTER ({nulls}) "
         f"FROM {source}"
-    ).fetchone()
-    assert row is not None
-    return row
+    )
+    return (row[0], row[1], row[2])
 
 
 def test_each_declared_key_is_unique_and_never_null_in_every_run(economy: Warehouse) -> None:
@@ -75,7 +74,7 @@ def test_each_declared_key_is_unique_and_never_null_in_every_published_mart(
         for table, model in PUBLISHED.items():
             sql = table_sql(snapshot_dir(economy, month), table)
             assert sql is not None, (month, table)
-            rows, distinct, with_null = _key_counts(con, f"({sql})", model.key)
+            rows, distinct, with_null = _key_counts(DuckDBBackend(con), f"({sql})", model.key)
             assert (distinct, with_null) == (rows, 0), (month, table, rows)
     # the check has rows to look at: merges happened and contracts were published
     last = snapshot_dir(economy, months[-1])

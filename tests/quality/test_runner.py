@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.runner import (
     Step,
     StepError,
@@ -53,11 +54,12 @@ def test_non_portable_constructs_are_reported() -> None:
 
 
 def test_run_step_materialises_and_names_failures(tmp_path) -> None:
-    con = duckdb.connect()
+    con = DuckDBBackend(duckdb.connect())
     good = tmp_path / "l" / "t_ok.sql"
     good.parent.mkdir()
     good.write_text("select 1 as a union all select 2")
-    assert run_step(con, Step("t_ok", "l", good)) == 2
+    run_step(con, Step("t_ok", "l", good))
+    assert con.rows("SELECT count(*) FROM t_ok") == [(2,)]
     bad = tmp_path / "l" / "t_ko.sql"
     bad.write_text("select * from absent")
     with pytest.raises(StepError, match="l/t_ko"):
@@ -77,20 +79,25 @@ def test_every_step_of_the_consolidation_comes_after_what_it_reads() -> None:
 
 def test_table_from_lists_keeps_rows_aligned_and_typed() -> None:
     con = duckdb.connect()
+    db = DuckDBBackend(con)
     cols = {"chemin": ("VARCHAR", ["a/b.parquet", "c d.parquet"]), "octets": ("BIGINT", [3, 40])}
-    table_from_lists(con, "t", cols)
+    table_from_lists(db, "t", cols)
     assert con.execute("SELECT * FROM t ORDER BY octets").fetchall() == [
         ("a/b.parquet", 3),
         ("c d.parquet", 40),
     ]
-    table_from_lists(con, "t", {"chemin": ("VARCHAR", []), "octets": ("BIGINT", [])})
+    table_from_lists(db, "t", {"chemin": ("VARCHAR", []), "octets": ("BIGINT", [])})
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
     assert [r[1] for r in con.execute("DESCRIBE t").fetchall()] == ["VARCHAR", "BIGINT"]
     nulls = {"d": ("DATE", [dt.date(2023, 1, 1), None]), "s": ("VARCHAR", ["", None])}
-    table_from_lists(con, "t", nulls)
+    table_from_lists(db, "t", nulls)
     assert sorted(con.execute("SELECT * FROM t").fetchall(), key=str) == [
         (None, None),
         (dt.date(2023, 1, 1), ""),
     ]
-    with pytest.raises(ValueError, match="saut de ligne"):
-        table_from_lists(con, "t", {"chemin": ("VARCHAR", ["a\nb"])})
+    # any text travels (an Arrow string), control characters included
+    table_from_lists(db, "t", {"chemin": ("VARCHAR", ["a\nb", "\x01"])})
+    assert sorted(con.execute("SELECT chemin FROM t").fetchall()) == [("\x01",), ("a\nb",)]
+    assert con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 't_texte'"
+    ).fetchall() == [(0,)]

@@ -38,8 +38,17 @@ def month_range(count: int) -> str:
     return f"{FIRST_MONTH}..{month_list.shift(FIRST_MONTH, count - 1)}"
 
 
-def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool = True) -> dict:
-    """Simulate, ingest, consolidate month by month; returns the figures."""
+def bench_consolidate(
+    employees: int,
+    months: int,
+    repeat: int = 3,
+    show: bool = True,
+    engine: str | None = None,
+    master: str | None = None,
+) -> dict:
+    """Simulate, ingest, consolidate month by month on ``engine``; returns the figures. On
+    Spark the CPU times are the Python driver's only (the JVM is another process)."""
+    from datadsn.engine.backends import engine_name
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest
     from datadsn.norm import load_norm
@@ -58,18 +67,19 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
         runs = []
         cpu: list[float] = []
         todo = pending_months(store, max(per_month))
+        run = engine_name(engine), master
         for month in todo:
-            summary, spent = _timed(store, month)
+            summary, spent = _timed(store, month, *run)
             runs.append((month, per_month.get(month, 0), summary))
             cpu.append(spent)
         second_store = on_raw(root / "deuxieme-mois", store)
         if len(todo) > 1:
-            _timed(second_store, todo[0])
+            _timed(second_store, todo[0], *run)
         rounds = []  # (first month, second month, last month), each (wall, CPU)
         for i in range(max(1, repeat)):
-            run_1, cpu_1 = _timed(on_raw(root / f"premier-mois-{i}", store), todo[0])
-            run_2, cpu_2 = _timed(second_store, todo[min(1, len(todo) - 1)])
-            run_n, cpu_n = _timed(store, todo[-1])
+            run_1, cpu_1 = _timed(on_raw(root / f"premier-mois-{i}", store), todo[0], *run)
+            run_2, cpu_2 = _timed(second_store, todo[min(1, len(todo) - 1)], *run)
+            run_n, cpu_n = _timed(store, todo[-1], *run)
             rounds.append(
                 (
                     (run_1.total_seconds, cpu_1),
@@ -87,6 +97,7 @@ def bench_consolidate(employees: int, months: int, repeat: int = 3, show: bool =
     medians = [[statistics.median(r[i][k] for r in rounds) for k in (0, 1)] for i in range(3)]
     (first, first_cpu), (second, second_cpu), (last, last_cpu) = medians
     result = {
+        "moteur": run[0],
         "salaries_mois": total_em,
         "mois": len(runs),
         "secondes": round(total_s, 3),
@@ -166,12 +177,14 @@ def on_raw(folder: Path, store: Warehouse) -> Warehouse:
     return fresh
 
 
-def _timed(store: Warehouse, month: str) -> tuple[RunSummary, float]:
+def _timed(
+    store: Warehouse, month: str, engine: str = "duckdb", master: str | None = None
+) -> tuple[RunSummary, float]:
     """A run and the CPU time of this process (all its threads) it took."""
     from datadsn.quality.consolidate import consolidate
 
     before = _cpu()
-    summary = consolidate(store, month, refresh_catalog=False)
+    summary = consolidate(store, month, refresh_catalog=False, engine=engine, master=master)
     return summary, _cpu() - before
 
 
@@ -189,6 +202,7 @@ def _print(result: dict, steps: dict[str, float]) -> None:
         table.add_row(name, f"{steps[name]:.3f}", f"{rate:,}" if rate else "-")
     console.print(table)
     console.print(
+        f"Moteur {result['moteur']} : "
         f"{result['salaries_mois']:,} salariés-mois en {result['secondes']:.2f} s : "
         f"[bold]{result['salaries_mois_par_seconde']:,}[/] salariés-mois/s ; "
         f"coût du dernier mois / premier (médianes de "

@@ -86,11 +86,14 @@ def _env(source: Path | None) -> dict[str, str]:
     return env
 
 
-def _run(store: Warehouse, month: str, source: Path | None, work: Path) -> dict:
+def _run(
+    store: Warehouse, month: str, source: Path | None, work: Path, engine: tuple[str, ...] = ()
+) -> dict:
     """One ``datadsn consolidate --month`` in a fresh process: wall, CPU, peak, profile."""
     usage, profile = work / "usage.json", work / "profil.json"
     profile.unlink(missing_ok=True)
     command = ["-m", "datadsn.cli", "consolidate", "--month", month, "-w", str(store.root)]
+    command += engine
     if source is None:  # the code under test writes its profile; a baseline may not know how
         command += ["--profile-json", str(profile)]
     with tempfile.TemporaryFile() as stderr:  # a file: a pipe could fill up and block it
@@ -159,8 +162,11 @@ def bench_fresh(
     repeat: int = 1,
     baseline: Path | None = None,
     show: bool = True,
+    engine: str | None = None,
+    master: str | None = None,
 ) -> dict:
-    """Simulate, ingest once, then each month as its own command; returns the figures."""
+    """Simulate, ingest once, then each month as its own command (``--engine`` and ``--master``
+    passed on when given); returns the figures."""
     from datadsn.bench.consolidate import month_range, on_raw
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest
@@ -185,10 +191,14 @@ def bench_fresh(
             subprocess.run([sys.executable, "-c", _WARM], env=_env(source), check=True)
         runs: dict[str, dict[str, list[dict]]] = {name: {} for name in variants}
         differing: dict[str, list[str]] = {}
+        options = (
+            *(("--engine", engine) if engine else ()),
+            *(("--master", master) if master else ()),
+        )
         for month in sorted(sim.counts_by_month):
             for _ in range(max(1, repeat)):
                 for name, (warehouse, source) in variants.items():
-                    run = _run(warehouse, month, source, root)
+                    run = _run(warehouse, month, source, root, options)
                     runs[name].setdefault(month, []).append(run)
             if baseline is not None:
                 differing[month] = differing_tables(store, variants["reference"][0], month)

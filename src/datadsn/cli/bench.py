@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import console, err
+from .common import EngineOpt, MasterOpt, console, err
 from .errors import UsageError
 
 bench_app = typer.Typer(help="Mesures de performance.", no_args_is_help=True)
@@ -93,8 +93,13 @@ def bench_consolidate(
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Mesurer la consolidation : salariés-mois par seconde par étape, coût du dernier mois."""
+    from datadsn.engine.backends import engine_name
+
+    engine_name(engine)  # an unknown engine fails before the simulation, not after
     if baseline is not None and not fresh:
         raise UsageError("--baseline ne s'emploie qu'avec --fresh")
     if baseline is not None and not (baseline / "datadsn").is_dir():
@@ -109,13 +114,22 @@ def bench_consolidate(
             repeat=repeat or 1,
             baseline=baseline.absolute() if baseline else None,
             show=not json_out,
+            engine=engine,
+            master=master,
         )
     else:
         from datadsn.bench.consolidate import bench_consolidate as run
 
         if employers is not None:
             raise UsageError("--employers ne s'emploie qu'avec --fresh (sinon : --employees)")
-        figures = run(employees or 20_000, months, repeat=repeat or 3, show=not json_out)
+        figures = run(
+            employees or 20_000,
+            months,
+            repeat=repeat or 3,
+            show=not json_out,
+            engine=engine,
+            master=master,
+        )
     if json_out:
         print(json.dumps(figures, indent=2, default=str))
 

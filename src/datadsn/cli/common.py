@@ -28,6 +28,21 @@ WarehouseOpt = Annotated[
         help="Dossier de l'entrepôt (défaut : $DATADSN_HOME/warehouse, sinon .datadsn/warehouse).",
     ),
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Moteur d'exécution : duckdb ou spark (défaut : $DATADSN_ENGINE, sinon duckdb).",
+    ),
+]
+MasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--master",
+        help="Maître Spark (spark://hôte:7077, local[2]...) ; défaut : $SPARK_REMOTE (Spark "
+        "Connect), $SPARK_MASTER, sinon local[*].",
+    ),
+]
 WorkersOpt = Annotated[
     int | None,
     typer.Option(

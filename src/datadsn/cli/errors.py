@@ -72,6 +72,7 @@ KNOWN: dict[tuple[str, str], int] = {
     ("datadsn.flows.run", "RunError"): EXIT_USAGE,
     ("datadsn.ingest.worker", "WorkerError"): EXIT_FAILURE,
     ("datadsn.engine.locks", "LockedError"): EXIT_FAILURE,  # another ingestion is running
+    ("datadsn.engine.backends", "EngineError"): EXIT_USAGE,  # unknown engine, no Spark or Java
     ("datadsn.engine.models", "ModelError"): EXIT_FAILURE,  # a model file's header
     # the portal's settings (DATADSN_SECRET_KEY missing outside development, a bad DATABASE_URL)
     ("django.core.exceptions", "ImproperlyConfigured"): EXIT_USAGE,

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import common
-from .common import WarehouseOpt, console, err
+from .common import EngineOpt, MasterOpt, WarehouseOpt, console, err
 from .errors import Failure, UsageError, explain, writing
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ def consolidate_command(
         typer.Option("--through", help="Consolider tous les mois en attente jusqu'à AAAA-MM."),
     ] = None,
     warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
     profile_json: Annotated[
         Path | None,
         typer.Option(
@@ -53,6 +55,7 @@ def consolidate_command(
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
     started = time.perf_counter()
+    from datadsn.engine.backends import engine_name
     from datadsn.quality.consolidate import check_run, pending_months
     from datadsn.quality.inputs import RETENTION_MONTHS, retention_cutoff
 
@@ -60,6 +63,7 @@ def consolidate_command(
 
     if (month is None) == (through is None):
         raise UsageError("indiquez soit --month AAAA-MM, soit --through AAAA-MM")
+    chosen = engine_name(engine)
     store = common.warehouse(warehouse)
     if not store.raw.exists():
         raise UsageError(f"aucune donnée brute dans {store.root} : lancez `datadsn ingest`")
@@ -98,7 +102,7 @@ def consolidate_command(
             def report(label: str, done: int, total: int, task=task, bar=bar) -> None:
                 bar.update(task, description=label, completed=done, total=total)
 
-            s = _run_month(store, m, report, refresh_catalog=m == months[-1])
+            s = _run_month(store, m, report, m == months[-1], chosen, master)
             summaries.append(s)
         if s.beyond_retention:
             warnings.append(
@@ -131,7 +135,14 @@ def consolidate_command(
         write_profile(profile_json, time.perf_counter() - started, fixed, summaries)
 
 
-def _run_month(store: Warehouse, month: str, report: Report, refresh_catalog: bool) -> RunSummary:
+def _run_month(
+    store: Warehouse,
+    month: str,
+    report: Report,
+    refresh_catalog: bool,
+    engine: str,
+    master: str | None,
+) -> RunSummary:
     """One month; a failure after its snapshot was published (the catalogue rebuild) says so."""
     from datadsn.quality.consolidate import consolidate
     from datadsn.quality.snapshot import current_month
@@ -139,7 +150,14 @@ def _run_month(store: Warehouse, month: str, report: Report, refresh_catalog: bo
     before = current_month(store)
     try:
         with writing(store.root):
-            return consolidate(store, month, progress=report, refresh_catalog=refresh_catalog)
+            return consolidate(
+                store,
+                month,
+                progress=report,
+                refresh_catalog=refresh_catalog,
+                engine=engine,
+                master=master,
+            )
     except Exception as exc:
         if before == month or current_month(store) != month:
             raise

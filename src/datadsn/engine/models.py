@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from . import schedule
+from .backends import Backend
 from .runner import Step, cast_list, run_step
 
 KINDS = ("table", "view")
@@ -72,14 +71,9 @@ class Model:
         older file) reads as NULL."""
         return cast_list(self.columns, present)
 
-    def create_empty(self, name: str) -> str:
-        """``CREATE OR REPLACE TABLE name`` with the declared columns and no rows."""
-        cols = ", ".join(f"{c} {t}" for c, t in self.columns.items())
-        return f"CREATE OR REPLACE TABLE {name} ({cols})"
-
-    def run(self, con: duckdb.DuckDBPyConnection) -> int:
+    def run(self, db: Backend) -> None:
         """Materialise the model as its header says (table or view, declared types)."""
-        return run_step(con, self.step, view=self.kind == "view", columns=self.columns or None)
+        run_step(db, self.step, view=self.kind == "view", columns=self.columns or None)
 
 
 def parse(path: Path, layer: str) -> Model:
@@ -154,8 +148,8 @@ def _directive(
         raise fail(f"directive inconnue @{name}")
 
 
-# A Python step runs on the run's connection with the run's context; returns the rows it wrote.
-StepFunction = Callable[[duckdb.DuckDBPyConnection, Any], int]
+# A Python step runs on the run's backend with the run's context; returns the rows it wrote.
+StepFunction = Callable[[Backend, Any], int]
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Protocol, TypeVar, cast
 
-import duckdb
 import sqlglot
 from sqlglot.tokens import Token, TokenType
 
@@ -176,14 +176,21 @@ def chain_lengths(tasks: Sequence[Task], needs: dict[str, set[str]]) -> dict[str
     return chains
 
 
-# Runs one task on the given connection (a cursor of the run's database).
-Runner = Callable[[duckdb.DuckDBPyConnection, Task], None]
+class Handle(Protocol):
+    """A DuckDB connection or an engine backend: hands out a handle per thread."""
+
+    def cursor(self) -> Handle: ...
+
+    def close(self) -> None: ...
+
+
+H = TypeVar("H", bound=Handle)
 
 
 def run(
-    con: duckdb.DuckDBPyConnection,
+    con: H,
     tasks: Sequence[Task],
-    runner: Runner,
+    runner: Callable[[H, Task], None],
     depends: dict[str, set[str]] | None = None,
     workers: int = WORKERS,
     on_start: Callable[[Task], None] | None = None,
@@ -195,16 +202,16 @@ def run(
     needs = depends if depends is not None else dependencies(tasks)
     chains = chain_lengths(tasks, needs)
     local = threading.local()
-    cursors: list[duckdb.DuckDBPyConnection] = []
+    cursors: list[Handle] = []
     lock = threading.Lock()
 
-    def cursor() -> duckdb.DuckDBPyConnection:
+    def cursor() -> H:
         cur = getattr(local, "cursor", None)
         if cur is None:
             cur = local.cursor = con.cursor()
             with lock:
                 cursors.append(cur)
-        return cur
+        return cast(H, cur)  # a handle's cursor is a handle of its kind
 
     def execute(task: Task) -> None:
         runner(cursor(), task)
@@ -235,10 +242,6 @@ def run(
             cur.close()
 
 
-def each(
-    con: duckdb.DuckDBPyConnection,
-    names: Iterable[str],
-    work: Callable[[duckdb.DuckDBPyConnection, str], None],
-) -> None:
+def each(con: H, names: Iterable[str], work: Callable[[H, str], None]) -> None:
     """Independent jobs (loading one table, writing one file...), two at a time."""
     run(con, [Task(n, None, frozenset()) for n in names], lambda cur, task: work(cur, task.name))

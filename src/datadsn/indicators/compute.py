@@ -17,6 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from datadsn import months
+from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.runner import Step, check_portable, run_step
 from datadsn.engine.warehouse import Warehouse
 
@@ -163,7 +164,7 @@ class Session:
             elif name in MONTHLY_STEPS:
                 self._by_month(step, months)
             else:
-                run_step(self.con, step)
+                run_step(DuckDBBackend(self.con), step)
         # Every dimension on each poste-mois, for extracts and scoped sessions.
         every = batch.with_establishment("ind_base", [f"d_{d}" for d in ESTABLISHMENT_DIMS])
         self.con.execute(f"CREATE OR REPLACE VIEW ind_base_dims AS SELECT * FROM {every} AS b")
@@ -181,7 +182,7 @@ class Session:
                     "CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_fenetre WHERE mois = ?",
                     [month],
                 )
-                run_step(self.con, step, append=i > 0)
+                run_step(DuckDBBackend(self.con), step, append=i > 0)
         finally:
             self.con.execute("CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_fenetre")
             self.con.execute("DROP TABLE ind_fenetre")

@@ -23,17 +23,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import duckdb
-
-from datadsn.engine.runner import write_parquet
+from datadsn.engine.backends import Backend
 
 from . import history
 from .inputs import retention_cutoff
-from .schema import KEYS, TABLES, create_empty, select_list
+from .schema import KEYS, TABLES, select_list
 
 TABLE = "contrats"
 FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
+WITHDRAWN_COLUMNS = {"partie": "VARCHAR", "contrat_id": "VARCHAR"}
 MAX_PARTS = 4  # files of one archive month before it is written again as one
 
 
@@ -47,37 +46,38 @@ def carried(folder: Path | None, month: str, table: str = "contrats") -> dict[st
     return {m: p for m, p in parts.items() if m[:7] >= cutoff}
 
 
-def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
+def load(db: Backend, folder: Path | None, files: dict[str, Path]) -> None:
     """``prev_contrats_retraits`` (the withdrawn rows of ``files``: file, id) and
     ``prev_contrats_archives`` (the archived contracts not withdrawn, scanned in place)."""
-    con.execute(
-        "CREATE OR REPLACE TABLE prev_contrats_retraits (partie VARCHAR, contrat_id VARCHAR)"
-    )
     withdrawn = history.withdrawn_file(folder, TABLE) if folder else None
     if files and withdrawn is not None and withdrawn.exists():
-        con.execute(
-            "INSERT INTO prev_contrats_retraits SELECT partie, contrat_id "
-            f"FROM read_parquet({history.quote(withdrawn)}) WHERE partie IN ({_names(files)})"
-        )
-    if files:
-        con.execute(
-            "CREATE OR REPLACE VIEW prev_contrats_archives AS "
-            f"SELECT {select_list(TABLE)} FROM ({valid_rows(con, files, parts=False)})"
+        db.create(
+            "prev_contrats_retraits",
+            "SELECT CAST(partie AS VARCHAR) AS partie, CAST(contrat_id AS VARCHAR) AS contrat_id "
+            f"FROM read_parquet({history.quote(withdrawn)}) WHERE partie IN ({_names(files)})",
         )
     else:
-        con.execute(create_empty(TABLE, "prev_contrats_archives"))
+        db.create_empty("prev_contrats_retraits", WITHDRAWN_COLUMNS)
+    if files:
+        db.create(
+            "prev_contrats_archives",
+            f"SELECT {select_list(TABLE)} FROM ({valid_rows(db, files, parts=False)}) a",
+            kind="view",
+        )
+    else:
+        db.create_empty("prev_contrats_archives", TABLES[TABLE])
 
 
 def _names(names: Iterable[str]) -> str:
     return ", ".join(f"'{m}'" for m in names) or "NULL"
 
 
-def valid_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path], parts: bool) -> str:
+def valid_rows(db: Backend, files: dict[str, Path], parts: bool) -> str:
     """The rows of archive ``files`` not withdrawn (``prev_contrats_retraits``), with, if
-    ``parts``, the file each is in (``partie``). One scan for the files without withdrawn
-    rows, one for the others: a scan per file cost the load 0.3 s at month 24."""
-    rows = con.execute("SELECT DISTINCT partie FROM prev_contrats_retraits").fetchall()
-    touched = {r[0] for r in rows}
+    ``parts``, the file each is in (``partie``, from the scan's ``filename`` column, which
+    every backend gives). One scan for the files without withdrawn rows, one for the others:
+    a scan per file cost the load 0.3 s at month 24."""
+    touched = {r[0] for r in db.rows("SELECT DISTINCT partie FROM prev_contrats_retraits")}
     cols = ", ".join(TABLES[TABLE])
     queries = []
     for dirty in (False, True):
@@ -89,8 +89,8 @@ def valid_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path], parts: bo
             queries.append(f"SELECT {cols} FROM read_parquet([{listed}])")
             continue
         query = (
-            f"SELECT {cols}{', partie' if parts else ''} FROM (SELECT *, {history.PART} AS partie "
-            f"FROM read_parquet([{listed}], filename = true)) a"
+            f"SELECT {cols}{', partie' if parts else ''} FROM (SELECT {cols}, {history.PART} "
+            f"AS partie FROM read_parquet([{listed}], filename = true)) a"
         )
         if dirty:
             query += (
@@ -101,52 +101,49 @@ def valid_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path], parts: bo
     return " UNION ALL ".join(queries)
 
 
-def bring_back(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> int:
+def bring_back(db: Backend, files: dict[str, Path]) -> int:
     """``int_contrats_reactives``: the whole rows of the contracts ``int_contrats_a_reprendre``
     names, read from their months' files only (a scan of every file for two contracts took
     0.025 s of the critical path at month 24, one file 0.002 s), and
     ``int_contrats_reactives_parties``: the file each came from; returns the rows."""
-    months = history.months(con, "SELECT DISTINCT mois_archive FROM int_contrats_a_reprendre")
+    months = history.months(db, "SELECT DISTINCT mois_archive FROM int_contrats_a_reprendre")
     chosen = {m: p for m, p in files.items() if m[:7] in months}
     if not chosen:
-        con.execute(create_empty(TABLE, "int_contrats_reactives"))
-        con.execute(
-            "CREATE OR REPLACE TABLE int_contrats_reactives_parties "
-            "(partie VARCHAR, contrat_id VARCHAR)"
-        )
+        db.create_empty("int_contrats_reactives", TABLES[TABLE])
+        db.create_empty("int_contrats_reactives_parties", WITHDRAWN_COLUMNS)
         return 0
-    con.execute(
-        "CREATE OR REPLACE TABLE int_contrats_reactives_parties AS SELECT * "
-        f"FROM ({valid_rows(con, chosen, parts=True)}) "
-        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)"
+    db.create(
+        "int_contrats_reactives_parties",
+        f"SELECT * FROM ({valid_rows(db, chosen, parts=True)}) p "
+        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)",
     )
-    row = con.execute(
-        f"CREATE OR REPLACE TABLE int_contrats_reactives AS SELECT {select_list(TABLE)} "
-        "FROM int_contrats_reactives_parties"
-    ).fetchone()
-    return int(row[0]) if row else 0
+    db.create(
+        "int_contrats_reactives",
+        f"SELECT {select_list(TABLE)} FROM int_contrats_reactives_parties",
+    )
+    rows = db.rows("SELECT count(*) FROM int_contrats_reactives")
+    return int(rows[0][0]) if rows else 0
 
 
-def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], month: str) -> None:
+def publish(db: Backend, tmp: Path, files: dict[str, Path], month: str) -> None:
     """Write the working ``contrats.parquet``, the rows settled this run (a file per month
     receiving some, or the month written again once it has ``MAX_PARTS`` files), and the list
     of withdrawn rows; link every other archive file (the settled contracts:
     ``sql/publication/contrats_reglees.sql``)."""
     cols = select_list(TABLE)
-    write_parquet(
-        con,
+    db.write_parquet(
         f"SELECT {cols} FROM contrats c WHERE NOT EXISTS "
         "(SELECT 1 FROM contrats_reglees r WHERE r.contrat_id = c.contrat_id)",
         tmp / f"{TABLE}.parquet",
         order_by=KEYS[TABLE],
     )
     # withdrawn rows: those listed before, and those brought back by this run
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE contrats_retraits_tous AS "
+    db.create(
+        "contrats_retraits_tous",
         "SELECT partie, contrat_id FROM prev_contrats_retraits "
-        "UNION SELECT partie, contrat_id FROM int_contrats_reactives_parties"
+        "UNION SELECT partie, contrat_id FROM int_contrats_reactives_parties",
     )
-    receiving = history.months(con, "SELECT DISTINCT mois_archive FROM contrats_reglees")
+    receiving = history.months(db, "SELECT DISTINCT mois_archive FROM contrats_reglees")
     rewritten: set[str] = set()
     for m in receiving:
         parts = {name: path for name, path in files.items() if name[:7] == m}
@@ -155,20 +152,17 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
             f"WHERE r.mois_archive = '{m}'"
         )
         if not parts:
-            write_parquet(con, settled, tmp / FOLDER / f"{m}.parquet", order_by=KEYS[TABLE])
+            db.write_parquet(settled, tmp / FOLDER / f"{m}.parquet", order_by=KEYS[TABLE])
         elif len(parts) + 1 < MAX_PARTS:
-            write_parquet(con, settled, tmp / FOLDER / f"{m}+{month}.parquet", order_by=KEYS[TABLE])
+            db.write_parquet(settled, tmp / FOLDER / f"{m}+{month}.parquet", order_by=KEYS[TABLE])
         else:
             kept = " UNION ALL ".join(
                 f"SELECT {cols} FROM read_parquet({history.quote(path)}) WHERE contrat_id NOT IN "
                 f"(SELECT contrat_id FROM contrats_retraits_tous WHERE partie = '{name}')"
                 for name, path in parts.items()
             )
-            write_parquet(
-                con,
-                f"{kept} UNION ALL {settled}",
-                tmp / FOLDER / f"{m}.parquet",
-                order_by=KEYS[TABLE],
+            db.write_parquet(
+                f"{kept} UNION ALL {settled}", tmp / FOLDER / f"{m}.parquet", order_by=KEYS[TABLE]
             )
             rewritten.update(parts)
     for name, path in files.items():
@@ -176,8 +170,7 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
             history.link_or_copy(path, tmp / FOLDER / f"{name}.parquet")
     (tmp / FOLDER).mkdir(exist_ok=True)
     linked = {name for name in files if name not in rewritten}
-    write_parquet(
-        con,
+    db.write_parquet(
         f"SELECT partie, contrat_id FROM contrats_retraits_tous WHERE partie IN ({_names(linked)})",
         tmp / f"{WITHDRAWN_NAME}.parquet",
         order_by="partie, contrat_id",

@@ -13,8 +13,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
-
+from datadsn.engine.backends import Backend
 from datadsn.engine.runner import table_from_lists
 
 FIRST = dt.date(1990, 1, 1)
@@ -24,7 +23,7 @@ HOLIDAYS_FILE = Path(__file__).parent / "data" / "jours_feries.txt"
 
 def working_days(start: dt.date, end: dt.date) -> dict[str, list]:
     """Columns ``jour``, ``mois`` (its first day) and ``ouvre`` of the days ``start`` to ``end``
-    (plain lists: Arrow would cost every consolidating process its import, 0.1 CPU-s)."""
+    (plain lists, loaded by ``table_from_lists``)."""
     start, end = max(start, FIRST), min(end, LAST)
     feries = public_holidays()
     days, months, open_ = [], [], []
@@ -67,15 +66,15 @@ def generate_holidays(target: Path = HOLIDAYS_FILE) -> int:
     return len(days)
 
 
-def build_calendar(con: duckdb.DuckDBPyConnection, source: str) -> int:
+def build_calendar(db: Backend, source: str) -> int:
     """Create ``calendrier`` covering the pay periods of ``source`` (debut, fin columns)."""
-    row = con.execute(f"SELECT min(debut), max(fin) FROM {source} WHERE fin >= debut").fetchone()
-    if not row or row[0] is None:
+    start, end = db.rows(f"SELECT min(debut), max(fin) FROM {source} WHERE fin >= debut")[0]
+    if start is None:
         table = working_days(dt.date(2000, 1, 1), dt.date(1999, 12, 31))
     else:
-        table = working_days(row[0], row[1])
+        table = working_days(start, end)
     types = {"jour": "DATE", "mois": "DATE", "ouvre": "BOOLEAN"}
-    table_from_lists(con, "calendrier", {c: (types[c], values) for c, values in table.items()})
+    table_from_lists(db, "calendrier", {c: (types[c], values) for c, values in table.items()})
     return len(table["jour"])
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
-from datadsn.engine.runner import write_parquet
+from datadsn.engine.backends import Backend
 
 from . import history
 from .inputs import retention_cutoff
@@ -40,32 +38,32 @@ class Carry:
         done = set(self.rewritten.get(table, []))
         return {m: p for m, p in self.previous(table).items() if m not in done}
 
-    def load(self, con: duckdb.DuckDBPyConnection) -> None:
+    def load(self, db: Backend) -> None:
         """After ``load_pending``: ``prev_<table>`` holds the stored rows of the months rewritten
         only."""
-        declared = history.months(con, "SELECT DISTINCT mois_partition FROM en_attente")
+        declared = history.months(db, "SELECT DISTINCT mois_partition FROM en_attente")
         for table in DECLARED:
             self.rewritten[table] = declared
-            stored = history.stored_sql(self.folder, table, declared)
-            con.execute(f"CREATE OR REPLACE TABLE prev_{table} AS {stored}")
+            db.create(f"prev_{table}", history.stored_sql(self.folder, table, declared))
 
-    def sources_view(self, con: duckdb.DuckDBPyConnection) -> None:
+    def sources_view(self, db: Backend) -> None:
         """After ``int_activites_mois``: ``prev_activites_sources_conservees``, the sources carried
         over for the calendar months the run recomputes, named as constants so that DuckDB skips
         the files whose month statistics exclude them (most of the history)."""
         self.rewritten["activites"] = history.months(
-            con, "SELECT DISTINCT strftime(mois, '%Y-%m') FROM int_activites_mois"
+            db, "SELECT DISTINCT strftime(mois, '%Y-%m') FROM int_activites_mois"
         )
         kept = list(self.carried("activites_sources").values())
         months = ", ".join(f"DATE '{m}-01'" for m in self.rewritten["activites"])
         where = f"mois IN ({months})" if months else "false"
         sources = history.files_sql("activites_sources", kept)
-        con.execute(
-            f"CREATE OR REPLACE VIEW prev_activites_sources_conservees AS "
-            f"SELECT * FROM ({sources}) WHERE {where}"
+        db.create(
+            "prev_activites_sources_conservees",
+            f"SELECT * FROM ({sources}) WHERE {where}",
+            kind="view",
         )
 
-    def carried_count(self, con: duckdb.DuckDBPyConnection) -> int:
+    def carried_count(self, db: Backend) -> int:
         """``activites_reprises``: the rows of the carried months of ``activites`` once their
         absorbed contract ids are resolved. The published table is these months and the run's
         own (``activites``, resolved already), which never share a month, so its count is the
@@ -74,16 +72,15 @@ class Carry:
         kept = list(self.carried("activites").values())
         stored = history.files_sql("activites", kept)
         count = history.resolved_count_sql("activites", stored, "SELECT * FROM fusions")
-        row = con.execute(f"CREATE OR REPLACE TABLE activites_reprises AS {count}").fetchone()
-        return int(row[0]) if row else 0
+        db.create("activites_reprises", count)
+        return int(db.rows("SELECT lignes FROM activites_reprises")[0][0])
 
-    def publish(self, con: duckdb.DuckDBPyConnection, tmp: Path, table: str) -> None:
+    def publish(self, db: Backend, tmp: Path, table: str) -> None:
         """One file per month: the months rewritten from the run's table, the others linked."""
         column = history.PARTITIONED[table]
-        written = history.months(con, f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}")
+        written = history.months(db, f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {table}")
         for m in written:
-            write_parquet(
-                con,
+            db.write_parquet(
                 f"SELECT {select_list(table)} FROM {table} "
                 f"WHERE strftime({column}, '%Y-%m') = '{m}'",
                 tmp / table / f"{m}.parquet",

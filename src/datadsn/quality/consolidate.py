@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
-
 from datadsn import __version__, months
-from datadsn.engine import locks, models, schedule
-from datadsn.engine.database import run_connection
-from datadsn.engine.runner import Step, table_from_lists, write_parquet
+from datadsn.engine import backends, locks, models, schedule
+from datadsn.engine.backends import Backend
+from datadsn.engine.runner import Step, table_from_lists
 from datadsn.engine.warehouse import Warehouse
 
 from . import archive, history, salaries_archive, snapshot
@@ -35,7 +33,7 @@ from .inputs import (
     retention_limit,
     write_seen,
 )
-from .schema import KEYS, PUBLISHED, SQL, TABLES, create_empty, select_list
+from .schema import KEYS, PUBLISHED, SQL, TABLES, select_list
 from .steps import STEPS, Clock, Context
 
 # Codes checked against the norm catalogue (unknown ones are flagged, never rejected).
@@ -179,7 +177,7 @@ def _previous_folder(store: Warehouse, month: str) -> Path | None:
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection,
+    db: Backend,
     folder: Path | None,
     month: str,
     archived: dict[str, Path],
@@ -191,25 +189,25 @@ def _prepare(
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
             source = f"read_parquet({history.quote(path)})"
-            present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            present = set(db.columns(f"SELECT * FROM {source}"))
             # tables read by several steps are loaded once (@previous table), the others
             # scanned in place
-            kind = model.previous.upper()
             where = f" WHERE {_LOAD_FILTER[table]}" if table in _LOAD_FILTER else ""
-            con.execute(
-                f"CREATE OR REPLACE {kind} prev_{table} AS "
-                f"SELECT {select_list(table, present)} FROM {source}{where}"
+            db.create(
+                f"prev_{table}",
+                f"SELECT {select_list(table, present)} FROM {source}{where}",
+                kind="view" if model.previous == "view" else "table",
             )
         else:
-            con.execute(create_empty(table, f"prev_{table}"))
-    con.execute(
-        "CREATE OR REPLACE TABLE run_params AS SELECT CAST(? AS DATE) AS mois, "
-        "CAST(? AS TIMESTAMP) AS debut, CAST(? AS VARCHAR) AS version, "
-        "CAST(? AS DATE) AS limite_retention",
-        [f"{month}-01", started, __version__, retention_limit(month)],
+            db.create_empty(f"prev_{table}", TABLES[table])
+    db.create(
+        "run_params",
+        "SELECT CAST(? AS DATE) AS mois, CAST(? AS TIMESTAMP) AS debut, "
+        "CAST(? AS VARCHAR) AS version, CAST(? AS DATE) AS limite_retention",
+        params=[f"{month}-01", started, __version__, retention_limit(month)],
     )
-    _known_codes(con)
-    salaries_archive.load(con, folder, archived)
+    _known_codes(db)
+    salaries_archive.load(db, folder, archived)
 
 
 @lru_cache(maxsize=1)
@@ -225,10 +223,10 @@ def _code_rows() -> tuple[tuple[str, str], ...]:
     )
 
 
-def _known_codes(con: duckdb.DuckDBPyConnection) -> None:
+def _known_codes(db: Backend) -> None:
     rows = _code_rows()
     table_from_lists(
-        con,
+        db,
         "codes_connus",
         {"rubrique": ("VARCHAR", [r for r, _ in rows]), "code": ("VARCHAR", [c for _, c in rows])},
     )
@@ -247,7 +245,7 @@ def _tasks() -> tuple[list[schedule.Task], dict[str, set[str]], dict[str, Step]]
 
 
 def _run_pipeline(
-    con: duckdb.DuckDBPyConnection,
+    db: Backend,
     context: Context,
     report: Progress,
     summary: RunSummary,
@@ -258,7 +256,7 @@ def _run_pipeline(
     steps = pipeline()
     started: list[str] = []
 
-    def run_one(cur: duckdb.DuckDBPyConnection, task: schedule.Task) -> None:
+    def run_one(cur: Backend, task: schedule.Task) -> None:
         t0 = time.perf_counter()
         if task.name in steps.models:
             steps.models[task.name].run(cur)
@@ -270,7 +268,7 @@ def _run_pipeline(
         started.append(task.name)
         report(task.name, len(started), total)
 
-    schedule.run(con, steps.tasks, run_one, steps.depends, on_start=on_start)
+    schedule.run(db, steps.tasks, run_one, steps.depends, on_start=on_start)
 
 
 def step_threads() -> int:
@@ -280,18 +278,18 @@ def step_threads() -> int:
     return max(1, (os.cpu_count() or 1) // schedule.WORKERS)
 
 
-def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _totals(db: Backend) -> dict[str, int]:
     """The run's row of ``chargements``: declarations integrated, then totals of the new state
     (archived contracts and carried history months included)."""
     names = [c for c, kind in TABLES["chargements"].items() if kind == "BIGINT"]
-    row = con.execute(
+    rows = db.rows(
         f"SELECT {', '.join(names)} FROM chargements WHERE mois = (SELECT mois FROM run_params)"
-    ).fetchone()
-    return {n: int(v) for n, v in zip(names, row or (), strict=False)}
+    )
+    return {n: int(v) for n, v in zip(names, rows[0] if rows else (), strict=False)}
 
 
 def _write_snapshot(
-    con: duckdb.DuckDBPyConnection,
+    db: Backend,
     tmp: Path,
     carry: Carry,
     archived: dict[str, dict[str, Path]],
@@ -300,7 +298,7 @@ def _write_snapshot(
     change are linked from the previous snapshot, the rest written sorted (two tables at a
     time)."""
 
-    def write(cur: duckdb.DuckDBPyConnection, table: str) -> None:
+    def write(cur: Backend, table: str) -> None:
         if table in history.PARTITIONED:
             carry.publish(cur, tmp, table)
         elif table == "contrats":
@@ -308,15 +306,14 @@ def _write_snapshot(
         elif table == "salaries":
             salaries_archive.publish(cur, tmp, archived[table], carry.month)
         else:
-            write_parquet(
-                cur,
+            cur.write_parquet(
                 f"SELECT {select_list(table)} FROM {table}",
                 tmp / f"{table}.parquet",
                 order_by=KEYS[table],
             )
 
-    schedule.each(con, TABLES, write)
-    write_seen(con, tmp)
+    schedule.each(db, TABLES, write)
+    write_seen(db, tmp)
 
 
 def step_labels() -> list[str]:
@@ -330,33 +327,30 @@ def consolidate(
     threads: int | None = None,
     refresh_catalog: bool = True,
     clock: Clock = dt.datetime.now,
+    engine: str | None = None,
+    master: str | None = None,
 ) -> RunSummary:
     """Consolidate ``month`` into ``quality/<month>`` and publish it atomically. ``clock``
     gives the run's times (``chargements.debut`` and ``fin``): a fixed one makes two runs on
-    the same inputs publish identical files."""
+    the same inputs publish identical files. ``engine``: ``duckdb`` or ``spark`` (default
+    ``DATADSN_ENGINE``, else DuckDB); ``master``: Spark's (engine/backends/spark.py)."""
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
         check_run(store, month)
-        _run(
-            store,
-            month,
-            progress or (lambda label, done, total: None),
-            summary,
-            threads,
-            refresh_catalog,
-            clock,
-        )
+        with backends.session(engine, threads or step_threads(), master) as db:
+            report = progress or (lambda label, done, total: None)
+            _run(store, db, month, report, summary, refresh_catalog, clock)
     summary.total_seconds = time.perf_counter() - started
     return summary
 
 
 def _run(
     store: Warehouse,
+    db: Backend,
     month: str,
     report: Progress,
     summary: RunSummary,
-    threads: int | None,
     refresh_catalog: bool,
     clock: Clock,
 ) -> None:
@@ -365,40 +359,39 @@ def _run(
     total = len(labels)
     snapshot.clean_leftovers(store)
     folder = _previous_folder(store, month)
-    with run_connection() as con:
-        # every rule orders its rows explicitly and files are written sorted: row order inside the
-        # run carries no meaning, so DuckDB may produce rows in any order (faster, less memory)
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET threads = {int(threads or step_threads())}")
-        t0 = time.perf_counter()
-        report(labels[0], 0, total)
-        # The state's tables load while the pending declarations are read: neither needs the
-        # other, and loading the employees and contracts grows with the state.
-        archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
-        with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as side:
+    t0 = time.perf_counter()
+    report(labels[0], 0, total)
+    # The state's tables load while the pending declarations are read: neither needs the
+    # other, and loading the employees and contracts grows with the state.
+    archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
+    side = db.cursor()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
             prepared = pool.submit(_prepare, side, folder, month, archived["salaries"], clock())
-            summary.declarations = load_pending(con, store, month, folder)
-            summary.beyond_retention = beyond_retention(con, store, month, folder)
+            summary.declarations = load_pending(db, store, month, folder)
+            summary.beyond_retention = beyond_retention(db, store, month, folder)
             prepared.result()
-        carry = Carry(folder, month)
-        carry.load(con)
-        archive.load(con, folder, archived["contrats"])
-        summary.seconds[labels[0]] = time.perf_counter() - t0
+    finally:
+        side.close()
+    carry = Carry(folder, month)
+    carry.load(db)
+    archive.load(db, folder, archived["contrats"])
+    summary.seconds[labels[0]] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pipeline()  # the model files, read once per process: a fixed cost of a fresh command
+    summary.seconds[DEPENDENCIES] = time.perf_counter() - t0
+    _run_pipeline(db, Context(carry, archived["contrats"], clock), report, summary, total)
+    summary.counts = _totals(db)
+    rows = db.rows("SELECT count(*) FROM stg_declarations_multiples")
+    summary.several_establishments = int(rows[0][0]) if rows else 0
+    report(labels[-1], total - 1, total)
+    t0 = time.perf_counter()
+    tmp = snapshot.temp_dir(store, month)
+    _write_snapshot(db, tmp, carry, archived)
+    snapshot.publish(store, month, tmp)
+    summary.seconds[labels[-1]] = time.perf_counter() - t0
+    if refresh_catalog:  # a --through run refreshes once, at its last month
         t0 = time.perf_counter()
-        pipeline()  # the model files, read once per process: a fixed cost of a fresh command
-        summary.seconds[DEPENDENCIES] = time.perf_counter() - t0
-        _run_pipeline(con, Context(carry, archived["contrats"], clock), report, summary, total)
-        summary.counts = _totals(con)
-        row = con.execute("SELECT count(*) FROM stg_declarations_multiples").fetchone()
-        summary.several_establishments = int(row[0]) if row else 0
-        report(labels[-1], total - 1, total)
-        t0 = time.perf_counter()
-        tmp = snapshot.temp_dir(store, month)
-        _write_snapshot(con, tmp, carry, archived)
-        snapshot.publish(store, month, tmp)
-        summary.seconds[labels[-1]] = time.perf_counter() - t0
-        if refresh_catalog:  # a --through run refreshes once, at its last month
-            t0 = time.perf_counter()
-            store.refresh_catalog()
-            summary.seconds[CATALOGUE] = time.perf_counter() - t0
-        report(labels[-1], total, total)
+        store.refresh_catalog()
+        summary.seconds[CATALOGUE] = time.perf_counter() - t0
+    report(labels[-1], total, total)

@@ -18,8 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
-
+from datadsn.engine.backends import Backend
 from datadsn.engine.runner import quote_path
 
 from .schema import TABLES
@@ -72,9 +71,9 @@ _AGGREGATES = {
 quote = quote_path
 
 
-def months(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+def months(db: Backend, sql: str) -> list[str]:
     """The distinct non-empty month labels a query returns, sorted."""
-    return sorted({r[0] for r in con.execute(sql).fetchall() if r[0]})
+    return sorted({r[0] for r in db.rows(sql) if r[0]})
 
 
 def part_files(folder: Path, table: str) -> dict[str, Path]:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-import duckdb
-
+from datadsn.engine.backends import Backend
 from datadsn.engine.runner import table_from_lists
 
 MAX_ITERATIONS = 10_000
@@ -108,35 +107,35 @@ def _cyclic_components(edges: list[Edge]) -> list[set[str]]:
     return out
 
 
-def compress_paths(con: duckdb.DuckDBPyConnection, table: str) -> int:
+def compress_paths(db: Backend, table: str) -> int:
     """Point every edge at a terminal vertex by repeated self-joins; returns iterations."""
     for iteration in range(1, MAX_ITERATIONS + 1):
-        con.execute(
-            f"""CREATE OR REPLACE TABLE {table}_suivant AS
-            SELECT e.ancien_id, coalesce(f.nouveau_id, e.nouveau_id) AS nouveau_id,
+        db.create(
+            f"{table}_suivant",
+            f"""SELECT e.ancien_id, coalesce(f.nouveau_id, e.nouveau_id) AS nouveau_id,
                    e.date_modification, e.motif
-            FROM {table} e LEFT JOIN {table} f ON f.ancien_id = e.nouveau_id"""
+            FROM {table} e LEFT JOIN {table} f ON f.ancien_id = e.nouveau_id""",
         )
-        row = con.execute(
+        rows = db.rows(
             f"""SELECT count(*) FROM {table} e JOIN {table}_suivant s ON s.ancien_id = e.ancien_id
             WHERE s.nouveau_id <> e.nouveau_id"""
-        ).fetchone()
-        con.execute(f"DROP TABLE {table}")
-        con.execute(f"ALTER TABLE {table}_suivant RENAME TO {table}")
-        if not row or row[0] == 0:
+        )
+        db.drop(table)
+        db.rename(f"{table}_suivant", table)
+        if not rows or rows[0][0] == 0:
             return iteration
     raise GraphError(f"graphe de fusions non convergent après {MAX_ITERATIONS} itérations")
 
 
-def resolve(con: duckdb.DuckDBPyConnection, edges_table: str, out_table: str) -> int:
+def resolve(db: Backend, edges_table: str, out_table: str) -> int:
     """``out_table``(ancien_id, nouveau_id, date_modification, motif), new ids terminal."""
-    rows = con.execute(
+    rows = db.rows(
         f"SELECT ancien_id, nouveau_id, date_modification, motif FROM {edges_table} "
         "WHERE ancien_id IS NOT NULL AND nouveau_id IS NOT NULL"
-    ).fetchall()
+    )
     cleaned = clean_edges([(str(a), str(b), d, str(m)) for a, b, d, m in rows])
     columns = {c: (t, [e[i] for e in cleaned]) for i, (c, t) in enumerate(_EDGE_COLUMNS.items())}
-    table_from_lists(con, out_table, columns)
+    table_from_lists(db, out_table, columns)
     if cleaned:
-        compress_paths(con, out_table)
+        compress_paths(db, out_table)
     return len(cleaned)

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from datadsn.engine.runner import write_parquet
+from datadsn.engine.backends import Backend
 
 from . import history
-from .schema import KEYS, TABLES, create_empty, select_list
+from .schema import KEYS, TABLES, select_list
 
 TABLE = "salaries"
 FOLDER = history.ARCHIVES[TABLE]
@@ -35,62 +33,66 @@ WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
 MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
 
 
-def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
+def load(db: Backend, folder: Path | None, files: dict[str, Path]) -> None:
     """``prev_salaries_archives`` (the archived employees still valid) and
     ``prev_salaries_retraits`` (the withdrawn rows of these files: id, date of last
     declaration)."""
-    con.execute(
-        "CREATE OR REPLACE TABLE prev_salaries_retraits "
-        "(salarie_id VARCHAR, date_derniere_declaration DATE)"
-    )
+    withdrawn = history.withdrawn_file(folder, TABLE) if folder is not None else None
+    listed_withdrawn = bool(withdrawn is not None and withdrawn.exists() and files)
+    if withdrawn is not None and listed_withdrawn:
+        months = ", ".join(f"'{m}'" for m in files)
+        db.create(
+            "prev_salaries_retraits",
+            "SELECT salarie_id, date_derniere_declaration "
+            f"FROM read_parquet({history.quote(withdrawn)}) WHERE {MONTH} IN ({months})",
+        )
+    else:
+        db.create_empty(
+            "prev_salaries_retraits", {"salarie_id": "VARCHAR", "date_derniere_declaration": "DATE"}
+        )
     if folder is None or not files:
-        con.execute(create_empty(TABLE, "prev_salaries_archives"))
+        db.create_empty("prev_salaries_archives", TABLES[TABLE])
         return
     listed = ", ".join(history.quote(p) for p in files.values())
-    con.execute(
-        "CREATE OR REPLACE TABLE prev_salaries_archives AS "
-        f"SELECT {select_list(TABLE)} FROM read_parquet([{listed}])"
+    db.create(
+        "prev_salaries_archives", f"SELECT {select_list(TABLE)} FROM read_parquet([{listed}])"
     )
-    withdrawn = history.withdrawn_file(folder, TABLE)
-    if withdrawn is not None and withdrawn.exists():
-        months = ", ".join(f"'{m}'" for m in files)
-        con.execute(
-            "INSERT INTO prev_salaries_retraits SELECT salarie_id, date_derniere_declaration "
-            f"FROM read_parquet({history.quote(withdrawn)}) WHERE {MONTH} IN ({months})"
-        )
-        # deleting the few withdrawn rows after loading took half the time of an anti-join in
-        # the load (DuckDB decorrelates it through every archived id)
-        con.execute(
-            "DELETE FROM prev_salaries_archives a WHERE EXISTS (SELECT 1 FROM "
-            f"prev_salaries_retraits w WHERE {history.withdrawn_match(TABLE, 'w', 'a')})"
-        )
+    if not listed_withdrawn:
+        return
+    # deleting the few withdrawn rows after loading took half the time of an anti-join in the
+    # load (DuckDB decorrelates it through every archived id)
+    db.delete(
+        "prev_salaries_archives",
+        "a",
+        "EXISTS (SELECT 1 FROM prev_salaries_retraits w WHERE "
+        f"{history.withdrawn_match(TABLE, 'w', 'a')})",
+    )
 
 
-def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], month: str) -> None:
+def publish(db: Backend, tmp: Path, files: dict[str, Path], month: str) -> None:
     """Write ``salaries.parquet`` (declared this month, and the copies), the archive months
     that receive employees, and the list of withdrawn rows; link the other archive months."""
     cols = select_list(TABLE)
-    write_parquet(
-        con,
+    db.write_parquet(
         f"SELECT {cols} FROM salaries WHERE allocated_from_ett OR {MONTH} >= '{month}'",
         tmp / f"{TABLE}.parquet",
         order_by=KEYS[TABLE],
     )
     # employees of this run's rows last declared before its month (those of the previous
     # working set not declared again, and any row changed by a late file or a merge)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE salaries_a_archiver AS
-        SELECT {cols}, {MONTH} AS mois_archive FROM salaries
+    db.create(
+        "salaries_a_archiver",
+        f"""SELECT {cols}, {MONTH} AS mois_archive FROM salaries
         WHERE allocated_from_ett IS NULL AND {MONTH} < '{month}'
-            AND salarie_id IN (SELECT salarie_id FROM int_salaries)"""
+            AND salarie_id IN (SELECT salarie_id FROM int_salaries)""",
     )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE salaries_retraits_tous AS
-        SELECT salarie_id, date_derniere_declaration, {MONTH} AS mois_archive FROM (
+    db.create(
+        "salaries_retraits_tous",
+        f"""SELECT salarie_id, date_derniere_declaration, {MONTH} AS mois_archive FROM (
             SELECT salarie_id, date_derniere_declaration FROM prev_salaries_retraits
-            UNION SELECT salarie_id, date_derniere_declaration FROM int_salaries_retirees)"""
+            UNION SELECT salarie_id, date_derniere_declaration FROM int_salaries_retirees)""",
     )
-    changed = history.months(con, "SELECT DISTINCT mois_archive FROM salaries_a_archiver")
+    changed = history.months(db, "SELECT DISTINCT mois_archive FROM salaries_a_archiver")
     names = ", ".join(TABLES[TABLE])
     for m in changed:
         kept = ""
@@ -100,8 +102,7 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
                 "(SELECT 1 FROM salaries_retraits_tous w "
                 f"WHERE {history.withdrawn_match(TABLE, 'w', 'a')}) UNION ALL "
             )
-        write_parquet(
-            con,
+        db.write_parquet(
             f"{kept}SELECT {names} FROM salaries_a_archiver WHERE mois_archive = '{m}'",
             tmp / FOLDER / f"{m}.parquet",
             order_by=KEYS[TABLE],
@@ -111,8 +112,7 @@ def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], m
             history.link_or_copy(path, tmp / FOLDER / f"{m}.parquet")
     (tmp / FOLDER).mkdir(exist_ok=True)
     kept_months = ", ".join(f"'{m}'" for m in files if m not in changed) or "NULL"
-    write_parquet(
-        con,
+    db.write_parquet(
         "SELECT salarie_id, date_derniere_declaration FROM salaries_retraits_tous "
         f"WHERE mois_archive IN ({kept_months})",
         tmp / f"{WITHDRAWN_NAME}.parquet",

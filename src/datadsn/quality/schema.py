@@ -39,7 +39,3 @@ INTERNAL = {name for name, m in PUBLISHED.items() if m.internal}
 def select_list(table: str, present: set[str] | None = None) -> str:
     """Columns in schema order; a column absent from an older snapshot reads as NULL."""
     return PUBLISHED[table].select_list(present)
-
-
-def create_empty(table: str, name: str) -> str:
-    return PUBLISHED[table].create_empty(name)

@@ -1,0 +1,281 @@
+"""The Spark backend: the portable SQL transpiled by SQLGlot, tables as checkpointed temp views.
+
+A table is a query's result checkpointed on the executors (``localCheckpoint``: computed once,
+lineage cut) and named by a temporary view. Caching instead kept every table's whole lineage in
+the plans: analysing the 30th step of a month ran the driver out of memory. A checkpoint keeps
+its size statistics, so Spark still broadcasts small tables instead of shuffling them.
+``read_parquet(...)`` calls of the DuckDB dialect become views over ``spark.read.parquet``: the
+``union_by_name`` option maps to ``mergeSchema``, ``filename = true`` to a ``filename`` column
+holding the plain path, and ``key=value`` folders to partition columns, as DuckDB reads them.
+Files are written by one task (one sorted file per table, as the DuckDB backend writes it) and
+renamed into place by the driver: the driver and the executors must share the file system (a
+local or standalone cluster, or a shared mount; docs/spark.md).
+
+The session comes from ``SPARK_REMOTE`` (Spark Connect) when set, else from ``spark-submit``
+when it launched the process, else ``--master`` (or ``SPARK_MASTER``), else ``local[*]``; it is
+kept for the process, like the DuckDB database, and emptied after each run.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+from . import EngineError, Kind
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+MASTER_ENV = "SPARK_MASTER"
+REMOTE_ENV = "SPARK_REMOTE"
+DEFAULT_MASTER = "local[*]"
+_JAVA_HOMES = "/usr/lib/jvm/java-17-openjdk-*"
+# Settings that make Spark read and write what DuckDB does: strings for partition folders,
+# timestamps without time zone as INT64 microseconds, UTC.
+CONFIG = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.compression.codec": "snappy",
+    "spark.sql.adaptive.enabled": "true",
+    # Checkpointing a union of a view and a checkpointed table failed in Spark 4.0.5 while
+    # propagating constraints (NoSuchElementException in UnionBase.rewriteConstraints: a month
+    # bringing archived contracts back); the constraints only add redundant filters here.
+    "spark.sql.constraintPropagation.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+Scan = tuple[tuple[str, ...], bool, bool]  # files, union by name, with the file name
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> tuple[str, tuple[tuple[str, Scan], ...]]:
+    """A portable query in Spark SQL, and the Parquet scans it names (view name, scan).
+    Cached: a month runs the same steps as the month before."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    scans: dict[str, Scan] = {}
+    for table in list(tree.find_all(exp.Table)):
+        call = table.this
+        if not isinstance(call, exp.ReadParquet):
+            continue
+        files: list[str] = []
+        options = {"union_by_name": False, "filename": False}
+        for arg in call.expressions:
+            if isinstance(arg, exp.Array):
+                files += [e.name for e in arg.expressions]
+            elif isinstance(arg, exp.Literal):
+                files.append(arg.name)
+            elif isinstance(arg, exp.EQ):
+                options[arg.this.name.lower()] = arg.expression.sql().lower() == "true"
+            else:
+                raise ValueError(f"read_parquet : argument non pris en charge {arg.sql()}")
+        spec = (tuple(files), options["union_by_name"], options["filename"])
+        view = "parquet_" + hashlib.sha1(repr(spec).encode()).hexdigest()[:16]
+        scans[view] = spec
+        alias = table.alias
+        table.replace(exp.to_table(view).as_(alias) if alias else exp.to_table(view))
+    return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE), tuple(scans.items())
+
+
+def _base_path(files: Sequence[str]) -> str | None:
+    """The folder above the ``key=value`` folders of the files, when they all have one."""
+    parents = {Path(f).parent for f in files}
+    if not all("=" in p.name for p in parents):
+        return None
+    bases = {str(p.parent) for p in parents}
+    return bases.pop() if len(bases) == 1 else None
+
+
+class SparkBackend:
+    engine = "spark"
+
+    def __init__(self, spark: SparkSession):
+        self.spark = spark
+        self._views: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _df(self, sql: str, params: Sequence[Any] = ()) -> DataFrame:
+        query, scans = translate(sql)
+        for view, spec in scans:
+            self._register(view, *spec)
+        return self.spark.sql(query, args=list(params) or None)
+
+    def _register(self, view: str, files: tuple[str, ...], by_name: bool, filename: bool) -> None:
+        from pyspark.sql import functions as F
+
+        with self._lock:
+            if view in self._views:
+                return
+            reader = self.spark.read.option("mergeSchema", str(by_name).lower())
+            base = _base_path(files)
+            if base:
+                reader = reader.option("basePath", base)
+            df = reader.parquet(*files)
+            if filename:
+                # the path as DuckDB gives it: Spark gives a URI, escaped (a '+' stays as is)
+                uri = F.regexp_replace(F.col("_metadata.file_path"), r"^file:(//)?", "")
+                plain = F.url_decode(F.replace(uri, F.lit("+"), F.lit("%2B")))
+                df = df.withColumn("filename", plain)
+            df.createOrReplaceTempView(view)
+            self._views.add(view)
+
+    def _name(self, name: str, df: DataFrame) -> None:
+        df.createOrReplaceTempView(name)
+        with self._lock:
+            self._views.add(name)
+
+    def _materialise(self, name: str, df: DataFrame) -> None:
+        """Checkpoint ``df`` as table ``name`` (one job). Blocks of a table replaced or dropped
+        go when the driver no longer references them."""
+        self._name(name, df.localCheckpoint(eager=True))
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._df(sql, params).collect()]
+
+    def columns(self, sql: str) -> list[str]:
+        return list(self._df(sql).columns)
+
+    def create(self, name: str, sql: str, kind: Kind = "table", params: Sequence[Any] = ()) -> None:
+        df = self._df(sql, params)
+        if kind == "view":
+            self._name(name, df)
+        else:
+            self._materialise(name, df)
+
+    def create_empty(self, name: str, columns: Mapping[str, str]) -> None:
+        nulls = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns.items())
+        self._name(name, self._df(f"SELECT {nulls} LIMIT 0"))
+
+    def append(self, name: str, sql: str) -> None:
+        # by position, as INSERT INTO name SELECT ... does
+        self._materialise(name, self.spark.table(name).union(self._df(sql)))
+
+    def delete(self, name: str, alias: str, condition: str) -> None:
+        kept = f"SELECT {alias}.* FROM {name} {alias} WHERE NOT coalesce(({condition}), false)"
+        self._materialise(name, self._df(kept))
+
+    def rename(self, old: str, new: str) -> None:
+        self._name(new, self.spark.table(old))
+        self.drop(old)
+
+    def drop(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        with self._lock:
+            self._views.discard(name)
+
+    def from_arrow(self, name: str, table: pa.Table) -> None:
+        self._name(name, self.spark.createDataFrame(table))
+
+    def to_arrow(self, sql: str) -> pa.Table:
+        return self._df(sql).toArrow()
+
+    def write_parquet(self, sql: str, target: Path, order_by: str | None = None) -> None:
+        from pyspark.sql import functions as F
+
+        df = self._df(sql).repartition(1)
+        if order_by:
+            df = df.sortWithinPartitions(*(F.expr(c) for c in order_by.split(",")))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = target.with_name(f".{target.name}.spark-{uuid.uuid4().hex[:8]}")
+        try:
+            df.write.mode("overwrite").parquet(str(work))
+            (part,) = glob.glob(str(work / "part-*.parquet"))
+            os.replace(part, target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def cursor(self) -> SparkBackend:
+        return self  # a session serves several threads
+
+    def close(self) -> None:
+        pass
+
+    def drop_all(self) -> None:
+        for name in list(self._views):
+            self.drop(name)
+
+
+_session: SparkSession | None = None
+_session_lock = threading.Lock()
+
+
+def _java() -> None:
+    """Point PySpark at a Java 17 when ``JAVA_HOME`` is not set (Debian's package)."""
+    if os.environ.get("JAVA_HOME"):
+        return
+    found = sorted(glob.glob(_JAVA_HOMES))
+    if found:
+        os.environ["JAVA_HOME"] = found[0]
+    elif shutil.which("java") is None:
+        raise EngineError(
+            "Java 17 introuvable pour Spark : installez openjdk-17-jre-headless ou "
+            "renseignez JAVA_HOME"
+        )
+
+
+def get_session(master: str | None = None) -> SparkSession:
+    """The process's Spark session (created at the first call)."""
+    global _session
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(
+            "moteur spark indisponible : installez pyspark 4.0 (uv sync --extra spark)"
+        ) from None
+    with _session_lock:
+        if _session is None:
+            builder = SparkSession.builder.appName("datadsn")
+            remote = os.environ.get(REMOTE_ENV)
+            if remote and not master:
+                builder = builder.remote(remote)
+            elif os.environ.get("PYSPARK_GATEWAY_PORT"):
+                pass  # launched by spark-submit: its --master and --conf apply
+            else:
+                _java()
+                chosen = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
+                builder = builder.master(chosen).config("spark.ui.enabled", "false")
+                builder = builder.config("spark.sql.shuffle.partitions", _partitions(chosen))
+                # the driver is the executor in local mode; Spark's 1 GB is tight for the plans
+                memory = os.environ.get("DATADSN_SPARK_MEMORY", "2g")
+                builder = builder.config("spark.driver.memory", memory)
+            for key, value in CONFIG.items():
+                builder = builder.config(key, value)
+            _session = builder.getOrCreate()
+            if not remote:
+                _session.sparkContext.setLogLevel("ERROR")
+        return _session
+
+
+def _partitions(master: str) -> str:
+    """Shuffle partitions: ``DATADSN_SPARK_PARTITIONS``, else the local cores (Spark's 200 cost
+    a month of 40 employers several seconds of empty tasks), else Spark's default."""
+    if os.environ.get("DATADSN_SPARK_PARTITIONS"):
+        return os.environ["DATADSN_SPARK_PARTITIONS"]
+    if master.startswith("local"):
+        return str(max(2, os.cpu_count() or 2))
+    return "200"
+
+
+@contextmanager
+def spark_session(master: str | None = None) -> Iterator[SparkBackend]:
+    backend = SparkBackend(get_session(master))
+    try:
+        yield backend
+    finally:
+        backend.drop_all()

@@ -1,0 +1,119 @@
+"""The engine backends keep one contract: the same calls give the same tables on DuckDB and Spark.
+
+The DuckDB cases run everywhere; the Spark ones (marker ``spark``) start a local session once
+per process (``local[2]``). The Spark translation of ``read_parquet`` is checked without Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from datadsn.engine import backends
+from datadsn.engine.backends import Backend, EngineError, engine_name
+from datadsn.engine.backends.duck import DuckDBBackend
+from datadsn.engine.backends.spark import translate
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def db(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    with backends.session(request.param, threads=1, master="local[2]") as backend:
+        yield backend
+
+
+def _parts(tmp_path: Path) -> list[str]:
+    """Two hive-partitioned files whose columns differ (the second lacks ``montant``)."""
+    first = tmp_path / "raw" / "mois_declaration=2023-01" / "a+b.parquet"
+    second = tmp_path / "raw" / "mois_declaration=2023-02" / "c.parquet"
+    for path in (first, second):
+        path.parent.mkdir(parents=True)
+    pq.write_table(
+        pa.table({"fichier": ["f1", "f2"], "montant": pa.array([1, 2], pa.decimal128(18, 2))}),
+        first,
+    )
+    pq.write_table(pa.table({"fichier": ["f3"]}), second)
+    return [str(first), str(second)]
+
+
+def test_parquet_inputs_by_name_with_partition_and_file_name(db: Backend, tmp_path: Path) -> None:
+    first, second = _parts(tmp_path)
+    listed = f"'{first}', '{second}'"
+    rows = db.rows(
+        "SELECT fichier, montant, CAST(mois_declaration AS VARCHAR) AS m, filename "
+        f"FROM read_parquet([{listed}], union_by_name = true, filename = true) r "
+        "ORDER BY fichier"
+    )
+    assert rows == [
+        ("f1", Decimal("1.00"), "2023-01", first),
+        ("f2", Decimal("2.00"), "2023-01", first),
+        ("f3", None, "2023-02", second),
+    ]
+    assert set(db.columns(f"SELECT * FROM read_parquet('{second}')")) >= {"fichier"}
+
+
+def test_tables_views_and_parameters(db: Backend) -> None:
+    name = "nom'); DROP TABLE t; --"
+    db.create(
+        "t", "SELECT CAST(? AS VARCHAR) AS v, CAST(? AS DATE) AS d", params=[name, "2023-01-01"]
+    )
+    assert db.rows("SELECT v, d FROM t") == [(name, dt.date(2023, 1, 1))]
+    db.create("v", "SELECT v FROM t", kind="view")
+    db.append("t", "SELECT 'b', DATE '2023-02-01'")
+    assert db.rows("SELECT count(*) FROM t") == [(2,)]
+    db.delete("t", "x", "x.v = 'b'")
+    assert db.rows("SELECT count(*) FROM t") == [(1,)]
+    db.rename("t", "u")
+    db.create_empty("t", {"a": "INTEGER", "m": "DECIMAL(18,2)"})
+    assert db.rows("SELECT count(*) FROM t") == [(0,)]
+    assert db.columns("SELECT * FROM t") == ["a", "m"]
+    db.drop("t")
+    assert db.rows("SELECT count(*) FROM u") == [(1,)]
+
+
+def test_arrow_in_and_out_and_one_sorted_parquet_file(db: Backend, tmp_path: Path) -> None:
+    db.from_arrow("a", pa.table({"k": [3, 1, 2], "s": ["c", "a", "b"]}))
+    assert db.to_arrow("SELECT k FROM a ORDER BY k").column("k").to_pylist() == [1, 2, 3]
+    target = tmp_path / "out" / "a.parquet"
+    db.write_parquet("SELECT CAST(k AS INTEGER) AS k, s FROM a", target, order_by="k")
+    table = pq.read_table(target)
+    assert table.column("k").to_pylist() == [1, 2, 3]
+    assert table.schema.field("k").type == pa.int32()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.parquet"]  # nothing left over
+
+
+def test_translate_registers_parquet_scans() -> None:
+    sql, scans = translate(
+        "SELECT * FROM read_parquet(['/x/a.parquet', '/x/b.parquet'], union_by_name = true, "
+        "filename = true) r WHERE EXISTS (SELECT 1 FROM read_parquet('/y.parquet') p)"
+    )
+    assert sorted(spec for _, spec in scans) == [
+        (("/x/a.parquet", "/x/b.parquet"), True, True),
+        (("/y.parquet",), False, False),
+    ]
+    assert "read_parquet" not in sql.lower() and all(view in sql for view, _ in scans)
+
+
+def test_engine_name_from_option_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATADSN_ENGINE", raising=False)
+    assert engine_name(None) == "duckdb"
+    monkeypatch.setenv("DATADSN_ENGINE", "Spark")
+    assert engine_name(None) == "spark"
+    assert engine_name("duckdb") == "duckdb"
+    with pytest.raises(EngineError, match="moteur inconnu"):
+        engine_name("oracle")
+
+
+def test_duckdb_backend_write_replaces_atomically(tmp_path: Path) -> None:
+    db = DuckDBBackend(duckdb.connect())
+    target = tmp_path / "t.parquet"
+    target.write_bytes(b"old")
+    db.write_parquet("SELECT 1 AS a", target)
+    assert pq.read_table(target).num_rows == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
