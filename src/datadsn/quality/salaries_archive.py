@@ -43,6 +43,8 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
         "CREATE OR REPLACE TABLE prev_salaries_retraits "
         "(salarie_id VARCHAR, date_derniere_declaration DATE)"
     )
+    _load_copies(con, folder)
+    _load_leaving(con, folder, files)
     if folder is None or not files:
         con.execute(create_empty(TABLE, "prev_salaries_archives"))
         return
@@ -64,6 +66,33 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
             "DELETE FROM prev_salaries_archives a WHERE EXISTS (SELECT 1 FROM "
             f"prev_salaries_retraits w WHERE {history.withdrawn_match(TABLE, 'w', 'a')})"
         )
+
+
+def _load_copies(con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
+    """``prev_salaries_copies``: the previous snapshot's temporary workers' copies, kept as they
+    are for the keys this run does not name (``int_copies_cles``, ``int_salaries_copies``)."""
+    path = folder / f"{TABLE}.parquet" if folder else None
+    if path is None or not path.exists():
+        con.execute(create_empty(TABLE, "prev_salaries_copies"))
+        return
+    con.execute(
+        f"CREATE OR REPLACE TABLE prev_salaries_copies AS SELECT {select_list(TABLE)} "
+        f"FROM read_parquet({history.quote(path)}) WHERE allocated_from_ett"
+    )
+
+
+def _load_leaving(
+    con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]
+) -> None:
+    """``prev_salaries_sortants`` (id, key): the archived employees of the files the 72-month
+    retention drops this run (one month file, read once), whose copies may change."""
+    dropped = history.part_files(folder, FOLDER) if folder else {}
+    leaving = [p for m, p in dropped.items() if m not in files]
+    sql = history.files_sql(TABLE, leaving)
+    con.execute(
+        "CREATE OR REPLACE TABLE prev_salaries_sortants AS "
+        f"SELECT salarie_id, salarie_key FROM ({sql})"
+    )
 
 
 def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], month: str) -> None:
