@@ -33,6 +33,8 @@ FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
 # the month file of an archived row: the month of its last declaration
 MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
+# False: every copy computed again, as before they were kept (the tests compare both ways)
+KEEP_COPIES = True
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
@@ -72,7 +74,7 @@ def _load_copies(con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
     """``prev_salaries_copies``: the previous snapshot's temporary workers' copies, kept as they
     are for the keys this run does not name (``int_copies_cles``, ``int_salaries_copies``)."""
     path = folder / f"{TABLE}.parquet" if folder else None
-    if path is None or not path.exists():
+    if path is None or not path.exists() or not KEEP_COPIES:
         con.execute(create_empty(TABLE, "prev_salaries_copies"))
         return
     con.execute(
@@ -85,9 +87,10 @@ def _load_leaving(
     con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]
 ) -> None:
     """``prev_salaries_sortants`` (id, key): the archived employees of the files the 72-month
-    retention drops this run (one month file, read once), whose copies may change."""
+    retention drops this run (one month file, read once), whose copies may change; without
+    ``KEEP_COPIES``, those of every file, so that every key's copies are computed again."""
     dropped = history.part_files(folder, FOLDER) if folder else {}
-    leaving = [p for m, p in dropped.items() if m not in files]
+    leaving = [p for m, p in dropped.items() if m not in files or not KEEP_COPIES]
     sql = history.files_sql(TABLE, leaving)
     con.execute(
         "CREATE OR REPLACE TABLE prev_salaries_sortants AS "
