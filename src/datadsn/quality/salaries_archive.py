@@ -3,7 +3,8 @@
 Every employee of the last 72 months used to flow through each run and be written again:
 63,000 rows at month 24 of the benchmark, for 23,000 declared that month. A snapshot now keeps in
 ``salaries.parquet`` the employees declared in its month, with the temporary workers' copies
-(rebuilt by every run), and moves the others to ``salaries_archives/<YYYY-MM>.parquet``, by month
+(those of the keys a run may change computed again, the others carried: ``int_copies_cles``),
+and moves the others to ``salaries_archives/<YYYY-MM>.parquet``, by month
 of last declaration (the 72-month retention drops whole files). The next runs link these files
 and load them once (``prev_salaries_archives``): an archived employee enters the run's steps only
 when declared again under its key (``int_salaries_rappeles``) or as a member of a merge; every
