@@ -89,9 +89,12 @@ def _load_leaving(
 ) -> None:
     """``prev_salaries_sortants`` (id, key): the archived employees of the files the 72-month
     retention drops this run (one month file, read once), whose copies may change; without
-    ``KEEP_COPIES``, those of every file, so that every key's copies are computed again."""
+    ``KEEP_COPIES``, every stored employee, so that every key's copies are computed again."""
     dropped = history.part_files(folder, FOLDER) if folder else {}
     leaving = [p for m, p in dropped.items() if m not in files or not KEEP_COPIES]
+    working = folder / f"{TABLE}.parquet" if folder else None
+    if not KEEP_COPIES and working is not None and working.exists():
+        leaving.append(working)
     sql = history.files_sql(TABLE, leaving)
     con.execute(
         "CREATE OR REPLACE TABLE prev_salaries_sortants AS "
