@@ -48,10 +48,8 @@ def carried(folder: Path | None, month: str, table: str = "contrats") -> dict[st
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
-    """``prev_contrats_retraits`` (the withdrawn rows of ``files``: file, id),
-    ``prev_contrats_archives`` (the archived contracts not withdrawn, scanned in place) and
-    ``prev_contrats_sortants`` (the workers of the temporary-work contracts of the files the
-    retention drops this run, whose copies may change: ``int_copies_cles``)."""
+    """``prev_contrats_retraits`` (the withdrawn rows of ``files``: file, id) and
+    ``prev_contrats_archives`` (the archived contracts not withdrawn, scanned in place)."""
     con.execute(
         "CREATE OR REPLACE TABLE prev_contrats_retraits (partie VARCHAR, contrat_id VARCHAR)"
     )
@@ -61,12 +59,6 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
             "INSERT INTO prev_contrats_retraits SELECT partie, contrat_id "
             f"FROM read_parquet({history.quote(withdrawn)}) WHERE partie IN ({_names(files)})"
         )
-    dropped = history.part_files(folder, FOLDER) if folder else {}
-    leaving = [p for name, p in dropped.items() if name not in files]
-    con.execute(
-        "CREATE OR REPLACE TABLE prev_contrats_sortants AS SELECT salarie_id "
-        f"FROM ({history.files_sql(TABLE, leaving)}) WHERE etu_siret IS NOT NULL"
-    )
     if files:
         con.execute(
             "CREATE OR REPLACE VIEW prev_contrats_archives AS "

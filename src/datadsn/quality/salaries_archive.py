@@ -3,8 +3,7 @@
 Every employee of the last 72 months used to flow through each run and be written again:
 63,000 rows at month 24 of the benchmark, for 23,000 declared that month. A snapshot now keeps in
 ``salaries.parquet`` the employees declared in its month, with the temporary workers' copies
-(those of the keys a run may change computed again, the others carried: ``int_copies_cles``),
-and moves the others to ``salaries_archives/<YYYY-MM>.parquet``, by month
+(rebuilt by every run), and moves the others to ``salaries_archives/<YYYY-MM>.parquet``, by month
 of last declaration (the 72-month retention drops whole files). The next runs link these files
 and load them once (``prev_salaries_archives``): an archived employee enters the run's steps only
 when declared again under its key (``int_salaries_rappeles``) or as a member of a merge; every
@@ -34,8 +33,6 @@ FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
 # the month file of an archived row: the month of its last declaration
 MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
-# False: every copy computed again, as before they were kept (the tests compare both ways)
-KEEP_COPIES = True
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]) -> None:
@@ -46,8 +43,6 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
         "CREATE OR REPLACE TABLE prev_salaries_retraits "
         "(salarie_id VARCHAR, date_derniere_declaration DATE)"
     )
-    _load_copies(con, folder)
-    _load_leaving(con, folder, files)
     if folder is None or not files:
         con.execute(create_empty(TABLE, "prev_salaries_archives"))
         return
@@ -69,37 +64,6 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, P
             "DELETE FROM prev_salaries_archives a WHERE EXISTS (SELECT 1 FROM "
             f"prev_salaries_retraits w WHERE {history.withdrawn_match(TABLE, 'w', 'a')})"
         )
-
-
-def _load_copies(con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
-    """``prev_salaries_copies``: the previous snapshot's temporary workers' copies, kept as they
-    are for the keys this run does not name (``int_copies_cles``, ``int_salaries_copies``)."""
-    path = folder / f"{TABLE}.parquet" if folder else None
-    if path is None or not path.exists() or not KEEP_COPIES:
-        con.execute(create_empty(TABLE, "prev_salaries_copies"))
-        return
-    con.execute(
-        f"CREATE OR REPLACE TABLE prev_salaries_copies AS SELECT {select_list(TABLE)} "
-        f"FROM read_parquet({history.quote(path)}) WHERE allocated_from_ett"
-    )
-
-
-def _load_leaving(
-    con: duckdb.DuckDBPyConnection, folder: Path | None, files: dict[str, Path]
-) -> None:
-    """``prev_salaries_sortants`` (id, key): the archived employees of the files the 72-month
-    retention drops this run (one month file, read once), whose copies may change; without
-    ``KEEP_COPIES``, every stored employee, so that every key's copies are computed again."""
-    dropped = history.part_files(folder, FOLDER) if folder else {}
-    leaving = [p for m, p in dropped.items() if m not in files or not KEEP_COPIES]
-    working = folder / f"{TABLE}.parquet" if folder else None
-    if not KEEP_COPIES and working is not None and working.exists():
-        leaving.append(working)
-    sql = history.files_sql(TABLE, leaving)
-    con.execute(
-        "CREATE OR REPLACE TABLE prev_salaries_sortants AS "
-        f"SELECT salarie_id, salarie_key FROM ({sql})"
-    )
 
 
 def publish(con: duckdb.DuckDBPyConnection, tmp: Path, files: dict[str, Path], month: str) -> None:

@@ -1,18 +1,11 @@
 -- Copies of temporary workers in their user establishments (allocated_from_ett), unless that
 -- establishment declares them itself: one row per worker and user establishment, however many
--- missions, the worker's latest declaration winning (then the smallest worker id). Only the keys
--- int_copies_cles names are computed again; the copies of the other keys are the previous
--- snapshot's (prev_salaries_copies), unchanged by construction. Only the (user establishment,
--- key) pairs with several candidates are ranked: a window over every candidate cost more than
--- the rest of the step.
+-- missions, the worker's latest declaration winning (then the smallest worker id). Only the
+-- (user establishment, key) pairs with several candidates are ranked: a window over every
+-- candidate cost more than the rest of the step.
 -- @kind table
 -- @key salarie_id
-with ouvriers as (
-    select s.*
-    from int_salaries_reels s
-    where coalesce(s.salarie_key, '') in (select salarie_key from int_copies_cles)
-),
-candidats as (
+with candidats as (
     select substr(md5(concat('salarie|', i.etu_siret, '|', s.salarie_key)), 1, 16) as salarie_id,
            i.etu_id as etablissement_id, i.etu_siret as siret, s.salarie_key, s.nir, s.nom_famille,
            s.nom_usage, s.prenoms, s.date_naissance, s.sexe, s.annee_naissance, s.mois_naissance,
@@ -21,9 +14,9 @@ candidats as (
     from (select salarie_id, etu_id, etu_siret from int_contrats_interim
           union
           select salarie_id, etu_id, etu_siret from int_interim_archives) i
-    join ouvriers s on s.salarie_id = i.salarie_id
+    join int_salaries_reels s on s.salarie_id = i.salarie_id
     where not exists (
-        select 1 from ouvriers r
+        select 1 from int_salaries_reels r
         where r.etablissement_id = i.etu_id and r.salarie_key = s.salarie_key
     )
 ),
@@ -55,9 +48,3 @@ select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_u
        date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
        date_derniere_declaration, version_declaration
 from retenues
-union all
-select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
-       date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
-       date_derniere_declaration, version_declaration
-from prev_salaries_copies c
-where coalesce(c.salarie_key, '') not in (select salarie_key from int_copies_cles)
