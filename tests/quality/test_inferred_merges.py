@@ -132,3 +132,17 @@ def test_a_nir_corrected_in_one_establishment_then_declared_in_another_merges(
         sc.run(month, *files)
     assert len([s for s in sc.table("salaries") if s["siret"] == other]) == 1
     assert len([s for s in sc.table("salaries") if s["siret"] == SIRET]) == 1
+
+
+def test_a_namesake_hired_after_the_other_left_is_not_merged(tmp_path: Path) -> None:
+    """Same names and birth date: one on a one-day CDD ended in April (end block), the other
+    hired in May under his own NIR. Whoever left with a declared end is not having his NIR
+    corrected (2,000 employers x 6 months, default noise: the old NIR came back in June)."""
+    sc = Scenario(tmp_path)
+    left = Salarie(
+        OLD_NIR, contrats=[Contrat("C0001", "2023-01-24", "03", fin=("2023-01-24", "032"))]
+    )
+    hired = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2023-02-16", "03")])
+    _months(sc, [left], [hired])
+    assert len(sc.table("salaries")) == 2
+    assert sc.table("fusions") == []
