@@ -7,8 +7,8 @@
 --     only ever matched on NIR).
 -- (c) inferred without a block, from a key first declared in this run and a key of the same
 --     establishment no longer declared since before it: the same names and birth date under
---     another NIR declared only after the old one stopped everywhere, the old row having a
---     contract not ended by an end block (a corrected or definitive NIR), or a contract (number and start date) still open under the old key (NIR-less name
+--     another NIR declared only after the old one stopped everywhere (a corrected or definitive
+--     NIR), or a contract (number and start date) still open under the old key (NIR-less name
 --     change, several fields at once).
 -- @kind table
 with fragments as (
@@ -90,19 +90,6 @@ nir_corrige_candidats as (
         and o.prenoms = n.prenoms and o.date_naissance = n.date_naissance
         and o.date_derniere_declaration < n.date_premiere_declaration
 ),
--- old rows whose contracts all ended with an end block (statut_fin 2, archived at once): he
--- left, a namesake hired after him is another person (2,000 employers x 6 months, default
--- noise: the old NIR came back elsewhere a month later). An end only inferred from silence (1)
--- does not count: a corrected NIR is that silence.
-partis as (
-    select k.salarie_id
-    from (select salarie_id, statut_fin from prev_contrats
-          union all
-          select salarie_id, statut_fin from int_contrats_archives) k
-    where k.salarie_id in (select ancien_id from nir_corrige_candidats)
-    group by k.salarie_id
-    having bool_and(coalesce(k.statut_fin, 0) = 2)
-),
 -- a NIR an earlier nir_corrige merge took over was first declared on that merge's date: the
 -- merged row (and a temporary worker's copies of it) keep the old NIR's first declaration
 nir_repris as (
@@ -135,7 +122,6 @@ nir_corrige as (
     join portees_nir b on b.nir = c.nouveau_nir
     where a.derniere < case when b.depuis > b.premiere_ligne then b.depuis
                             else b.premiere_ligne end
-        and c.ancien_id not in (select salarie_id from partis)
 ),
 contrat_repris as (
     select distinct o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
