@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
 
 SIRET = "12345678200012"
@@ -132,3 +134,31 @@ def test_a_nir_corrected_in_one_establishment_then_declared_in_another_merges(
         sc.run(month, *files)
     assert len([s for s in sc.table("salaries") if s["siret"] == other]) == 1
     assert len([s for s in sc.table("salaries") if s["siret"] == SIRET]) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 22: refuted nir_corrige merges are not undone (docs/consolidation.md)",
+)
+def test_a_namesake_merged_by_nir_corrige_is_split_when_the_old_nir_comes_back(
+    tmp_path: Path,
+) -> None:
+    """Same names and birth date: one on a one-day CDD ended in January, the other hired here in
+    February under his own NIR (merged: indistinguishable from a corrected NIR, whose cases at
+    default noise are all such rehires), then the old NIR declared again in March elsewhere,
+    which refutes the correction (2,000 employers x 6 months, default noise)."""
+    other = "98765432100019"
+    sc = Scenario(tmp_path)
+    left = Salarie(
+        OLD_NIR, contrats=[Contrat("C0001", "2023-01-24", "03", fin=("2023-01-24", "032"))]
+    )
+    hired = Salarie(NEW_NIR, contrats=[Contrat("C0002", "2023-02-16", "03")])
+    back = Salarie(OLD_NIR, contrats=[Contrat("C0005", "2023-03-02", "03")])
+    sc.run("2023-01", declaration("2023-01", SIRET, salaries=[left]))
+    sc.run("2023-02", declaration("2023-02", SIRET, salaries=[hired]))
+    sc.run(
+        "2023-03",
+        declaration("2023-03", SIRET, salaries=[hired]),
+        declaration("2023-03", other, salaries=[back]),
+    )
+    assert len([s for s in sc.table("salaries") if s["siret"] == SIRET]) == 2
