@@ -192,7 +192,7 @@ def bench_indicators(employees: int = 1_000_000, months: int = 24) -> dict:
     }
 
 
-def bench_release(employees: int = 3_000, months: int = 6, repeats: int = 3) -> dict:
+def bench_release(employees: int = 400, months: int = 6, repeats: int = 3) -> dict:
     """Time ``public.release`` of the last month (compute, joint secondary suppression, attacker
     audit, publication) on a fresh synthetic snapshot each time (an empty suppression ledger, so
     that every run protects the same cells); the median of ``repeats`` runs."""
