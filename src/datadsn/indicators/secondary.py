@@ -67,11 +67,6 @@ def bounds(table: Table, masked: np.ndarray) -> lp.Bounds:
     return lp.Bounds(table.values, table.equations, masked)
 
 
-def interval(table: Table, masked: np.ndarray, cell: int) -> tuple[float, float]:
-    """Feasible [min, max] of a masked cell given the published cells and the equations."""
-    return bounds(table, masked).interval(cell)
-
-
 def protected(solved: lp.Bounds, cell: int, need: float) -> bool:
     """Interval at least ``need`` wide; the upper side alone often settles it (one LP)."""
     hi = solved.bound(cell, upper=True)
