@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datadsn.bench.indicators import bench_indicators
+from datadsn.bench.indicators import bench_indicators, bench_release
 from datadsn.indicators.catalogue import CATALOGUE
 
 
@@ -13,3 +13,9 @@ def test_bench_runs_the_whole_catalogue() -> None:
     assert figures["extrapolation_1M_s"] > 0
     assert figures["avec_secret_et_audit_s"] >= figures["dont_audit_s"] > 0
     assert figures["rapport_secret"] > 0
+
+
+def test_bench_times_the_monthly_release() -> None:
+    figures = bench_release(employees=1000, months=2, repeats=1)
+    assert figures["cases_masquees"] > 0
+    assert figures["publication_mediane_s"] == figures["publication_runs_s"][0] > 0

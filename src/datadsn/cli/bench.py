@@ -147,6 +147,20 @@ def bench_indicators(
     _show("Banc d'essai : indicateurs", figures, json_out)
 
 
+@bench_app.command("release")
+def bench_release(
+    employees: Annotated[int, typer.Option(min=1, help="Effectif simulé.")] = 400,
+    months: Annotated[int, typer.Option(min=1, help="Nombre de mois.")] = 6,
+    repeat: Annotated[int, typer.Option(min=1, help="Nombre d'essais (médiane).")] = 3,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Mesurer la publication mensuelle (secret secondaire conjoint et audit compris)."""
+    from datadsn.bench.indicators import bench_release as run
+
+    figures = run(employees, months, repeat)
+    _show("Banc d'essai : publication mensuelle", figures, json_out)
+
+
 @bench_app.command("portal")
 def bench_portal(
     clients: Annotated[int, typer.Option(min=1, help="Clients simultanés.")] = 50,

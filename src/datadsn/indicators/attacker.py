@@ -8,7 +8,7 @@ on the cells they share. Per indicator, period type, period and population, the 
 the additivity equations each table gives (a table's margin is the sum of its rows along the
 dimensions it breaks down, e.g. a région's total the sum of its départements in the table by
 département) and solves the min/max linear programme of every masked primary cell
-(``secondary.interval``). A cell bracketed narrower than its protection interval,
+(``secondary.bounds``). A cell bracketed narrower than its protection interval,
 ``Rules.protection`` of the interval's upper bound (the attacker does not know the value), is
 named.
 
@@ -188,8 +188,9 @@ def _pinned(
     model = secondary.Table(values, keys, [(p, list(k)) for p, k in sorted(equations)])
     masked = ~known
     out = []
+    solved = secondary.bounds(model, masked)
     for i in np.flatnonzero(masked & primary):
-        lo, hi = secondary.interval(model, masked, int(i))
+        lo, hi = solved.interval(int(i))
         if np.isnan(lo) or np.isnan(hi) or hi - lo >= rules.protection(hi) - 1e-9:
             continue
         out.append((names[i], lo, hi))

@@ -109,9 +109,10 @@ def _attack(
         values = [float(v) if v not in (None, "") else 0.0 for v in part["valeur"].to_list()]
         model = secondary.build_table(keys, values)
         masked = (part["statut"] != "publie").to_numpy()
+        solved = secondary.bounds(model, masked)
         for i in np.flatnonzero((part["statut"] == "masque_primaire").to_numpy()):
             true = true_values.get((str(period), *keys[i]))
-            lo, hi = secondary.interval(model, masked, int(i))
+            lo, hi = solved.interval(int(i))
             if np.isnan(lo) or np.isnan(hi):
                 inconsistent += 1
                 continue

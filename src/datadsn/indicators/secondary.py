@@ -3,8 +3,8 @@
 Method: the published table of one period is the set of cells of every subset of the requested
 dimensions (``Ensemble`` = margin); each margin equals the sum of its children along one
 dimension. An attacker who knows the published cells solves these equations with non-negative
-unknowns: the feasible interval of a masked cell is [min, max] of two linear programs (HiGHS via
-``scipy.optimize.linprog``). A primary cell is protected when that interval is at least
+unknowns: the feasible interval of a masked cell is [min, max] of two linear programs (HiGHS,
+``lp.Bounds``). A primary cell is protected when that interval is at least
 ``Rules.protection(value)`` wide.
 
 Algorithm (hypercube-style heuristic with an exact LP audit as the stopping rule):
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linprog
 
+from . import lp
 from .compute import TOTAL
 from .rules import Rules
 
@@ -62,73 +62,17 @@ def build_table(keys: list[tuple[str, ...]], values: list[float]) -> Table:
     return Table(np.asarray(values, dtype=float), keys, equations)
 
 
-def _component(table: Table, masked: np.ndarray, cell: int) -> list[tuple[int, list[int]]]:
-    """Equations linked to ``cell`` through masked cells: the only ones that bound it."""
-    by_cell: dict[int, list[int]] = {}
-    for e, (parent, kids) in enumerate(table.equations):
-        for m in (parent, *kids):
-            if masked[m]:
-                by_cell.setdefault(m, []).append(e)
-    seen_cells, seen_eqs, todo = {cell}, set(), [cell]
-    while todo:
-        current = todo.pop()
-        for e in by_cell.get(current, []):
-            if e in seen_eqs:
-                continue
-            seen_eqs.add(e)
-            parent, kids = table.equations[e]
-            for m in (parent, *kids):
-                if masked[m] and m not in seen_cells:
-                    seen_cells.add(m)
-                    todo.append(m)
-    return [table.equations[e] for e in sorted(seen_eqs)]
+def bounds(table: Table, masked: np.ndarray) -> lp.Bounds:
+    """The attacker's [min, max] of every masked cell of ``table`` (one model per component)."""
+    return lp.Bounds(table.values, table.equations, masked)
 
 
-def _system(table: Table, masked: np.ndarray, cell: int):
-    equations = _component(table, masked, cell)
-    unknown = sorted({m for p, kids in equations for m in (p, *kids) if masked[m]} | {cell})
-    col = {int(c): j for j, c in enumerate(unknown)}
-    rows, rhs = [], []
-    for parent, kids in equations:
-        row = np.zeros(len(unknown))
-        b = 0.0
-        for m, coef in [(parent, -1.0)] + [(k, 1.0) for k in kids]:
-            if masked[m]:
-                row[col[m]] += coef
-            else:
-                b -= coef * table.values[m]
-        rows.append(row)
-        rhs.append(b)
-    c = np.zeros(len(unknown))
-    c[col[cell]] = 1.0
-    return rows, rhs, c
-
-
-def _bound(rows: list, rhs: list, c: np.ndarray, upper: bool) -> float:
-    if not rows:
-        return float("inf") if upper else 0.0
-    res = linprog(-c if upper else c, A_eq=np.vstack(rows), b_eq=np.asarray(rhs),
-                  bounds=[(0, None)] * len(c), method="highs")  # fmt: skip
-    if res.status == 3 and upper:
-        return float("inf")
-    if res.status != 0:  # infeasible: the published cells contradict the margins
-        return float("nan")
-    return float(-res.fun) if upper else float(res.fun)
-
-
-def interval(table: Table, masked: np.ndarray, cell: int) -> tuple[float, float]:
-    """Feasible [min, max] of a masked cell given the published cells and the equations."""
-    rows, rhs, c = _system(table, masked, cell)
-    return _bound(rows, rhs, c, upper=False), _bound(rows, rhs, c, upper=True)
-
-
-def protected(table: Table, masked: np.ndarray, cell: int, need: float) -> bool:
+def protected(solved: lp.Bounds, cell: int, need: float) -> bool:
     """Interval at least ``need`` wide; the upper side alone often settles it (one LP)."""
-    rows, rhs, c = _system(table, masked, cell)
-    hi = _bound(rows, rhs, c, upper=True)
-    if hi - table.values[cell] >= need - 1e-9:  # False for NaN: not protected
+    hi = solved.bound(cell, upper=True)
+    if hi - solved.values[cell] >= need - 1e-9:  # False for NaN: not protected
         return True
-    return bool(hi - _bound(rows, rhs, c, upper=False) >= need - 1e-9)
+    return bool(hi - solved.bound(cell, upper=False) >= need - 1e-9)
 
 
 def _cost(table: Table, cell: int) -> tuple[int, float]:
@@ -167,8 +111,9 @@ def protect(
                         masked[pick] = True
                         changed = True
         failing = []
+        solved = bounds(table, masked)
         for cell in sorted(pending):
-            if protected(table, masked, cell, rules.protection(table.values[cell], counts)):
+            if protected(solved, cell, rules.protection(table.values[cell], counts)):
                 pending.discard(cell)
             else:
                 failing.append(cell)
