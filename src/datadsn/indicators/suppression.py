@@ -130,6 +130,9 @@ class Ledger:
 
     def __init__(self, warehouse_root: Path):
         self.folder = Path(warehouse_root) / FOLDER
+        # per period file: bytes parsed so far and their rows (the files are only appended to,
+        # so a release recording hundreds of tables parses each line once, not once per table)
+        self._parsed: dict[Path, tuple[int, list[tuple[str, ...]]]] = {}
 
     def path(self, period: str) -> Path:
         return self.folder / f"{period}.jsonl"
@@ -155,19 +158,31 @@ class Ledger:
 
     def read(self, periods: Iterable[str], with_source: bool = False) -> pl.DataFrame:
         """The masked cells of ``periods`` (columns ``KEYS``, and ``source``)."""
-        columns = (*KEYS, "source") if with_source else KEYS
-        rows = []
-        for period in sorted(set(periods)):
-            path = self.path(period)
-            if not path.exists():
-                continue
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line being appended by another process
-                rows.append(tuple(str(entry[k]) for k in columns))
-        return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.Utf8), orient="row").unique()
+        columns = (*KEYS, "source")
+        rows = [row for period in sorted(set(periods)) for row in self._rows(self.path(period))]
+        table = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.Utf8), orient="row")
+        return (table if with_source else table.drop("source")).unique()
+
+    def _rows(self, path: Path) -> list[tuple[str, ...]]:
+        """The entries of one period file, parsing only what was appended since the last call
+        and only up to its last complete line (another process may be appending)."""
+        if not path.exists():
+            return []
+        done, rows = self._parsed.get(path, (0, []))
+        if path.stat().st_size < done:  # not ours to shrink: start again
+            done, rows = 0, []
+        with path.open("rb") as handle:
+            handle.seek(done)
+            fresh = handle.read()
+        complete = fresh[: fresh.rfind(b"\n") + 1]
+        for line in complete.decode("utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line a killed run left unfinished
+            rows.append(tuple(str(entry[k]) for k in (*KEYS, "source")))
+        self._parsed[path] = (done + len(complete), rows)
+        return rows
 
     def forced(self, cells: pl.DataFrame, code: str, table: str) -> tuple[pl.Series, pl.Series]:
         """Which rows of ``cells`` (identified, see :func:`identify`) the ledger keeps masked:
