@@ -24,7 +24,7 @@ from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS
 if TYPE_CHECKING:
     from datadsn.indicators.public import Publication
 
-# ``indicators.public`` (the reader) brings scipy and duckdb with the release code: it is imported
+# ``indicators.public`` (the reader) brings highspy and duckdb with the release code: it is imported
 # when a release is read, so that the other pages of the portal do not pay for it.
 NATIONAL = "national"  # the contract's national "dimension" (public.NATIONAL)
 PUBLISHED = "publie"
