@@ -343,22 +343,23 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
     batch = ParsedBatch(files=len(ext.files), versions={VERSION_LABEL: len(ext.files)})
     rejections: list[dict] = []
     read = _read_files(ext, batch, rejections)
-    stored = _link(ext, read, rejections)
+    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
+    prints = _Fingerprints()
+    stored = _link(ext, read, rejections, prints)  # empties ``read`` as it goes
     batch.lines_rejected = sum(r["lignes"] for r in rejections)
     batch.lines_stored = sum(f.height for f in stored.values())
-    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
     batch.declarations_rejected = batch.declarations - (
         stored[DECLARATION].height if DECLARATION in stored else 0
     )
-    prints = _fingerprints(stored)
-    for table, frame in stored.items():
+    for table in list(stored):
+        frame = stored.pop(table)  # each extract is let go once its raw tables are built
         name = ext.files[table].name
         for block in EXTRACTS[table].blocks:
             out = _block_table(ext, table, block, frame, secret, rejections, name)
             if block == "S20.G00.05":
                 out = out.with_columns(
                     frame.select("decl_ligne")
-                    .join(prints, on="decl_ligne", how="left", maintain_order="left")
+                    .join(prints.frame(), on="decl_ligne", how="left", maintain_order="left")
                     .select(*FINGERPRINT)
                 )
             if out.height:
@@ -407,11 +408,13 @@ def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> 
 
 
 def _link(
-    ext: Extraction, read: dict[str, _Read], rejections: list[dict]
+    ext: Extraction, read: dict[str, _Read], rejections: list[dict], prints: _Fingerprints
 ) -> dict[str, pl.DataFrame]:
     """The rows kept, extract by extract (parents first), each with its declared month
     ``mois_declaration``, the line of its declaration ``decl_ligne`` and a ``<table>_ligne``
-    column for its own blocks and every ancestor block (found through the technical ids)."""
+    column for its own blocks and every ancestor block (found through the technical ids).
+    Each extract is taken out of ``read`` and its line texts go into ``prints`` then are
+    dropped, so that no two copies of an extract, nor the texts of all, are held at once."""
     norm = _norm()
     keys: dict[str, pl.DataFrame] = {}
     stored: dict[str, pl.DataFrame] = {}
@@ -420,7 +423,7 @@ def _link(
             continue
         spec = EXTRACTS[table]
         name = ext.files[table].name
-        frame = read[table].frame
+        frame = read.pop(table).frame
         bad_id = frame[spec.own_id].is_null() | ~frame[spec.own_id].is_first_distinct()
         for line, value in frame.filter(bad_id).select("ligne", spec.own_id).iter_rows():
             detail = "identifiant vide" if value is None else ""
@@ -456,36 +459,48 @@ def _link(
         frame = frame.with_columns(
             pl.col("ligne").alias(f"{norm.blocks[b].table}_ligne") for b in spec.blocks
         )
-        stored[table] = frame
+        prints.add(frame)
+        stored[table] = frame = frame.drop("texte")
         lines = [c for c in frame.columns if c.endswith("_ligne")]
         keys[table] = frame.select(spec.own_id, "mois_declaration", *lines)
     return stored
 
 
-def _fingerprints(stored: dict[str, pl.DataFrame]) -> pl.DataFrame:
+class _Fingerprints:
     """Per declaration (``decl_ligne``): ``empreinte``, a SHA-256 of its stored rows' text,
-    extract by extract in file order, and ``lignes_rangees``, the number of those rows."""
-    texts = [
-        f.select("decl_ligne", "ligne", "texte", k=pl.lit(ORDER.index(t), pl.Int32))
-        for t, f in stored.items()
-    ]
-    if not texts:
+    extract by extract (in ``ORDER``) in file order, and ``lignes_rangees``, the number of
+    those rows. Fed one extract at a time, so that only one extract's texts are held."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[int, hashlib._Hash] = {}
+        self._rows: dict[int, int] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """The kept rows of the next extract (``decl_ligne``, ``ligne``, ``texte``)."""
+        groups = (
+            frame.select("decl_ligne", "ligne", "texte")
+            .sort("ligne")
+            .group_by("decl_ligne", maintain_order=True)
+            .agg(pl.col("texte").str.join("\n"), pl.len())
+        )
+        for decl, text, n in groups.iter_rows():
+            found = self._hashes.get(decl)
+            if found is None:
+                self._hashes[decl] = found = hashlib.sha256()
+            else:  # the texts of all extracts are joined by newlines
+                found.update(b"\n")
+            found.update(text.encode())
+            self._rows[decl] = self._rows.get(decl, 0) + n
+
+    def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
-            schema={"decl_ligne": pl.Int32, **dict.fromkeys(FINGERPRINT, pl.String)}
+            {
+                "decl_ligne": list(self._hashes),
+                "empreinte": [h.hexdigest()[:32] for h in self._hashes.values()],
+                "lignes_rangees": list(self._rows.values()),
+            },
+            schema={"decl_ligne": pl.Int32, "empreinte": pl.String, "lignes_rangees": pl.Int64},
         )
-    return (
-        pl.concat(texts)
-        .sort("k", "ligne")
-        .group_by("decl_ligne", maintain_order=True)
-        .agg(
-            empreinte=pl.col("texte")
-            .str.join("\n")
-            .map_elements(
-                lambda s: hashlib.sha256(s.encode()).hexdigest()[:32], return_dtype=pl.String
-            ),
-            lignes_rangees=pl.len().cast(pl.Int64),
-        )
-    )
 
 
 def _block_table(
