@@ -338,14 +338,15 @@ def _convert(values: pl.Series, r: Rubrique) -> tuple[pl.Series, issues.IssueTyp
 # --- one extraction --------------------------------------------------------------------------
 
 
-def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
-    """Read the extracts of ``ext`` into raw tables, rejections and counts."""
+def parse_extraction(ext: Extraction, secret: Secret) -> Iterator[ParsedBatch]:
+    """Read the extracts of ``ext`` into raw tables, rejections and counts: a batch with the
+    raw tables of each extract in turn (to be written before the next is built, so that the
+    raw tables of the whole extraction are never held), then one with the counts, the
+    rejections and the file rows."""
     batch = ParsedBatch(files=len(ext.files), versions={VERSION_LABEL: len(ext.files)})
     rejections: list[dict] = []
-    read = _read_files(ext, batch, rejections)
-    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
     prints = _Fingerprints()
-    stored = _link(ext, read, rejections, prints)  # empties ``read`` as it goes
+    stored = _link(ext, _read_files(ext, batch, rejections), rejections, prints)
     batch.lines_rejected = sum(r["lignes"] for r in rejections)
     batch.lines_stored = sum(f.height for f in stored.values())
     batch.declarations_rejected = batch.declarations - (
@@ -354,6 +355,7 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
     for table in list(stored):
         frame = stored.pop(table)  # each extract is let go once its raw tables are built
         name = ext.files[table].name
+        built = ParsedBatch()
         for block in EXTRACTS[table].blocks:
             out = _block_table(ext, table, block, frame, secret, rejections, name)
             if block == "S20.G00.05":
@@ -363,20 +365,24 @@ def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
                     .select(*FINGERPRINT)
                 )
             if out.height:
-                batch.tables[_norm().blocks[block].table] = _arrow(out)
+                built.tables[_norm().blocks[block].table] = _arrow(out)
+        if built.tables:
+            yield built
     if rejections:
         rows = pl.DataFrame(rejections, schema=REJECTION_SCHEMA)
         batch.rejections = pl.concat([rows, batch.rejections])
-    return batch
+    yield batch
 
 
 def _norm() -> Norm:
     return load_norm(NORM_VERSION)
 
 
-def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> dict[str, _Read]:
-    """Each extract of ``ext`` read; counts, file rows and file rejections go to ``batch``."""
-    read: dict[str, _Read] = {}
+def _read_files(
+    ext: Extraction, batch: ParsedBatch, rejections: list[dict]
+) -> Iterator[tuple[str, _Read]]:
+    """Each extract of ``ext`` read in turn (parents first); counts, file rows and file
+    rejections go to ``batch``."""
     info: list[tuple[str, str | None, int, int]] = []
     problems: list[tuple[str, issues.IssueType, str]] = []
     for table in ORDER:
@@ -391,11 +397,15 @@ def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> 
             problems.append((ref.name, issues.ALL[problem.code], problem.detail))
             info.append((ref.name, None, ref.size, 0))
             continue
-        got = read[table] = read_extract(ref.name, data, table)
+        got = read_extract(ref.name, data, table)
         rejections.extend(got.rejections)
         info.append((ref.name, got.encoding, len(data), got.lines_total))
         batch.encodings[got.encoding] = batch.encodings.get(got.encoding, 0) + 1
         batch.lines_read += got.lines_read
+        if table == DECLARATION:
+            batch.declarations = got.frame.height
+        del data  # not held while the extract is linked
+        yield table, got
     batch.file_info = file_info(*(list(column) for column in zip(*info, strict=True)))
     if problems:
         batch.rejections = file_rejections(
@@ -404,26 +414,26 @@ def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> 
             [f"{p[1].message} : {p[2]}" if p[2] else p[1].message for p in problems],
             [0] * len(problems),
         )
-    return read
 
 
 def _link(
-    ext: Extraction, read: dict[str, _Read], rejections: list[dict], prints: _Fingerprints
+    ext: Extraction,
+    read: Iterator[tuple[str, _Read]],
+    rejections: list[dict],
+    prints: _Fingerprints,
 ) -> dict[str, pl.DataFrame]:
     """The rows kept, extract by extract (parents first), each with its declared month
     ``mois_declaration``, the line of its declaration ``decl_ligne`` and a ``<table>_ligne``
     column for its own blocks and every ancestor block (found through the technical ids).
-    Each extract is taken out of ``read`` and its line texts go into ``prints`` then are
-    dropped, so that no two copies of an extract, nor the texts of all, are held at once."""
+    Each extract is linked as soon as it is read, and its line texts go into ``prints`` then
+    are dropped, so that no two copies of an extract, nor the texts of all, are held at once."""
     norm = _norm()
     keys: dict[str, pl.DataFrame] = {}
     stored: dict[str, pl.DataFrame] = {}
-    for table in ORDER:
-        if table not in read:
-            continue
+    for table, got in read:
         spec = EXTRACTS[table]
         name = ext.files[table].name
-        frame = read.pop(table).frame
+        frame = got.frame
         bad_id = frame[spec.own_id].is_null() | ~frame[spec.own_id].is_first_distinct()
         for line, value in frame.filter(bad_id).select("ligne", spec.own_id).iter_rows():
             detail = "identifiant vide" if value is None else ""
