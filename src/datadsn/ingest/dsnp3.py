@@ -470,9 +470,10 @@ def _link(
             pl.col("ligne").alias(f"{norm.blocks[b].table}_ligne") for b in spec.blocks
         )
         prints.add(frame)
-        stored[table] = frame = frame.drop("texte")
-        lines = [c for c in frame.columns if c.endswith("_ligne")]
+        lines = [c for c in frame.columns if c.endswith("_ligne")]  # decl_ligne included
         keys[table] = frame.select(spec.own_id, "mois_declaration", *lines)
+        # only what its raw tables need is kept (not the texts, ids and unmapped columns)
+        stored[table] = frame.select("ligne", "mois_declaration", *lines, *spec.columns)
     return stored
 
 
