@@ -189,20 +189,25 @@ def read_extract(name: str, data: bytes, table: str, chunk: int = CHUNK_BYTES) -
         pending += lines
         fast = _rows_at_once(name, pending, done, expected)
         if fast is not None:  # else a qualified text may go on in the next piece
-            frames.append(fast[0].select("ligne", "texte", *expected))
+            frames.append(_trimmed(fast[0], expected))
             rejections += fast[1]
             done += len(pending)
             pending = []
     if pending:
         frame, found = _rows_one_by_one(name, pending, done, expected)
-        frames.append(frame.select("ligne", "texte", *expected))
+        frames.append(_trimmed(frame, expected))
         rejections += found
         done += len(pending)
     frame = pl.concat(frames) if frames else _empty(expected)
-    frame = frame.select(
+    return _Read(frame, rejections, done - start, done, encoding)
+
+
+def _trimmed(frame: pl.DataFrame, expected: list[str]) -> pl.DataFrame:
+    """The rows of one piece, values trimmed and empty as NULL (piece by piece: the columns
+    of a whole extract are never copied at once)."""
+    return frame.select(
         "ligne", "texte", *(pl.col(c).str.strip_chars().replace("", None) for c in expected)
     )
-    return _Read(frame, rejections, done - start, done, encoding)
 
 
 def _rows_at_once(
