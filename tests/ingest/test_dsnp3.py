@@ -117,9 +117,33 @@ def _write(
 
 
 def _parse(folder: Path):
+    """The batches of the extraction in ``folder`` as one: the tables of the first ones, the
+    counts and rejections of the last."""
     (ext,), others = dsnp3.extractions(expand([folder]))
     assert not others
-    return dsnp3.parse_extraction(ext, SECRET)
+    *built, last = dsnp3.parse_extraction(ext, SECRET)
+    for batch in built:
+        assert not set(batch.tables) & set(last.tables), "a raw table is in one batch"
+        last.tables.update(batch.tables)
+    return last
+
+
+def test_each_extract_raw_tables_come_in_a_batch_of_their_own(tmp_path) -> None:
+    """The batches of an extraction are written under one part (``run._parse_dsnp3``): no
+    raw table may come from two extracts."""
+    from datadsn.ingest.dsnp3_mapping import EXTRACTS
+
+    blocks = [b for e in EXTRACTS.values() for b in e.blocks]
+    assert len(blocks) == len(set(blocks))
+    (ext,), _ = dsnp3.extractions(expand([_write(tmp_path / "x", _base())]))
+    *built, last = dsnp3.parse_extraction(ext, SECRET)
+    assert [sorted(b.tables) for b in built][:3] == [
+        ["declaration"],
+        ["entreprise", "etablissement"],
+        ["individu"],
+    ]
+    assert all(b.lines_read == b.files == 0 and not b.rejections.height for b in built)
+    assert not last.tables and last.files == 15 and last.lines_read > 0
 
 
 def _table(batch, name: str) -> pl.DataFrame:

@@ -189,20 +189,25 @@ def read_extract(name: str, data: bytes, table: str, chunk: int = CHUNK_BYTES) -
         pending += lines
         fast = _rows_at_once(name, pending, done, expected)
         if fast is not None:  # else a qualified text may go on in the next piece
-            frames.append(fast[0].select("ligne", "texte", *expected))
+            frames.append(_trimmed(fast[0], expected))
             rejections += fast[1]
             done += len(pending)
             pending = []
     if pending:
         frame, found = _rows_one_by_one(name, pending, done, expected)
-        frames.append(frame.select("ligne", "texte", *expected))
+        frames.append(_trimmed(frame, expected))
         rejections += found
         done += len(pending)
     frame = pl.concat(frames) if frames else _empty(expected)
-    frame = frame.select(
+    return _Read(frame, rejections, done - start, done, encoding)
+
+
+def _trimmed(frame: pl.DataFrame, expected: list[str]) -> pl.DataFrame:
+    """The rows of one piece, values trimmed and empty as NULL (piece by piece: the columns
+    of a whole extract are never copied at once)."""
+    return frame.select(
         "ligne", "texte", *(pl.col(c).str.strip_chars().replace("", None) for c in expected)
     )
-    return _Read(frame, rejections, done - start, done, encoding)
 
 
 def _rows_at_once(
@@ -338,44 +343,51 @@ def _convert(values: pl.Series, r: Rubrique) -> tuple[pl.Series, issues.IssueTyp
 # --- one extraction --------------------------------------------------------------------------
 
 
-def parse_extraction(ext: Extraction, secret: Secret) -> ParsedBatch:
-    """Read the extracts of ``ext`` into raw tables, rejections and counts."""
+def parse_extraction(ext: Extraction, secret: Secret) -> Iterator[ParsedBatch]:
+    """Read the extracts of ``ext`` into raw tables, rejections and counts: a batch with the
+    raw tables of each extract in turn (to be written before the next is built, so that the
+    raw tables of the whole extraction are never held), then one with the counts, the
+    rejections and the file rows."""
     batch = ParsedBatch(files=len(ext.files), versions={VERSION_LABEL: len(ext.files)})
     rejections: list[dict] = []
-    read = _read_files(ext, batch, rejections)
-    stored = _link(ext, read, rejections)
+    prints = _Fingerprints()
+    stored = _link(ext, _read_files(ext, batch, rejections), rejections, prints)
     batch.lines_rejected = sum(r["lignes"] for r in rejections)
     batch.lines_stored = sum(f.height for f in stored.values())
-    batch.declarations = read[DECLARATION].frame.height if DECLARATION in read else 0
     batch.declarations_rejected = batch.declarations - (
         stored[DECLARATION].height if DECLARATION in stored else 0
     )
-    prints = _fingerprints(stored)
-    for table, frame in stored.items():
+    for table in list(stored):
+        frame = stored.pop(table)  # each extract is let go once its raw tables are built
         name = ext.files[table].name
+        built = ParsedBatch()
         for block in EXTRACTS[table].blocks:
             out = _block_table(ext, table, block, frame, secret, rejections, name)
             if block == "S20.G00.05":
                 out = out.with_columns(
                     frame.select("decl_ligne")
-                    .join(prints, on="decl_ligne", how="left", maintain_order="left")
+                    .join(prints.frame(), on="decl_ligne", how="left", maintain_order="left")
                     .select(*FINGERPRINT)
                 )
             if out.height:
-                batch.tables[_norm().blocks[block].table] = _arrow(out)
+                built.tables[_norm().blocks[block].table] = _arrow(out)
+        if built.tables:
+            yield built
     if rejections:
         rows = pl.DataFrame(rejections, schema=REJECTION_SCHEMA)
         batch.rejections = pl.concat([rows, batch.rejections])
-    return batch
+    yield batch
 
 
 def _norm() -> Norm:
     return load_norm(NORM_VERSION)
 
 
-def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> dict[str, _Read]:
-    """Each extract of ``ext`` read; counts, file rows and file rejections go to ``batch``."""
-    read: dict[str, _Read] = {}
+def _read_files(
+    ext: Extraction, batch: ParsedBatch, rejections: list[dict]
+) -> Iterator[tuple[str, _Read]]:
+    """Each extract of ``ext`` read in turn (parents first); counts, file rows and file
+    rejections go to ``batch``."""
     info: list[tuple[str, str | None, int, int]] = []
     problems: list[tuple[str, issues.IssueType, str]] = []
     for table in ORDER:
@@ -390,11 +402,15 @@ def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> 
             problems.append((ref.name, issues.ALL[problem.code], problem.detail))
             info.append((ref.name, None, ref.size, 0))
             continue
-        got = read[table] = read_extract(ref.name, data, table)
+        got = read_extract(ref.name, data, table)
         rejections.extend(got.rejections)
         info.append((ref.name, got.encoding, len(data), got.lines_total))
         batch.encodings[got.encoding] = batch.encodings.get(got.encoding, 0) + 1
         batch.lines_read += got.lines_read
+        if table == DECLARATION:
+            batch.declarations = got.frame.height
+        del data  # not held while the extract is linked
+        yield table, got
     batch.file_info = file_info(*(list(column) for column in zip(*info, strict=True)))
     if problems:
         batch.rejections = file_rejections(
@@ -403,24 +419,26 @@ def _read_files(ext: Extraction, batch: ParsedBatch, rejections: list[dict]) -> 
             [f"{p[1].message} : {p[2]}" if p[2] else p[1].message for p in problems],
             [0] * len(problems),
         )
-    return read
 
 
 def _link(
-    ext: Extraction, read: dict[str, _Read], rejections: list[dict]
+    ext: Extraction,
+    read: Iterator[tuple[str, _Read]],
+    rejections: list[dict],
+    prints: _Fingerprints,
 ) -> dict[str, pl.DataFrame]:
     """The rows kept, extract by extract (parents first), each with its declared month
     ``mois_declaration``, the line of its declaration ``decl_ligne`` and a ``<table>_ligne``
-    column for its own blocks and every ancestor block (found through the technical ids)."""
+    column for its own blocks and every ancestor block (found through the technical ids).
+    Each extract is linked as soon as it is read, and its line texts go into ``prints`` then
+    are dropped, so that no two copies of an extract, nor the texts of all, are held at once."""
     norm = _norm()
     keys: dict[str, pl.DataFrame] = {}
     stored: dict[str, pl.DataFrame] = {}
-    for table in ORDER:
-        if table not in read:
-            continue
+    for table, got in read:
         spec = EXTRACTS[table]
         name = ext.files[table].name
-        frame = read[table].frame
+        frame = got.frame
         bad_id = frame[spec.own_id].is_null() | ~frame[spec.own_id].is_first_distinct()
         for line, value in frame.filter(bad_id).select("ligne", spec.own_id).iter_rows():
             detail = "identifiant vide" if value is None else ""
@@ -456,36 +474,49 @@ def _link(
         frame = frame.with_columns(
             pl.col("ligne").alias(f"{norm.blocks[b].table}_ligne") for b in spec.blocks
         )
-        stored[table] = frame
-        lines = [c for c in frame.columns if c.endswith("_ligne")]
+        prints.add(frame)
+        lines = [c for c in frame.columns if c.endswith("_ligne")]  # decl_ligne included
         keys[table] = frame.select(spec.own_id, "mois_declaration", *lines)
+        # only what its raw tables need is kept (not the texts, ids and unmapped columns)
+        stored[table] = frame.select("ligne", "mois_declaration", *lines, *spec.columns)
     return stored
 
 
-def _fingerprints(stored: dict[str, pl.DataFrame]) -> pl.DataFrame:
+class _Fingerprints:
     """Per declaration (``decl_ligne``): ``empreinte``, a SHA-256 of its stored rows' text,
-    extract by extract in file order, and ``lignes_rangees``, the number of those rows."""
-    texts = [
-        f.select("decl_ligne", "ligne", "texte", k=pl.lit(ORDER.index(t), pl.Int32))
-        for t, f in stored.items()
-    ]
-    if not texts:
+    extract by extract (in ``ORDER``) in file order, and ``lignes_rangees``, the number of
+    those rows. Fed one extract at a time, so that only one extract's texts are held."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[int, hashlib._Hash] = {}
+        self._rows: dict[int, int] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """The kept rows of the next extract (``decl_ligne``, ``ligne``, ``texte``)."""
+        groups = (
+            frame.select("decl_ligne", "ligne", "texte")
+            .sort("ligne")
+            .group_by("decl_ligne", maintain_order=True)
+            .agg(pl.col("texte").str.join("\n"), pl.len())
+        )
+        for decl, text, n in groups.iter_rows():
+            found = self._hashes.get(decl)
+            if found is None:
+                self._hashes[decl] = found = hashlib.sha256()
+            else:  # the texts of all extracts are joined by newlines
+                found.update(b"\n")
+            found.update(text.encode())
+            self._rows[decl] = self._rows.get(decl, 0) + n
+
+    def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
-            schema={"decl_ligne": pl.Int32, **dict.fromkeys(FINGERPRINT, pl.String)}
+            {
+                "decl_ligne": list(self._hashes),
+                "empreinte": [h.hexdigest()[:32] for h in self._hashes.values()],
+                "lignes_rangees": list(self._rows.values()),
+            },
+            schema={"decl_ligne": pl.Int32, "empreinte": pl.String, "lignes_rangees": pl.Int64},
         )
-    return (
-        pl.concat(texts)
-        .sort("k", "ligne")
-        .group_by("decl_ligne", maintain_order=True)
-        .agg(
-            empreinte=pl.col("texte")
-            .str.join("\n")
-            .map_elements(
-                lambda s: hashlib.sha256(s.encode()).hexdigest()[:32], return_dtype=pl.String
-            ),
-            lignes_rangees=pl.len().cast(pl.Int64),
-        )
-    )
 
 
 def _block_table(

@@ -244,14 +244,15 @@ def _parse_dsnp3(
     progress: Progress | None = None,
 ) -> None:
     """Read each DSNP3 extraction (one part each) and reject the files given as DSNP3 that
-    are not extracts."""
+    are not extracts. The batches of an extraction are written and let go one by one, all
+    under its part: each raw table comes from one extract only, so their files do not clash
+    and a declaration's rows share one file name, as deduplication expects; the rejections
+    file of the last batch, which carries them all, replaces the empty ones before it."""
     total = summary.bytes + sum(r.size for e in extracts for r in e.files.values())
     for i, ext in enumerate(extracts):
-        result = _write_batch(
-            warehouse, dsnp3.parse_extraction(ext, secret), version, DSNP3_PART + i
-        )
-        result.bytes = sum(r.size for r in ext.files.values())
-        summary.add(result)
+        for batch in dsnp3.parse_extraction(ext, secret):
+            summary.add(_write_batch(warehouse, batch, version, DSNP3_PART + i))
+        summary.bytes += sum(r.size for r in ext.files.values())
         if progress:
             progress(summary.bytes, total)
     if unknown:
