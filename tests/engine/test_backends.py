@@ -7,6 +7,9 @@ per process (``local[2]``). The Spark translation of ``read_parquet`` is checked
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -75,6 +78,30 @@ def test_tables_views_and_parameters(db: Backend) -> None:
     assert db.columns("SELECT * FROM t") == ["a", "m"]
     db.drop("t")
     assert db.rows("SELECT count(*) FROM u") == [(1,)]
+
+
+@pytest.mark.spark
+def test_a_timestamp_parameter_is_stored_as_written_whatever_the_local_time_zone(
+    tmp_path: Path,
+) -> None:
+    # Django sets TZ=Europe/Paris in the process: bound from a worker thread (as the
+    # consolidation prepares its inputs), a naive datetime became a literal one hour off the
+    # session's UTC clock, seen in the Parquet file written (chargements.debut)
+    target = tmp_path / "p.parquet"
+    script = (
+        "import datetime as dt, pathlib\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from datadsn.engine import backends\n"
+        "with backends.session('spark', threads=1, master='local[1]') as db:\n"
+        "    with ThreadPoolExecutor(1) as pool:\n"
+        "        pool.submit(db.create, 'p', 'SELECT CAST(? AS TIMESTAMP) AS debut',"
+        " params=[dt.datetime(2024, 1, 31, 12, 0)]).result()\n"
+        f"    db.write_parquet('SELECT debut FROM p', pathlib.Path({str(target)!r}))\n"
+    )
+    env = {**os.environ, "TZ": "Europe/Paris"}
+    subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, check=True)
+    stored = duckdb.connect().execute(f"SELECT debut FROM read_parquet('{target}')").fetchall()
+    assert stored == [(dt.datetime(2024, 1, 31, 12, 0),)]
 
 
 def test_arrow_in_and_out_and_one_sorted_parquet_file(db: Backend, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,7 +115,7 @@ class SparkBackend:
         query, scans = translate(sql)
         for view, spec in scans:
             self._register(view, *spec)
-        return self.spark.sql(query, args=list(params) or None)
+        return self.spark.sql(query, args=[_utc(p) for p in params] or None)
 
     def _register(self, view: str, files: tuple[str, ...], by_name: bool, filename: bool) -> None:
         from pyspark.sql import functions as F
@@ -279,3 +280,12 @@ def spark_session(master: str | None = None) -> Iterator[SparkBackend]:
         yield backend
     finally:
         backend.drop_all()
+
+
+def _utc(value: Any) -> Any:
+    """A naive datetime parameter as UTC: bound from a worker thread, PySpark turned a naive one
+    into a literal through the process's local time zone (``TZ``, which Django sets to
+    Europe/Paris), one hour off the session's UTC clock; DuckDB binds it as written."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
