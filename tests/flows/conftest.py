@@ -12,6 +12,8 @@ from datadsn.engine.warehouse import Warehouse
 from datadsn.flows.habilitation import HabInfo
 from tests.economy import consolidated_economy
 
+from .helpers import largest_region
+
 MONTHS = ("2023-01", "2023-03")
 
 
@@ -24,20 +26,11 @@ class Economy:
 
 @pytest.fixture(scope="session")
 def economy(tmp_path_factory: pytest.TempPathFactory) -> Economy:
-    from datadsn.indicators.compute import Session
-
     root = tmp_path_factory.mktemp("flux")
     # 45 employers: the largest région then has 9 enterprises (with 30 it had 2, a population
     # the flows refuse: fewer than 3 enterprises).
     store = consolidated_economy(root, employers=45, months=MONTHS, seed=11)
-    session = Session(store, threads=2)
-    session.prepare(MONTHS[1], MONTHS[1], "mois")
-    row = session.con.execute(
-        "SELECT d_region, count(*) AS n FROM ind_base_dims GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
-    ).fetchone()
-    session.close()
-    assert row is not None
-    return Economy(root, store, str(row[0]))
+    return Economy(root, store, largest_region(store, MONTHS[1]))
 
 
 def hab_info(region: str = "84", **changes: object) -> HabInfo:

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 
 from datadsn.engine.warehouse import Warehouse
@@ -18,12 +17,13 @@ from datadsn.flows.run import run
 from datadsn.flows.spec import parse
 from datadsn.indicators import publish as publish_module
 from datadsn.indicators.catalogue import get
-from datadsn.indicators.compute import TOTAL, Session
+from datadsn.indicators.compute import Session
 from datadsn.indicators.rules import Rules
 from datadsn.indicators.suppression import Ledger
 from tests.economy import consolidated_economy
 
 from .conftest import hab_info
+from .helpers import largest_region, masked_sections
 
 MONTH = "2023-02"
 
@@ -36,29 +36,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     )
 
 
-def _largest_region(store: Warehouse) -> str:
-    session = Session(store, threads=1)
-    session.prepare(MONTH, MONTH, "mois")
-    row = session.con.execute(
-        "SELECT d_region, count(*) AS n FROM ind_base_dims GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
-    ).fetchone()
-    session.close()
-    assert row is not None
-    return str(row[0])
-
-
-def _masked_sections(path: Path, region: str | None) -> set[str]:
-    table = pl.read_csv(path, infer_schema=False)
-    if region is not None:
-        table = table.filter(pl.col("region") == region)
-    inner = table.filter(pl.col("naf_section") != TOTAL, pl.col("statut") != "publie")
-    return set(inner["naf_section"])
-
-
 def test_two_simultaneous_runs_of_one_period_agree_on_masked_cells(
     store: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    region = _largest_region(store)
+    region = largest_region(store, MONTH)
     assert not Ledger(store.root).path(MONTH).exists()
     # Both runs meet right after reading the ledger: without the period's lock both have read
     # it empty before either records (the race); with it, the second waits for the first, the
@@ -116,8 +97,8 @@ def test_two_simultaneous_runs_of_one_period_agree_on_masked_cells(
     assert "table" not in outcome, outcome.get("table")
     delivered = outcome["flow"]
     assert not isinstance(delivered, BaseException), delivered
-    in_table = _masked_sections(table, region)
-    in_flow = _masked_sections(delivered.folder / "effectifs-course_eff_fin.csv", None)
+    in_table = masked_sections(table, region)
+    in_flow = masked_sections(delivered.folder / "effectifs-course_eff_fin.csv", None)
     assert in_table and in_flow, "the région has masked sections in both tables"
     # Whichever recorded second masks everything the first masked in the région's sections.
     lines = Ledger(store.root).path(MONTH).read_text(encoding="utf-8").splitlines()

@@ -22,6 +22,7 @@ from datadsn.indicators.rules import Rules
 from tests.economy import consolidated_economy
 
 from .conftest import hab_info
+from .helpers import largest_region, masked_sections
 
 MONTH = "2023-02"
 
@@ -59,27 +60,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     )
 
 
-def _masked_sections(path: Path, region: str | None) -> set[str]:
-    table = pl.read_csv(path, infer_schema=False)
-    if region is not None:
-        table = table.filter(pl.col("region") == region)
-    if "tranche_age" in table.columns:
-        table = table.filter(pl.col("tranche_age") == TOTAL)
-    inner = table.filter(pl.col("naf_section") != TOTAL, pl.col("statut") != "publie")
-    return set(inner["naf_section"])
-
-
 def test_a_flow_of_pyramide_ages_keeps_what_eff_fin_masked(
     store: Warehouse, tmp_path: Path
 ) -> None:
-    session = Session(store, threads=1)
-    session.prepare(MONTH, MONTH, "mois")
-    row = session.con.execute(
-        "SELECT d_region, count(*) AS n FROM ind_base_dims GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
-    ).fetchone()
-    session.close()
-    assert row is not None
-    region = str(row[0])
+    region = largest_region(store, MONTH)
     table = tmp_path / "effectifs.csv"
     done = CliRunner().invoke(
         app,
@@ -87,7 +71,7 @@ def test_a_flow_of_pyramide_ages_keeps_what_eff_fin_masked(
          "--to", MONTH, "--out", str(table), "--no-chart", "-w", str(store.root)],
     )  # fmt: skip
     assert done.exit_code == 0, done.output
-    masked = _masked_sections(table, region)
+    masked = masked_sections(table, region)
     assert masked
     spec = parse(
         {
@@ -103,7 +87,7 @@ def test_a_flow_of_pyramide_ages_keeps_what_eff_fin_masked(
     hab = hab_info(region)
     hab.scope["indicateurs"] = ["PYRAMIDE_AGES"]
     delivered = run(spec, store, MONTH, hab, threads=1)
-    flow_masked = _masked_sections(
+    flow_masked = masked_sections(
         delivered.folder / "pyramide-region_pyramide_ages.csv",  # type: ignore[operator]
         None,
     )

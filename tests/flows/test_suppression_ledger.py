@@ -26,6 +26,7 @@ from datadsn.indicators.suppression import Ledger, population_and_cell
 from tests.economy import consolidated_economy
 
 from .conftest import hab_info
+from .helpers import largest_region, masked_sections
 
 MONTH = "2023-02"
 
@@ -40,14 +41,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 
 @pytest.fixture(scope="module")
 def region(store: Warehouse) -> str:
-    session = Session(store, threads=2)
-    session.prepare(MONTH, MONTH, "mois")
-    row = session.con.execute(
-        "SELECT d_region, count(*) AS n FROM ind_base_dims GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
-    ).fetchone()
-    session.close()
-    assert row is not None
-    return str(row[0])
+    return largest_region(store, MONTH)
 
 
 def _spec(region: str) -> Any:
@@ -62,15 +56,6 @@ def _spec(region: str) -> Any:
             "formats": ["csv"],
         }
     )
-
-
-def _masked_sections(path: Path, region: str | None) -> set[str]:
-    """The NAF sections masked in the région's row of a released CSV."""
-    table = pl.read_csv(path, infer_schema=False)
-    if region is not None:
-        table = table.filter(pl.col("region") == region)
-    inner = table.filter(pl.col("naf_section") != TOTAL, pl.col("statut") != "publie")
-    return set(inner["naf_section"])
 
 
 def _masked(cells: pl.DataFrame) -> set[str]:
@@ -128,18 +113,18 @@ def test_a_cell_masked_by_a_table_stays_masked_in_a_later_flow(
     assert _masked(flow_alone) != in_table
 
     _compute(store, tmp_path / "table.csv", "region,naf_section")
-    table_masked = _masked_sections(tmp_path / "table.csv", region)
+    table_masked = masked_sections(tmp_path / "table.csv", region)
     assert table_masked == in_table
     assert Ledger(store.root).path(MONTH).exists()
 
     done = run(spec, store, MONTH, hab_info(region))
     flow_file = done.folder / "effectifs-registre_eff_fin.csv"  # type: ignore[operator]
-    flow_masked = _masked_sections(flow_file, None)
+    flow_masked = masked_sections(flow_file, None)
     assert table_masked <= flow_masked
 
     # A later table of the same period masks at least what both masked: nothing is unmasked.
     _compute(store, tmp_path / "ensuite.csv", "naf_section,region")
-    later = _masked_sections(tmp_path / "ensuite.csv", region)
+    later = masked_sections(tmp_path / "ensuite.csv", region)
     assert (table_masked | flow_masked) <= later
     # Running the flow again changes nothing it delivered.
     again = run(spec, store, MONTH, hab_info(region))
