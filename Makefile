@@ -40,7 +40,8 @@ typecheck: .venv/.synced
 	.venv/bin/mypy
 
 # Browser tests drive Debian's chromium (no browser download is possible here); the Spark engine's
-# tests (marker spark) need a Java 17 runtime, Debian's headless one.
+# tests (marker spark) need a Java 17 runtime, Debian's headless one; as root, the image test builds
+# the container image from Debian's packages (podman, buildah, debootstrap: no Docker Hub here).
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -50,6 +51,9 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	  else echo "Java 17 manque : sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; fi; }
+	@command -v podman >/dev/null 2>&1 && command -v buildah >/dev/null 2>&1 \
+	  && command -v debootstrap >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap >/dev/null; }
 
 test: lint typecheck system-deps
 	.venv/bin/pytest -q
