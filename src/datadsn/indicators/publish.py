@@ -29,9 +29,14 @@ class Released:
 def joint_dims(indicator: Indicator, dims: list[str]) -> list[str]:
     """The dimensions of the cube a table of ``dims`` is computed and protected in (what to
     ask ``compute.precompute_cells`` for)."""
+    return protection_dims(_with_part(indicator, dims), indicator.dimensions)
+
+
+def _with_part(indicator: Indicator, dims: list[str]) -> list[str]:
+    """A share's table always carries the dimension it is a share of."""
     if indicator.part_selon and indicator.part_selon not in dims:
-        dims = [indicator.part_selon, *dims]
-    return protection_dims(dims, indicator.dimensions)
+        return [indicator.part_selon, *dims]
+    return dims
 
 
 def protected_cube(
@@ -93,8 +98,7 @@ def protected_table(
     the slice of the cube that crosses in the other levels of the dimensions' hierarchies,
     protected as one table (``hierarchies.py``), the ledger's cells kept masked (the table's
     name there: :func:`suppression.source`)."""
-    if indicator.part_selon and indicator.part_selon not in dims:
-        dims = [indicator.part_selon, *dims]
+    dims = _with_part(indicator, dims)
     check_dims(indicator, dims)
     joint = joint_dims(indicator, dims)
     source = suppression.source(indicator.code, dims, start, end, period, scope)
