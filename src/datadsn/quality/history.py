@@ -21,7 +21,7 @@ from pathlib import Path
 from datadsn.engine.backends import Backend
 from datadsn.engine.runner import quote_path
 
-from .schema import TABLES
+from .schema import TABLES, select_list
 
 # table -> the month column that names its files
 PARTITIONED: dict[str, str] = {
@@ -89,19 +89,35 @@ def empty_sql(table: str) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def files_sql(table: str, files: list[Path]) -> str:
-    """Rows of some month files as stored (typed and empty if there are none)."""
+def files_sql(table: str, files: list[Path], present: set[str] | None = None) -> str:
+    """Rows of some month files as stored (typed and empty if there are none). Files written
+    before a column was added lack it: matched by name, and when none holds it (``present``,
+    the columns the files hold) it reads as NULL."""
     if not files:
         return empty_sql(table)
     listed = ", ".join(quote(f) for f in files)
-    return f"SELECT {', '.join(TABLES[table])} FROM read_parquet([{listed}])"
+    columns = select_list(table, present) if present is not None else ", ".join(TABLES[table])
+    return f"SELECT {columns} FROM read_parquet([{listed}], union_by_name = true)"
+
+
+def stored_files(folder: Path | None, table: str, months: list[str] | None = None) -> list[Path]:
+    """Files as stored, of some months or of all."""
+    files = part_files(folder, table) if folder else {}
+    chosen = list(files) if months is None else [m for m in months if m in files]
+    return [files[m] for m in chosen]
 
 
 def stored_sql(folder: Path | None, table: str, months: list[str] | None = None) -> str:
     """Rows as stored (ids not resolved), of some months or of all."""
-    files = part_files(folder, table) if folder else {}
-    chosen = list(files) if months is None else [m for m in months if m in files]
-    return files_sql(table, [files[m] for m in chosen])
+    return files_sql(table, stored_files(folder, table, months))
+
+
+def present_columns(db: Backend, files: list[Path]) -> set[str] | None:
+    """The columns some month files hold (None without files)."""
+    if not files:
+        return None
+    listed = ", ".join(quote(f) for f in files)
+    return set(db.columns(f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"))
 
 
 def _resolution(table: str, stored: str, fusions: str, columns: str) -> tuple[str, str]:
