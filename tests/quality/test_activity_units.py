@@ -12,6 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
+
+from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Rem, Salarie, Scenario, declaration, month_end
 
 SIRET = "12345678200012"
@@ -51,3 +54,23 @@ def test_without_any_declared_unit_the_contract_unit_applies(tmp_path: Path) -> 
     sc = Scenario(tmp_path)
     sc.run("2023-06", _month("2023-06", [("01", "22.00", "99")]))
     assert _hours(sc)["2023-06-01"][0] == Decimal("22")
+
+
+def test_month_files_written_before_the_unit_column_still_read(tmp_path: Path) -> None:
+    """A snapshot published before ``contrats_mois.unite_mesure_activite`` existed: its month
+    files lack the column, which reads as NULL (no earlier unit) instead of failing the run."""
+    sc = Scenario(tmp_path)
+    sc.run("2023-05", _month("2023-05", [("01", "21.00", "12")]))
+    folder = snapshot_dir(sc.store, "2023-05")
+    for path in (folder / "contrats_mois").glob("*.parquet"):
+        older = path.with_suffix(".old")
+        duckdb.execute(
+            f"COPY (SELECT * EXCLUDE (unite_mesure_activite) FROM '{path}') TO '{older}' "
+            "(FORMAT parquet)"
+        )
+        path.unlink()  # hard-linked into later snapshots: replaced, not rewritten in place
+        older.rename(path)
+    sc.run("2023-06", _month("2023-06", [("01", "22.00", "99")]))
+    assert _hours(sc)["2023-06-01"][0] == Decimal("22")
+    rows = {(str(r["mois"]), r["unite_mesure_activite"]) for r in sc.table("contrats_mois")}
+    assert rows == {("2023-05-01", None), ("2023-06-01", None)}  # 99 rejected: no unit

@@ -45,9 +45,7 @@ class Carry:
         declared = history.months(db, "SELECT DISTINCT mois_partition FROM en_attente")
         for table in DECLARED:
             self.rewritten[table] = declared
-            files = history.stored_files(self.folder, table, declared)
-            present = history.present_columns(db, files)
-            db.create(f"prev_{table}", history.files_sql(table, files, present))
+            db.create(f"prev_{table}", history.stored_sql(self.folder, table, declared))
         self.load_units(db, declared)
 
     def load_units(self, db: Backend, declared: list[str]) -> None:
@@ -55,9 +53,7 @@ class Carry:
         months among the 3 before each declared month, for the activity lines whose unit is
         missing or was rejected (int_heures_declarees)."""
         wanted = sorted({months.shift(d, -k) for d in declared for k in (1, 2, 3)})
-        files = history.stored_files(self.folder, "contrats_mois", wanted)
-        present = history.present_columns(db, files)
-        stored = history.files_sql("contrats_mois", files, present)
+        stored = history.stored_sql(self.folder, "contrats_mois", wanted)
         db.create(
             "prev_unites_activite",
             f"SELECT contrat_id, mois, unite_mesure_activite FROM ({stored}) s "

@@ -18,6 +18,8 @@ import os
 import shutil
 from pathlib import Path
 
+import polars as pl
+
 from datadsn.engine.backends import Backend
 from datadsn.engine.runner import quote_path
 
@@ -89,15 +91,18 @@ def empty_sql(table: str) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def files_sql(table: str, files: list[Path], present: set[str] | None = None) -> str:
-    """Rows of some month files as stored (typed and empty if there are none). Files written
-    before a column was added lack it: matched by name, and when none holds it (``present``,
-    the columns the files hold) it reads as NULL."""
+def files_sql(table: str, files: list[Path]) -> str:
+    """Rows of some month files as stored (typed and empty if there are none). Columns are
+    matched by name: a column added after some files were written reads as NULL in them."""
     if not files:
         return empty_sql(table)
     listed = ", ".join(quote(f) for f in files)
-    columns = select_list(table, present) if present is not None else ", ".join(TABLES[table])
-    return f"SELECT {columns} FROM read_parquet([{listed}], union_by_name = true)"
+    present: set[str] = set()
+    for f in files:  # footers only
+        present.update(pl.read_parquet_schema(f))
+    return (
+        f"SELECT {select_list(table, present)} FROM read_parquet([{listed}], union_by_name = true)"
+    )
 
 
 def stored_files(folder: Path | None, table: str, months: list[str] | None = None) -> list[Path]:
@@ -110,14 +115,6 @@ def stored_files(folder: Path | None, table: str, months: list[str] | None = Non
 def stored_sql(folder: Path | None, table: str, months: list[str] | None = None) -> str:
     """Rows as stored (ids not resolved), of some months or of all."""
     return files_sql(table, stored_files(folder, table, months))
-
-
-def present_columns(db: Backend, files: list[Path]) -> set[str] | None:
-    """The columns some month files hold (None without files)."""
-    if not files:
-        return None
-    listed = ", ".join(quote(f) for f in files)
-    return set(db.columns(f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"))
 
 
 def _resolution(table: str, stored: str, fusions: str, columns: str) -> tuple[str, str]:
