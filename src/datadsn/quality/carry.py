@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from datadsn import months
 from datadsn.engine.backends import Backend
 
 from . import history
@@ -45,6 +46,19 @@ class Carry:
         for table in DECLARED:
             self.rewritten[table] = declared
             db.create(f"prev_{table}", history.stored_sql(self.folder, table, declared))
+        self.load_units(db, declared)
+
+    def load_units(self, db: Backend, declared: list[str]) -> None:
+        """``prev_unites_activite``: the activity unit each contract declared in the stored
+        months among the 3 before each declared month, for the activity lines whose unit is
+        missing or was rejected (int_heures_declarees)."""
+        wanted = sorted({months.shift(d, -k) for d in declared for k in (1, 2, 3)})
+        stored = history.stored_sql(self.folder, "contrats_mois", wanted)
+        db.create(
+            "prev_unites_activite",
+            f"SELECT contrat_id, mois, unite_mesure_activite FROM ({stored}) s "
+            "WHERE unite_mesure_activite IS NOT NULL",
+        )
 
     def sources_view(self, db: Backend) -> None:
         """After ``int_activites_mois``: ``prev_activites_sources_conservees``, the sources carried

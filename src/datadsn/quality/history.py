@@ -18,10 +18,12 @@ import os
 import shutil
 from pathlib import Path
 
+import polars as pl
+
 from datadsn.engine.backends import Backend
 from datadsn.engine.runner import quote_path
 
-from .schema import TABLES
+from .schema import TABLES, select_list
 
 # table -> the month column that names its files
 PARTITIONED: dict[str, str] = {
@@ -90,18 +92,29 @@ def empty_sql(table: str) -> str:
 
 
 def files_sql(table: str, files: list[Path]) -> str:
-    """Rows of some month files as stored (typed and empty if there are none)."""
+    """Rows of some month files as stored (typed and empty if there are none). Columns are
+    matched by name: a column added after some files were written reads as NULL in them."""
     if not files:
         return empty_sql(table)
     listed = ", ".join(quote(f) for f in files)
-    return f"SELECT {', '.join(TABLES[table])} FROM read_parquet([{listed}])"
+    present: set[str] = set()
+    for f in files:  # footers only
+        present.update(pl.read_parquet_schema(f))
+    return (
+        f"SELECT {select_list(table, present)} FROM read_parquet([{listed}], union_by_name = true)"
+    )
+
+
+def stored_files(folder: Path | None, table: str, months: list[str] | None = None) -> list[Path]:
+    """Files as stored, of some months or of all."""
+    files = part_files(folder, table) if folder else {}
+    chosen = list(files) if months is None else [m for m in months if m in files]
+    return [files[m] for m in chosen]
 
 
 def stored_sql(folder: Path | None, table: str, months: list[str] | None = None) -> str:
     """Rows as stored (ids not resolved), of some months or of all."""
-    files = part_files(folder, table) if folder else {}
-    chosen = list(files) if months is None else [m for m in months if m in files]
-    return files_sql(table, [files[m] for m in chosen])
+    return files_sql(table, stored_files(folder, table, months))
 
 
 def _resolution(table: str, stored: str, fusions: str, columns: str) -> tuple[str, str]:

@@ -1,9 +1,11 @@
 -- Hours declared in this run, per remuneration and contract line, before the split over calendar
 -- months. Contract lines, not ids: this step needs no merge, so it runs beside them, off the
 -- critical path; int_heures_declarees puts the final contract ids on its rows.
--- 002 with activity lines: 01 paid, 02 unpaid; units 10/21 hours, 12/20 days of 7 h, others 0;
--- no unit -> the contract's quotité unit. 017/018: overtime from nombre_heures, counted ONCE
--- however many activity lines the block carries (the reference multiplied it).
+-- 002 with activity lines (01 paid, 02 unpaid): their measure and declared unit, NULL when left
+-- out or rejected as unknown; unite_mois, the unit the contract line's other activity lines
+-- declare; the contract's quotité unit. int_heures_declarees turns them into hours (it knows the
+-- contract id, hence the units of earlier months). 017/018: overtime from nombre_heures, counted
+-- ONCE however many activity lines the block carries (the reference multiplied it).
 -- A remuneration finds its contract by normalised number within the same individual; if the
 -- individual declares the same number twice the first contract line takes the hours (once).
 -- @kind table
@@ -33,23 +35,19 @@ remunerations as (
 ),
 activites as (
     select r.fichier, r.decl_key, r.mois, r.contrat_ligne, r.debut, r.fin, a.type_activite,
-           case
-               when coalesce(a.unite_mesure, r.unite_mesure_quotite) in ('10', '21') then a.mesure
-               when coalesce(a.unite_mesure, r.unite_mesure_quotite) in ('12', '20') then a.mesure * 7
-               else 0
-           end as heures
+           a.mesure, a.unite_mesure, r.unite_mesure_quotite,
+           min(a.unite_mesure) over (partition by r.fichier, r.contrat_ligne) as unite_mois
     from remunerations r
     join stg_activites a on a.fichier = r.fichier and a.remuneration_ligne = r.remuneration_ligne
     where r.type_remuneration = '002'
 )
-select fichier, contrat_ligne, decl_key, mois as mois_declaration, debut, fin,
-       case when type_activite = '01' then heures else 0 end as heures_standards,
-       case when type_activite = '02' then heures else 0 end as heures_non_remunerees,
+select fichier, contrat_ligne, decl_key, mois as mois_declaration, debut, fin, type_activite,
+       mesure, unite_mesure as unite_declaree, unite_mois, unite_mesure_quotite,
        cast(0 as decimal(18, 2)) as heures_supp
 from activites
 union all
-select fichier, contrat_ligne, decl_key, mois, debut, fin, cast(0 as decimal(18, 2)),
-       cast(0 as decimal(18, 2)),
-       coalesce(nombre_heures, 0)
+select fichier, contrat_ligne, decl_key, mois, debut, fin, cast(null as varchar),
+       cast(0 as decimal(18, 2)), cast(null as varchar), cast(null as varchar),
+       cast(null as varchar), coalesce(nombre_heures, 0)
 from remunerations
 where type_remuneration in ('017', '018')

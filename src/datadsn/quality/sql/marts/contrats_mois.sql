@@ -16,4 +16,5 @@
 -- @column code_pcs_ese VARCHAR
 -- @column remuneration_brute DECIMAL(18,2)
 -- @column version_declaration VARCHAR
+-- @column unite_mesure_activite VARCHAR
 select * from int_contrats_mois
