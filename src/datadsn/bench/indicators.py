@@ -33,7 +33,8 @@ def _h(expr: str, salt: int, mod: int) -> str:
 
 
 def build_synthetic(root: Path, employees: int, months: int, first: str = "2023-01") -> Warehouse:
-    """Write synthetic quality tables and a catalogue with their plain names under ``root``."""
+    """Write synthetic quality tables under ``root`` as the snapshot of the last month (the
+    layout sessions read), and a catalogue with their plain names."""
     root.mkdir(parents=True, exist_ok=True)
     n_etab = max(employees // 15, 10)
     start = f"DATE '{first}-01'"
@@ -86,8 +87,9 @@ def build_synthetic(root: Path, employees: int, months: int, first: str = "2023-
                 CAST(NULL AS VARCHAR) AS ett_contrat_id
             FROM dated""",
     }
-    folder = root / "quality" / "synthetique"
+    folder = root / "quality" / month_list.shift(first, months - 1)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder.parent / "CURRENT").write_text(folder.name + "\n", encoding="utf-8")
     for name, sql in tables.items():
         con.execute(f"COPY ({sql}) TO '{folder / name}.parquet' (FORMAT parquet)")
     con.execute(f"CREATE VIEW contrats AS SELECT * FROM '{folder / 'contrats'}.parquet'")
@@ -146,7 +148,7 @@ def bench_indicators(employees: int = 1_000_000, months: int = 24) -> dict:
         t1 = time.perf_counter()
         session.prepare(first, last, "mois")
         base = time.perf_counter() - t1
-        rows = session.con.execute("SELECT count(*) FROM ind_base").fetchone()
+        rows = session.backend.rows("SELECT count(*) FROM ind_base")[0]
         requests = [(ind, joint_dims(ind, list(ind.par_defaut))) for ind in CATALOGUE]
         # Without secrecy: the same cells (cube of each default table), nothing protected.
         t = time.perf_counter()

@@ -93,22 +93,27 @@ def default_dims(code: str) -> tuple[str, ...]:
 class ScopedSession(Session):
     """A session whose base layer only holds the flow's population."""
 
-    def __init__(self, store: Warehouse, scope: Scope, threads: int | None = None):
-        super().__init__(store, threads=threads)
+    def __init__(
+        self,
+        store: Warehouse,
+        scope: Scope,
+        threads: int | None = None,
+        engine: str | None = None,
+        master: str | None = None,
+    ):
+        super().__init__(store, threads=threads, engine=engine, master=master)
         self.scope = scope
 
-    def prepare(self, start: str, end: str, period: str) -> None:
-        if self.window == (start, end, period):
-            return
-        super().prepare(start, end, period)
+    def restrict_base(self) -> None:
         where, params = self.filters()
         if where:
             # Only ind_base's columns are kept: the establishment's dimensions stay looked up.
-            self.con.execute(
-                "CREATE OR REPLACE TABLE ind_base AS SELECT b.* FROM ind_base AS b "
+            self.backend.create(
+                "ind_base",
+                "SELECT b.* FROM ind_base AS b "
                 "LEFT JOIN ind_dims_etablissement AS e ON e.etablissement_id = b.etablissement_id "
                 "WHERE " + " AND ".join(where),
-                params,
+                params=params,
             )
 
     def filters(self) -> tuple[list[str], list[str]]:
@@ -144,16 +149,16 @@ class ScopedSession(Session):
 
     def enterprises(self) -> dict[str, int]:
         """The enterprises (SIREN) with a poste-mois in the population, with their contracts."""
-        rows = self.con.execute(
+        rows = self.backend.rows(
             "SELECT e.entreprise, count(DISTINCT b.contrat_id) FROM ind_base AS b "
             "JOIN ind_dims_etablissement AS e ON e.etablissement_id = b.etablissement_id "
             "GROUP BY 1"
-        ).fetchall()
+        )
         return {str(r[0]): int(r[1]) for r in rows}
 
     def population(self) -> int:
-        row = self.con.execute("SELECT count(DISTINCT salarie_id) FROM ind_base").fetchone()
-        return int(row[0]) if row else 0
+        rows = self.backend.rows("SELECT count(DISTINCT salarie_id) FROM ind_base")
+        return int(rows[0][0]) if rows else 0
 
 
 @dataclass

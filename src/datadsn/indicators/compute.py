@@ -1,25 +1,33 @@
 """Run the indicator SQL steps on the quality snapshot and aggregate cells with their margins.
 
-The warehouse catalogue is attached read-only to an in-memory DuckDB; the steps (base layer,
-then one step per indicator) are materialised there by the engine's runner. Aggregation is one
-generated query (GROUPING SETS, portable to Spark) giving, per cell, the numerator and
-denominator sums and what the disclosure rules need: distinct employees, contributing
-establishments and the largest establishment contribution.
+The current snapshot's files are views of an engine's session (DuckDB by default, or Spark);
+the steps (base layer, then one step per indicator) are materialised there by the engine's
+runner. Aggregation is one generated query (GROUPING SETS, portable to Spark) giving, per cell,
+the numerator and denominator sums and what the disclosure rules need: distinct employees,
+contributing establishments and the largest establishment contribution. The disclosure control
+then works in Python on these cells, the same for both engines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 import duckdb
 import polars as pl
 import pyarrow as pa
 
 from datadsn import months
+from datadsn.engine import backends
+from datadsn.engine.backends import Backend
 from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.runner import Step, check_portable, run_step
 from datadsn.engine.warehouse import Warehouse
+from datadsn.quality.history import table_sql
+from datadsn.quality.snapshot import current_month, snapshot_dir
 
 from . import batch, references
 from .catalogue import DIMENSIONS, ESTABLISHMENT_DIMS, PERIODS, SQL, Indicator
@@ -39,6 +47,8 @@ BASE_VIEWS = ("ind_postes",)
 # window's (one million employees over 24 months: 9.5 GB at peak instead of 13 GB), and on a
 # machine where fresh memory costs about a second per GB that is most of the base layer's time.
 MONTHLY_STEPS = ("ind_base",)
+# Significant digits the cells' sums are rounded to (see ``settled``).
+SUM_DIGITS = 10
 QUALITY_TABLES = ("contrats", "contrats_mois", "activites", "salaries", "etablissements")
 _WEIGHT = {"somme": "1.0", "moyenne": "poids_moyenne", "fin": "CAST(dernier_mois AS DOUBLE)"}
 
@@ -90,52 +100,67 @@ def _month_table(firsts: list[date], period: str) -> pa.Table:
 
 
 class Session:
-    """An in-memory DuckDB over the warehouse's current quality snapshot."""
+    """The indicator steps over the warehouse's current quality snapshot, on an engine.
 
-    def __init__(self, store: Warehouse, threads: int | None = None):
-        if not store.catalog.exists():
+    The snapshot's files (and the raw work places) are read through views the session defines,
+    on DuckDB (a database of its own, the default) or on Spark (``engine``, ``master``)."""
+
+    def __init__(
+        self,
+        store: Warehouse,
+        threads: int | None = None,
+        engine: str | None = None,
+        master: str | None = None,
+    ):
+        current = current_month(store)
+        if current is None:
             raise IndicatorError(
-                f"aucun catalogue dans {store.root} : lancez `datadsn consolidate` d'abord"
+                f"aucun instantané de qualité dans {store.root} : lancez `datadsn consolidate` "
+                "d'abord"
             )
-        self.store = store
-        self.con = duckdb.connect()
-        self.con.execute("SET enable_progress_bar = false")
-        # Every query that returns rows orders them: tables need not keep insertion order.
-        self.con.execute("SET preserve_insertion_order = false")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        path = str(store.catalog).replace("'", "''")
-        self.con.execute(f"ATTACH '{path}' AS entrepot (READ_ONLY)")
-        present = {
-            (schema, name)
-            for schema, name in self.con.execute(
-                "SELECT table_schema, table_name FROM information_schema.tables "
-                "WHERE table_catalog = 'entrepot'"
-            ).fetchall()
-        }
-        missing = [t for t in QUALITY_TABLES if ("main", t) not in present]
+        folder = snapshot_dir(store, current)
+        inputs = {table: table_sql(folder, table) for table in QUALITY_TABLES}
+        missing = [table for table, sql in inputs.items() if sql is None]
         if missing:
             raise IndicatorError(
                 f"tables de qualité absentes ({', '.join(missing)}) : lancez `datadsn consolidate`"
             )
-        for table in QUALITY_TABLES:
-            self.con.execute(f"CREATE VIEW {table} AS SELECT * FROM entrepot.main.{table}")
-        if ("raw", "lieu_travail") in present:
-            self.con.execute(
-                "CREATE VIEW ind_lieux_travail AS SELECT identifiant_lieu_travail AS siret, "
-                "code_insee_commune AS code_commune, mois_declaration, fichier, ligne "
-                "FROM entrepot.raw.lieu_travail"
+        self.store = store
+        self._stack = ExitStack()
+        self.backend: Backend = self._stack.enter_context(
+            backends.session(engine, threads=threads, master=master, own=True)
+        )
+        try:
+            for table, sql in inputs.items():
+                self.backend.create(table, str(sql), kind="view")
+            scan = store.scan_sql("lieu_travail")
+            lieux = (
+                f"SELECT identifiant_lieu_travail AS siret, code_insee_commune AS code_commune, "
+                f"mois_declaration, fichier, ligne FROM {scan}"
+                if scan
+                else "SELECT CAST(NULL AS VARCHAR) AS siret, CAST(NULL AS VARCHAR) AS "
+                "code_commune, CAST(NULL AS VARCHAR) AS mois_declaration, CAST(NULL AS VARCHAR) "
+                "AS fichier, CAST(NULL AS INTEGER) AS ligne WHERE false"
             )
-        else:
-            self.con.execute(
-                "CREATE VIEW ind_lieux_travail AS SELECT CAST(NULL AS VARCHAR) AS siret, "
-                "CAST(NULL AS VARCHAR) AS code_commune, CAST(NULL AS VARCHAR) AS mois_declaration,"
-                " CAST(NULL AS VARCHAR) AS fichier, CAST(NULL AS INTEGER) AS ligne WHERE false"
-            )
-        references.register(self.con)
+            self.backend.create("ind_lieux_travail", lieux, kind="view")
+            references.register(self.backend)
+        except BaseException:
+            self._stack.close()
+            raise
         self.window: tuple[str, str, str] | None = None
         # Cells computed ahead by ``precompute_cells``, per indicator code and dimensions.
         self.ready: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (DuckDB sessions only): for tests and probes."""
+        if not isinstance(self.backend, DuckDBBackend):
+            raise TypeError("session Spark : pas de connexion DuckDB")
+        return self.backend.con
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+        """A query's rows as a Polars frame, whatever the engine."""
+        return cast(pl.DataFrame, pl.from_arrow(self.backend.to_arrow(sql, params)))
 
     def prepare(self, start: str, end: str, period: str) -> None:
         """Materialise the base layer for a window and a period type."""
@@ -145,47 +170,50 @@ class Session:
             return
         self.ready.clear()
         months = months_between(start, end)
-        last = self.con.execute("SELECT max(mois) FROM contrats_mois").fetchone()
-        if not last or last[0] is None:
+        last = self.backend.rows("SELECT max(mois) FROM contrats_mois")
+        if not last or last[0][0] is None:
             raise IndicatorError("la base de qualité ne contient aucun mois déclaré")
-        if months[-1] > last[0]:
+        if months[-1] > last[0][0]:
             raise IndicatorError(
-                f"{end} est au-delà du dernier mois consolidé ({last[0]:%Y-%m}) : les contrats "
-                "ouverts y seraient comptés sans déclaration"
+                f"{end} est au-delà du dernier mois consolidé ({last[0][0]:%Y-%m}) : les "
+                "contrats ouverts y seraient comptés sans déclaration"
             )
-        self.con.register("ind_mois_arrow", _month_table(months, period))
-        self.con.execute("CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_mois_arrow")
-        self.con.unregister("ind_mois_arrow")
+        self.backend.from_arrow("ind_mois", _month_table(months, period))
         for name in BASE_STEPS:
             step = Step(name=name, layer="base", path=SQL / "base" / f"{name}.sql")
             if name in BASE_VIEWS:
-                body = step.sql.strip().rstrip(";")
-                self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {body}")
-            elif name in MONTHLY_STEPS:
+                run_step(self.backend, step, view=True)
+            elif name in MONTHLY_STEPS and self.backend.engine == "duckdb":
                 self._by_month(step, months)
             else:
-                run_step(DuckDBBackend(self.con), step)
+                # Spark spreads the whole window over its executors: a month at a time would
+                # copy the table built so far at each month (a union checkpointed anew).
+                run_step(self.backend, step)
+        self.restrict_base()
         # Every dimension on each poste-mois, for extracts and scoped sessions.
         every = batch.with_establishment("ind_base", [f"d_{d}" for d in ESTABLISHMENT_DIMS])
-        self.con.execute(f"CREATE OR REPLACE VIEW ind_base_dims AS SELECT * FROM {every} AS b")
+        self.backend.create("ind_base_dims", f"SELECT * FROM {every} AS b", kind="view")
         self.window = (start, end, period)
+
+    def restrict_base(self) -> None:
+        """Narrow ``ind_base`` to a population (a flow's): nothing here. Called before the
+        views over ``ind_base`` are defined: a Spark view keeps the table it was defined on."""
 
     def _by_month(self, step: Step, months: list[date]) -> None:
         """Materialise ``step`` one month of the window at a time, ``ind_mois`` holding only
         that month's row, then put the whole window back in ``ind_mois``."""
-        self.con.execute("CREATE OR REPLACE TABLE ind_fenetre AS SELECT * FROM ind_mois")
+        self.backend.create("ind_fenetre", "SELECT * FROM ind_mois")
         try:
             for i, month in enumerate(months):
                 # Recreated rather than emptied: its statistics then say one row, and DuckDB
                 # pairs it with the contracts by a nested loop instead of sorting them each time.
-                self.con.execute(
-                    "CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_fenetre WHERE mois = ?",
-                    [month],
+                self.backend.create(
+                    "ind_mois", "SELECT * FROM ind_fenetre WHERE mois = ?", params=[month]
                 )
-                run_step(DuckDBBackend(self.con), step, append=i > 0)
+                run_step(self.backend, step, append=i > 0)
         finally:
-            self.con.execute("CREATE OR REPLACE TABLE ind_mois AS SELECT * FROM ind_fenetre")
-            self.con.execute("DROP TABLE ind_fenetre")
+            self.backend.create("ind_mois", "SELECT * FROM ind_fenetre")
+            self.backend.drop("ind_fenetre")
 
     def cells(self, indicator: Indicator, dims: list[str]) -> pl.DataFrame:
         """One row per period and cell (margins included, ``Ensemble``)."""
@@ -199,12 +227,22 @@ class Session:
             raise IndicatorError(f"{name} : SQL non portable ({', '.join(problems)})")
         # A view, not a table: the aggregation reads a handful of the base's columns once.
         body = indicator.sql.strip().rstrip(";")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
-        sql = aggregation_sql(name, dims, indicator)
-        return self.con.execute(sql).pl()
+        self.backend.create(name, body, kind="view")
+        return settled(self.frame(aggregation_sql(name, dims, indicator)))
 
     def close(self) -> None:
-        self.con.close()
+        self._stack.close()
+
+
+def settled(cells: pl.DataFrame) -> pl.DataFrame:
+    """Cells with their floating sums rounded to ``SUM_DIGITS`` significant digits: the last
+    bits of a sum of doubles depend on the order of the additions, which differs between
+    engines (and between DuckDB's thread counts); rounded, the same data gives the same cells
+    and so the same masks. Relative, not to a fixed decimal: a ratio of two small sums (a
+    share of temporary work) keeps its precision, a national sum is not held to more digits
+    than a double carries."""
+    floats = [c for c, t in cells.schema.items() if t.is_float()]
+    return cells.with_columns(pl.col(floats).round_sig_figs(SUM_DIGITS)) if floats else cells
 
 
 MAX_DIMS = 4  # a table asked for
@@ -306,11 +344,16 @@ def precompute_cells(
             for ind, p in found
         ]
         dims = list(dims_key)
-        wide = session.con.execute(batch.batch_sql(items, dims, TOTAL)).pl()
+        wide = settled(session.frame(batch.batch_sql(items, dims, TOTAL)))
         codes = [ind.code for ind, _ in found]
         for code, frame in batch.split(wide, codes, dims).items():
             session.ready[(code, dims_key)] = frame
 
 
-def open_session(warehouse: Path | None, threads: int | None = None) -> Session:
-    return Session(Warehouse.at(warehouse), threads=threads)
+def open_session(
+    warehouse: Path | None,
+    threads: int | None = None,
+    engine: str | None = None,
+    master: str | None = None,
+) -> Session:
+    return Session(Warehouse.at(warehouse), threads=threads, engine=engine, master=master)

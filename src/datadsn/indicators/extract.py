@@ -86,7 +86,7 @@ def build(session: Session, request: ExtractRequest, rules: Rules | None = None)
     if request.departements:
         where.append(f"d_departement IN ({', '.join('?' for _ in request.departements)})")
         params += request.departements
-    data = session.con.execute(
+    data = session.frame(
         f"""
         SELECT strftime(mois, '%Y-%m') AS mois, salarie_id, contrat_id, etablissement_id,
             d_sexe AS sexe, d_{request.age_level} AS tranche_age, d_{request.naf_level} AS naf,
@@ -110,10 +110,8 @@ def build(session: Session, request: ExtractRequest, rules: Rules | None = None)
         ORDER BY mois, contrat_id
         """,
         params,
-    ).pl()
-    firms = session.con.execute(
-        "SELECT etablissement_id, entreprise FROM ind_dims_etablissement"
-    ).pl()
+    )
+    firms = session.frame("SELECT etablissement_id, entreprise FROM ind_dims_etablissement")
     data = mask_establishments(data.join(firms, on="etablissement_id", how="left"), rules)
     return data.with_columns(
         rekey(request.key, data["salarie_id"]).alias("salarie_id"),

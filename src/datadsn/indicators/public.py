@@ -183,8 +183,8 @@ def cubes(indicator: Indicator) -> list[tuple[list[str], list[str]]]:
 def window(session: Session, month: str) -> tuple[str, str]:
     """The 24 months up to ``month``, from the first consolidated month at the earliest."""
     end = months.parse(month, PublicationError)
-    row = session.con.execute("SELECT min(mois) FROM contrats_mois").fetchone()
-    first = months.of_date(row[0]) if row and row[0] is not None else end
+    rows = session.backend.rows("SELECT min(mois) FROM contrats_mois")
+    first = months.of_date(rows[0][0]) if rows and rows[0][0] is not None else end
     return max(months.shift(end, 1 - WINDOW), first), end
 
 

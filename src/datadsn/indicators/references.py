@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from datadsn.engine.backends import Backend
 
 DATA = Path(__file__).parent / "data"
 
@@ -93,11 +96,11 @@ def labels() -> dict[str, dict[str, str]]:
     return out
 
 
-def register(con: duckdb.DuckDBPyConnection) -> None:
+def register(db: Backend) -> None:
     """Load the reference tables the SQL steps join (``ref_*``)."""
     divisions = naf_divisions()
-    con.register(
-        "ref_naf_divisions_arrow",
+    db.from_arrow(
+        "ref_naf_divisions",
         pa.table(
             {
                 "division": [r["division"] for r in divisions],
@@ -106,13 +109,9 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             }
         ),
     )
-    con.execute(
-        "CREATE OR REPLACE TABLE ref_naf_divisions AS SELECT * FROM ref_naf_divisions_arrow"
-    )
-    con.unregister("ref_naf_divisions_arrow")
     deps = read_csv("departements.csv")
-    con.register(
-        "ref_departements_arrow",
+    db.from_arrow(
+        "ref_departements",
         pa.table(
             {
                 "departement": [r["departement"] for r in deps],
@@ -120,8 +119,6 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             }
         ),
     )
-    con.execute("CREATE OR REPLACE TABLE ref_departements AS SELECT * FROM ref_departements_arrow")
-    con.unregister("ref_departements_arrow")
 
 
 def refresh(norm_version: str = "P26V01") -> Path:

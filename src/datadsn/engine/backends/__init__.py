@@ -66,7 +66,7 @@ class Backend(Protocol):
         """Table ``name`` holding an Arrow table's rows."""
         ...
 
-    def to_arrow(self, sql: str) -> pa.Table: ...
+    def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
 
     def write_parquet(self, sql: str, target: Path, order_by: str | None = None) -> None:
         """A query's rows into one Parquet file, sorted, replacing ``target`` atomically."""
@@ -89,16 +89,21 @@ def engine_name(engine: str | None) -> str:
 
 @contextmanager
 def session(
-    engine: str | None = None, threads: int | None = None, master: str | None = None
+    engine: str | None = None,
+    threads: int | None = None,
+    master: str | None = None,
+    own: bool = False,
 ) -> Iterator[Backend]:
-    """A backend for one run, left empty at its end (tables and views dropped)."""
+    """A backend for one run, left empty at its end (tables and views dropped). With ``own``,
+    DuckDB gets a database of its own instead of the process's: for a long session (the
+    indicators') that must not hold the shared database's lock while other runs wait."""
     if engine_name(engine) == "spark":
         from .spark import spark_session
 
         with spark_session(master) as backend:
             yield backend
         return
-    from .duck import duckdb_session
+    from .duck import duckdb_own, duckdb_session
 
-    with duckdb_session(threads) as duck:
+    with duckdb_own(threads) if own else duckdb_session(threads) as duck:
         yield duck

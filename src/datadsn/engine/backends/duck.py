@@ -55,8 +55,8 @@ class DuckDBBackend:
         finally:
             self.con.unregister("_arrow_entree")
 
-    def to_arrow(self, sql: str) -> pa.Table:
-        return self.con.execute(sql).to_arrow_table()
+    def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self.con.execute(sql, list(params) or None).to_arrow_table()
 
     def write_parquet(self, sql: str, target: Path, order_by: str | None = None) -> None:
         """Snappy, not zstd: these files are read back by every later run and every query, and
@@ -88,3 +88,17 @@ def duckdb_session(threads: int | None = None) -> Iterator[DuckDBBackend]:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         yield DuckDBBackend(con)
+
+
+@contextmanager
+def duckdb_own(threads: int | None = None) -> Iterator[DuckDBBackend]:
+    """A new in-memory database, closed (and its memory handed back) at the end."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET preserve_insertion_order = false")  # as duckdb_session
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        yield DuckDBBackend(con)
+    finally:
+        con.close()

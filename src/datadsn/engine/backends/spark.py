@@ -183,8 +183,8 @@ class SparkBackend:
     def from_arrow(self, name: str, table: pa.Table) -> None:
         self._name(name, self.spark.createDataFrame(table))
 
-    def to_arrow(self, sql: str) -> pa.Table:
-        return self._df(sql).toArrow()
+    def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self._df(sql, params).toArrow()
 
     def write_parquet(self, sql: str, target: Path, order_by: str | None = None) -> None:
         from pyspark.sql import functions as F
