@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from . import common
-from .common import WarehouseOpt, console, err
+from .common import EngineOpt, MasterOpt, WarehouseOpt, console, err
 from .errors import CommandError
 
 if TYPE_CHECKING:  # the flow machinery (indicators, SciPy) loads only when a command runs
@@ -94,9 +94,12 @@ def run_command(
         bool,
         typer.Option("--portal/--no-portal", help="Enregistrer la livraison dans le portail."),
     ] = True,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Produire, auditer et livrer un mois d'un ou de plusieurs flux."""
     from datadsn import months
+    from datadsn.engine.backends import engine_name
     from datadsn.flows.run import RunError, run
     from datadsn.flows.spec import SpecError, load
 
@@ -108,6 +111,7 @@ def run_command(
     paths = [spec_path] if spec_path is not None else sorted(all_specs.glob("*.yaml"))  # type: ignore[union-attr]
     if not paths:
         raise _fail(f"aucune spécification dans {all_specs}")
+    engine = engine_name(engine)
     store = common.warehouse(warehouse)
     table = Table(title=f"Flux — {month}")
     for column in ("flux", "habilitation", "statut", "fichiers", "lignes", "masquées", "durée"):
@@ -117,7 +121,7 @@ def run_command(
         try:
             spec = load(path)
             hab = _find(spec.habilitation)
-            result = run(spec, store, month, hab)
+            result = run(spec, store, month, hab, engine=engine, master=master)
         except SpecError as exc:
             failures += 1
             err.print(f"[red]✗[/] {path} : " + " ; ".join(exc.problems))

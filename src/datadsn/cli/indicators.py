@@ -12,7 +12,7 @@ from rich.table import Table
 from datadsn.indicators.catalogue import CATALOGUE, DIMENSIONS, UnknownIndicator, get
 
 from . import common
-from .common import WarehouseOpt, console, err
+from .common import EngineOpt, MasterOpt, WarehouseOpt, console, err
 from .errors import CommandError
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ def compute_command(
     chart: Annotated[
         bool, typer.Option("--chart/--no-chart", help="Produire aussi le graphique.")
     ] = True,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Calculer des indicateurs, appliquer le secret statistique et écrire les fichiers."""
     from datadsn.indicators.compute import IndicatorError, open_session, precompute_cells
@@ -96,7 +98,7 @@ def compute_command(
     try:
         indicators = [get(c) for c in codes]
         loaded = Rules.load(rules)
-        session = open_session(common.warehouse(warehouse).root)
+        session = open_session(common.warehouse(warehouse).root, engine=engine, master=master)
         ledger = Ledger(session.store.root)
     except (UnknownIndicator, RulesError, IndicatorError) as exc:
         _fail(str(exc.args[0]) if isinstance(exc, UnknownIndicator) else str(exc))

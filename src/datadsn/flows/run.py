@@ -12,12 +12,14 @@ are (status ``inchange``), so a delivery's bytes never change under its recipien
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,13 +27,17 @@ from typing import Any
 
 from datadsn import months
 from datadsn.engine import publication
+from datadsn.engine.backends import EngineError
 from datadsn.engine.warehouse import Warehouse
 from datadsn.indicators.suppression import Ledger
 from datadsn.quality.snapshot import current_month
 
 from . import adapter, ledger
 from .habilitation import HabInfo, check_scope
-from .spec import FlowSpec
+from .spec import FlowSpec, Scope
+
+# Opens the flow's session on the run's engine (store, perimeter).
+Opener = Callable[[Warehouse, Scope], adapter.ScopedSession]
 
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
@@ -122,8 +128,12 @@ def run(
     hab: HabInfo,
     today: date | None = None,
     threads: int | None = None,
+    engine: str | None = None,
+    master: str | None = None,
 ) -> RunResult:
-    """Produce, audit and publish one month of a flow (raises ``RunError`` on any failure)."""
+    """Produce, audit and publish one month of a flow (raises ``RunError`` on any failure,
+    ``EngineError`` when the engine asked for cannot be used). The cells and the extract are
+    computed on ``engine`` (DuckDB, or Spark at ``master``)."""
     started = time.monotonic()
     root = deliveries_root(store) / hab.reference
     entry: dict[str, Any] = {
@@ -134,11 +144,14 @@ def run(
         "debut": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     try:
-        result = _run(spec, store, month, hab, root, today, threads)
+        opener = functools.partial(
+            adapter.ScopedSession, threads=threads, engine=engine, master=master
+        )
+        result = _run(spec, store, month, hab, root, today, opener)
     except Exception as exc:
         entry.update(statut="echec", erreur=str(exc), duree_s=round(time.monotonic() - started, 3))
         _journal(root, entry)
-        if isinstance(exc, RunError):
+        if isinstance(exc, RunError | EngineError):
             raise
         raise RunError(f"échec du flux {spec.nom} pour {month} : {exc}") from exc
     result.duration = time.monotonic() - started
@@ -165,7 +178,7 @@ def _run(
     hab: HabInfo,
     root: Path,
     today: date | None,
-    threads: int | None,
+    opener: Opener,
 ) -> RunResult:
     problems = hab.usable(today) + check_scope(spec, hab)
     if problems:
@@ -188,7 +201,7 @@ def _run(
     # The period's ledger is held from reading it (to keep masked what others masked) to
     # recording what this delivery masks.
     with Ledger(store.root).hold(span[0], span[1], spec.periodicite):
-        return _deliver(spec, store, month, hab, root, span, snapshot, threads)
+        return _deliver(spec, store, month, hab, root, span, snapshot, opener)
 
 
 def _deliver(
@@ -199,7 +212,7 @@ def _deliver(
     root: Path,
     span: tuple[str, str],
     snapshot: str,
-    threads: int | None,
+    opener: Opener,
 ) -> RunResult:
     final = root / month / spec.nom
     tmp = root / f".tmp-{month}-{spec.nom}-{os.getpid()}"
@@ -209,7 +222,7 @@ def _deliver(
     rules = adapter.rules_for(spec.secret, unit_level(hab))
     source = {"flux": spec.nom, "habilitation": hab.reference, "mois": month,
               "instantane": snapshot, "spec_sha256": spec.digest}  # fmt: skip
-    session = adapter.ScopedSession(store, spec.perimetre, threads=threads)
+    session = opener(store, spec.perimetre)
     try:
         produced: list[adapter.Produced] = []
         if spec.extraction is not None:
