@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from typing import Any
 
@@ -217,3 +218,21 @@ def test_cli_run_all(economy: Economy, tmp_path, monkeypatch) -> None:
     assert "livré" in result.output and "non dû" in result.output
     assert (deliveries_root(economy.store) / "H1" / "2023-03" / "tous-mensuel").is_dir()
     assert not (deliveries_root(economy.store) / "H1" / "2023-03" / "tous-annuel").exists()
+
+
+def test_an_unusable_engine_stops_the_run_with_its_own_error(
+    economy: Economy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a failed delivery (``RunError``) but the engine's error, which the command reports
+    in one French line; nothing is delivered."""
+    from datadsn.engine.backends import EngineError, spark
+
+    spec = spec_for(economy.region, nom="moteur-absent")
+    hab = hab_info(economy.region)
+    with pytest.raises(EngineError, match="moteur inconnu : postgres"):
+        run(spec, economy.store, "2023-02", hab, engine="postgres")
+    monkeypatch.setattr(spark, "_session", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(EngineError, match="moteur spark indisponible"):
+        run(spec, economy.store, "2023-02", hab, engine="spark")
+    assert not (deliveries_root(economy.store) / "H1" / "2023-02" / spec.nom).exists()

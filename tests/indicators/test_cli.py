@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import polars as pl
 import pytest
 import typer
@@ -67,6 +69,24 @@ def test_compute_refuses_bad_requests(app, economy, tmp_path) -> None:
     rules.write_text("[secret]\nseuil = 3\n", encoding="utf-8")
     out = run(app, "compute", "EFF_FIN", "--rules", str(rules), *base)
     assert out.exit_code == 2 and "règles inconnues" in out.output
+
+
+def test_compute_on_an_unusable_engine_says_so_in_one_line(
+    app, economy, tmp_path, monkeypatch
+) -> None:
+    from datadsn.engine.backends import spark
+
+    target = tmp_path / "x.csv"
+    base = ["--from", MONTHS[0], "--to", MONTHS[1], "--out", str(target),
+            "-w", str(economy.store.root)]  # fmt: skip
+    out = run(app, "compute", "EFF_FIN", "--engine", "postgres", *base)
+    assert out.exit_code == 2 and "moteur inconnu : postgres" in out.output
+    # Spark asked for through the environment, PySpark not installed
+    monkeypatch.setattr(spark, "_session", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    out = run(app, "compute", "EFF_FIN", *base, env={"DATADSN_ENGINE": "spark"})
+    assert out.exit_code == 2 and "moteur spark indisponible" in out.output, out.output
+    assert len(out.output.strip().splitlines()) == 1 and not target.exists()
 
 
 def test_extract_refuses_below_k_and_says_why(app, economy, tmp_path) -> None:
