@@ -155,7 +155,7 @@ class Session:
     def con(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection (DuckDB sessions only): for tests and probes."""
         if not isinstance(self.backend, DuckDBBackend):
-            raise TypeError("session Spark : pas de connexion DuckDB")
+            raise TypeError("a Spark session has no DuckDB connection")
         return self.backend.con
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:

@@ -2,7 +2,8 @@
 -- attributes and the person and contract dimensions an indicator may group by (the
 -- establishment's are in ind_dims_etablissement); unknown values become 'inconnu' so that NULL
 -- only ever means a margin in the aggregated cells.
--- Built one month at a time (ind_mois then holds that month): only its declarations are read.
+-- On DuckDB built one month at a time (ind_mois then holds that month), on Spark over the whole
+-- window: only the declarations of the months in ind_mois are read.
 WITH declares AS (
     SELECT * FROM contrats_mois WHERE mois IN (SELECT mois FROM ind_mois)
 ),
