@@ -43,9 +43,10 @@ BASE_STEPS = (
 )
 # Read by the steps after it but never by indicators: a view saves materialising it.
 BASE_VIEWS = ("ind_postes",)
-# Built month by month: a month's joins need a small fraction of the memory of the whole
-# window's (one million employees over 24 months: 9.5 GB at peak instead of 13 GB), and on a
-# machine where fresh memory costs about a second per GB that is most of the base layer's time.
+# Built month by month on DuckDB (Spark: the whole window, see ``prepare``): a month's joins need
+# a small fraction of the memory of the whole window's (one million employees over 24 months:
+# 9.5 GB at peak instead of 13 GB), and on a machine where fresh memory costs about a second per
+# GB that is most of the base layer's time.
 MONTHLY_STEPS = ("ind_base",)
 # Significant digits the cells' sums are rounded to (see ``settled``).
 SUM_DIGITS = 10
