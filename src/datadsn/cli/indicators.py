@@ -132,6 +132,8 @@ def release_command(
     month: Annotated[str, typer.Option("--month", help="Mois publié (AAAA-MM).")],
     rules: RulesOpt = None,
     warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Publier les indicateurs du catalogue sur les 24 derniers mois, sous secret conjoint et
     après l'audit d'un attaquant, comme nouvelle version de la publication du mois."""
@@ -141,7 +143,7 @@ def release_command(
 
     loaded = Rules.load(rules)
     store = common.warehouse(warehouse)
-    session = open_session(store.root)
+    session = open_session(store.root, engine=engine, master=master)
     try:
         done = release(session, store.root, month, loaded)
     finally:
@@ -184,6 +186,8 @@ def audit_command(
             "--toutes", help="Attaquer tout ce qui a été livré à toutes les habilitations réunies."
         ),
     ] = False,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Revérifier des fichiers diffusés contre les règles de leurs métadonnées, puis les
     attaquer ensemble comme le ferait quelqu'un qui les détient tous."""
@@ -200,7 +204,7 @@ def audit_command(
     session = None
     if warehouse is not None:
         try:
-            session = open_session(common.warehouse(warehouse).root)
+            session = open_session(common.warehouse(warehouse).root, engine=engine, master=master)
         except IndicatorError as exc:
             _fail(str(exc))
     failed = False
@@ -276,6 +280,8 @@ def extract_command(
     ] = False,
     rules: RulesOpt = None,
     warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Produire un extrait pseudonymisé (contrat × mois) si k et l sont atteints."""
     from datadsn.indicators.compute import IndicatorError, open_session
@@ -299,7 +305,7 @@ def extract_command(
     )  # fmt: skip
     try:
         loaded = Rules.load(rules)
-        session = open_session(common.warehouse(warehouse).root)
+        session = open_session(common.warehouse(warehouse).root, engine=engine, master=master)
         data = build(session, request, loaded)
         dropped = 0.0
         if suppress:
