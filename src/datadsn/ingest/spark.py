@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING
@@ -75,13 +76,11 @@ def parse_on_spark(
     tasks: list[tuple[int, SparkTask]] = [
         (part, (group, root, lot, part)) for part, group in enumerate(groups)
     ]
-    parse = partial(parse_tasks, secret.fingerprint(), secret.demo, os.getcwd())
+    parse = task_function(secret)
     try:  # one partition per task: a retry redoes one chunk
         answers = context.parallelize(tasks, max(1, len(tasks))).mapPartitions(parse).collect()
-    except Exception as exc:  # Spark's error carries the task's traceback: its last line says why
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        detail = lines[-1].strip() if lines else type(exc).__name__
-        raise WorkerError(f"une tâche Spark d'ingestion a échoué : {detail}") from exc
+    except Exception as exc:
+        raise WorkerError(f"une tâche Spark d'ingestion a échoué : {_reason(exc)}") from exc
     errors = [error for _, _, error in answers if error]
     if errors:
         raise SecretError(errors[0])
@@ -90,6 +89,11 @@ def parse_on_spark(
     if progress:
         progress(total, total)
     return summary
+
+
+def task_function(secret: Secret) -> Callable[[Iterator[tuple[int, SparkTask]]], Iterator[Answer]]:
+    """What Spark ships to the executors: the key's fingerprint, never the key."""
+    return partial(parse_tasks, secret.fingerprint(), secret.demo, os.getcwd())
 
 
 Answer = tuple[int, str, str | None]  # part, its counts (JSON), the error that stopped it
@@ -147,3 +151,20 @@ def _first_attempt() -> bool:
 
 def _encode(result: ChunkResult) -> str:
     return json.dumps(asdict(result))
+
+
+# Spark's error holds the task's Python traceback, whose last line says why, or else the
+# reason the task was lost (a worker that died, say), among pages of Java frames.
+_PYTHON_ERROR = re.compile(r"Traceback \(most recent call last\):\n(?:[ \t].*\n|\n)*(.+)")
+_LOST_TASK = re.compile(
+    r"most recent failure: Lost task [^:]*: (?:[\w.$]+: )?([^\n]+?)(?:\. |\n|$)"
+)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    found = _PYTHON_ERROR.search(text) or _LOST_TASK.search(text)
+    if found:
+        return found.group(1).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
