@@ -21,7 +21,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING
@@ -58,10 +58,9 @@ def parse_on_spark(
     from datadsn.ingest.run import ChunkResult, IngestSummary, plan_chunks
     from datadsn.ingest.worker import WorkerError
 
+    spark = get_session(master)
     try:
-        context = get_session(master).sparkContext
-    except EngineError:
-        raise
+        context = spark.sparkContext
     except Exception:  # Spark Connect has no RDD (and mapInArrow would need pandas)
         raise EngineError(
             "l'ingestion sur Spark demande une session classique (--master), pas Spark Connect"
@@ -91,16 +90,16 @@ def parse_on_spark(
     return summary
 
 
-def task_function(secret: Secret) -> Callable[[Iterator[tuple[int, SparkTask]]], Iterator[Answer]]:
+Answer = tuple[int, str, str | None]  # part, its counts (JSON), the error that stopped it
+
+
+def task_function(secret: Secret) -> Callable[[Iterable[tuple[int, SparkTask]]], Iterator[Answer]]:
     """What Spark ships to the executors: the key's fingerprint, never the key."""
     return partial(parse_tasks, secret.fingerprint(), secret.demo, os.getcwd())
 
 
-Answer = tuple[int, str, str | None]  # part, its counts (JSON), the error that stopped it
-
-
 def parse_tasks(
-    fingerprint: str, demo: bool, cwd: str, tasks: Iterator[tuple[int, SparkTask]]
+    fingerprint: str, demo: bool, cwd: str, tasks: Iterable[tuple[int, SparkTask]]
 ) -> Iterator[Answer]:
     """On an executor: run the tasks of one partition; one answer each."""
     # One Polars thread: Spark gives a task one core (set before Polars is first imported).
