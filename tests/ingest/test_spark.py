@@ -208,3 +208,19 @@ def test_an_executor_reads_the_key_from_its_file(task, tmp_path, monkeypatch) ->
     expected = process_chunk(files, str(again), lot, number, secret)
     assert ChunkResult(**json.loads(counts)).lines_stored == expected.lines_stored > 0
     assert json.loads(counts) == json.loads(on_spark._encode(expected))
+
+
+def test_the_command_refuses_workers_and_unknown_engines_before_writing(inputs, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from datadsn.cli import app
+
+    root = tmp_path / "entrepot"
+    env = {"DATADSN_SECRET": KEY}
+    for args, message in [
+        (["--engine", "spark", "--workers", "2"], "--workers ne vaut pas pour le moteur spark"),
+        (["--engine", "ray"], "moteur inconnu : ray"),
+    ]:
+        run = CliRunner().invoke(app, ["ingest", str(inputs[1]), "-w", str(root), *args], env=env)
+        assert run.exit_code == 2 and message in run.output
+    assert not root.exists()

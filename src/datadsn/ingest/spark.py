@@ -56,7 +56,7 @@ def parse_on_spark(
     from datadsn.engine.backends.spark import get_session
     from datadsn.ingest.pseudonymize import SecretError
     from datadsn.ingest.run import ChunkResult, IngestSummary, plan_chunks
-    from datadsn.ingest.worker import WorkerError
+    from datadsn.ingest.worker import WorkerError, peak_kib
 
     spark = get_session(master)
     try:
@@ -87,6 +87,7 @@ def parse_on_spark(
         summary.add(ChunkResult(**json.loads(counts)))
     if progress:
         progress(total, total)
+    summary.peak_mb = round(peak_kib() / 1024, 1)  # the driver's (executors report none)
     return summary
 
 
@@ -125,7 +126,7 @@ def parse_tasks(
 
 def executor_secret(fingerprint: str, demo: bool) -> Secret:
     """The key from this executor's environment, checked against the driver's fingerprint."""
-    from datadsn.ingest.pseudonymize import Secret, SecretError
+    from datadsn.ingest.pseudonymize import Secret, SecretError, SecretMissingError
 
     where = f"exécuteur Spark sur {socket.gethostname()}"
     how = (
@@ -134,7 +135,9 @@ def executor_secret(fingerprint: str, demo: bool) -> Secret:
     )
     try:
         secret = Secret.from_env(demo=demo)
-    except SecretError as exc:
+    except SecretMissingError:
+        raise SecretError(f"{where} : aucune clé de pseudonymisation ; {how}") from None
+    except SecretError as exc:  # one too short, a file it cannot read
         raise SecretError(f"{where} : {exc} ; {how}") from None
     if secret.fingerprint() != fingerprint:
         raise SecretError(f"{where} : la clé de pseudonymisation n'est pas celle du pilote ; {how}")
