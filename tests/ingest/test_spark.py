@@ -158,7 +158,9 @@ def test_a_task_that_dies_without_retry_commits_nothing(inputs, tmp_path) -> Non
 
 
 @pytest.fixture
-def task(tmp_path: Path) -> tuple[int, on_spark.SparkTask]:
+def task(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, on_spark.SparkTask]:
+    # what an executor sets for itself, undone after the test (this process is no executor)
+    monkeypatch.setenv("POLARS_MAX_THREADS", os.environ.get("POLARS_MAX_THREADS", "1"))
     sim = simulate(tmp_path / "sim", employers=2, months="2024-01..2024-01", seed=1, noise="none")
     root = str(tmp_path / "entrepot")
     return 0, (expand([sim.out / "dsn"]), root, LotVersion("abcdef012345", "0123456789"), 0)
