@@ -225,4 +225,9 @@ def test_the_command_refuses_workers_and_unknown_engines_before_writing(inputs, 
     ]:
         run = CliRunner().invoke(app, ["ingest", str(inputs[1]), "-w", str(root), *args], env=env)
         assert run.exit_code == 2 and message in run.output
+    by_env = {**env, "DATADSN_ENGINE": "spark"}
+    run = CliRunner().invoke(
+        app, ["ingest", str(inputs[1]), "-w", str(root), "--workers", "2"], env=by_env
+    )
+    assert run.exit_code == 2 and "--workers ne vaut pas pour le moteur spark" in run.output
     assert not root.exists()

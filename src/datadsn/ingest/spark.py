@@ -21,7 +21,9 @@ import json
 import os
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING
@@ -30,6 +32,8 @@ from typing import TYPE_CHECKING
 from datadsn.engine import faults
 
 if TYPE_CHECKING:
+    from pyspark import SparkContext
+
     from datadsn.engine.lots import LotVersion
     from datadsn.engine.warehouse import Warehouse
     from datadsn.ingest.pseudonymize import Secret
@@ -76,8 +80,10 @@ def parse_on_spark(
         (part, (group, root, lot, part)) for part, group in enumerate(groups)
     ]
     parse = task_function(secret)
-    try:  # one partition per task: a retry redoes one chunk
-        answers = context.parallelize(tasks, max(1, len(tasks))).mapPartitions(parse).collect()
+    job = context.parallelize(tasks, max(1, len(tasks))).mapPartitions(parse)  # a task a chunk
+    try:
+        with _reporting(context, progress, total, len(tasks)):
+            answers = job.collect()
     except Exception as exc:
         raise WorkerError(f"une tâche Spark d'ingestion a échoué : {_reason(exc)}") from exc
     errors = [error for _, _, error in answers if error]
@@ -89,6 +95,33 @@ def parse_on_spark(
         progress(total, total)
     summary.peak_mb = round(peak_kib() / 1024, 1)  # the driver's (executors report none)
     return summary
+
+
+@contextmanager
+def _reporting(
+    context: SparkContext, progress: Progress | None, total: int, tasks: int
+) -> Iterator[None]:
+    """Report the share of the job's tasks done, twice a second, while the job runs (the
+    run's only job: the tasks of its active stages)."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        tracker = context.statusTracker()
+        while not stop.wait(0.5):
+            stages = [tracker.getStageInfo(i) for i in tracker.getActiveStageIds()]
+            done = sum(s.numCompletedTasks for s in stages if s is not None)
+            progress(total * min(done, tasks) // max(1, tasks), total)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join()
 
 
 Answer = tuple[int, str, str | None]  # part, its counts (JSON), the error that stopped it
