@@ -84,6 +84,13 @@ def test_ingest_of_a_large_batch_starts_its_helpers_before_the_imports(tmp_path,
     assert started(["datadsn", "ingest", str(data), "--workers", "1"]) == 0
     assert started(["datadsn", "ingest", "--warehouse", str(warehouse)]) == 0
     assert started(["datadsn", "sql", str(data)]) == 0
+    # Spark's executors parse the chunks: no helper, whichever way the engine is named
+    assert started(["datadsn", "ingest", str(data), "--workers", "3", "--engine", "spark"]) == 0
+    assert started(["datadsn", "ingest", "--engine=spark", str(data), "--workers", "3"]) == 0
+    monkeypatch.setenv("DATADSN_ENGINE", "spark")
+    assert started(["datadsn", "ingest", str(data), "--workers", "3"]) == 0
+    assert started(["datadsn", "ingest", str(data), "--workers", "3", "--engine", "duckdb"]) == 2
+    monkeypatch.delenv("DATADSN_ENGINE")
     monkeypatch.setattr(worker, "PROCESS_MIN_BYTES", 3000)
     summary = str(warehouse / "big.parquet")
     assert started(["datadsn", "ingest", str(data), "--summary", summary]) == 0

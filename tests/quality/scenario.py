@@ -67,6 +67,7 @@ class Salarie:
     changements: list[dict[str, str]] = field(
         default_factory=list
     )  # date, nir, nom, prenoms, naissance
+    matricule: str | None = None
 
 
 def _salarie_lines(s: Salarie, month: str) -> list[Line]:
@@ -80,6 +81,8 @@ def _salarie_lines(s: Salarie, month: str) -> list[Line]:
         ("S21.G00.30.006", s.naissance),
         ("S21.G00.30.007", "LYON"),
     ]
+    if s.matricule:
+        lines.append(("S21.G00.30.019", s.matricule))
     for ch in s.changements:
         lines.append(("S21.G00.31.001", dsn_date(ch["date"])))
         for key, rub in (("nir", "008"), ("nom", "009"), ("prenoms", "010"), ("naissance", "011")):

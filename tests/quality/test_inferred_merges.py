@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from datadsn.quality.snapshot import snapshot_dir
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
 
 SIRET = "12345678200012"
@@ -51,6 +53,88 @@ def test_name_change_without_nir_nor_block_merges_on_the_contract(tmp_path: Path
     _months(sc, [before], [after], [after])
     assert len(sc.table("salaries")) == 1 and len(sc.table("contrats")) == 1
     assert _motifs(sc, "salarie") == {"contrat_repris"}
+
+
+def _rehired(old_matricule: str, new_matricule: str, **new: str) -> list[list[Salarie]]:
+    """Employed in January under one identity, rehired in March under another, no block."""
+    old = Salarie(OLD_NIR, matricule=old_matricule, contrats=[Contrat("C0001", "2022-01-01")])
+    fields = {"nom": "MARTIN", "naissance": "17081967", **new}
+    after = Salarie(NEW_NIR, matricule=new_matricule, contrats=[Contrat("C0002", "2023-03-06")],
+                    **fields)  # fmt: skip
+    return [[old], [], [after], [after]]
+
+
+def test_a_whole_new_identity_rehired_under_its_matricule_merges(tmp_path: Path) -> None:
+    """NIR, name and birth date all changed, no block, no open contract: only the payroll's
+    employee number (30.019), kept across the rehire, links the two."""
+    sc = Scenario(tmp_path)
+    _months(sc, *_rehired("A042", "A042"))
+    assert len(sc.table("salaries")) == 1
+    assert _motifs(sc, "salarie") == {"matricule_repris"}
+
+
+@pytest.mark.parametrize(
+    ("new_matricule", "new"),
+    [("A043", {}), ("A042", {"prenoms": "ODILE"})],
+    ids=["numero_different", "aucun_champ_commun"],
+)
+def test_a_matricule_alone_or_a_new_one_merges_nothing(
+    tmp_path: Path, new_matricule: str, new: dict[str, str]
+) -> None:
+    """A new number says nothing; an old number given to someone sharing no field (NIR,
+    names, birth date) is someone else."""
+    sc = Scenario(tmp_path)
+    _months(sc, *_rehired("A042", new_matricule, **new))
+    assert len(sc.table("salaries")) == 2
+    assert sc.table("fusions") == []
+
+
+def test_two_live_employees_sharing_a_matricule_are_not_merged(tmp_path: Path) -> None:
+    sc = Scenario(tmp_path)
+    a = Salarie(OLD_NIR, matricule="A042", contrats=[Contrat("C0001", "2022-01-01")])
+    b = Salarie(NEW_NIR, "MARTIN", matricule="A042", contrats=[Contrat("C0002", "2023-02-01")])
+    _months(sc, [a], [a, b], [a, b])
+    assert len(sc.table("salaries")) == 2
+
+
+def test_snapshots_written_before_the_matricule_still_read(tmp_path: Path) -> None:
+    """Employees published before ``salaries.matricule`` existed, in the working file and in
+    the archive: the column reads as NULL (no merge by number) instead of failing the run."""
+    sc = Scenario(tmp_path)
+    a = Salarie(OLD_NIR, matricule="A042", contrats=[Contrat("C0001", "2022-01-01")])
+    b = Salarie(NEW_NIR, "MARTIN", "ODILE", "17081967", contrats=[Contrat("C0002", "2022-01-01")])
+    _months(sc, [a, b], [b])  # a is archived in February
+    folder = snapshot_dir(sc.store, "2023-02")
+    for path in [folder / "salaries.parquet", *(folder / "salaries_archives").glob("*.parquet")]:
+        older = path.with_suffix(".old")
+        duckdb.execute(
+            f"COPY (SELECT * EXCLUDE (matricule) FROM '{path}') TO '{older}' (FORMAT parquet)"
+        )
+        path.unlink()  # hard-linked into later snapshots: replaced, not rewritten in place
+        older.rename(path)
+    back = Salarie(OLD_NIR, "DUPONT", matricule="A042", contrats=[Contrat("C0003", "2023-03-06")])
+    sc.run("2023-03", declaration("2023-03", SIRET, salaries=[back, b]))
+    assert len(sc.table("salaries")) == 2  # a came back under its NIR key
+    assert sc.table("fusions") == []
+
+
+@pytest.mark.parametrize("matricule", [None, "A042"], ids=["sans_matricule", "matricule"])
+@pytest.mark.parametrize("contrat", ["C0001", "C0002"], ids=["meme_contrat", "nouveau_contrat"])
+def test_a_nir_missing_for_a_month_under_a_new_name_is_one_employee(
+    tmp_path: Path, matricule: str | None, contrat: str
+) -> None:
+    """Declared with its NIR, then a month without it under a new name, then with it again.
+    Merged in February into the NIR-less key (contrat_repris, matricule_repris), the NIR's key
+    came back in March under the id the merge had kept: two rows with one id. The NIR-less key
+    now waits for the NIR, and nir_obtenu merges it when it is back."""
+    sc = Scenario(tmp_path)
+    debut = "2022-01-01" if contrat == "C0001" else "2023-02-06"
+    jan = Salarie(OLD_NIR, "DURAND", matricule=matricule, contrats=[Contrat("C0001", "2022-01-01")])
+    feb = Salarie(None, "MARTIN", matricule=matricule, contrats=[Contrat(contrat, debut)])
+    mar = Salarie(OLD_NIR, "MARTIN", matricule=matricule, contrats=[Contrat(contrat, debut)])
+    _months(sc, [jan], [feb], [mar])
+    ids = [r["salarie_id"] for r in sc.table("salaries")]
+    assert len(ids) == 1, ids
 
 
 def test_a_contract_number_shared_by_two_live_employees_merges_nothing(tmp_path: Path) -> None:

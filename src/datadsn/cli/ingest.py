@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from . import common
-from .common import WarehouseOpt, WorkersOpt, console, err
+from .common import EngineOpt, MasterOpt, WarehouseOpt, WorkersOpt, console, err
 from .errors import EXIT_REJECTIONS, UsageError, writing
 
 if TYPE_CHECKING:
@@ -46,13 +46,19 @@ def ingest(
             help="neodes ou dsnp3 (défaut : extractions DSNP3 reconnues à leur nom, NEODES sinon).",
         ),
     ] = None,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Lire des fichiers DSN et les ranger dans l'entrepôt (tables brutes + rejets)."""
+    from datadsn.engine.backends import engine_name
     from datadsn.ingest.pseudonymize import Secret
     from datadsn.ingest.run import ingest as run_ingest
 
     if format is not None and format.lower() not in ("neodes", "dsnp3"):
         raise UsageError(f"--format {format} : neodes ou dsnp3 attendu")
+    chosen = engine_name(engine)
+    if chosen == "spark" and workers is not None:
+        raise UsageError("--workers ne vaut pas pour le moteur spark : ses exécuteurs répartissent")
     secret = Secret.from_env(demo=demo)
     check_inputs(paths)
     target = common.output_file(summary, "--summary") if summary else None
@@ -72,6 +78,8 @@ def ingest(
             workers=workers,
             progress=on_progress,
             format=format.lower() if format else None,
+            engine=chosen,
+            master=master,
         )
     print_ingest_summary(result)
     if target:

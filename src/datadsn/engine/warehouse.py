@@ -324,7 +324,9 @@ def _write_atomic(table: pa.Table, target: Path) -> None:
     import pyarrow.parquet as pq
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    # A name of its own: two attempts of one Spark task (a retry, a speculative copy) may
+    # write the same target at once; each renames a whole file into place.
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     # No dictionary pages: most raw columns are ids, pseudonyms and amounts, on which the writer
     # built a dictionary only to drop it; without, writing took 0.06 s instead of 0.08 s for a
     # 24 MB chunk's tables, and the files are a fifth smaller (zstd compresses repeated codes).

@@ -9,9 +9,10 @@ spellings of one name match later. The birth year and month are kept for statist
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -107,12 +108,17 @@ class SecretMissingError(SecretError):
 
 @dataclass(frozen=True)
 class Secret:
-    key: bytes
+    key: bytes = field(repr=False)  # never in a log line or a traceback's locals
     demo: bool
 
     def __post_init__(self) -> None:
         if not self.demo:
             _check(self.key, "clé fournie")
+
+    def fingerprint(self) -> str:
+        """A keyed digest of a fixed label: tells whether two processes hold the same key
+        without showing it (the key cannot be recovered from an HMAC output)."""
+        return hmac.new(self.key, b"datadsn: empreinte de la cle", "sha256").hexdigest()[:16]
 
     @classmethod
     def from_env(cls, demo: bool = False) -> Secret:

@@ -203,9 +203,13 @@ def ingest(
     workers: int | None = None,
     progress: Progress | None = None,
     format: str | None = None,
+    engine: str = "duckdb",
+    master: str | None = None,
 ) -> IngestSummary:
     """Ingest ``paths``; ``format`` is ``neodes``, ``dsnp3`` or None (DSNP3 extracts are
-    recognised by their names, every other file is NEODES)."""
+    recognised by their names, every other file is NEODES). With ``engine`` ``spark``, the
+    NEODES chunks are parsed by Spark's executors (``ingest/spark.py``, session from
+    ``master``); the rest of the run is the same."""
     started = time.perf_counter()
     refs = expand(paths)
     extracts, others = dsnp3.extractions(refs) if format != "neodes" else ([], refs)
@@ -216,7 +220,11 @@ def ingest(
         version = LotVersion.new(lot_id(refs))
         lots.begin(warehouse.root, version)
         served = warehouse.committed()
-        if neodes or not extracts:
+        if engine == "spark" and neodes:
+            from datadsn.ingest.spark import parse_on_spark
+
+            summary = parse_on_spark(neodes, warehouse, version, secret, master, progress)
+        elif neodes or not extracts:
             summary = _parse_all(neodes, warehouse, version, secret, workers, progress)
         else:
             summary = IngestSummary(lot=version.lot, warehouse=str(warehouse.root))
@@ -289,6 +297,14 @@ def _leave_out_duplicates(
         summary.rejections["DECLARATION_CONFLIT"] = found.conflicts
 
 
+def plan_chunks(refs: list[SourceRef], workers: int) -> list[list[SourceRef]]:
+    """The chunks of ``refs`` for ``workers`` parsing at once: enough to keep every worker busy
+    to the end, none too big for memory."""
+    total = sum(r.size for r in refs)
+    chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, total // (4 * workers) + 1))
+    return list(chunks(refs, chunk_bytes, CHUNK_FILES))
+
+
 def _parse_all(
     refs: list[SourceRef],
     warehouse: Warehouse,
@@ -301,9 +317,7 @@ def _parse_all(
     summary = IngestSummary(lot=lot.lot, warehouse=str(warehouse.root))
     total = sum(r.size for r in refs)
     workers = workers or (os.cpu_count() or 1 if total >= PARALLEL_MIN_BYTES else 1)
-    # Enough chunks to keep every worker busy to the end, none too big for memory.
-    chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, total // (4 * workers) + 1))
-    groups = list(chunks(refs, chunk_bytes, CHUNK_FILES))
+    groups = plan_chunks(refs, workers)
     workers = min(workers, len(groups))
     done = 0
     if progress:

@@ -34,7 +34,15 @@ if TYPE_CHECKING:
 # From this size of input, helpers are processes: their start (0.7 CPU-s of imports) is repaid.
 PROCESS_MIN_BYTES = 96 * 1024 * 1024
 # ``datadsn ingest`` options followed by a value (anything else not starting with "-" is a path).
-_VALUED_OPTIONS = {"-w", "--warehouse", "--summary", "--workers"}
+_VALUED_OPTIONS = {
+    "-w",
+    "--warehouse",
+    "--summary",
+    "--workers",
+    "--format",
+    "--engine",
+    "--master",
+}
 
 
 class WorkerError(RuntimeError):
@@ -105,15 +113,22 @@ def prestart(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] != "ingest":
         return
     paths, workers, value_of = [], None, None
+    engine = os.environ.get("DATADSN_ENGINE", "")
     for token in argv[2:]:
         if value_of is not None:
             if value_of == "--workers" and token.isdigit():
                 workers = int(token)
+            elif value_of == "--engine":
+                engine = token
             value_of = None
         elif token in _VALUED_OPTIONS:
             value_of = token
+        elif token.startswith("--engine="):
+            engine = token.partition("=")[2]
         elif not token.startswith("-"):
             paths.append(token)
+    if engine.strip().lower() == "spark":  # Spark's executors parse the chunks
+        return
     count = (workers or os.cpu_count() or 1) - 1
     if count > 0 and _at_least(paths, PROCESS_MIN_BYTES):
         _prestarted.extend(Worker() for _ in range(count))

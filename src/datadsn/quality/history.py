@@ -180,8 +180,8 @@ def table_sql(folder: Path, table: str) -> str | None:
         return None
     sql = f"SELECT * FROM read_parquet({quote(path)})"
     archived = part_files(folder, ARCHIVES[table]) if table in ARCHIVES else {}
-    if archived:  # rows moved out of the working file, same columns
-        sql += f" UNION ALL {archived_sql(folder, table, list(archived.values()))}"
+    if archived:  # rows moved out of the working file; by name, in case one is older
+        sql += f" UNION ALL BY NAME {archived_sql(folder, table, list(archived.values()))}"
     return sql
 
 
@@ -191,19 +191,20 @@ def withdrawn_file(folder: Path, table: str) -> Path | None:
 
 
 def archived_sql(folder: Path, table: str, files: list[Path]) -> str:
-    """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN)."""
+    """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN). Columns
+    are matched by name: a column added after some files were written reads as NULL in them."""
     listed = ", ".join(quote(p) for p in files)
     withdrawn = withdrawn_file(folder, table)
     if withdrawn is None or not withdrawn.exists():
-        return f"SELECT * FROM read_parquet([{listed}]) a"
+        return f"SELECT * FROM read_parquet([{listed}], union_by_name = true) a"
     if "partie" in WITHDRAWN[table][1]:  # withdrawn by file: each row says which it is in
         source = (
             f"(SELECT * EXCLUDE (filename), {PART} AS partie "
-            f"FROM read_parquet([{listed}], filename = true))"
+            f"FROM read_parquet([{listed}], filename = true, union_by_name = true))"
         )
         columns = "* EXCLUDE (partie)"
     else:
-        source, columns = f"read_parquet([{listed}])", "*"
+        source, columns = f"read_parquet([{listed}], union_by_name = true)", "*"
     return (
         f"SELECT {columns} FROM {source} a WHERE NOT EXISTS (SELECT 1 FROM "
         f"read_parquet({quote(withdrawn)}) w WHERE {withdrawn_match(table, 'w', 'a')})"

@@ -59,6 +59,7 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
         "annee_date_naissance": "SMALLINT",
         "mois_date_naissance": "TINYINT",
         "sexe": "VARCHAR",
+        "matricule_pseudo": "VARCHAR",
     },
     "individu_changement": {
         "declaration_ligne": "INTEGER",

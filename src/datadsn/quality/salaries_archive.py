@@ -53,10 +53,7 @@ def load(db: Backend, folder: Path | None, files: dict[str, Path]) -> None:
     if folder is None or not files:
         db.create_empty("prev_salaries_archives", TABLES[TABLE])
         return
-    listed = ", ".join(history.quote(p) for p in files.values())
-    db.create(
-        "prev_salaries_archives", f"SELECT {select_list(TABLE)} FROM read_parquet([{listed}])"
-    )
+    db.create("prev_salaries_archives", history.files_sql(TABLE, list(files.values())))
     if not listed_withdrawn:
         return
     # deleting the few withdrawn rows after loading took half the time of an anti-join in the
@@ -98,7 +95,7 @@ def publish(db: Backend, tmp: Path, files: dict[str, Path], month: str) -> None:
         kept = ""
         if m in files:
             kept = (
-                f"SELECT {cols} FROM read_parquet({history.quote(files[m])}) a WHERE NOT EXISTS "
+                f"SELECT * FROM ({history.files_sql(TABLE, [files[m]])}) a WHERE NOT EXISTS "
                 "(SELECT 1 FROM salaries_retraits_tous w "
                 f"WHERE {history.withdrawn_match(TABLE, 'w', 'a')}) UNION ALL "
             )

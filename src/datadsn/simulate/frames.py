@@ -217,7 +217,7 @@ def contract_frame(
         "adresse": street,
         "cp": ctx.com_cp[commune],
         "localite": ctx.com_name[commune],
-        "matricule": np.char.add("M", person.astype(str)).astype(object),
+        "matricule": _matricule(ctx, etab, person, c),
         "chg31_date": chg31_date,
         "chg31_nir": chg31_nir,
         "chg31_nom": chg31_nom,
@@ -284,6 +284,22 @@ def contract_frame(
         .otherwise(pl.col("end62_date"))
         .alias("end62_date")
     )
+
+
+# The payroll's employee number (30.019). Most payroll software keeps a person's number when
+# the employer hires them again; about one employer in four numbers each hire anew (an
+# assumption: no published figure). Keyed by company, so the other draws of a seed are unchanged.
+RENUMBERING_EMPLOYERS = 0.25
+
+
+def _matricule(
+    ctx: MonthContext, etab: np.ndarray, person: np.ndarray, c: np.ndarray
+) -> np.ndarray:
+    company = ctx.eco.company[etab]
+    renumbers = hashrand.uniform(ctx.seed, "matricule", company) < RENUMBERING_EMPLOYERS
+    return np.where(
+        renumbers, np.char.add("C", c.astype(str)), np.char.add("M", person.astype(str))
+    ).astype(object)
 
 
 # Without a block, a change is listed as the kind of change it is without one. NIR, name and

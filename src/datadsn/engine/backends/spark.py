@@ -22,6 +22,7 @@ import glob
 import hashlib
 import os
 import shutil
+import sys
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -249,6 +250,8 @@ def get_session(master: str | None = None) -> SparkSession:
                 pass  # launched by spark-submit: its --master and --conf apply
             else:
                 _java()
+                # Python tasks (the ingestion's) run in this interpreter, which has datadsn
+                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
                 chosen = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
                 builder = builder.master(chosen).config("spark.ui.enabled", "false")
                 builder = builder.config("spark.sql.shuffle.partitions", _partitions(chosen))

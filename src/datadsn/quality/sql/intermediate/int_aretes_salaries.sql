@@ -10,6 +10,9 @@
 --     another NIR declared only after the old one stopped everywhere (a corrected or definitive
 --     NIR), or a contract (number and start date) still open under the old key (NIR-less name
 --     change, several fields at once).
+-- (d) inferred from the payroll's employee number (30.019), which most employers keep when they
+--     hire a person again: a key first declared in this run with the number of a key of the same
+--     establishment no longer declared since before it (a whole new identity, no block).
 -- @kind table
 with fragments as (
     select c.fichier, c.individu_ligne, c.changement_ligne, c.date_modification, c.ancien_nir,
@@ -138,10 +141,30 @@ contrat_repris as (
     join (select * from int_salaries_connus where not touche) o
         on o.salarie_id = p.salarie_id and o.siret = n.siret
         and o.date_derniere_declaration < n.date_premiere_declaration
+        and (n.nir is not null or o.nir is null)  -- a NIR gone missing: see matricule_repris
     -- same names and birth date: the NIR rules (nir_obtenu, nir_corrige) say it
     where not (coalesce(o.nom_famille, '') = coalesce(n.nom_famille, '')
                and coalesce(o.prenoms, '') = coalesce(n.prenoms, '')
                and coalesce(o.date_naissance, '') = coalesce(n.date_naissance, ''))
+),
+-- (d) sharing at least one identifying field: a number given again to someone else shares none
+matricule_repris as (
+    select o.salarie_id as ancien_id, n.salarie_id as nouveau_id,
+           n.date_premiere_declaration as date_modification
+    from (select * from int_salaries_charges where touche and matricule is not null) n
+    join (select * from int_salaries_connus where matricule is not null and not touche) o
+        on o.siret = n.siret and o.matricule = n.matricule
+        and o.date_derniere_declaration < n.date_premiere_declaration
+        -- a NIR missing after one was declared is missing for a while: merged into the NIR-less
+        -- key, the NIR's key would come back under the id the merge kept (the hash of that key),
+        -- a second row with that id. Left apart, nir_obtenu merges the two when the NIR is back.
+        and (n.nir is not null or o.nir is null)
+    where (o.nir = n.nir or o.nom_famille = n.nom_famille or o.prenoms = n.prenoms
+           or o.date_naissance = n.date_naissance)
+        -- same names and birth date: the NIR rules (nir_obtenu, nir_corrige) say it
+        and not (coalesce(o.nom_famille, '') = coalesce(n.nom_famille, '')
+                 and coalesce(o.prenoms, '') = coalesce(n.prenoms, '')
+                 and coalesce(o.date_naissance, '') = coalesce(n.date_naissance, ''))
 )
 select distinct ancien_id, nouveau_id, date_modification, 'bloc_changement_individu' as motif
 from declarees
@@ -173,3 +196,9 @@ select ancien_id, nouveau_id, date_modification, 'contrat_repris'
 from contrat_repris c
 where not exists (select 1 from declarees x where x.nouveau_id = c.nouveau_id)
     and not exists (select 1 from nir_corrige x where x.nouveau_id = c.nouveau_id)
+union all
+select ancien_id, nouveau_id, date_modification, 'matricule_repris'
+from matricule_repris c
+where not exists (select 1 from declarees x where x.nouveau_id = c.nouveau_id)
+    and not exists (select 1 from nir_corrige x where x.nouveau_id = c.nouveau_id)
+    and not exists (select 1 from contrat_repris x where x.nouveau_id = c.nouveau_id)

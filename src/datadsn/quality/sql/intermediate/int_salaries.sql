@@ -5,12 +5,12 @@
 -- @key salarie_id
 with lignes as (
     select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage,
-           prenoms, date_naissance, sexe, annee_naissance, mois_naissance,
+           prenoms, date_naissance, sexe, annee_naissance, mois_naissance, matricule,
            date_premiere_declaration, date_derniere_declaration, version_declaration, touche
     from int_salaries_charges
     union all
     select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage,
-           prenoms, date_naissance, sexe, annee_naissance, mois_naissance,
+           prenoms, date_naissance, sexe, annee_naissance, mois_naissance, matricule,
            date_premiere_declaration, date_derniere_declaration, version_declaration, false
     from prev_salaries_archives a
     where a.salarie_id in (select salarie_id from int_salaries_retirees)
@@ -18,7 +18,7 @@ with lignes as (
 )
 select coalesce(r.cible_id, s.salarie_id) as salarie_id, s.etablissement_id, s.siret,
        s.salarie_key, s.nir, s.nom_famille, s.nom_usage, s.prenoms, s.date_naissance, s.sexe,
-       s.annee_naissance, s.mois_naissance,
+       s.annee_naissance, s.mois_naissance, s.matricule,
        coalesce(r.premiere, s.date_premiere_declaration) as date_premiere_declaration,
        s.date_derniere_declaration, s.version_declaration, s.touche
 from lignes s

@@ -9,18 +9,20 @@
 -- @key salarie_id
 with candidats as (
     select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
-           date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
-           date_derniere_declaration, version_declaration, false as touche, 0 as ligne
+           date_naissance, sexe, annee_naissance, mois_naissance, matricule,
+           date_premiere_declaration, date_derniere_declaration, version_declaration,
+           false as touche, 0 as ligne
     from prev_salaries
     union all
     select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
-           date_naissance, sexe, annee_naissance, mois_naissance, date_premiere_declaration,
-           date_derniere_declaration, version_declaration, false, 0
+           date_naissance, sexe, annee_naissance, mois_naissance, matricule,
+           date_premiere_declaration, date_derniere_declaration, version_declaration, false, 0
     from int_salaries_rappeles
     union all
     select cast(null as varchar), cast(null as varchar), i.siret,
            i.salarie_key, i.nir, i.nom_famille, i.nom_usage, i.prenoms, i.date_naissance, i.sexe,
-           i.annee_naissance, i.mois_naissance, i.mois, i.mois, i.version_declaration, true,
+           i.annee_naissance, i.mois_naissance, i.matricule, i.mois, i.mois,
+           i.version_declaration, true,
            i.individu_ligne
     from stg_individus i
     join int_declarations_nouvelles n on n.version_declaration = i.version_declaration
@@ -45,7 +47,8 @@ classes as (
             version_declaration := version_declaration, ligne := ligne,
             etablissement_id := etablissement_id, nir := nir, nom_famille := nom_famille,
             nom_usage := nom_usage, prenoms := prenoms, date_naissance := date_naissance,
-            sexe := sexe, annee_naissance := annee_naissance, mois_naissance := mois_naissance
+            sexe := sexe, annee_naissance := annee_naissance, mois_naissance := mois_naissance,
+            matricule := matricule
         )) as d,
         min(salarie_id) as id_retenu,
         min(date_premiere_declaration) as premiere,
@@ -62,13 +65,13 @@ select coalesce(id_retenu, substr(md5(concat('salarie|', siret, '|', salarie_key
            as etablissement_id,
        siret, salarie_key, d.nir, d.nom_famille,
        d.nom_usage, d.prenoms, d.date_naissance, d.sexe, d.annee_naissance, d.mois_naissance,
-       premiere as date_premiere_declaration, derniere as date_derniere_declaration,
+       d.matricule, premiere as date_premiere_declaration, derniere as date_derniere_declaration,
        d.version_declaration, touchee = 1 as touche
 from classes
 union all
 select salarie_id, etablissement_id, siret, salarie_key, nir,
        nom_famille, nom_usage, prenoms, date_naissance, sexe, annee_naissance, mois_naissance,
-       date_premiere_declaration, date_derniere_declaration, version_declaration, false
+       matricule, date_premiere_declaration, date_derniere_declaration, version_declaration, false
 from candidats c
 where not exists (select 1 from a_classer k
                   where k.siret = c.siret and k.salarie_key = c.salarie_key)

@@ -17,16 +17,20 @@
 -- @column sexe VARCHAR
 -- @column annee_naissance SMALLINT
 -- @column mois_naissance TINYINT
+-- @column matricule VARCHAR
 -- @column allocated_from_ett BOOLEAN
 -- @column date_premiere_declaration DATE
 -- @column date_derniere_declaration DATE
 -- @column version_declaration VARCHAR
 select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
-       date_naissance, sexe, annee_naissance, mois_naissance, cast(null as boolean) as allocated_from_ett,
+       date_naissance, sexe, annee_naissance, mois_naissance, matricule,
+       cast(null as boolean) as allocated_from_ett,
        date_premiere_declaration, date_derniere_declaration, version_declaration
 from int_salaries_reels
 union all
 select salarie_id, etablissement_id, siret, salarie_key, nir, nom_famille, nom_usage, prenoms,
-       date_naissance, sexe, annee_naissance, mois_naissance, true, date_premiere_declaration,
+       date_naissance, sexe, annee_naissance, mois_naissance,
+       -- the agency's payroll number, meaningless in the user establishment
+       cast(null as varchar), true, date_premiere_declaration,
        date_derniere_declaration, version_declaration
 from int_salaries_copies

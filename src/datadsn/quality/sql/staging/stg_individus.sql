@@ -17,6 +17,7 @@ select
     i.sexe,
     i.annee_date_naissance as annee_naissance,
     i.mois_date_naissance as mois_naissance,
+    i.matricule_pseudo as matricule,
     coalesce(
         i.nir_pseudo,
         concat('~', coalesce(i.nom_famille_pseudo, ''), '|', coalesce(i.prenoms_pseudo, ''), '|', coalesce(i.date_naissance_pseudo, ''))
