@@ -73,3 +73,23 @@ def test_contrats_mois_keeps_the_latest_version_after_resolution(tmp_path: Path)
     stored = con.execute(f"SELECT count(*) FROM ({stored_sql(folder, 'contrats_mois')})")
     assert stored.fetchone() == (2,)
     assert table_sql(folder, "activites") is None  # no such history in this folder
+
+
+def test_an_older_archive_file_reads_by_column_name_in_portable_sql(tmp_path: Path) -> None:
+    """An archive file written before a column existed reads it as NULL; the union is a plain
+    UNION ALL of the declared columns, which Spark SQL can run (it has no UNION BY NAME)."""
+    from datadsn.engine.backends.spark import translate
+    from datadsn.quality.history import ARCHIVES
+    from datadsn.quality.schema import select_list
+
+    newest = list(TABLES["contrats"])[-1]  # version_declaration, VARCHAR
+    row = f"SELECT * REPLACE ('v2' AS {newest}) FROM (SELECT {select_list('contrats', set())})"
+    archive = tmp_path / ARCHIVES["contrats"]
+    archive.mkdir()
+    con = duckdb.connect()
+    con.execute(f"COPY ({row}) TO '{tmp_path}/contrats.parquet'")
+    con.execute(f"COPY (SELECT * EXCLUDE ({newest}) FROM ({row})) TO '{archive}/2023-01.parquet'")
+    sql = table_sql(tmp_path, "contrats")
+    assert sql is not None
+    assert con.execute(f"SELECT {newest} FROM ({sql}) ORDER BY 1").fetchall() == [("v2",), (None,)]
+    assert "BY NAME" not in translate(sql)[0].upper()

@@ -97,12 +97,18 @@ def files_sql(table: str, files: list[Path]) -> str:
     if not files:
         return empty_sql(table)
     listed = ", ".join(quote(f) for f in files)
-    present: set[str] = set()
-    for f in files:  # footers only
-        present.update(pl.read_parquet_schema(f))
     return (
-        f"SELECT {select_list(table, present)} FROM read_parquet([{listed}], union_by_name = true)"
+        f"SELECT {select_list(table, present_columns(files))} FROM "
+        f"read_parquet([{listed}], union_by_name = true)"
     )
+
+
+def present_columns(files: list[Path]) -> set[str]:
+    """The columns found in any of ``files`` (their footers only)."""
+    present: set[str] = set()
+    for f in files:
+        present.update(pl.read_parquet_schema(f))
+    return present
 
 
 def stored_files(folder: Path | None, table: str, months: list[str] | None = None) -> list[Path]:
@@ -179,10 +185,16 @@ def table_sql(folder: Path, table: str) -> str | None:
     if not path.exists():
         return None
     sql = f"SELECT * FROM read_parquet({quote(path)})"
-    archived = part_files(folder, ARCHIVES[table]) if table in ARCHIVES else {}
-    if archived:  # rows moved out of the working file; by name, in case one is older
-        sql += f" UNION ALL BY NAME {archived_sql(folder, table, list(archived.values()))}"
-    return sql
+    archived = list(part_files(folder, ARCHIVES[table]).values()) if table in ARCHIVES else []
+    if not archived:
+        return sql
+    # Rows moved out of the working file, matched by column name in case one file is older:
+    # each side in the declared columns (UNION ALL BY NAME has no Spark SQL equivalent).
+    return (
+        f"SELECT {select_list(table, present_columns([path]))} FROM ({sql}) AS w UNION ALL "
+        f"SELECT {select_list(table, present_columns(archived))} FROM "
+        f"({archived_sql(folder, table, archived)}) AS r"
+    )
 
 
 def withdrawn_file(folder: Path, table: str) -> Path | None:
