@@ -192,6 +192,10 @@ def test_settled_contracts_are_archived_then_brought_back(tmp_path: Path) -> Non
     reopened = [c for c in sc.table("contrats") if c["numero"] == "C0001"]
     assert [(c["statut_fin"], c["date_fin_effective"]) for c in reopened] == [(None, None)]
     assert sc.rows("select count(*) from contrats") == [(2,)]
+    # every month as it published it: March without its withdrawn archived row
+    assert sc.rows(
+        "select mois_instantane, count(*) from quality_historique.contrats group by 1 order by 1"
+    ) == [("2023-01", 2), ("2023-02", 2), ("2023-03", 2)]
 
 
 def test_older_snapshot_layout_stays_readable_but_a_run_on_it_says_the_way_out(
