@@ -115,6 +115,24 @@ def test_bench_consolidate_fresh_runs_each_month_as_a_command_against_a_baseline
     assert profile["int_contrats_charges"]["2023-02"] >= 0
 
 
+@pytest.mark.slow
+def test_bench_consolidate_fresh_alternates_the_first_second_and_last_months():
+    """From 3 months on, the first, second and last months run again in turn and the growth
+    with the history is read from the medians of these runs."""
+    result = CliRunner().invoke(
+        app, ["bench", "consolidate", "--employers", "3", "--months", "3", "--fresh", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    alt = json.loads(result.stdout)["alterne"]
+    assert alt["passages"] == 3
+    for name in ("premier", "deuxieme", "dernier"):
+        assert alt[name]["cpu"] > 0 and alt[name]["secondes"] > 0
+    for ratio in ("dernier_sur_premier", "dernier_sur_deuxieme"):
+        expected = alt["dernier"]["cpu"] / alt[ratio.removeprefix("dernier_sur_")]["cpu"]
+        assert abs(alt[ratio]["cpu"] - expected) < 0.01
+        assert alt[ratio]["cpu_par_salarie_mois"] > 0
+
+
 def test_differing_tables_finds_a_changed_table(tmp_path: Path):
     from datadsn.bench.fresh import differing_tables
     from datadsn.engine.warehouse import Warehouse

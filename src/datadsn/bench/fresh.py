@@ -10,7 +10,8 @@ command, and its profile (which the command writes with its hidden ``--profile-j
 With ``baseline`` (the ``src`` folder of another checkout, main say), each month also runs as
 that code's command on the same raw data in a warehouse of its own, alternately with this one,
 ``repeat`` times each (a month run again replaces itself): the machine's drift hits both, and
-the ratios are taken from medians.
+the ratios are taken from medians. From 3 months on, the first, second and last months then
+run again in turn (``alterne``): the ratios of the growth with the history come from them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ with open(sys.argv[1], "w") as out:
 # bytecode compiled, and this machine sets PYTHONDONTWRITEBYTECODE (every fresh process would
 # compile its modules again, 0.7 s or more).
 _WARM = "import datadsn.cli, datadsn.quality.consolidate, datadsn.quality.snapshot, datadsn.norm"
+ALTERNATED = 3  # rounds of the first, second and last months run again in turn
 
 
 def write_profile(
@@ -202,13 +204,60 @@ def bench_fresh(
                     runs[name].setdefault(month, []).append(run)
             if baseline is not None:
                 differing[month] = differing_tables(store, variants["reference"][0], month)
+        ordered = sorted(sim.counts_by_month)
+        alternated = _first_second_last(store, ordered, root, options) if len(ordered) > 2 else {}
     result = _figures(sim.counts_by_month, runs, employers, employees)
+    if alternated:
+        result["alterne"] = _alternated_figures(alternated, sim.counts_by_month, ordered)
     if baseline is not None:
         # every published table of every month, this code against the baseline's
         result["tables_differentes"] = {m: t for m, t in differing.items() if t}
     if show:
         _print(result)
     return result
+
+
+def _first_second_last(
+    store: Warehouse, months: list[str], root: Path, options: tuple[str, ...]
+) -> dict[str, list[dict]]:
+    """The first month (in a warehouse of its own), the second (in another, on top of the
+    first) and the last, each run again ``ALTERNATED`` times in turn (a month run again replaces
+    itself). The months of a long history run hours apart, and this machine's speed drifts by 2
+    to 4 times in that time: the growth with the history is read from these alternated runs."""
+    from datadsn.bench.consolidate import on_raw
+
+    first, second = on_raw(root / "premier", store), on_raw(root / "deuxieme", store)
+    for month in months[:2]:
+        _run(second, month, None, root, options)
+    runs: dict[str, list[dict]] = {"premier": [], "deuxieme": [], "dernier": []}
+    for _ in range(ALTERNATED):
+        runs["premier"].append(_run(first, months[0], None, root, options))
+        runs["deuxieme"].append(_run(second, months[1], None, root, options))
+        runs["dernier"].append(_run(store, months[-1], None, root, options))
+    return runs
+
+
+def _alternated_figures(
+    runs: dict[str, list[dict]], counts: dict[str, int], months: list[str]
+) -> dict:
+    """Medians of the alternated runs; the ratios per employee-month as well, since the
+    economy grows along the history."""
+    cpu = {name: _median(rs, "cpu") for name, rs in runs.items()}
+    wall = {name: _median(rs, "wall") for name, rs in runs.items()}
+    picked = {"premier": months[0], "deuxieme": months[1], "dernier": months[-1]}
+    em = {name: counts[month] for name, month in picked.items()}
+    figures: dict = {"passages": ALTERNATED}
+    for name in runs:
+        figures[name] = {"cpu": round(cpu[name], 3), "secondes": round(wall[name], 3)}
+    for base in ("premier", "deuxieme"):
+        figures[f"dernier_sur_{base}"] = {
+            "cpu": round(cpu["dernier"] / cpu[base], 3),
+            "secondes": round(wall["dernier"] / wall[base], 3),
+            "cpu_par_salarie_mois": round(
+                cpu["dernier"] / em["dernier"] / (cpu[base] / em[base]), 3
+            ),
+        }
+    return figures
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -326,6 +375,15 @@ def _print(result: dict) -> None:
         f"mois {months[0]} : [bold]{ratio['cpu']}[/] en CPU, {ratio['secondes']} en durée ; "
         f"mémoire de pointe {result['memoire_pointe_mo']} Mo"
     )
+    if "alterne" in result:
+        alt = result["alterne"]
+        console.print(
+            f"Passages alternés ({alt['passages']} de chaque, médianes) : mois {months[-1]} / "
+            f"mois {months[0]} [bold]{alt['dernier_sur_premier']['cpu']}[/] en CPU "
+            f"({alt['dernier_sur_premier']['cpu_par_salarie_mois']} par salarié-mois), / mois "
+            f"{months[1]} [bold]{alt['dernier_sur_deuxieme']['cpu']}[/] en CPU "
+            f"({alt['dernier_sur_deuxieme']['cpu_par_salarie_mois']} par salarié-mois)"
+        )
     if reference:
         console.print(
             f"Nouveau / référence (médiane des mois) : {result['nouveau_sur_reference_cpu_median']}"
