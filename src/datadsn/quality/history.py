@@ -79,11 +79,18 @@ def months(db: Backend, sql: str) -> list[str]:
 
 
 def part_files(folder: Path, table: str) -> dict[str, Path]:
-    """Month -> file of a partitioned table in a snapshot folder."""
+    """Month -> file of a partitioned table in a snapshot folder (names sorted as strings: the
+    catalogue lists every month's folders, and sorting paths cost more than listing them)."""
     directory = folder / table
-    if not directory.is_dir():
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(directory)
+            if e.name.endswith(".parquet") and not e.name.startswith(".")
+        )
+    except (FileNotFoundError, NotADirectoryError):
         return {}
-    return {p.stem: p for p in sorted(directory.glob("*.parquet"))}
+    return {name[: -len(".parquet")]: directory / name for name in names}
 
 
 def empty_sql(table: str) -> str:

@@ -105,50 +105,63 @@ def _archived_history(
 ) -> None:
     """``quality_historique.<table>`` of a table with an archive: each snapshot's rows as it
     publishes them (its working file, and its archived rows not withdrawn by its own list).
-    Snapshots hard-link the archive files they share, so the view reads each distinct file once
-    and joins it to the months that publish it (``_fichiers_<table>``): a union of every
-    month's files read the footers of months x archive files to bind (2.7 s of each run at
-    month 72, growing with the square of the history)."""
-    canonical: dict[tuple[int, int], Path] = {}
-    listing: list[tuple[Path, str, str]] = []  # (file, month, role)
+    Snapshots hard-link the files they share from one month to the next, so each distinct file
+    is published by a run of consecutive months: the view reads each file once and joins it to
+    its run (``_fichiers_<table>``: file, role, first and last month). A union of every month's
+    files made the binding, and listing the pairs of months and files the catalogue, grow with
+    the square of the history (2.7 s of each run at month 72)."""
+    position = {m: i for i, m in enumerate(months)}
+    files: dict[tuple[int, int], list] = {}  # inode -> [path, role, [(first, last)]]
     for month in months:
         folder = snapshot_dir(store, month)
         working = folder / f"{table}.parquet"
         if not working.exists():
             continue
         archived = history.part_files(folder, history.ARCHIVES[table]).values()
-        withdrawn = history.withdrawn_file(folder, table)
         roles = [(working, "travail"), *((p, "archive") for p in archived)]
+        withdrawn = history.withdrawn_file(folder, table)
         if withdrawn is not None and withdrawn.exists():
             roles.append((withdrawn, "retraits"))
         for path, role in roles:
             info = path.stat()
-            listing.append((canonical.setdefault((info.st_dev, info.st_ino), path), month, role))
-    if not listing:
+            entry = files.setdefault((info.st_dev, info.st_ino), [path, role, []])
+            runs = entry[2]
+            if runs and position[runs[-1][1]] == position[month] - 1:
+                runs[-1] = (runs[-1][0], month)
+            else:
+                runs.append((month, month))
+    if not files:
         return
-    files = f"quality_historique._fichiers_{table}"
-    values = ", ".join(f"({history.quote(p)}, '{m}', '{r}')" for p, m, r in listing)
+    listing = [(history.quote(p), role, runs) for p, role, runs in files.values()]
+    name = f"quality_historique._fichiers_{table}"
+    values = ", ".join(
+        f"({path}, '{role}', '{first}', '{last}')"
+        for path, role, runs in listing
+        for first, last in runs
+    )
+    published = ", ".join(f"('{m}')" for m in months)
     con.execute(
-        f"CREATE OR REPLACE TABLE {files} AS SELECT * FROM (VALUES {values}) "
-        "AS t(fichier, mois_instantane, role)"
+        f"CREATE OR REPLACE TABLE {name} AS SELECT f.fichier, f.role, m.mois_instantane "
+        f"FROM (VALUES {values}) AS f(fichier, role, premier, dernier) "
+        f"JOIN (VALUES {published}) AS m(mois_instantane) "
+        "ON m.mois_instantane BETWEEN f.premier AND f.dernier"
     )
 
     def read(role: str) -> str:
-        listed = ", ".join(dict.fromkeys(history.quote(p) for p, _, r in listing if r == role))
+        listed = ", ".join(path for path, r, _ in listing if r == role)
         part = "" if role == "retraits" else f"{history.PART} AS partie, "  # a list names it
         return (
             f"(SELECT x.*, {part}f.mois_instantane, f.role "
             f"FROM read_parquet([{listed}], filename = true, union_by_name = true) x "
-            f"JOIN {files} f ON f.fichier = x.filename AND f.role = '{role}')"
+            f"JOIN {name} f ON f.fichier = x.filename AND f.role = '{role}')"
         )
 
-    rows = " UNION ALL BY NAME ".join(
-        read(role) for role in ("travail", "archive") if any(r == role for *_, r in listing)
-    )
+    present = {role for _, role, _ in listing}
+    rows = " UNION ALL BY NAME ".join(read(r) for r in ("travail", "archive") if r in present)
     withdrawn_rows = (
         f"{read('retraits')} w WHERE w.mois_instantane = a.mois_instantane AND "
         f"{history.withdrawn_match(table, 'w', 'a')}"
-        if any(r == "retraits" for *_, r in listing)
+        if "retraits" in present
         else "(SELECT 1) w WHERE false"
     )
     con.execute(
