@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from datadsn.engine.warehouse import Warehouse
+from datadsn.flows.spec import FlowSpec, parse
 from datadsn.indicators.compute import TOTAL, Session
 
 
@@ -31,3 +32,18 @@ def masked_sections(path: Path, region: str | None) -> set[str]:
         table = table.filter(pl.col("tranche_age") == TOTAL)
     inner = table.filter(pl.col("naf_section") != TOTAL, pl.col("statut") != "publie")
     return set(inner["naf_section"])
+
+
+def region_flow(name: str, region: str, code: str = "EFF_FIN") -> FlowSpec:
+    """A monthly CSV flow of one indicator by NAF section over one région, for H1."""
+    return parse(
+        {
+            "version": 1,
+            "nom": name,
+            "habilitation": "H1",
+            "perimetre": {"regions": [region]},
+            "indicateurs": [{"code": code, "dimensions": ["naf_section"]}],
+            "periodicite": "mois",
+            "formats": ["csv"],
+        }
+    )

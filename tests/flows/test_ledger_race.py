@@ -14,7 +14,6 @@ import pytest
 
 from datadsn.engine.warehouse import Warehouse
 from datadsn.flows.run import run
-from datadsn.flows.spec import parse
 from datadsn.indicators import publish as publish_module
 from datadsn.indicators.catalogue import get
 from datadsn.indicators.compute import Session
@@ -23,7 +22,7 @@ from datadsn.indicators.suppression import Ledger
 from tests.economy import consolidated_economy
 
 from .conftest import hab_info
-from .helpers import largest_region, masked_sections
+from .helpers import largest_region, masked_sections, region_flow
 
 MONTH = "2023-02"
 
@@ -57,17 +56,7 @@ def test_two_simultaneous_runs_of_one_period_agree_on_masked_cells(
 
     monkeypatch.setattr(Ledger, "forced", forced_then_meet)
     table = tmp_path / "table.csv"
-    spec = parse(
-        {
-            "version": 1,
-            "nom": "effectifs-course",
-            "habilitation": "H1",
-            "perimetre": {"regions": [region]},
-            "indicateurs": [{"code": "EFF_FIN", "dimensions": ["naf_section"]}],
-            "periodicite": "mois",
-            "formats": ["csv"],
-        }
-    )
+    spec = region_flow("effectifs-course", region)
     outcome: dict[str, Any] = {}
 
     def compute_table() -> None:

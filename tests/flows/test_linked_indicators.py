@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from datadsn.cli import app
 from datadsn.engine.warehouse import Warehouse
 from datadsn.flows.run import run
-from datadsn.flows.spec import parse
 from datadsn.indicators import public
 from datadsn.indicators.attacker import Holding, attack
 from datadsn.indicators.catalogue import get, measure
@@ -22,7 +21,7 @@ from datadsn.indicators.rules import Rules
 from tests.economy import consolidated_economy
 
 from .conftest import hab_info
-from .helpers import largest_region, masked_sections
+from .helpers import largest_region, masked_sections, region_flow
 
 MONTH = "2023-02"
 
@@ -73,17 +72,7 @@ def test_a_flow_of_pyramide_ages_keeps_what_eff_fin_masked(
     assert done.exit_code == 0, done.output
     masked = masked_sections(table, region)
     assert masked
-    spec = parse(
-        {
-            "version": 1,
-            "nom": "pyramide-region",
-            "habilitation": "H1",
-            "perimetre": {"regions": [region]},
-            "indicateurs": [{"code": "PYRAMIDE_AGES", "dimensions": ["naf_section"]}],
-            "periodicite": "mois",
-            "formats": ["csv"],
-        }
-    )
+    spec = region_flow("pyramide-region", region, "PYRAMIDE_AGES")
     hab = hab_info(region)
     hab.scope["indicateurs"] = ["PYRAMIDE_AGES"]
     delivered = run(spec, store, MONTH, hab, threads=1)

@@ -16,7 +16,6 @@ from datadsn.cli import app
 from datadsn.engine.warehouse import Warehouse
 from datadsn.flows import adapter
 from datadsn.flows.run import RunError, run
-from datadsn.flows.spec import parse
 from datadsn.indicators import public
 from datadsn.indicators.catalogue import get
 from datadsn.indicators.compute import TOTAL, Session
@@ -26,7 +25,7 @@ from datadsn.indicators.suppression import Ledger, population_and_cell
 from tests.economy import consolidated_economy
 
 from .conftest import hab_info
-from .helpers import largest_region, masked_sections
+from .helpers import largest_region, masked_sections, region_flow
 
 MONTH = "2023-02"
 
@@ -45,17 +44,7 @@ def region(store: Warehouse) -> str:
 
 
 def _spec(region: str) -> Any:
-    return parse(
-        {
-            "version": 1,
-            "nom": "effectifs-registre",
-            "habilitation": "H1",
-            "perimetre": {"regions": [region]},
-            "indicateurs": [{"code": "EFF_FIN", "dimensions": ["naf_section"]}],
-            "periodicite": "mois",
-            "formats": ["csv"],
-        }
-    )
+    return region_flow("effectifs-registre", region)
 
 
 def _masked(cells: pl.DataFrame) -> set[str]:
