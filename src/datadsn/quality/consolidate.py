@@ -188,14 +188,12 @@ def _prepare(
             continue  # history tables: see carry.py
         path = folder / f"{table}.parquet" if folder else None
         if path and path.exists():
-            source = f"read_parquet({history.quote(path)})"
-            present = set(db.columns(f"SELECT * FROM {source}"))
             # tables read by several steps are loaded once (@previous table), the others
-            # scanned in place
+            # scanned in place; a column the file predates reads as NULL (files_sql)
             where = f" WHERE {_LOAD_FILTER[table]}" if table in _LOAD_FILTER else ""
             db.create(
                 f"prev_{table}",
-                f"SELECT {select_list(table, present)} FROM {source}{where}",
+                f"SELECT * FROM ({history.files_sql(table, [path])}) p{where}",
                 kind="view" if model.previous == "view" else "table",
             )
         else:

@@ -118,16 +118,11 @@ def present_columns(files: list[Path]) -> set[str]:
     return present
 
 
-def stored_files(folder: Path | None, table: str, months: list[str] | None = None) -> list[Path]:
-    """Files as stored, of some months or of all."""
-    files = part_files(folder, table) if folder else {}
-    chosen = list(files) if months is None else [m for m in months if m in files]
-    return [files[m] for m in chosen]
-
-
 def stored_sql(folder: Path | None, table: str, months: list[str] | None = None) -> str:
     """Rows as stored (ids not resolved), of some months or of all."""
-    return files_sql(table, stored_files(folder, table, months))
+    files = part_files(folder, table) if folder else {}
+    chosen = list(files) if months is None else [m for m in months if m in files]
+    return files_sql(table, [files[m] for m in chosen])
 
 
 def _resolution(table: str, stored: str, fusions: str, columns: str) -> tuple[str, str]:
