@@ -18,7 +18,6 @@ import os
 import shutil
 from pathlib import Path
 
-import polars as pl
 
 from datadsn.engine.backends import Backend
 from datadsn.engine.runner import quote_path
@@ -111,10 +110,13 @@ def files_sql(table: str, files: list[Path]) -> str:
 
 
 def present_columns(files: list[Path]) -> set[str]:
-    """The columns found in any of ``files`` (their footers only)."""
+    """The columns found in any of ``files`` (their footers only). Read with pyarrow, which the
+    engine imports anyway: importing polars for this cost every run 0.2 to 0.3 s of CPU."""
+    import pyarrow.parquet as pq
+
     present: set[str] = set()
     for f in files:
-        present.update(pl.read_parquet_schema(f))
+        present.update(pq.read_schema(f).names)
     return present
 
 
