@@ -18,7 +18,6 @@ import os
 import shutil
 from pathlib import Path
 
-
 from datadsn.engine.backends import Backend
 from datadsn.engine.runner import quote_path
 
