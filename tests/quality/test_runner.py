@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import pytest
@@ -11,13 +12,16 @@ from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.runner import (
     Step,
     StepError,
+    _strip_comments,
     check_portable,
     load_step,
     run_step,
     table_from_lists,
     to_spark,
 )
+from datadsn.engine.schedule import tables_read
 from datadsn.quality.consolidate import SQL, pipeline
+from datadsn.quality.inputs import RAW_COLUMNS, SHARED
 from datadsn.quality.steps import STEPS as PYTHON_STEPS
 
 STEPS = [(m.layer, name) for name, m in pipeline().models.items()]
@@ -101,3 +105,16 @@ def test_table_from_lists_keeps_rows_aligned_and_typed() -> None:
     assert con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 't_texte'"
     ).fetchall() == [(0,)]
+
+
+def test_raw_inputs_are_views_exactly_where_one_step_reads_them() -> None:
+    """A raw input read by one staging step is a view over its files (inputs.SHARED lists the
+    others, loaded once as tables): a view read by several steps would be read again by each."""
+    readers: dict[str, list[str]] = {f"raw_{t}": [] for t in RAW_COLUMNS}
+    for name, model in pipeline().models.items():
+        for table in tables_read(model.step.sql) & set(readers):
+            readers[table].append(name)
+            sql = _strip_comments(model.step.sql)
+            assert len(re.findall(rf"\b{table}\b", sql)) == 1, (name, table)
+    for table in RAW_COLUMNS:
+        assert (len(readers[f"raw_{table}"]) > 1) == (table in SHARED), (table, readers)

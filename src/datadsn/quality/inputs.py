@@ -12,7 +12,7 @@ from pathlib import Path
 
 from datadsn import months
 from datadsn.engine import schedule
-from datadsn.engine.backends import Backend
+from datadsn.engine.backends import Backend, Kind
 from datadsn.engine.runner import table_from_lists
 from datadsn.engine.warehouse import PARTITION, Warehouse
 
@@ -23,6 +23,11 @@ RETENTION_MONTHS = 72
 # the next run reads only the others to find its pending declarations.
 SEEN_FILE = "fichiers_bruts.parquet"
 Seen = dict[str, tuple[int, int]]
+
+# Raw tables read by several staging steps, loaded once as tables. Each of the others is read by
+# one staging step only: a view over its files, which that step reads as it builds its own table
+# (a table each cost every run a copy of the month's rows: 0.3 of 9.3 CPU-s at 2,000 employers).
+SHARED = ("entreprise", "etablissement")
 
 # raw table -> {column: type}; every raw table also has fichier, ligne and ancestor *_ligne.
 RAW_COLUMNS: dict[str, dict[str, str]] = {
@@ -288,7 +293,8 @@ def _load_table(
         if only_pending
         else ""
     )
-    db.create(name, f"SELECT {select} FROM {source} r{where}")
+    kind: Kind = "table" if table in SHARED else "view"
+    db.create(name, f"SELECT {select} FROM {source} r{where}", kind=kind)
 
 
 def _listed(store: Warehouse, files: list[str]) -> Seen:

@@ -1,5 +1,7 @@
 -- Activity sub-blocks (S21.G00.53) of remunerations.
--- @kind table
+-- @kind view
+-- A view: its only reader, the hours declared per line, reads it once; a table cost the run a
+-- copy of every activity line (0.016 CPU-s a month at 2,000 employers).
 -- @key fichier, activite_ligne
 select
     a.fichier,

@@ -1,5 +1,6 @@
 -- End-of-contract blocks (S21.G00.62).
--- @kind table
+-- @kind view
+-- A view: its only reader, the contracts' ends (a view the contrats mart reads), reads it once.
 -- @key fichier, fin_ligne
 select
     f.fichier,
