@@ -163,6 +163,7 @@ def test_tables_read_from_tokens_are_those_of_the_parse_tree() -> None:
         "select * from a union all select * from b order by 1",
         "with a as (select * from t), b as (select * from a, u) select cast(k as int) from b",
         "with declarations as (select 1 as k) select * from declarations",
+        'select * from "a b" -- déjà lu, from x\njoin c on true',
     ]
     for sql in queries:
         tree = sqlglot.parse_one(sql, read="duckdb")
