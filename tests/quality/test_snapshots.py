@@ -380,3 +380,60 @@ def test_a_second_run_on_the_same_warehouse_stops_with_a_clear_message(
         assert current_month(sc.store) == "2023-01"
     consolidate(sc.store, "2023-02")  # released: the run goes through
     assert current_month(sc.store) == "2023-02"
+
+
+def test_catalogue_lists_only_the_months_published_since_its_last_build(
+    two_months: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A published month never changes while its link names the same version: the catalogue
+    keeps its files and their columns, and a rebuild lists the new month's folder only."""
+    from datadsn.quality import snapshot
+
+    sc = two_months
+    listed: list[str] = []
+    month_files = snapshot._month_files
+    monkeypatch.setattr(
+        snapshot, "_month_files", lambda folder: listed.append(folder.name) or month_files(folder)
+    )
+    consolidate(sc.store, "2023-02")
+    assert listed == ["2023-02"]
+    listed.clear()
+    sc.store.refresh_catalog()
+    assert listed == []
+    # run again, 2023-02 names another version: listed again, its old files forgotten
+    consolidate(sc.store, "2023-02")
+    assert listed == ["2023-02"]
+    assert sc.rows(
+        "select mois_instantane, count(*) from quality_historique.salaries group by 1 order by 1"
+    ) == [("2023-01", 2), ("2023-02", 2)]
+    assert sc.rows(
+        f"select count(distinct version) from {snapshot.LISTING} where mois = '2023-02'"
+    ) == [(1,)]
+
+
+def test_catalogue_reads_a_month_whose_files_predate_a_column(two_months: Scenario) -> None:
+    """Files of an older version lack a column added since: the views read it as NULL there,
+    whether the catalogue was built by that version (no kept listing) or by this one."""
+    from datadsn.quality import snapshot
+
+    sc = two_months
+    consolidate(sc.store, "2023-02")
+    old = snapshot_dir(sc.store, "2023-01") / "salaries.parquet"
+    sc.rows(f"COPY (SELECT * EXCLUDE (nom_famille) FROM '{old}') TO '{old}.tmp' (FORMAT parquet)")
+    os.replace(f"{old}.tmp", old)
+    for built_before in (True, False):
+        with duckdb_catalogue(sc) as con:  # as a catalogue built by an older version
+            con.execute(f"DROP TABLE IF EXISTS {snapshot.LISTING}")
+        if not built_before:
+            sc.store.refresh_catalog()
+        sc.store.refresh_catalog()
+        assert sc.rows(
+            "select mois_instantane, count(*), count(nom_famille) "
+            "from quality_historique.salaries group by 1 order by 1"
+        ) == [("2023-01", 2, 0), ("2023-02", 2, 2)]
+
+
+def duckdb_catalogue(sc: Scenario):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    return duckdb.connect(str(sc.store.catalog))
