@@ -258,12 +258,17 @@ def _archived_history(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def _version(store: Warehouse, month: str) -> str:
-    """The hidden version a published month's link names (see ``engine/publication.py``)."""
+    """The hidden version a published month's link names (see ``engine/publication.py``), and
+    the times its folders last changed: a version is never modified, but a file replaced in it
+    by hand (an older version's file, say) must not be read as the one the catalogue listed."""
     folder = snapshot_dir(store, month)
     try:
-        return os.readlink(folder)
+        name = os.readlink(folder)
     except OSError:  # a snapshot published before months were links: its time
-        return str(folder.stat().st_mtime_ns)
+        name = ""
+    times = [folder.stat().st_mtime_ns]
+    times += sorted(e.stat().st_mtime_ns for e in os.scandir(folder) if e.is_dir())
+    return f"{name}@{'.'.join(map(str, times))}"
 
 
 def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
