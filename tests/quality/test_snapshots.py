@@ -438,3 +438,51 @@ def duckdb_catalogue(sc: Scenario):  # type: ignore[no-untyped-def]
     import duckdb
 
     return duckdb.connect(str(sc.store.catalog))
+
+
+def test_an_archived_temporary_work_contract_comes_back_with_its_copy(tmp_path: Path) -> None:
+    """The copy of a temporary-work contract in its user establishment is archived with it and
+    only ever looked up through it: brought back together, withdrawn together, published once."""
+    agency, user = "44444444400044", "55555555500055"
+    sc = Scenario(tmp_path)
+
+    def month(m: str, fin: tuple[str, str]) -> None:
+        worker = Salarie(
+            "1850575101101",
+            "UN",
+            "ALAIN",
+            "01011980",
+            [
+                Contrat(
+                    "T0001", "2023-01-02", "03", fin=fin, siret_utilisateur=user, motif_recours="01"
+                )
+            ],
+        )
+        sc.run(
+            m,
+            declaration(m, agency, [worker, Salarie("2850575102102", "DEUX", "BEA")], naf="7820Z"),
+            declaration(m, user, [Salarie("1850575103103", "TROIS", "CLO")]),
+        )
+
+    month("2023-01", ("2023-01-20", "031"))
+    sc.run(
+        "2023-02",
+        declaration("2023-02", agency, [Salarie("2850575102102", "DEUX", "BEA")], naf="7820Z"),
+        declaration("2023-02", user, [Salarie("1850575103103", "TROIS", "CLO")]),
+    )
+    feb = snapshot_dir(sc.store, "2023-02")
+    archived = sc.rows(
+        f"select numero, ett_contrat_id is not null from '{feb / 'contrats_archives'}/*.parquet' "
+        "order by 1"
+    )
+    assert archived == [("T0001", False), (f"T0001_{agency}", True)]
+    month("2023-03", ("2023-01-20", "099"))  # the end cancelled: the contract comes back
+    mar = snapshot_dir(sc.store, "2023-03")
+    withdrawn = sc.rows(f"select count(*) from '{mar / 'contrats_retraits.parquet'}'")
+    assert withdrawn == [(2,)]
+    back = [c for c in sc.table("contrats") if c["numero"].startswith("T0001")]
+    assert sorted((c["numero"], c["statut_fin"]) for c in back) == [
+        ("T0001", None),
+        (f"T0001_{agency}", None),
+    ]
+    assert sc.rows("select count(*) - count(distinct contrat_id) from contrats") == [(0,)]
