@@ -380,3 +380,109 @@ def test_a_second_run_on_the_same_warehouse_stops_with_a_clear_message(
         assert current_month(sc.store) == "2023-01"
     consolidate(sc.store, "2023-02")  # released: the run goes through
     assert current_month(sc.store) == "2023-02"
+
+
+def test_catalogue_lists_only_the_months_published_since_its_last_build(
+    two_months: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A published month never changes while its link names the same version: the catalogue
+    keeps its files and their columns, and a rebuild lists the new month's folder only."""
+    from datadsn.quality import snapshot
+
+    sc = two_months
+    listed: list[str] = []
+    month_files = snapshot._month_files
+    monkeypatch.setattr(
+        snapshot, "_month_files", lambda folder: listed.append(folder.name) or month_files(folder)
+    )
+    consolidate(sc.store, "2023-02")
+    assert listed == ["2023-02"]
+    listed.clear()
+    sc.store.refresh_catalog()
+    feed(sc, "2023-03")  # a new lot: the raw views are made again, the listing is kept
+    assert listed == []
+    # run again, 2023-02 names another version: listed again, its old files forgotten
+    consolidate(sc.store, "2023-02")
+    assert listed == ["2023-02"]
+    assert sc.rows(
+        "select mois_instantane, count(*) from quality_historique.salaries group by 1 order by 1"
+    ) == [("2023-01", 2), ("2023-02", 2)]
+    assert sc.rows(
+        f"select count(distinct version) from {snapshot.LISTING} where mois = '2023-02'"
+    ) == [(1,)]
+
+
+def test_catalogue_reads_a_month_whose_files_predate_a_column(two_months: Scenario) -> None:
+    """Files of an older version lack a column added since: the views read it as NULL there,
+    whether the catalogue was built by that version (no kept listing) or by this one."""
+    from datadsn.quality import snapshot
+
+    sc = two_months
+    consolidate(sc.store, "2023-02")
+    old = snapshot_dir(sc.store, "2023-01") / "salaries.parquet"
+    sc.rows(f"COPY (SELECT * EXCLUDE (nom_famille) FROM '{old}') TO '{old}.tmp' (FORMAT parquet)")
+    os.replace(f"{old}.tmp", old)
+    for built_before in (True, False):
+        with duckdb_catalogue(sc) as con:  # as a catalogue built by an older version
+            con.execute(f"DROP TABLE IF EXISTS {snapshot.LISTING}")
+        if not built_before:
+            sc.store.refresh_catalog()
+        sc.store.refresh_catalog()
+        assert sc.rows(
+            "select mois_instantane, count(*), count(nom_famille) "
+            "from quality_historique.salaries group by 1 order by 1"
+        ) == [("2023-01", 2, 0), ("2023-02", 2, 2)]
+
+
+def duckdb_catalogue(sc: Scenario):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    return duckdb.connect(str(sc.store.catalog))
+
+
+def test_an_archived_temporary_work_contract_comes_back_with_its_copy(tmp_path: Path) -> None:
+    """The copy of a temporary-work contract in its user establishment is archived with it and
+    only ever looked up through it: brought back together, withdrawn together, published once."""
+    agency, user = "44444444400044", "55555555500055"
+    sc = Scenario(tmp_path)
+
+    def month(m: str, fin: tuple[str, str]) -> None:
+        worker = Salarie(
+            "1850575101101",
+            "UN",
+            "ALAIN",
+            "01011980",
+            [
+                Contrat(
+                    "T0001", "2023-01-02", "03", fin=fin, siret_utilisateur=user, motif_recours="01"
+                )
+            ],
+        )
+        sc.run(
+            m,
+            declaration(m, agency, [worker, Salarie("2850575102102", "DEUX", "BEA")], naf="7820Z"),
+            declaration(m, user, [Salarie("1850575103103", "TROIS", "CLO")]),
+        )
+
+    month("2023-01", ("2023-01-20", "031"))
+    sc.run(
+        "2023-02",
+        declaration("2023-02", agency, [Salarie("2850575102102", "DEUX", "BEA")], naf="7820Z"),
+        declaration("2023-02", user, [Salarie("1850575103103", "TROIS", "CLO")]),
+    )
+    feb = snapshot_dir(sc.store, "2023-02")
+    archived = sc.rows(
+        f"select numero, ett_contrat_id is not null from '{feb / 'contrats_archives'}/*.parquet' "
+        "order by 1"
+    )
+    assert archived == [("T0001", False), (f"T0001_{agency}", True)]
+    month("2023-03", ("2023-01-20", "099"))  # the end cancelled: the contract comes back
+    mar = snapshot_dir(sc.store, "2023-03")
+    withdrawn = sc.rows(f"select count(*) from '{mar / 'contrats_retraits.parquet'}'")
+    assert withdrawn == [(2,)]
+    back = [c for c in sc.table("contrats") if c["numero"].startswith("T0001")]
+    assert sorted((c["numero"], c["statut_fin"]) for c in back) == [
+        ("T0001", None),
+        (f"T0001_{agency}", None),
+    ]
+    assert sc.rows("select count(*) - count(distinct contrat_id) from contrats") == [(0,)]

@@ -198,6 +198,8 @@ class Warehouse:
         served = self.committed()
         signature = json.dumps(sorted(served.items()))
         con, reused = self._open_copy(tmp, signature)
+        if not reused:
+            _carry_caches(con, self.catalog)
         with con:
             con.begin()  # one commit: each statement on its own wrote the file's log again
             if reused:
@@ -208,7 +210,6 @@ class Warehouse:
                     scan = self.scan_sql(name, served)
                     if scan is not None:
                         con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM {scan}")
-                con.execute(f"CREATE SCHEMA {CATALOGUE_STATE}")
                 con.execute(
                     f"CREATE TABLE {CATALOGUE_STATE}.lots AS SELECT ?::VARCHAR AS servis",
                     [signature],
@@ -261,6 +262,29 @@ class Warehouse:
         if self.stale():
             self.refresh_catalog()
         return duckdb.connect(str(self.catalog), read_only=read_only)
+
+
+def _carry_caches(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
+    """Create the catalogue's state schema in a new catalogue, with the tables the stages keep
+    in the ``previous`` one (a listing of immutable files, say) copied over: they stay true when
+    the raw lots change. The lots and the kept schemas describe what this catalogue rebuilds."""
+    con.execute(f"CREATE SCHEMA {CATALOGUE_STATE}")
+    try:
+        con.execute(f"ATTACH {quote_path(previous)} AS ancien (READ_ONLY)")
+    except duckdb.Error:  # none yet, or in use
+        return
+    try:
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'ancien' "
+            "AND schema_name = ? AND table_name NOT IN ('lots', 'schemas')",
+            [CATALOGUE_STATE],
+        ).fetchall():
+            con.execute(
+                f'CREATE TABLE {CATALOGUE_STATE}."{name}" AS '
+                f'SELECT * FROM ancien.{CATALOGUE_STATE}."{name}"'
+            )
+    finally:
+        con.execute("DETACH ancien")
 
 
 def _drop_stage_views(con: duckdb.DuckDBPyConnection) -> None:

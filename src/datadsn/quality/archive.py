@@ -103,9 +103,11 @@ def valid_rows(db: Backend, files: dict[str, Path], parts: bool) -> str:
 
 def bring_back(db: Backend, files: dict[str, Path]) -> int:
     """``int_contrats_reactives``: the whole rows of the contracts ``int_contrats_a_reprendre``
-    names, read from their months' files only (a scan of every file for two contracts took
-    0.025 s of the critical path at month 24, one file 0.002 s), and
-    ``int_contrats_reactives_parties``: the file each came from; returns the rows."""
+    names and of their temporary-work copies (a copy is archived with its agency contract, in
+    the same month file: ``contrats_reglees``), read from their months' files only (a scan of
+    every file for two contracts took 0.025 s of the critical path at month 24, one file
+    0.002 s), and ``int_contrats_reactives_parties``: the file each came from; returns the
+    rows."""
     months = history.months(db, "SELECT DISTINCT mois_archive FROM int_contrats_a_reprendre")
     chosen = {m: p for m, p in files.items() if m[:7] in months}
     if not chosen:
@@ -115,7 +117,8 @@ def bring_back(db: Backend, files: dict[str, Path]) -> int:
     db.create(
         "int_contrats_reactives_parties",
         f"SELECT * FROM ({valid_rows(db, chosen, parts=True)}) p "
-        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)",
+        "WHERE contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre) "
+        "OR ett_contrat_id IN (SELECT contrat_id FROM int_contrats_a_reprendre)",
     )
     db.create(
         "int_contrats_reactives",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from datadsn.engine.backends import Backend
@@ -44,6 +45,11 @@ WITHDRAWN: dict[str, tuple[str, tuple[str, ...]]] = {
 # ``partie``, the name (without .parquet) of the archive file a row read with ``filename = true``
 # comes from: ``<YYYY-MM>`` or ``<YYYY-MM>+<run month>`` (quality/archive.py).
 PART = r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"
+
+# The columns found in any of some files, and whether every one of them has the same columns
+# and types (a scan of them then needs no union by name, whose binding reads every file's
+# footer). :func:`footers` reads them; the catalogue passes its kept listing instead.
+Schemas = Callable[[list[Path]], tuple[set[str], bool]]
 
 _HOURS = ("heures_standards_remunerees", "heures_non_remunerees", "heures_supp_remunerees")
 _SUMS = ", ".join(f"sum({h}) AS {h}" for h in _HOURS)
@@ -96,16 +102,20 @@ def empty_sql(table: str) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def files_sql(table: str, files: list[Path]) -> str:
+def files_sql(table: str, files: list[Path], schemas: Schemas | None = None) -> str:
     """Rows of some month files as stored (typed and empty if there are none). Columns are
     matched by name: a column added after some files were written reads as NULL in them."""
     if not files:
         return empty_sql(table)
+    present, uniform = (schemas or footers)(files)
+    return f"SELECT {select_list(table, present)} FROM {scan(files, uniform)}"
+
+
+def scan(files: list[Path], uniform: bool, filename: bool = False) -> str:
+    """``read_parquet`` of ``files``, by column name unless they all have the same columns."""
     listed = ", ".join(quote(f) for f in files)
-    return (
-        f"SELECT {select_list(table, present_columns(files))} FROM "
-        f"read_parquet([{listed}], union_by_name = true)"
-    )
+    options = ("" if uniform else ", union_by_name = true") + (", filename = true" * filename)
+    return f"read_parquet([{listed}]{options})"
 
 
 def present_columns(files: list[Path]) -> set[str]:
@@ -119,11 +129,21 @@ def present_columns(files: list[Path]) -> set[str]:
     return present
 
 
-def stored_sql(folder: Path | None, table: str, months: list[str] | None = None) -> str:
+def footers(files: list[Path]) -> tuple[set[str], bool]:
+    """:data:`Schemas` from the files' footers (not compared: scanned by column name)."""
+    return present_columns(files), False
+
+
+def stored_sql(
+    folder: Path | None,
+    table: str,
+    months: list[str] | None = None,
+    schemas: Schemas | None = None,
+) -> str:
     """Rows as stored (ids not resolved), of some months or of all."""
     files = part_files(folder, table) if folder else {}
     chosen = list(files) if months is None else [m for m in months if m in files]
-    return files_sql(table, [files[m] for m in chosen])
+    return files_sql(table, [files[m] for m in chosen], schemas)
 
 
 def _resolution(table: str, stored: str, fusions: str, columns: str) -> tuple[str, str]:
@@ -174,8 +194,10 @@ def has_legacy_layout(folder: Path) -> bool:
     return any((folder / f"{table}.parquet").exists() for table in PARTITIONED)
 
 
-def table_sql(folder: Path, table: str) -> str | None:
-    """The published content of any table of a snapshot folder (None if it has no such table)."""
+def table_sql(folder: Path, table: str, schemas: Schemas | None = None) -> str | None:
+    """The published content of any table of a snapshot folder (None if it has no such table);
+    ``schemas``: where the files' columns come from (default: their footers)."""
+    schemas = schemas or footers
     if table in PARTITIONED:
         if not (folder / table).is_dir():
             # a snapshot of an older version: its single file is still readable as it is
@@ -183,7 +205,8 @@ def table_sql(folder: Path, table: str) -> str | None:
             return f"SELECT * FROM read_parquet({quote(legacy)})" if legacy.exists() else None
         fusions = folder / "fusions.parquet"
         fus = f"SELECT * FROM read_parquet({quote(fusions)})" if fusions.exists() else None
-        return resolved_sql(table, stored_sql(folder, table), fus or empty_sql("fusions"))
+        stored = stored_sql(folder, table, schemas=schemas)
+        return resolved_sql(table, stored, fus or empty_sql("fusions"))
     path = folder / f"{table}.parquet"
     if not path.exists():
         return None
@@ -193,10 +216,11 @@ def table_sql(folder: Path, table: str) -> str | None:
         return sql
     # Rows moved out of the working file, matched by column name in case one file is older:
     # each side in the declared columns (UNION ALL BY NAME has no Spark SQL equivalent).
+    present, uniform = schemas(archived)
     return (
-        f"SELECT {select_list(table, present_columns([path]))} FROM ({sql}) AS w UNION ALL "
-        f"SELECT {select_list(table, present_columns(archived))} FROM "
-        f"({archived_sql(folder, table, archived)}) AS r"
+        f"SELECT {select_list(table, schemas([path])[0])} FROM ({sql}) AS w UNION ALL "
+        f"SELECT {select_list(table, present)} FROM "
+        f"({archived_sql(folder, table, archived, uniform)}) AS r"
     )
 
 
@@ -205,21 +229,21 @@ def withdrawn_file(folder: Path, table: str) -> Path | None:
     return folder / f"{WITHDRAWN[table][0]}.parquet" if table in WITHDRAWN else None
 
 
-def archived_sql(folder: Path, table: str, files: list[Path]) -> str:
+def archived_sql(folder: Path, table: str, files: list[Path], uniform: bool = False) -> str:
     """The archived rows of ``files`` still valid: those not withdrawn (see WITHDRAWN). Columns
-    are matched by name: a column added after some files were written reads as NULL in them."""
-    listed = ", ".join(quote(p) for p in files)
+    are matched by name (unless ``uniform``: every file has the same ones): a column added
+    after some files were written reads as NULL in them."""
     withdrawn = withdrawn_file(folder, table)
     if withdrawn is None or not withdrawn.exists():
-        return f"SELECT * FROM read_parquet([{listed}], union_by_name = true) a"
+        return f"SELECT * FROM {scan(files, uniform)} a"
     if "partie" in WITHDRAWN[table][1]:  # withdrawn by file: each row says which it is in
         source = (
             f"(SELECT * EXCLUDE (filename), {PART} AS partie "
-            f"FROM read_parquet([{listed}], filename = true, union_by_name = true))"
+            f"FROM {scan(files, uniform, filename=True)})"
         )
         columns = "* EXCLUDE (partie)"
     else:
-        source, columns = f"read_parquet([{listed}], union_by_name = true)", "*"
+        source, columns = scan(files, uniform), "*"
     return (
         f"SELECT {columns} FROM {source} a WHERE NOT EXISTS (SELECT 1 FROM "
         f"read_parquet({quote(withdrawn)}) w WHERE {withdrawn_match(table, 'w', 'a')})"

@@ -8,21 +8,31 @@ CURRENT naming one; the next run removes what was left.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from datadsn.engine import faults, publication
-from datadsn.engine.warehouse import Warehouse, keep_schema, register_catalog_hook
+from datadsn.engine.warehouse import (
+    CATALOGUE_STATE,
+    Warehouse,
+    keep_schema,
+    register_catalog_hook,
+)
 
 from . import history
 from .schema import INTERNAL, TABLES
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 MONTH_SCHEMAS = 12  # past months with their own schema; older ones via quality_historique
+# The files of each published month the catalogue reads, kept in the catalogue under the
+# version the month's link names (see ``_listing``).
+LISTING = f"{CATALOGUE_STATE}.fichiers_instantanes"
 
 
 def quality_root(store: Warehouse) -> Path:
@@ -90,78 +100,154 @@ def clean_leftovers(store: Warehouse) -> None:
 
 
 def _views(
-    con: duckdb.DuckDBPyConnection, schema: str | None, folder: Path, tables: list[str]
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    folder: Path,
+    tables: list[str],
+    schemas: history.Schemas,
 ) -> None:
     for table in tables:
-        sql = history.table_sql(folder, table)
-        if sql is None:
+        sql = history.table_sql(folder, table, schemas)
+        if sql is not None:
+            con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS {sql}")
+
+
+def _listing(
+    con: duckdb.DuckDBPyConnection, store: Warehouse, versions: dict[str, str]
+) -> list[str]:
+    """Keep in ``LISTING`` every file the catalogue reads of each published month (table, role,
+    path, identity, columns), listed once per version of the month: a published version never
+    changes, so a rebuild lists only the months published since the last one (reading the
+    footers of the files they do not share with the month before), instead of every file of
+    every month. Returns the months listed now."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {LISTING} (mois VARCHAR, version VARCHAR, tableau VARCHAR, "
+        "role VARCHAR, fichier VARCHAR, identite VARCHAR, colonnes VARCHAR)"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE versions_publiees (mois VARCHAR, version VARCHAR)")
+    if versions:
+        con.executemany("INSERT INTO versions_publiees VALUES (?, ?)", list(versions.items()))
+    con.execute(
+        f"DELETE FROM {LISTING} l WHERE NOT EXISTS (SELECT 1 FROM versions_publiees v "
+        "WHERE v.mois = l.mois AND v.version = l.version)"
+    )
+    listed = {r[0] for r in con.execute(f"SELECT DISTINCT mois FROM {LISTING}").fetchall()}
+    new = [m for m in sorted(versions) if m not in listed]
+    if not new:
+        return new
+    known: dict[str, str] = dict(
+        con.execute(
+            f"SELECT identite, any_value(colonnes) FROM {LISTING} WHERE mois = "
+            f"(SELECT max(mois) FROM {LISTING} WHERE mois < ?) GROUP BY identite",
+            [new[0]],
+        ).fetchall()
+    )
+    rows = []
+    for month in new:
+        for table, role, path in _month_files(snapshot_dir(store, month)):
+            info = path.stat()
+            identity = f"{info.st_dev}:{info.st_ino}"
+            if identity not in known:
+                footer = pl.read_parquet_schema(path)
+                known[identity] = json.dumps([[c, str(t)] for c, t in footer.items()])
+            rows.append((month, versions[month], table, role, str(path), identity, known[identity]))
+    names = ("mois", "version", "tableau", "role", "fichier", "identite", "colonnes")
+    listed_now = pl.DataFrame(rows, schema=names, orient="row")  # one insert, not one per row
+    con.register("fichiers_listes", listed_now)
+    con.execute(f"INSERT INTO {LISTING} SELECT * FROM fichiers_listes")
+    con.unregister("fichiers_listes")
+    return new
+
+
+def _month_files(folder: Path) -> list[tuple[str, str, Path]]:
+    """(table, role, path) of every file of a snapshot the catalogue reads: each table's
+    working file (``travail``), the months of the history tables (``mois``), the archive files
+    and the list of withdrawn archived rows (``archive``, ``retraits``)."""
+    files = []
+    for table in TABLES:
+        if table in history.PARTITIONED:
+            parts = history.part_files(folder, table).values()
+            files += [(table, "mois", p) for p in parts]
             continue
-        name = f"{schema}.{table}" if schema else table
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-
-
-def _archived_history(
-    con: duckdb.DuckDBPyConnection, store: Warehouse, months: list[str], table: str
-) -> None:
-    """``quality_historique.<table>`` of a table with an archive: each snapshot's rows as it
-    publishes them (its working file, and its archived rows not withdrawn by its own list).
-    Snapshots hard-link the files they share from one month to the next, so each distinct file
-    is published by a run of consecutive months: the view reads each file once and joins it to
-    its run (``_fichiers_<table>``: file, role, first and last month). A union of every month's
-    files made the binding, and listing the pairs of months and files the catalogue, grow with
-    the square of the history (2.7 s of each run at month 72)."""
-    position = {m: i for i, m in enumerate(months)}
-    files: dict[tuple[int, int], list] = {}  # inode -> [path, role, [(first, last)]]
-    for month in months:
-        folder = snapshot_dir(store, month)
         working = folder / f"{table}.parquet"
         if not working.exists():
             continue
-        archived = history.part_files(folder, history.ARCHIVES[table]).values()
-        roles = [(working, "travail"), *((p, "archive") for p in archived)]
-        withdrawn = history.withdrawn_file(folder, table)
-        if withdrawn is not None and withdrawn.exists():
-            roles.append((withdrawn, "retraits"))
-        for path, role in roles:
-            info = path.stat()
-            entry = files.setdefault((info.st_dev, info.st_ino), [path, role, []])
-            runs = entry[2]
-            if runs and position[runs[-1][1]] == position[month] - 1:
-                runs[-1] = (runs[-1][0], month)
-            else:
-                runs.append((month, month))
-    if not files:
-        return
-    listing = [(history.quote(p), role, runs) for p, role, runs in files.values()]
+        files.append((table, "travail", working))
+        if table in history.ARCHIVES:
+            archived = history.part_files(folder, history.ARCHIVES[table]).values()
+            files += [(table, "archive", p) for p in archived]
+            withdrawn = history.withdrawn_file(folder, table)
+            if withdrawn is not None and withdrawn.exists():
+                files.append((table, "retraits", withdrawn))
+    return files
+
+
+def _kept_schemas(con: duckdb.DuckDBPyConnection, month: str) -> history.Schemas:
+    """:data:`history.Schemas` of a listed month's files from ``LISTING`` (a file it does not
+    list, from its footers)."""
+    columns = {
+        path: json.loads(listed)
+        for path, listed in con.execute(
+            f"SELECT fichier, colonnes FROM {LISTING} WHERE mois = ?", [month]
+        ).fetchall()
+    }
+
+    def schemas(files: list[Path]) -> tuple[set[str], bool]:
+        found = [columns[str(f)] for f in files if str(f) in columns]
+        if len(found) < len(files):
+            return history.footers(files)
+        distinct = {json.dumps(c) for c in found}
+        return {name for c in found for name, _ in c}, len(distinct) == 1
+
+    return schemas
+
+
+def _uniform(con: duckdb.DuckDBPyConnection, table: str, roles: tuple[str, ...]) -> bool:
+    """Whether every listed file of ``table`` in ``roles`` has the same columns."""
+    marks = ", ".join("?" for _ in roles)
+    row = con.execute(
+        f"SELECT count(DISTINCT colonnes) FROM {LISTING} WHERE tableau = ? AND role IN ({marks})",
+        [table, *roles],
+    ).fetchone()
+    return row is not None and row[0] <= 1
+
+
+def _archived_history(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """``quality_historique.<table>`` of a table with an archive: each snapshot's rows as it
+    publishes them (its working file, and its archived rows not withdrawn by its own list).
+    Snapshots hard-link the files they share from one month to the next, so the view reads each
+    distinct file (``LISTING``'s identity) once and joins it to the months that publish it
+    (``_fichiers_<table>``: file, role, month). A union of every month's files made the
+    binding grow with the square of the history (2.7 s of each run at month 72)."""
     name = f"quality_historique._fichiers_{table}"
-    values = ", ".join(
-        f"({path}, '{role}', '{first}', '{last}')"
-        for path, role, runs in listing
-        for first, last in runs
-    )
-    published = ", ".join(f"('{m}')" for m in months)
     con.execute(
-        f"CREATE OR REPLACE TABLE {name} AS SELECT f.fichier, f.role, m.mois_instantane "
-        f"FROM (VALUES {values}) AS f(fichier, role, premier, dernier) "
-        f"JOIN (VALUES {published}) AS m(mois_instantane) "
-        "ON m.mois_instantane BETWEEN f.premier AND f.dernier"
+        f"CREATE OR REPLACE TABLE {name} AS SELECT first(fichier ORDER BY mois) OVER "
+        "(PARTITION BY identite) AS fichier, role, mois AS mois_instantane "
+        f"FROM {LISTING} WHERE tableau = '{table}' AND role IN ('travail', 'archive', 'retraits')"
     )
+    listing: dict[str, list[Path]] = {}
+    for path, role in con.execute(
+        f"SELECT DISTINCT fichier, role FROM {name} ORDER BY fichier"
+    ).fetchall():
+        listing.setdefault(role, []).append(Path(path))
+    if not listing:
+        return
 
     def read(role: str) -> str:
-        listed = ", ".join(path for path, r, _ in listing if r == role)
         part = "" if role == "retraits" else f"{history.PART} AS partie, "  # a list names it
+        uniform = _uniform(con, table, (role,))
         return (
             f"(SELECT x.*, {part}f.mois_instantane, f.role "
-            f"FROM read_parquet([{listed}], filename = true, union_by_name = true) x "
+            f"FROM {history.scan(listing[role], uniform, filename=True)} x "
             f"JOIN {name} f ON f.fichier = x.filename AND f.role = '{role}')"
         )
 
-    present = {role for _, role, _ in listing}
-    rows = " UNION ALL BY NAME ".join(read(r) for r in ("travail", "archive") if r in present)
+    union = " UNION ALL BY NAME "
+    rows = union.join(read(r) for r in ("travail", "archive") if r in listing)
     withdrawn_rows = (
         f"{read('retraits')} w WHERE w.mois_instantane = a.mois_instantane AND "
         f"{history.withdrawn_match(table, 'w', 'a')}"
-        if "retraits" in present
+        if "retraits" in listing
         else "(SELECT 1) w WHERE false"
     )
     con.execute(
@@ -172,48 +258,67 @@ def _archived_history(
 
 
 def _version(store: Warehouse, month: str) -> str:
-    """The hidden version a published month's link names (see ``engine/publication.py``)."""
+    """The hidden version a published month's link names (see ``engine/publication.py``), and
+    the times its folders last changed: a version is never modified, but a file replaced in it
+    by hand (an older version's file, say) must not be read as the one the catalogue listed."""
     folder = snapshot_dir(store, month)
     try:
-        return os.readlink(folder)
+        name = os.readlink(folder)
     except OSError:  # a snapshot published before months were links: its time
-        return str(folder.stat().st_mtime_ns)
+        name = ""
+    times = [folder.stat().st_mtime_ns]
+    times += sorted(e.stat().st_mtime_ns for e in os.scandir(folder) if e.is_dir())
+    return f"{name}@{'.'.join(map(str, times))}"
 
 
 def catalog_hook(store: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
     """Plain names for the current snapshot, ``quality_YYYY_MM.<table>`` for the last
     ``MONTH_SCHEMAS`` months, and ``quality_historique.<table>`` over every published month
     (column ``mois_instantane``; not for the history tables, whose current snapshot already
-    holds every month), so the catalogue costs the same whatever the history."""
+    holds every month), so the catalogue costs the same whatever the history: each month's
+    files are listed once (``_listing``) and a scan of files all of the same columns binds on
+    one footer."""
     months = published_months(store)
+    versions = {m: _version(store, m) for m in months}
+    _listing(con, store, versions)
     for month in months[-MONTH_SCHEMAS:]:
-        schema = "quality_" + month.replace("-", "_")
+        schema = _month_schema(month)
         # a month's views read the version its link names: kept while it names the same one
-        if not keep_schema(con, schema, _version(store, month)):
-            _views(con, schema, snapshot_dir(store, month), list(TABLES))
+        if not keep_schema(con, schema, versions[month]):
+            _views(con, schema, snapshot_dir(store, month), list(TABLES), _kept_schemas(con, month))
     if months:
         con.execute("CREATE SCHEMA IF NOT EXISTS quality_historique")
         for table in TABLES:
             if table in history.PARTITIONED:
                 continue
             if table in history.ARCHIVES:
-                _archived_history(con, store, months, table)
+                _archived_history(con, table)
                 continue
-            files = [snapshot_dir(store, m) / f"{table}.parquet" for m in months]
-            listed = ", ".join(history.quote(f) for f in files if f.exists())
-            if not listed:
+            files = [
+                Path(r[0])
+                for r in con.execute(
+                    f"SELECT fichier FROM {LISTING} WHERE tableau = ? AND role = 'travail' "
+                    "ORDER BY mois",
+                    [table],
+                ).fetchall()
+            ]
+            if not files:
                 continue
             con.execute(
                 f"CREATE OR REPLACE VIEW quality_historique.{table} AS "
                 "SELECT * EXCLUDE (filename), "
                 r"regexp_extract(filename, 'quality[/\\](\d{4}-\d{2})[/\\]', 1) "
-                f"AS mois_instantane FROM read_parquet([{listed}], filename = true, "
-                "union_by_name = true)"
+                "AS mois_instantane FROM "
+                f"{history.scan(files, _uniform(con, table, ('travail',)), filename=True)}"
             )
     current = current_month(store)
     if current:
         public = [t for t in TABLES if t not in INTERNAL]
-        _views(con, None, snapshot_dir(store, current), public)
+        _views(con, "main", snapshot_dir(store, current), public, _kept_schemas(con, current))
+
+
+def _month_schema(month: str) -> str:
+    return "quality_" + month.replace("-", "_")
 
 
 register_catalog_hook(catalog_hook)

@@ -2,10 +2,11 @@
 -- declared again under its key, every contract of an employee merged this run, every contract of
 -- the employees a change block names (its own employee, and the namesake at the old SIRET a
 -- transfer closes), and a temporary-work contract whose agency changed activity or whose user
--- establishment now declares the worker itself (its copy changes). A copy comes back with its
--- agency contract. Ids and archive months only: archive.bring_back reads the whole rows from
--- those months' files (int_contrats_reactives). Every other archived contract is carried over as
--- it is, which keeps the run cost independent of the history (see quality/archive.py).
+-- establishment now declares the worker itself (its copy changes). Ids and archive months only:
+-- archive.bring_back reads the whole rows from those months' files (int_contrats_reactives),
+-- with the copies of these contracts, archived in the same month file. Every other archived
+-- contract is carried over as it is, which keeps the run cost independent of the history (see
+-- quality/archive.py).
 -- @kind table
 -- @key contrat_id
 with salaries_remap as (
@@ -39,12 +40,16 @@ interim as (
     join int_salaries_tous s on s.salarie_id = a.salarie_id
     where a.ett_contrat_id is null and a.etu_siret is not null
 ),
+-- two joins rather than an OR of EXISTS, which DuckDB planned as delim joins over every
+-- archived temporary-work contract
 interim_vises as (
     select i.contrat_id
     from interim i
-    where exists (select 1 from agences_modifiees m where m.etablissement_id = i.etablissement_id)
-        or exists (select 1 from int_liens_individus l
-                   where l.siret = i.etu_siret and l.salarie_key = i.salarie_key)
+    join agences_modifiees m on m.etablissement_id = i.etablissement_id
+    union
+    select i.contrat_id
+    from interim i
+    join int_liens_individus l on l.siret = i.etu_siret and l.salarie_key = i.salarie_key
 ),
 -- ids first, on a few columns; whole rows are read once, for the contracts brought back only.
 -- Uncorrelated IN rather than EXISTS where one column matches: a plain semi-join on the few ids,
@@ -52,19 +57,11 @@ interim_vises as (
 reels as (
     select a.contrat_id
     from int_contrats_archives a
-    where a.ett_contrat_id is null
-        and (exists (select 1 from int_contrats_declares d
-                     where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
-             or a.salarie_id in (select salarie_id from salaries_vises)
-             or a.contrat_id in (select contrat_id from interim_vises))
-),
-ids as (
-    select contrat_id from reels
-    union all
-    select a.contrat_id
-    from int_contrats_archives a
-    where a.ett_contrat_id in (select contrat_id from reels)
+    where exists (select 1 from int_contrats_declares d
+                  where d.salarie_id = a.salarie_id and d.contrat_key = a.contrat_key)
+        or a.salarie_id in (select salarie_id from salaries_vises)
+        or a.contrat_id in (select contrat_id from interim_vises)
 )
 select a.contrat_id, a.mois_archive
 from int_contrats_archives a
-where a.contrat_id in (select contrat_id from ids)
+where a.contrat_id in (select contrat_id from reels)

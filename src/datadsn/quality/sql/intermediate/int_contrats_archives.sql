@@ -9,3 +9,6 @@
 select contrat_id, salarie_id, etablissement_id, contrat_key, nature_contrat, etu_siret, etu_id,
        ett_contrat_id, strftime(date_derniere_declaration, '%Y-%m') as mois_archive
 from prev_contrats_archives
+-- the temporary workers' copies (a third of the archive) only ever come back with their agency
+-- contract, from its month file (archive.bring_back): never looked up here
+where ett_contrat_id is null
