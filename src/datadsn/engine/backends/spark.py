@@ -18,10 +18,12 @@ kept for the process, like the DuckDB database, and emptied after each run.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import hashlib
 import os
 import shutil
+import socket
 import sys
 import threading
 import uuid
@@ -46,7 +48,8 @@ MASTER_ENV = "SPARK_MASTER"
 REMOTE_ENV = "SPARK_REMOTE"
 DEFAULT_MASTER = "local[*]"
 _JAVA_HOMES = "/usr/lib/jvm/java-17-openjdk-*"
-# Settings that make Spark read and write what DuckDB does: strings for partition folders,
+# Session settings (all SQL ones, which a Spark Connect client may set too) that make Spark read
+# and write what DuckDB does: strings for partition folders,
 # timestamps without time zone as INT64 microseconds, UTC.
 CONFIG = {
     "spark.sql.session.timeZone": "UTC",
@@ -59,7 +62,6 @@ CONFIG = {
     # propagating constraints (NoSuchElementException in UnionBase.rewriteConstraints: a month
     # bringing archived contracts back); the constraints only add redundant filters here.
     "spark.sql.constraintPropagation.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
 }
 
 
@@ -182,7 +184,11 @@ class SparkBackend:
             self._views.discard(name)
 
     def from_arrow(self, name: str, table: pa.Table) -> None:
-        self._name(name, self.spark.createDataFrame(table))
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        # the schema given, not inferred: Spark Connect infers none from an empty table
+        schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
+        self._name(name, self.spark.createDataFrame(table, schema=schema))
 
     def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         return self._df(sql, params).toArrow()
@@ -213,8 +219,10 @@ class SparkBackend:
             self.drop(name)
 
 
-_session: SparkSession | None = None
+# The process's sessions, by kind: a classic one and the Connect ones (a test process holds both)
+_sessions: dict[str, SparkSession] = {}
 _session_lock = threading.Lock()
+PARTITIONS_ENV = "DATADSN_SPARK_PARTITIONS"
 
 
 def _java() -> None:
@@ -232,45 +240,106 @@ def _java() -> None:
 
 
 def get_session(master: str | None = None) -> SparkSession:
-    """The process's Spark session (created at the first call)."""
-    global _session
+    """The process's Spark session (created at the first call): Spark Connect when
+    ``SPARK_REMOTE`` is set and ``master`` is not, else a classic session."""
     try:
-        from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession  # noqa: F401
     except ImportError:
         raise EngineError(
             "moteur spark indisponible : installez pyspark 4.0 (uv sync --extra spark)"
         ) from None
+    remote = None if master else os.environ.get(REMOTE_ENV)
+    key = f"connect {remote}" if remote else "classic"
     with _session_lock:
-        if _session is None:
-            builder = SparkSession.builder.appName("datadsn")
-            remote = os.environ.get(REMOTE_ENV)
-            if remote and not master:
-                builder = builder.remote(remote)
-            elif os.environ.get("PYSPARK_GATEWAY_PORT"):
-                pass  # launched by spark-submit: its --master and --conf apply
-            else:
-                _java()
-                # Python tasks (the ingestion's) run in this interpreter, which has datadsn
-                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-                chosen = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
-                builder = builder.master(chosen).config("spark.ui.enabled", "false")
-                builder = builder.config("spark.sql.shuffle.partitions", _partitions(chosen))
-                # the driver is the executor in local mode; Spark's 1 GB is tight for the plans
-                memory = os.environ.get("DATADSN_SPARK_MEMORY", "2g")
-                builder = builder.config("spark.driver.memory", memory)
-            for key, value in CONFIG.items():
-                builder = builder.config(key, value)
-            _session = builder.getOrCreate()
-            if not remote:
-                _session.sparkContext.setLogLevel("ERROR")
-        return _session
+        if key not in _sessions:
+            _sessions[key] = _connect(remote) if remote else _classic(master)
+        return _sessions[key]
+
+
+def _classic(master: str | None) -> SparkSession:
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("datadsn")
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):  # else spark-submit's --master and --conf apply
+        builder = _local_settings(builder, master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER)
+    for key, value in CONFIG.items():
+        builder = builder.config(key, value)
+    # PySpark turns any session into a Connect one while SPARK_REMOTE is set: --master wins
+    with _without(REMOTE_ENV, "SPARK_CONNECT_MODE_ENABLED"):
+        session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _local_settings(builder: Any, master: str) -> Any:
+    """The settings of a session this process launches: its master, memory, partitions."""
+    _java()
+    # Python tasks (the ingestion's) run in this interpreter, which has datadsn
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = builder.master(master).config("spark.ui.enabled", "false")
+    builder = builder.config("spark.sql.shuffle.partitions", _partitions(master))
+    # the driver is the executor in local mode; Spark's 1 GB is tight for the plans
+    return builder.config("spark.driver.memory", os.environ.get("DATADSN_SPARK_MEMORY", "2g"))
+
+
+def _connect(remote: str) -> SparkSession:
+    """A Spark Connect session: to the server at ``sc://host:port``, or, for ``local[N]``,
+    to a server PySpark starts in this process (a classic session serving it)."""
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies(__name__)
+    except ImportError:
+        raise EngineError(
+            "Spark Connect indisponible : installez les paquets de pyspark[connect] "
+            "(uv sync --extra spark-connect)"
+        ) from None
+    if remote.startswith("sc://"):
+        _reachable(remote)
+        # the Connect builder itself: PySpark's refuses a Connect session beside a classic one
+        builder: Any = ConnectSession.builder.remote(remote)
+        if os.environ.get(PARTITIONS_ENV):
+            builder = builder.config("spark.sql.shuffle.partitions", os.environ[PARTITIONS_ENV])
+    else:
+        from pyspark.sql import SparkSession
+
+        builder = _local_settings(SparkSession.builder.remote(remote), remote)
+    for key, value in CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    # the server keeps a session's views and checkpoints until it is released
+    atexit.register(session.stop)
+    return session
+
+
+def _reachable(remote: str) -> None:
+    """Fail at once on a server that does not answer: the client retries for minutes."""
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(remote)
+    try:
+        socket.create_connection((channel.host, channel._port), timeout=10).close()
+    except OSError as exc:
+        raise EngineError(
+            f"serveur Spark Connect injoignable ({channel.endpoint}) : {exc.strerror or exc}"
+        ) from None
+
+
+@contextmanager
+def _without(*names: str) -> Iterator[None]:
+    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _partitions(master: str) -> str:
     """Shuffle partitions: ``DATADSN_SPARK_PARTITIONS``, else the local cores (Spark's 200 cost
     a month of 40 employers several seconds of empty tasks), else Spark's default."""
-    if os.environ.get("DATADSN_SPARK_PARTITIONS"):
-        return os.environ["DATADSN_SPARK_PARTITIONS"]
+    if os.environ.get(PARTITIONS_ENV):
+        return os.environ[PARTITIONS_ENV]
     if master.startswith("local"):
         return str(max(2, os.cpu_count() or 2))
     return "200"
