@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -106,6 +107,25 @@ def _base_path(files: Sequence[str]) -> str | None:
     return bases.pop() if len(bases) == 1 else None
 
 
+def is_classic(spark: SparkSession) -> bool:
+    """A classic session, not a Spark Connect one (whose class is another, not a subclass)."""
+    from pyspark.sql import SparkSession
+
+    return isinstance(spark, SparkSession)
+
+
+def functions(spark: SparkSession) -> ModuleType:
+    """PySpark's column functions for the session's kind: ``pyspark.sql.functions`` picks the
+    classic or the Connect ones by a process-wide flag, wrong in a process holding both."""
+    if is_classic(spark):
+        from pyspark.sql import functions as classic
+
+        return classic
+    from pyspark.sql.connect import functions as connect
+
+    return connect
+
+
 class SparkBackend:
     engine = "spark"
 
@@ -121,8 +141,7 @@ class SparkBackend:
         return self.spark.sql(query, args=[_utc(p) for p in params] or None)
 
     def _register(self, view: str, files: tuple[str, ...], by_name: bool, filename: bool) -> None:
-        from pyspark.sql import functions as F
-
+        F = functions(self.spark)
         with self._lock:
             if view in self._views:
                 return
@@ -194,8 +213,7 @@ class SparkBackend:
         return self._df(sql, params).toArrow()
 
     def write_parquet(self, sql: str, target: Path, order_by: str | None = None) -> None:
-        from pyspark.sql import functions as F
-
+        F = functions(self.spark)
         df = self._df(sql).repartition(1)
         if order_by:
             df = df.sortWithinPartitions(*(F.expr(c) for c in order_by.split(",")))
