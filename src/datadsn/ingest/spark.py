@@ -111,7 +111,8 @@ def _cores(spark: SparkSession, context: SparkContext | None) -> int:
     from datadsn.engine.backends.spark import functions
 
     F = functions(spark)
-    (last,) = spark.range(0, 1 << 16).select(F.max(F.spark_partition_id())).first() or (0,)
+    ids = spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p"))
+    (last,) = ids.agg(F.max("p")).first() or (0,)
     return max(1, int(last) + 1)
 
 
