@@ -1,10 +1,11 @@
 """Ingestion on Spark: the run's NEODES chunks parsed by Spark's executors.
 
 The driver (``run.ingest``) plans the chunks as the local ingestion does; each chunk is one Spark
-task (``mapPartitions`` over one partition per chunk) running the same
-``run.process_chunk``, which writes the chunk's Parquet files under names fixed by the lot version
-and the chunk's part number: a task Spark retries, or runs twice speculatively, rewrites the same
-files (each written to a temporary name, then renamed) instead of adding rows. The tasks return
+task (``mapPartitions`` over one partition per chunk; ``mapInArrow`` over one ``range`` id per
+partition on Spark Connect, which has no RDD) running the same ``run.process_chunk``, which
+writes the chunk's Parquet files under names fixed by the lot version and the chunk's part
+number: a task Spark retries, or runs twice speculatively, rewrites the same files (each written
+to a temporary name, then renamed) instead of adding rows. The tasks return
 only their counts; the driver adds them up, then leaves out duplicates and commits the lot exactly
 as a local run does. Executors must see the input files and the warehouse at the driver's paths
 (one machine, or a shared mount).

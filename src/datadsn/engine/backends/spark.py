@@ -13,7 +13,9 @@ local or standalone cluster, or a shared mount; docs/spark.md).
 
 The session comes from ``SPARK_REMOTE`` (Spark Connect) when set, else from ``spark-submit``
 when it launched the process, else ``--master`` (or ``SPARK_MASTER``), else ``local[*]``; it is
-kept for the process, like the DuckDB database, and emptied after each run.
+kept for the process, like the DuckDB database, and emptied after each run. The backend uses
+only what both kinds of session offer (SQL, DataFrames, temp views, ``localCheckpoint``, Arrow):
+one code for classic sessions and Spark Connect clients.
 """
 
 from __future__ import annotations
