@@ -14,12 +14,14 @@ import datetime as dt
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
 
+from datadsn.engine.backends import EngineError, spark
 from datadsn.engine.backends.spark import REMOTE_ENV, get_session, is_classic
 from datadsn.engine.warehouse import Warehouse
 from datadsn.indicators.catalogue import get
@@ -34,7 +36,6 @@ from tests.engine.parity import assert_same_files_and_schemas, count, differing_
 from tests.quality import world
 from tests.quality.scenario import Scenario
 
-pytestmark = pytest.mark.spark
 RUN_TIME = dt.datetime(2024, 1, 31, 12, 0)
 KEY = "connect-test-key-of-at-least-32-bytes-0123456789"
 # change blocks (merges), a declaration in two fractions, a duplicate send, ends of contracts
@@ -85,11 +86,13 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse
         subprocess.run([SCRIPT, "stop"], env=env, capture_output=True, timeout=120)
 
 
+@pytest.mark.spark
 def test_the_runs_went_through_spark_connect(stores: tuple[Warehouse, Warehouse]) -> None:
     assert os.environ[REMOTE_ENV].startswith("sc://127.0.0.1:")
     assert not is_classic(get_session())
 
 
+@pytest.mark.spark
 def test_a_month_over_connect_publishes_duckdbs_tables(stores: tuple[Warehouse, Warehouse]) -> None:
     duck, connect = stores
     assert differing_tables(duck, connect, CONNECTED) == []
@@ -100,6 +103,7 @@ def test_a_month_over_connect_publishes_duckdbs_tables(stores: tuple[Warehouse, 
     assert count(month, "declarations", f"siret = '{world.F}' AND mois = DATE '{CONNECTED}-01'") > 1
 
 
+@pytest.mark.spark
 def test_an_indicator_over_connect_is_duckdbs(stores: tuple[Warehouse, Warehouse]) -> None:
     """The cells, values and masks of one indicator, from the same warehouse on each engine."""
     duck, _ = stores
@@ -115,3 +119,24 @@ def test_an_indicator_over_connect_is_duckdbs(stores: tuple[Warehouse, Warehouse
             session.close()
     assert tables[0].height > 0
     assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+# --- refusals, before any session (no server, no Java needed) ------------------------------
+
+
+def test_an_unreachable_server_is_refused_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the client's minutes of retries: one French line naming the server."""
+    monkeypatch.setattr(spark, "_sessions", {})
+    port = _free_port()  # nothing listens there
+    monkeypatch.setenv(REMOTE_ENV, f"sc://127.0.0.1:{port}")
+    with pytest.raises(EngineError, match=rf"Connect injoignable \(127.0.0.1:{port}\) : "):
+        get_session()
+    assert spark._sessions == {}
+
+
+def test_missing_connect_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spark, "_sessions", {})
+    monkeypatch.setitem(sys.modules, "pyspark.sql.connect.session", None)
+    monkeypatch.setenv(REMOTE_ENV, "sc://127.0.0.1:15002")
+    with pytest.raises(EngineError, match=r"Spark Connect indisponible : .*pyspark\[connect\]"):
+        get_session()
