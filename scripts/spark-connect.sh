@@ -14,16 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SPARK_HOME=$(.venv/bin/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
-export SPARK_HOME
-if [ -z "${JAVA_HOME:-}" ]; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -n 1 || true)
-  [ -n "$JAVA_HOME" ] || { echo "Java 17 introuvable : apt-get install openjdk-17-jre-headless" >&2; exit 2; }
-  export JAVA_HOME
-fi
+. scripts/spark-env.sh
 STATE=${DATADSN_SPARK_CONNECT:-$PWD/.datadsn/spark-connect}
 export SPARK_PID_DIR=$STATE/pids SPARK_LOG_DIR=$STATE/logs
-export SPARK_IDENT_STRING=datadsn
 export PYSPARK_PYTHON=$PWD/.venv/bin/python
 HOST=${SPARK_CONNECT_HOST:-127.0.0.1}
 PORT=${SPARK_CONNECT_PORT:-15002}
@@ -31,8 +24,6 @@ MASTER=${SPARK_CONNECT_MASTER:-local[2]}
 MEMORY=${DATADSN_SPARK_MEMORY:-2g}
 CLASS=org.apache.spark.sql.connect.service.SparkConnectServer
 URL=sc://$HOST:$PORT
-
-daemon() { "$SPARK_HOME/sbin/spark-daemon.sh" "$@"; }
 
 case "${1:-}" in
   start)
