@@ -1,22 +1,19 @@
 """Spark Connect: a month of the world of ``tests/quality/world.py`` ingested and consolidated
 through a Spark Connect server, and an indicator computed through it, equal to DuckDB's.
 
-The server is the one ``scripts/spark-connect.sh`` starts (``local[2]``, on a free port, the
-pseudonymisation key in its environment as a real server's workers hold it); the test process
-reaches it through ``SPARK_REMOTE`` only, as the commands do. The months before run on DuckDB in
-both warehouses (a month's state is files, whichever engine wrote them): one month on Connect
-keeps the test short; ``test_spark_parity.py`` covers the six months on a classic session.
+The server is the one ``scripts/spark-connect.sh`` starts (``conftest.py``: ``local[2]``, a free
+port, the pseudonymisation key in its environment as a real server's executors hold it); the test
+process reaches it through ``SPARK_REMOTE`` only, as the commands do. The months before run on
+DuckDB in both warehouses (a month's state is files, whichever engine wrote them): one month on
+Connect keeps the test short; ``test_spark_parity.py`` covers the six months on a classic session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
@@ -32,58 +29,40 @@ from datadsn.ingest.pseudonymize import Secret
 from datadsn.ingest.run import ingest
 from datadsn.quality.consolidate import consolidate
 from datadsn.quality.snapshot import snapshot_dir
+from tests.engine.conftest import CONNECT_KEY, ConnectServer, free_port
 from tests.engine.parity import assert_same_files_and_schemas, count, differing_tables
 from tests.quality import world
 from tests.quality.scenario import Scenario
 
 RUN_TIME = dt.datetime(2024, 1, 31, 12, 0)
-KEY = "connect-test-key-of-at-least-32-bytes-0123456789"
 # change blocks (merges), a declaration in two fractions, a duplicate send, ends of contracts
 CONNECTED = "2023-03"
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "spark-connect.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, Warehouse]]:
+def stores(
+    connect_server: ConnectServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Warehouse, Warehouse]]:
     """(DuckDB's warehouse, the one whose month ``CONNECTED`` ran on Spark Connect), with
-    ``SPARK_REMOTE`` naming the server for the module's tests."""
-    root = tmp_path_factory.mktemp("connect")
-    env = {**os.environ, "DATADSN_SPARK_CONNECT": str(root / "serveur"), "DATADSN_SECRET": KEY}
-    env.update(SPARK_CONNECT_PORT=str(_free_port()), SPARK_CONNECT_MASTER="local[2]")
-    env.pop("DATADSN_SECRET_FILE", None)
-    # the server starts while DuckDB consolidates the months before
-    server = subprocess.Popen(
-        [SCRIPT, "start"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        scenario = Scenario(root)
-        secret = Secret(KEY.encode(), demo=False)
-        duck, connect = scenario.store, Warehouse(root / "warehouse-connect")
-        with pytest.MonkeyPatch.context() as patch:
-            for month in world.MONTHS[: world.MONTHS.index(CONNECTED) + 1]:
-                paths = [scenario.write(d) for d in world.declarations(month)]
-                engine = "duckdb"
-                if month == CONNECTED:
-                    out, err = server.communicate(timeout=300)
-                    assert server.returncode == 0, err
-                    patch.setenv(REMOTE_ENV, out.strip().splitlines()[-1])
-                    engine = "spark"
-                for store, on in ((duck, "duckdb"), (connect, engine)):
-                    ingest(paths, store, secret, workers=1 if on == "duckdb" else None, engine=on)
-                    consolidate(
-                        store, month, threads=2, refresh_catalog=False, clock=lambda: RUN_TIME,
-                        engine=on,
-                    )  # fmt: skip
-            yield duck, connect
-    finally:
-        server.kill()  # the script, if still waiting for the server
-        subprocess.run([SCRIPT, "stop"], env=env, capture_output=True, timeout=120)
+    ``SPARK_REMOTE`` naming the server for the module's tests (which starts while DuckDB
+    consolidates the months before)."""
+    scenario = Scenario(tmp_path_factory.mktemp("connect"))
+    secret = Secret(CONNECT_KEY.encode(), demo=False)
+    duck, connect = scenario.store, Warehouse(scenario.root / "warehouse-connect")
+    with pytest.MonkeyPatch.context() as patch:
+        for month in world.MONTHS[: world.MONTHS.index(CONNECTED) + 1]:
+            paths = [scenario.write(d) for d in world.declarations(month)]
+            engine = "duckdb"
+            if month == CONNECTED:
+                patch.setenv(REMOTE_ENV, connect_server.url)
+                engine = "spark"
+            for store, on in ((duck, "duckdb"), (connect, engine)):
+                ingest(paths, store, secret, workers=1 if on == "duckdb" else None, engine=on)
+                consolidate(
+                    store, month, threads=2, refresh_catalog=False, clock=lambda: RUN_TIME,
+                    engine=on,
+                )  # fmt: skip
+        yield duck, connect
 
 
 @pytest.mark.spark
@@ -127,7 +106,7 @@ def test_an_indicator_over_connect_is_duckdbs(stores: tuple[Warehouse, Warehouse
 def test_an_unreachable_server_is_refused_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Not the client's minutes of retries: one French line naming the server."""
     monkeypatch.setattr(spark, "_sessions", {})
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     monkeypatch.setenv(REMOTE_ENV, f"sc://127.0.0.1:{port}")
     with pytest.raises(EngineError, match=rf"Connect injoignable \(127.0.0.1:{port}\) : "):
         get_session()
