@@ -119,3 +119,12 @@ def test_missing_connect_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(REMOTE_ENV, "sc://127.0.0.1:15002")
     with pytest.raises(EngineError, match=r"Spark Connect indisponible : .*pyspark\[connect\]"):
         get_session()
+
+
+def test_an_address_that_is_not_a_server_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PySpark's ``local[N]`` remote would start a server on the fixed port 15002 in this
+    process: refused, the message says how to start one."""
+    monkeypatch.setattr(spark, "_sessions", {})
+    monkeypatch.setenv(REMOTE_ENV, "local[2]")
+    with pytest.raises(EngineError, match=r"sc://hôte:port \(scripts/spark-connect.sh start"):
+        get_session()

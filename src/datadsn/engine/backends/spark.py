@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import sqlglot
@@ -292,7 +292,7 @@ def _classic(master: str | None) -> SparkSession:
 
 
 def _local_settings(builder: Any, master: str) -> Any:
-    """The settings of a session this process launches: its master, memory, partitions."""
+    """The settings of a Spark this process launches on ``master``: memory, partitions."""
     _java()
     # Python tasks (the ingestion's) run in this interpreter, which has datadsn
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -303,8 +303,14 @@ def _local_settings(builder: Any, master: str) -> Any:
 
 
 def _connect(remote: str) -> SparkSession:
-    """A Spark Connect session: to the server at ``sc://host:port``, or, for ``local[N]``,
-    to a server PySpark starts in this process (a classic session serving it)."""
+    """A Spark Connect session to the server at ``sc://host:port``. Not PySpark's ``local[N]``
+    remote, a server in this process: it binds the fixed port 15002, which any other server on
+    the machine holds (docs/spark.md: scripts/spark-connect.sh starts one on any port)."""
+    if not remote.startswith("sc://"):
+        raise EngineError(
+            f"SPARK_REMOTE={remote} : attendu l'adresse d'un serveur Spark Connect, "
+            "sc://hôte:port (scripts/spark-connect.sh start en lance un)"
+        )
     try:
         from pyspark.sql.connect.session import SparkSession as ConnectSession
         from pyspark.sql.connect.utils import check_dependencies
@@ -315,22 +321,17 @@ def _connect(remote: str) -> SparkSession:
             "Spark Connect indisponible : installez les paquets de pyspark[connect] "
             "(uv sync --extra spark-connect)"
         ) from None
-    if remote.startswith("sc://"):
-        _reachable(remote)
-        # the Connect builder itself: PySpark's refuses a Connect session beside a classic one
-        builder: Any = ConnectSession.builder.remote(remote)
-        if os.environ.get(PARTITIONS_ENV):
-            builder = builder.config("spark.sql.shuffle.partitions", os.environ[PARTITIONS_ENV])
-    else:
-        from pyspark.sql import SparkSession
-
-        builder = _local_settings(SparkSession.builder.remote(remote), remote)
+    _reachable(remote)
+    # the Connect builder itself: PySpark's refuses a Connect session beside a classic one
+    builder = ConnectSession.builder.remote(remote)
+    if os.environ.get(PARTITIONS_ENV):
+        builder = builder.config("spark.sql.shuffle.partitions", os.environ[PARTITIONS_ENV])
     for key, value in CONFIG.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     # the server keeps a session's views and checkpoints until it is released
     atexit.register(session.stop)
-    return session
+    return cast("SparkSession", session)  # the same API, another class
 
 
 def _reachable(remote: str) -> None:
