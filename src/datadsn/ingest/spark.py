@@ -143,8 +143,10 @@ def arrow_tasks(
 
     parts = [part for batch in batches for part in batch.column(0).to_pylist()]
     answers = list(parse((part, tasks[part]) for part in parts))
-    columns = ["part", "counts", "error"]
-    yield pa.RecordBatch.from_pylist([dict(zip(columns, a, strict=True)) for a in answers])
+    schema = pa.schema([("part", pa.int64()), ("counts", pa.string()), ("error", pa.string())])
+    yield pa.RecordBatch.from_pylist(
+        [dict(zip(schema.names, a, strict=True)) for a in answers], schema=schema
+    )
 
 
 @contextmanager
