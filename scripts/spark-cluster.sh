@@ -12,16 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SPARK_HOME=$(.venv/bin/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
-export SPARK_HOME
-if [ -z "${JAVA_HOME:-}" ]; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -n 1 || true)
-  [ -n "$JAVA_HOME" ] || { echo "Java 17 introuvable : apt-get install openjdk-17-jre-headless" >&2; exit 2; }
-  export JAVA_HOME
-fi
+. scripts/spark-env.sh
 STATE=${DATADSN_SPARK_CLUSTER:-$PWD/.datadsn/spark-cluster}
 export SPARK_PID_DIR=$STATE/pids SPARK_LOG_DIR=$STATE/logs SPARK_WORKER_DIR=$STATE/work
-export SPARK_IDENT_STRING=datadsn
 HOST=${SPARK_CLUSTER_HOST:-127.0.0.1}
 PORT=${SPARK_CLUSTER_PORT:-7077}
 UI_PORT=${SPARK_CLUSTER_UI_PORT:-8089}
@@ -30,8 +23,6 @@ MASTER_URL=spark://$HOST:$PORT
 MASTER_CLASS=org.apache.spark.deploy.master.Master
 WORKER_CLASS=org.apache.spark.deploy.worker.Worker
 WORKERS=2
-
-daemon() { "$SPARK_HOME/sbin/spark-daemon.sh" "$@"; }
 
 registered() {  # workers the master has registered so far
   grep -h "Registering worker" "$SPARK_LOG_DIR"/*Master*.out 2>/dev/null | wc -l

@@ -1,7 +1,8 @@
 """The engine backends keep one contract: the same calls give the same tables on DuckDB and Spark.
 
 The DuckDB cases run everywhere; the Spark ones (marker ``spark``) start a local session once
-per process (``local[2]``). The Spark translation of ``read_parquet`` is checked without Spark.
+per process (``local[2]``), and run again as a Spark Connect client (``conftest.py``'s server).
+The Spark translation of ``read_parquet`` is checked without Spark.
 """
 
 from __future__ import annotations
@@ -22,12 +23,18 @@ import pytest
 from datadsn.engine import backends
 from datadsn.engine.backends import Backend, EngineError, engine_name
 from datadsn.engine.backends.duck import DuckDBBackend
-from datadsn.engine.backends.spark import translate
+from datadsn.engine.backends.spark import REMOTE_ENV, translate
+
+SPARK = [pytest.param(e, marks=pytest.mark.spark) for e in ("spark", "spark-connect")]
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def db(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    with backends.session(request.param, threads=1, master="local[2]") as backend:
+@pytest.fixture(params=["duckdb", *SPARK])
+def db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    master: str | None = "local[2]"
+    if request.param == "spark-connect":  # a client of conftest.py's server
+        monkeypatch.setenv(REMOTE_ENV, request.getfixturevalue("connect_server").url)
+        master = None
+    with backends.session(request.param.split("-")[0], threads=1, master=master) as backend:
         yield backend
 
 
@@ -107,6 +114,8 @@ def test_a_timestamp_parameter_is_stored_as_written_whatever_the_local_time_zone
 def test_arrow_in_and_out_and_one_sorted_parquet_file(db: Backend, tmp_path: Path) -> None:
     db.from_arrow("a", pa.table({"k": [3, 1, 2], "s": ["c", "a", "b"]}))
     assert db.to_arrow("SELECT k FROM a ORDER BY k").column("k").to_pylist() == [1, 2, 3]
+    db.from_arrow("e", pa.table({"k": pa.array([], pa.int64())}))  # Connect infers no schema
+    assert db.rows("SELECT count(*), lower(typeof(max(k))) FROM e") == [(0, "bigint")]
     target = tmp_path / "out" / "a.parquet"
     db.write_parquet("SELECT CAST(k AS INTEGER) AS k, s FROM a", target, order_by="k")
     table = pq.read_table(target)

@@ -8,18 +8,14 @@ from one fixed clock, so even ``chargements`` compares whole.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import duckdb
-import pyarrow.parquet as pq
 import pytest
 
 from datadsn.engine.warehouse import Warehouse
 from datadsn.ingest.run import ingest
 from datadsn.quality.consolidate import consolidate
-from datadsn.quality.history import table_sql
-from datadsn.quality.schema import TABLES
 from datadsn.quality.snapshot import snapshot_dir
+from tests.engine.parity import assert_same_files_and_schemas, count, differing_tables
 from tests.quality import world
 from tests.quality.scenario import SECRET, Scenario
 
@@ -48,31 +44,15 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, Warehou
     return scenario.store, spark
 
 
-def _rows(folder: Path, table: str) -> list[tuple]:
-    sql = table_sql(folder, table)
-    assert sql is not None, (folder, table)
-    return duckdb.connect().execute(f"SELECT * FROM ({sql}) ORDER BY ALL").fetchall()
-
-
 def test_every_table_of_every_month_is_identical(stores: tuple[Warehouse, Warehouse]) -> None:
     duck, spark = stores
-    differ = []
-    for month in world.MONTHS:
-        for table in TABLES:
-            mine, theirs = (_rows(snapshot_dir(s, month), table) for s in (duck, spark))
-            if mine != theirs:
-                differ.append((month, table, len(mine), len(theirs)))
+    differ = [(month, *d) for month in world.MONTHS for d in differing_tables(duck, spark, month)]
     assert differ == []
     # the comparison saw the cases it is meant for: merges, temporary work, a late declaration
     last = snapshot_dir(duck, world.MONTHS[-1])
-    assert _count(last, "fusions", "true") > 0
-    assert _count(last, "contrats", "etu_siret IS NOT NULL") > 0
-    assert _count(last, "declarations", f"siret = '{world.L}' AND mois = DATE '2023-03-01'") > 0
-
-
-def _count(folder: Path, table: str, where: str) -> int:
-    sql = f"SELECT count(*) FROM ({table_sql(folder, table)}) WHERE {where}"
-    return int(duckdb.connect().execute(sql).fetchall()[0][0])
+    assert count(last, "fusions", "true") > 0
+    assert count(last, "contrats", "etu_siret IS NOT NULL") > 0
+    assert count(last, "declarations", f"siret = '{world.L}' AND mois = DATE '2023-03-01'") > 0
 
 
 def test_both_engines_write_the_same_files_and_schemas(
@@ -80,9 +60,4 @@ def test_both_engines_write_the_same_files_and_schemas(
 ) -> None:
     duck, spark = stores
     for month in world.MONTHS:
-        mine, theirs = (snapshot_dir(s, month) for s in (duck, spark))
-        files = sorted(p.relative_to(mine) for p in mine.rglob("*.parquet"))
-        assert files == sorted(p.relative_to(theirs) for p in theirs.rglob("*.parquet"))
-        for name in files:
-            a, b = (pq.read_schema(folder / name) for folder in (mine, theirs))
-            assert [(f.name, f.type) for f in a] == [(f.name, f.type) for f in b], (month, name)
+        assert_same_files_and_schemas(duck, spark, month)

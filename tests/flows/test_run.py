@@ -231,7 +231,7 @@ def test_an_unusable_engine_stops_the_run_with_its_own_error(
     hab = hab_info(economy.region)
     with pytest.raises(EngineError, match="moteur inconnu : postgres"):
         run(spec, economy.store, "2023-02", hab, engine="postgres")
-    monkeypatch.setattr(spark, "_session", None)
+    monkeypatch.setattr(spark, "_sessions", {})
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(EngineError, match="moteur spark indisponible"):
         run(spec, economy.store, "2023-02", hab, engine="spark")

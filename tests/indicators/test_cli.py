@@ -82,7 +82,7 @@ def test_compute_on_an_unusable_engine_says_so_in_one_line(
     out = run(app, "compute", "EFF_FIN", "--engine", "postgres", *base)
     assert out.exit_code == 2 and "moteur inconnu : postgres" in out.output
     # Spark asked for through the environment, PySpark not installed
-    monkeypatch.setattr(spark, "_session", None)
+    monkeypatch.setattr(spark, "_sessions", {})
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     out = run(app, "compute", "EFF_FIN", *base, env={"DATADSN_ENGINE": "spark"})
     assert out.exit_code == 2 and "moteur spark indisponible" in out.output, out.output

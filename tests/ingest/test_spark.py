@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -177,6 +178,24 @@ def test_what_spark_ships_to_the_executors_holds_no_key(task) -> None:
     shipped = cloudpickle.dumps((on_spark.task_function(secret), task))
     assert KEY.encode() not in shipped and KEY.encode().hex().encode() not in shipped
     assert KEY not in repr(secret)
+    # what Spark Connect ships: the Arrow function, the tasks inside it
+    arrow = partial(on_spark.arrow_tasks, on_spark.task_function(secret), dict([task]))
+    shipped = cloudpickle.dumps(arrow)
+    assert KEY.encode() not in shipped and KEY.encode().hex().encode() not in shipped
+
+
+def test_the_arrow_dispatch_answers_as_the_partitions_one(task, monkeypatch) -> None:
+    """Spark Connect's tasks (``mapInArrow`` over the ids of a ``range``) run the same parse
+    and give the same answers, as an Arrow batch."""
+    import pyarrow as pa
+
+    monkeypatch.setenv("DATADSN_SECRET", KEY)
+    secret = Secret(KEY.encode(), demo=False)
+    ids = iter([pa.RecordBatch.from_pydict({"id": [task[0]]})])
+    (batch,) = on_spark.arrow_tasks(on_spark.task_function(secret), dict([task]), ids)
+    (part, counts, error) = _answers(secret, task)[0]
+    assert batch.to_pylist() == [{"part": part, "counts": counts, "error": error}]
+    assert error is None and json.loads(counts)["lines_stored"] > 0
 
 
 def test_an_executor_without_the_key_stops_the_run(task, monkeypatch) -> None:

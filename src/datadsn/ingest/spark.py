@@ -1,10 +1,11 @@
 """Ingestion on Spark: the run's NEODES chunks parsed by Spark's executors.
 
 The driver (``run.ingest``) plans the chunks as the local ingestion does; each chunk is one Spark
-task (``mapPartitions`` over one partition per chunk) running the same
-``run.process_chunk``, which writes the chunk's Parquet files under names fixed by the lot version
-and the chunk's part number: a task Spark retries, or runs twice speculatively, rewrites the same
-files (each written to a temporary name, then renamed) instead of adding rows. The tasks return
+task (``mapPartitions`` over one partition per chunk; ``mapInArrow`` over one ``range`` id per
+partition on Spark Connect, which has no RDD) running the same ``run.process_chunk``, which
+writes the chunk's Parquet files under names fixed by the lot version and the chunk's part
+number: a task Spark retries, or runs twice speculatively, rewrites the same files (each written
+to a temporary name, then renamed) instead of adding rows. The tasks return
 only their counts; the driver adds them up, then leaves out duplicates and commits the lot exactly
 as a local run does. Executors must see the input files and the warehouse at the driver's paths
 (one machine, or a shared mount).
@@ -32,7 +33,9 @@ from typing import TYPE_CHECKING
 from datadsn.engine import faults
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark import SparkContext
+    from pyspark.sql import SparkSession
 
     from datadsn.engine.lots import LotVersion
     from datadsn.engine.warehouse import Warehouse
@@ -56,22 +59,16 @@ def parse_on_spark(
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Parse every chunk of ``refs`` on Spark's executors, writing under the version ``lot``."""
-    from datadsn.engine.backends import EngineError
     from datadsn.engine.backends.spark import get_session
     from datadsn.ingest.pseudonymize import SecretError
     from datadsn.ingest.run import ChunkResult, IngestSummary, plan_chunks
     from datadsn.ingest.worker import WorkerError, peak_kib
 
     spark = get_session(master)
-    try:
-        context = spark.sparkContext
-    except Exception:  # Spark Connect has no RDD (and mapInArrow would need pandas)
-        raise EngineError(
-            "l'ingestion sur Spark demande une session classique (--master), pas Spark Connect"
-        ) from None
+    context = _context(spark)
     summary = IngestSummary(lot=lot.lot, warehouse=str(warehouse.root))
     total = sum(r.size for r in refs)
-    groups = plan_chunks(refs, max(1, context.defaultParallelism))
+    groups = plan_chunks(refs, _cores(spark, context))
     if progress:
         progress(0, total)
     # Relative input and warehouse paths are the driver's: each task works in its folder.
@@ -80,10 +77,13 @@ def parse_on_spark(
         (part, (group, root, lot, part)) for part, group in enumerate(groups)
     ]
     parse = task_function(secret)
-    job = context.parallelize(tasks, max(1, len(tasks))).mapPartitions(parse)  # a task a chunk
     try:
-        with _reporting(context, progress, total, len(tasks)):
-            answers = job.collect()
+        if context is None:  # Spark Connect: no RDD, one Arrow task a chunk
+            answers = _on_connect(spark, tasks, parse)
+        else:
+            job = context.parallelize(tasks, max(1, len(tasks))).mapPartitions(parse)
+            with _reporting(context, progress, total, len(tasks)):
+                answers = job.collect()
     except Exception as exc:
         raise WorkerError(f"une tâche Spark d'ingestion a échoué : {_reason(exc)}") from exc
     errors = [error for _, _, error in answers if error]
@@ -95,6 +95,58 @@ def parse_on_spark(
         progress(total, total)
     summary.peak_mb = round(peak_kib() / 1024, 1)  # the driver's (executors report none)
     return summary
+
+
+def _context(spark: SparkSession) -> SparkContext | None:
+    """The classic session's context; None on Spark Connect, which has none."""
+    from datadsn.engine.backends.spark import is_classic
+
+    return spark.sparkContext if is_classic(spark) else None
+
+
+def _cores(spark: SparkSession, context: SparkContext | None) -> int:
+    """The cores the chunks are planned for: Spark's default parallelism, which Spark Connect
+    does not tell but gives a ``range`` as its number of partitions (one small job)."""
+    if context is not None:
+        return max(1, context.defaultParallelism)
+    from datadsn.engine.backends.spark import functions
+
+    F = functions(spark)
+    ids = spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p"))
+    (last,) = ids.agg(F.max("p")).first() or (0,)
+    return max(1, int(last) + 1)
+
+
+ANSWER_SCHEMA = "part long, counts string, error string"
+
+
+def _on_connect(
+    spark: SparkSession,
+    tasks: list[tuple[int, SparkTask]],
+    parse: Callable[[Iterable[tuple[int, SparkTask]]], Iterator[Answer]],
+) -> list[Answer]:
+    """The tasks as one partition each of ``range`` (one id a partition), mapped in Arrow
+    (``mapInArrow``: Spark Connect's way to run Python on the executors) by ``parse``."""
+    numbered = dict(tasks)
+    ids = spark.range(0, len(tasks), 1, max(1, len(tasks)))
+    job = ids.mapInArrow(partial(arrow_tasks, parse, numbered), ANSWER_SCHEMA)
+    return [(row.part, row.counts, row.error) for row in job.collect()]
+
+
+def arrow_tasks(
+    parse: Callable[[Iterable[tuple[int, SparkTask]]], Iterator[Answer]],
+    tasks: dict[int, SparkTask],
+    batches: Iterator[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """On an executor: the tasks named by the ids of the partition's batches, parsed."""
+    import pyarrow as pa
+
+    parts = [part for batch in batches for part in batch.column(0).to_pylist()]
+    answers = list(parse((part, tasks[part]) for part in parts))
+    schema = pa.schema([("part", pa.int64()), ("counts", pa.string()), ("error", pa.string())])
+    yield pa.RecordBatch.from_pylist(
+        [dict(zip(schema.names, a, strict=True)) for a in answers], schema=schema
+    )
 
 
 @contextmanager

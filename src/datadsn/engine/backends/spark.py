@@ -13,15 +13,19 @@ local or standalone cluster, or a shared mount; docs/spark.md).
 
 The session comes from ``SPARK_REMOTE`` (Spark Connect) when set, else from ``spark-submit``
 when it launched the process, else ``--master`` (or ``SPARK_MASTER``), else ``local[*]``; it is
-kept for the process, like the DuckDB database, and emptied after each run.
+kept for the process, like the DuckDB database, and emptied after each run. The backend uses
+only what both kinds of session offer (SQL, DataFrames, temp views, ``localCheckpoint``, Arrow):
+one code for classic sessions and Spark Connect clients.
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import hashlib
 import os
 import shutil
+import socket
 import sys
 import threading
 import uuid
@@ -30,7 +34,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import sqlglot
@@ -46,7 +51,8 @@ MASTER_ENV = "SPARK_MASTER"
 REMOTE_ENV = "SPARK_REMOTE"
 DEFAULT_MASTER = "local[*]"
 _JAVA_HOMES = "/usr/lib/jvm/java-17-openjdk-*"
-# Settings that make Spark read and write what DuckDB does: strings for partition folders,
+# Session settings (all SQL ones, which a Spark Connect client may set too) that make Spark read
+# and write what DuckDB does: strings for partition folders,
 # timestamps without time zone as INT64 microseconds, UTC.
 CONFIG = {
     "spark.sql.session.timeZone": "UTC",
@@ -59,7 +65,6 @@ CONFIG = {
     # propagating constraints (NoSuchElementException in UnionBase.rewriteConstraints: a month
     # bringing archived contracts back); the constraints only add redundant filters here.
     "spark.sql.constraintPropagation.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
 }
 
 
@@ -104,6 +109,25 @@ def _base_path(files: Sequence[str]) -> str | None:
     return bases.pop() if len(bases) == 1 else None
 
 
+def is_classic(spark: SparkSession) -> bool:
+    """A classic session, not a Spark Connect one (whose class is another, not a subclass)."""
+    from pyspark.sql import SparkSession
+
+    return isinstance(spark, SparkSession)
+
+
+def functions(spark: SparkSession) -> ModuleType:
+    """PySpark's column functions for the session's kind: ``pyspark.sql.functions`` picks the
+    classic or the Connect ones by a process-wide flag, wrong in a process holding both."""
+    if is_classic(spark):
+        from pyspark.sql import functions as classic
+
+        return classic
+    from pyspark.sql.connect import functions as connect
+
+    return connect
+
+
 class SparkBackend:
     engine = "spark"
 
@@ -119,8 +143,7 @@ class SparkBackend:
         return self.spark.sql(query, args=[_utc(p) for p in params] or None)
 
     def _register(self, view: str, files: tuple[str, ...], by_name: bool, filename: bool) -> None:
-        from pyspark.sql import functions as F
-
+        F = functions(self.spark)
         with self._lock:
             if view in self._views:
                 return
@@ -182,14 +205,17 @@ class SparkBackend:
             self._views.discard(name)
 
     def from_arrow(self, name: str, table: pa.Table) -> None:
-        self._name(name, self.spark.createDataFrame(table))
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        # the schema given, not inferred: Spark Connect infers none from an empty table
+        schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
+        self._name(name, self.spark.createDataFrame(table, schema=schema))
 
     def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         return self._df(sql, params).toArrow()
 
     def write_parquet(self, sql: str, target: Path, order_by: str | None = None) -> None:
-        from pyspark.sql import functions as F
-
+        F = functions(self.spark)
         df = self._df(sql).repartition(1)
         if order_by:
             df = df.sortWithinPartitions(*(F.expr(c) for c in order_by.split(",")))
@@ -213,8 +239,10 @@ class SparkBackend:
             self.drop(name)
 
 
-_session: SparkSession | None = None
+# The process's sessions, by kind: a classic one and the Connect ones (a test process holds both)
+_sessions: dict[str, SparkSession] = {}
 _session_lock = threading.Lock()
+PARTITIONS_ENV = "DATADSN_SPARK_PARTITIONS"
 
 
 def _java() -> None:
@@ -232,45 +260,107 @@ def _java() -> None:
 
 
 def get_session(master: str | None = None) -> SparkSession:
-    """The process's Spark session (created at the first call)."""
-    global _session
+    """The process's Spark session (created at the first call): Spark Connect when
+    ``SPARK_REMOTE`` is set and ``master`` is not, else a classic session."""
     try:
-        from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession  # noqa: F401
     except ImportError:
         raise EngineError(
             "moteur spark indisponible : installez pyspark 4.0 (uv sync --extra spark)"
         ) from None
+    remote = None if master else os.environ.get(REMOTE_ENV)
+    key = f"connect {remote}" if remote else "classic"
     with _session_lock:
-        if _session is None:
-            builder = SparkSession.builder.appName("datadsn")
-            remote = os.environ.get(REMOTE_ENV)
-            if remote and not master:
-                builder = builder.remote(remote)
-            elif os.environ.get("PYSPARK_GATEWAY_PORT"):
-                pass  # launched by spark-submit: its --master and --conf apply
-            else:
-                _java()
-                # Python tasks (the ingestion's) run in this interpreter, which has datadsn
-                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-                chosen = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
-                builder = builder.master(chosen).config("spark.ui.enabled", "false")
-                builder = builder.config("spark.sql.shuffle.partitions", _partitions(chosen))
-                # the driver is the executor in local mode; Spark's 1 GB is tight for the plans
-                memory = os.environ.get("DATADSN_SPARK_MEMORY", "2g")
-                builder = builder.config("spark.driver.memory", memory)
-            for key, value in CONFIG.items():
-                builder = builder.config(key, value)
-            _session = builder.getOrCreate()
-            if not remote:
-                _session.sparkContext.setLogLevel("ERROR")
-        return _session
+        if key not in _sessions:
+            _sessions[key] = _connect(remote) if remote else _classic(master)
+        return _sessions[key]
+
+
+def _classic(master: str | None) -> SparkSession:
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("datadsn")
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):  # else spark-submit's --master and --conf apply
+        builder = _local_settings(builder, master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER)
+    for key, value in CONFIG.items():
+        builder = builder.config(key, value)
+    # PySpark turns any session into a Connect one while SPARK_REMOTE is set: --master wins
+    with _without(REMOTE_ENV, "SPARK_CONNECT_MODE_ENABLED"):
+        session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _local_settings(builder: Any, master: str) -> Any:
+    """The settings of a Spark this process launches on ``master``: memory, partitions."""
+    _java()
+    # Python tasks (the ingestion's) run in this interpreter, which has datadsn
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = builder.master(master).config("spark.ui.enabled", "false")
+    builder = builder.config("spark.sql.shuffle.partitions", _partitions(master))
+    # the driver is the executor in local mode; Spark's 1 GB is tight for the plans
+    return builder.config("spark.driver.memory", os.environ.get("DATADSN_SPARK_MEMORY", "2g"))
+
+
+def _connect(remote: str) -> SparkSession:
+    """A Spark Connect session to the server at ``sc://host:port``. Not PySpark's ``local[N]``
+    remote, a server in this process: it binds the fixed port 15002, which any other server on
+    the machine holds (docs/spark.md: scripts/spark-connect.sh starts one on any port)."""
+    if not remote.startswith("sc://"):
+        raise EngineError(
+            f"SPARK_REMOTE={remote} : attendu l'adresse d'un serveur Spark Connect, "
+            "sc://hôte:port (scripts/spark-connect.sh start en lance un)"
+        )
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies(__name__)
+    except ImportError:
+        raise EngineError(
+            "Spark Connect indisponible : installez les paquets de pyspark[connect] "
+            "(uv sync --extra spark-connect)"
+        ) from None
+    _reachable(remote)
+    # the Connect builder itself: PySpark's refuses a Connect session beside a classic one
+    builder = ConnectSession.builder.remote(remote)
+    if os.environ.get(PARTITIONS_ENV):
+        builder = builder.config("spark.sql.shuffle.partitions", os.environ[PARTITIONS_ENV])
+    for key, value in CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    # the server keeps a session's views and checkpoints until it is released
+    atexit.register(session.stop)
+    return cast("SparkSession", session)  # the same API, another class
+
+
+def _reachable(remote: str) -> None:
+    """Fail at once on a server that does not answer: the client retries for minutes."""
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(remote)
+    try:
+        socket.create_connection((channel.host, channel._port), timeout=10).close()
+    except OSError as exc:
+        raise EngineError(
+            f"serveur Spark Connect injoignable ({channel.endpoint}) : {exc.strerror or exc}"
+        ) from None
+
+
+@contextmanager
+def _without(*names: str) -> Iterator[None]:
+    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _partitions(master: str) -> str:
     """Shuffle partitions: ``DATADSN_SPARK_PARTITIONS``, else the local cores (Spark's 200 cost
     a month of 40 employers several seconds of empty tasks), else Spark's default."""
-    if os.environ.get("DATADSN_SPARK_PARTITIONS"):
-        return os.environ["DATADSN_SPARK_PARTITIONS"]
+    if os.environ.get(PARTITIONS_ENV):
+        return os.environ[PARTITIONS_ENV]
     if master.startswith("local"):
         return str(max(2, os.cpu_count() or 2))
     return "200"
