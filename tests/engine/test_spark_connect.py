@@ -128,3 +128,18 @@ def test_an_address_that_is_not_a_server_is_refused(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(REMOTE_ENV, "local[2]")
     with pytest.raises(EngineError, match=r"sc://hôte:port \(scripts/spark-connect.sh start"):
         get_session()
+
+
+def test_a_session_whose_server_is_gone_is_not_released_at_exit() -> None:
+    """A test run stops its server before the process exits: releasing the session then made
+    the client retry for minutes (eight, at the end of ``make test``)."""
+
+    class Session:
+        stopped = False
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    session = Session()
+    spark._release(f"sc://127.0.0.1:{free_port()}", session)  # nothing listens there
+    assert not session.stopped

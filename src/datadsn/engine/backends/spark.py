@@ -329,9 +329,18 @@ def _connect(remote: str) -> SparkSession:
     for key, value in CONFIG.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    # the server keeps a session's views and checkpoints until it is released
-    atexit.register(session.stop)
+    atexit.register(_release, remote, session)
     return cast("SparkSession", session)  # the same API, another class
+
+
+def _release(remote: str, session: Any) -> None:
+    """At exit, free the session's views and checkpoints, which the server keeps until then;
+    unless the server is gone (with them): the client would retry for minutes before exiting."""
+    try:
+        _reachable(remote)
+    except EngineError:
+        return
+    session.stop()
 
 
 def _reachable(remote: str) -> None:
