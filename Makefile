@@ -56,7 +56,7 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap >/dev/null; }
 
 test: lint typecheck system-deps
-	.venv/bin/pytest -q
+	.venv/bin/pytest -q -n 2 --dist loadgroup
 	scripts/test-postgres.sh
 
 bench: .venv/.synced

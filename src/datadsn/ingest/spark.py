@@ -117,7 +117,11 @@ def _cores(spark: SparkSession, context: SparkContext | None) -> int:
     return max(1, int(last) + 1)
 
 
-ANSWER_SCHEMA = "part long, counts string, error string"
+def answer_schema() -> pa.Schema:
+    """A task's answer (part, counts, error), for the executors' batches and Spark's plan."""
+    import pyarrow as pa
+
+    return pa.schema([("part", pa.int64()), ("counts", pa.string()), ("error", pa.string())])
 
 
 def _on_connect(
@@ -127,9 +131,11 @@ def _on_connect(
 ) -> list[Answer]:
     """The tasks as one partition each of ``range`` (one id a partition), mapped in Arrow
     (``mapInArrow``: Spark Connect's way to run Python on the executors) by ``parse``."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
     numbered = dict(tasks)
     ids = spark.range(0, len(tasks), 1, max(1, len(tasks)))
-    job = ids.mapInArrow(partial(arrow_tasks, parse, numbered), ANSWER_SCHEMA)
+    job = ids.mapInArrow(partial(arrow_tasks, parse, numbered), from_arrow_schema(answer_schema()))
     return [(row.part, row.counts, row.error) for row in job.collect()]
 
 
@@ -143,7 +149,7 @@ def arrow_tasks(
 
     parts = [part for batch in batches for part in batch.column(0).to_pylist()]
     answers = list(parse((part, tasks[part]) for part in parts))
-    schema = pa.schema([("part", pa.int64()), ("counts", pa.string()), ("error", pa.string())])
+    schema = answer_schema()
     yield pa.RecordBatch.from_pylist(
         [dict(zip(schema.names, a, strict=True)) for a in answers], schema=schema
     )
