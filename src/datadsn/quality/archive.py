@@ -88,14 +88,15 @@ def valid_rows(db: Backend, files: dict[str, Path], parts: bool) -> str:
         if not (dirty or parts):
             queries.append(f"SELECT {cols} FROM read_parquet([{listed}])")
             continue
+        columns = ", ".join(f"a.{c}" for c in TABLES[TABLE]) + (", a.partie" if parts else "")
         query = (
-            f"SELECT {cols}{', partie' if parts else ''} FROM (SELECT {cols}, {history.PART} "
-            f"AS partie FROM read_parquet([{listed}], filename = true)) a"
+            f"SELECT {columns} FROM (SELECT {cols}, {history.PART} AS partie "
+            f"FROM read_parquet([{listed}], filename = true)) a"
         )
-        if dirty:
+        if dirty:  # a join, not a NOT EXISTS, which DuckDB plans as a delim join
             query += (
-                " WHERE NOT EXISTS (SELECT 1 FROM prev_contrats_retraits w "
-                "WHERE w.partie = a.partie AND w.contrat_id = a.contrat_id)"
+                " LEFT JOIN prev_contrats_retraits w "
+                "ON w.partie = a.partie AND w.contrat_id = a.contrat_id WHERE w.contrat_id IS NULL"
             )
         queries.append(query)
     return " UNION ALL ".join(queries)

@@ -23,4 +23,6 @@ select coalesce(r.cible_id, s.salarie_id) as salarie_id, s.etablissement_id, s.s
        s.date_derniere_declaration, s.version_declaration, s.touche
 from lignes s
 left join int_remap_salaries r on r.ancien_id = s.salarie_id
-where not exists (select 1 from int_fusions_salaries f where f.ancien_id = s.salarie_id)
+-- absorbed rows left out by a join, not a NOT EXISTS, which DuckDB plans as a delim join
+left join int_fusions_salaries f on f.ancien_id = s.salarie_id
+where f.ancien_id is null

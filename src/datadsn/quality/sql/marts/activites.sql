@@ -24,7 +24,8 @@ resolues as (
            s.mois_declaration
     from sources s
     left join fusions f on f.entite = 'contrat' and f.id_absorbe = s.contrat_id
-    where exists (select 1 from int_activites_mois m where m.mois = s.mois)
+    -- uncorrelated: DuckDB plans the correlated EXISTS as a delim join
+    where s.mois in (select mois from int_activites_mois)
 )
 select contrat_id, mois,
        sum(heures_standards_remunerees) as heures_standards_remunerees,
