@@ -16,7 +16,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("spark") is not None:
             item.add_marker(pytest.mark.xdist_group("spark"))
-    # the Spark group, the longest unit, first: the other process takes the rest meanwhile
+    # the Spark group, the longest unit, early: first among the tests without a database
+    # (pytest-django's own sort, which runs after this hook, puts the database tests first)
     items.sort(key=lambda item: item.get_closest_marker("spark") is None)
 
 

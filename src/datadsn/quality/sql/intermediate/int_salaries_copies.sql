@@ -15,8 +15,8 @@ with candidats as (
           union
           select salarie_id, etu_id, etu_siret from int_interim_archives) i
     join int_salaries_reels s on s.salarie_id = i.salarie_id
-    -- an anti-join spelt as a join: DuckDB plans this NOT EXISTS as a delim join (0.6 times
-    -- the step's time as a join at month 6 of issue 23's input)
+    -- an anti-join spelt as a join: DuckDB plans a NOT EXISTS here as a delim join (the step
+    -- took 1.7 times as long that way at month 6 of issue 23's input)
     left join int_salaries_reels r
         on r.etablissement_id = i.etu_id and r.salarie_key = s.salarie_key
     where r.salarie_id is null
