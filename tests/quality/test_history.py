@@ -3,9 +3,11 @@ survivor, one row per key as a run would have kept it."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from datadsn.quality.history import resolved_count_sql, resolved_sql, stored_sql, table_sql
 from datadsn.quality.schema import TABLES
@@ -51,6 +53,39 @@ def test_hours_of_an_absorbed_contract_add_to_its_survivor() -> None:
     for table, stored in (("activites", ACTIVITES), ("activites_sources", SOURCES)):
         counted = duckdb.sql(resolved_count_sql(table, stored, FUSIONS)).fetchone()
         assert counted == (3,)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_count_of_a_resolved_history_is_that_of_its_rows(seed: int) -> None:
+    """The count a run publishes for the carried months (only the rows of merged contracts
+    resolved) is the number of rows the resolution reads back, with absorbed ids whose survivor
+    has rows in the same month or not, untouched contracts and NULL ids."""
+    rng = random.Random(seed)
+    ids = [f"c{i}" for i in range(12)] + [None]
+    rows = [
+        (rng.choice(ids), f"2023-0{rng.randint(1, 4)}-01", rng.randint(0, 9)) for _ in range(60)
+    ]
+    stored = (
+        "SELECT c AS contrat_id, CAST(m AS DATE) AS mois, CAST(h AS DECIMAL(18, 4)) AS "
+        "heures_standards_remunerees, CAST(0 AS DECIMAL(18, 4)) AS heures_non_remunerees, "
+        "CAST(0 AS DECIMAL(18, 4)) AS heures_supp_remunerees, CAST(m AS DATE) AS "
+        f"date_derniere_declaration FROM (VALUES {', '.join(map(_literal, rows))}) t(c, m, h)"
+    )
+    absorbed = rng.sample(ids[:-1], 5)
+    survivors = [i for i in ids[:-1] if i not in absorbed]
+    pairs = [("contrat", a, rng.choice(survivors)) for a in absorbed] + [("salarie", "c0", "c1")]
+    fusions = (
+        f"SELECT * FROM (VALUES {', '.join(map(_literal, pairs))}) "
+        "t(entite, id_absorbe, id_survivant)"
+    )
+    read = duckdb.sql(f"SELECT count(*) FROM ({resolved_sql('activites', stored, fusions)})")
+    assert (
+        duckdb.sql(resolved_count_sql("activites", stored, fusions)).fetchone() == read.fetchone()
+    )
+
+
+def _literal(row: tuple[object, ...]) -> str:
+    return "(" + ", ".join("NULL" if v is None else repr(v) for v in row) + ")"
 
 
 def test_contrats_mois_keeps_the_latest_version_after_resolution(tmp_path: Path) -> None:
