@@ -113,6 +113,19 @@ def test_bench_consolidate_fresh_runs_each_month_as_a_command_against_a_baseline
     for cost in ("démarrage (interpréteur, imports)", "catalogue", "lecture des déclarations"):
         assert set(profile[cost]) == {"2023-01", "2023-02"}
     assert profile["int_contrats_charges"]["2023-02"] >= 0
+    # CPU per fixed cost, and per step where DuckDB gives each step one thread (up to 3 cores),
+    # never more than the command's, and the command's memory when each ended
+    from datadsn.quality.consolidate import step_threads
+
+    cpu, peak = figures["profil_cpu"], figures["profil_pic_mio"]
+    expected = {"publication", "catalogue"} | (
+        {"int_contrats_charges"} if step_threads() == 1 else set()
+    )
+    for month in months:
+        costs = [c for c in cpu if month["mois"] in cpu[c]]
+        assert expected <= set(costs)
+        assert 0 < sum(cpu[c][month["mois"]] for c in costs) <= month["cpu"]
+        assert 0 < peak["publication"][month["mois"]] <= month["memoire_pointe_mo"] * 1.05
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
+import time
 from pathlib import Path
 
 import duckdb
 
-from datadsn.quality.consolidate import consolidate
+from datadsn.quality.consolidate import CATALOGUE, DEPENDENCIES, consolidate, pipeline
 from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
 
 
@@ -62,3 +63,25 @@ def test_a_stored_declaration_with_two_establishments_is_left_out_and_reported(
     assert (summary.declarations, summary.several_establishments) == (2, 1)
     assert [e["siret"] for e in sc.table("etablissements")] == ["22222222200022"]
     assert len(sc.table("salaries")) == 1
+
+
+def test_a_run_reports_the_cpu_and_memory_of_each_step_and_fixed_cost(tmp_path: Path) -> None:
+    """The profile of a run: on DuckDB with one thread per step, each step's CPU time is its
+    thread's; the parts no step runs beside count every thread of the process. Together they
+    cannot exceed the process's CPU over the run. Each ends with the process's peak memory."""
+    sc = Scenario(tmp_path)
+    sc.ingest(declaration("2023-01"))
+    before = time.process_time()
+    summary = consolidate(sc.store, "2023-01", threads=1)
+    spent = time.process_time() - before
+    phases = {"lecture des déclarations", DEPENDENCIES, "publication", CATALOGUE}
+    assert set(summary.cpu) == set(summary.seconds) == set(pipeline().order) | phases
+    assert all(seconds >= 0 for seconds in summary.cpu.values())
+    assert sum(summary.cpu.values()) <= spent
+    assert set(summary.peak_mib) == set(summary.cpu)
+    assert 0 < summary.peak_mib["lecture des déclarations"] <= summary.peak_mib["publication"]
+    # two DuckDB threads a step: their workers serve both steps at once, so only the parts
+    # that run alone have a CPU time
+    sc.ingest(declaration("2023-02"))
+    summary = consolidate(sc.store, "2023-02", threads=2)
+    assert set(summary.cpu) == phases

@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from datadsn.engine.warehouse import Warehouse
+from datadsn.resources import peak_kib
 
 if TYPE_CHECKING:
     from datadsn.quality.consolidate import RunSummary
@@ -60,25 +62,18 @@ def write_profile(
     path: Path, seconds: float, fixed: dict[str, float], summaries: list[RunSummary]
 ) -> None:
     """The profile of one ``datadsn consolidate`` command (``--profile-json``): the command's
-    seconds, its fixed costs, and the seconds of each step of each month."""
+    seconds, its fixed costs, and of each step and fixed cost of each month its seconds, its
+    CPU seconds where they can be told apart (``RunSummary.cpu``) and the peak memory of the
+    process when it ended (MiB)."""
     profile = {
         "commande": seconds,
         "fixes": fixed,
         "mois": {s.month: s.seconds for s in summaries},
-        "memoire_pointe_ko": _peak_kb(),
+        "cpu": {s.month: s.cpu for s in summaries},
+        "pic_mio": {s.month: s.peak_mib for s in summaries},
+        "memoire_pointe_ko": peak_kib(),
     }
     path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
-
-
-def _peak_kb() -> int:
-    """This process's peak resident memory in KB (VmHWM: of its own image, since its exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _env(source: Path | None) -> dict[str, str]:
@@ -148,12 +143,14 @@ def differing_tables(first: Warehouse, second: Warehouse, month: str) -> list[st
     return out
 
 
-def _profile_row(run: dict) -> dict[str, float]:
-    """Seconds per cost of one command: start-up, fixed costs, then each step."""
+def _profile_row(run: dict, key: str = "mois") -> dict[str, float]:
+    """Per cost of one command: its seconds (start-up, fixed costs, then each step), or with
+    ``key`` ``cpu`` its CPU seconds, ``pic_mio`` the peak memory when it ended (the costs a
+    profile of an older version lacks are left out)."""
     profile = run["profil"]
-    row = {STARTUP: run["wall"] - profile["commande"], **profile["fixes"]}
-    for seconds in profile["mois"].values():
-        row.update(seconds)
+    row = {STARTUP: run["wall"] - profile["commande"], **profile["fixes"]} if key == "mois" else {}
+    for figures in profile.get(key, {}).values():
+        row.update(figures)
     return row
 
 
@@ -296,6 +293,10 @@ def _figures(
     first, last = per_month[0], per_month[-1]
     profiles = {m: [_profile_row(r) for r in rs] for m, rs in runs["nouveau"].items()}
     costs = list(dict.fromkeys(k for rows in profiles.values() for row in rows for k in row))
+    per_cost = {
+        key: {m: [_profile_row(r, key) for r in rs] for m, rs in runs["nouveau"].items()}
+        for key in ("cpu", "pic_mio")
+    }
     total_em = sum(r["salaries_mois"] for r in per_month)
     total_cpu = sum(r["cpu"] for r in per_month)
     result: dict = {
@@ -325,6 +326,10 @@ def _figures(
                 key=lambda kv: -sum(kv[1].values()),
             )
         ),
+        # CPU seconds of each step and fixed cost that has them (medians), and the peak memory
+        # of the command when it ended (MiB, the highest of the month's runs)
+        "profil_cpu": _per_cost(per_cost["cpu"], statistics.median, 3),
+        "profil_pic_mio": _per_cost(per_cost["pic_mio"], max, 0),
     }
     if "reference" in runs:
         result["nouveau_sur_reference_cpu_median"] = round(
@@ -334,6 +339,23 @@ def _figures(
             statistics.median(r["nouveau_sur_reference_secondes"] for r in per_month), 3
         )
     return result
+
+
+def _per_cost(
+    rows_by_month: dict[str, list[dict[str, float]]],
+    pick: Callable[[list[float]], float],
+    digits: int,
+) -> dict[str, dict[str, float]]:
+    """cost -> month -> ``pick`` of the month's runs that have the cost."""
+    costs = dict.fromkeys(k for rows in rows_by_month.values() for row in rows for k in row)
+    return {
+        cost: {
+            m: round(pick([row[cost] for row in rows if cost in row]), digits)
+            for m, rows in rows_by_month.items()
+            if any(cost in row for row in rows)
+        }
+        for cost in costs
+    }
 
 
 def _print(result: dict) -> None:
@@ -362,12 +384,21 @@ def _print(result: dict) -> None:
         table.add_row(*cells)
     console.print(table)
     months = [row["mois"] for row in result["par_mois"]]
-    profile = Table(title="Profil (secondes par mois, médianes)")
+    profile = Table(title="Profil (par mois, médianes ; pic : mémoire du processus à la fin)")
     profile.add_column("coût")
-    for m in (months[0], months[-1]):
-        profile.add_column(m, justify="right")
+    for unit in ("s", "CPU s"):
+        for m in (months[0], months[-1]):
+            profile.add_column(f"{m[2:]} {unit}", justify="right")
+    profile.add_column(f"{months[-1][2:]} pic Mio", justify="right")
+    cpu, peak = result["profil_cpu"], result["profil_pic_mio"]
     for cost, seconds in list(result["profil"].items())[:25]:
-        profile.add_row(cost, f"{seconds[months[0]]:.3f}", f"{seconds[months[-1]]:.3f}")
+        profile.add_row(
+            cost,
+            f"{seconds[months[0]]:.3f}",
+            f"{seconds[months[-1]]:.3f}",
+            *(_cell(cpu, cost, m, "{:.3f}") for m in (months[0], months[-1])),
+            _cell(peak, cost, months[-1], "{:.0f}"),
+        )
     console.print(profile)
     ratio = result["mois_n_sur_mois_1"]
     console.print(
@@ -395,3 +426,8 @@ def _print(result: dict) -> None:
                 else f"[red]différentes[/] {result['tables_differentes']}"
             )
         )
+
+
+def _cell(figures: dict[str, dict[str, float]], cost: str, month: str, form: str) -> str:
+    value = figures.get(cost, {}).get(month)
+    return "-" if value is None else form.format(value)

@@ -45,9 +45,9 @@ from datadsn.ingest.worker import (
     PROCESS_MIN_BYTES,
     Worker,
     WorkerError,
-    peak_kib,
     take_prestarted,
 )
+from datadsn.resources import peak_kib
 
 CHUNK_BYTES = 24 * 1024 * 1024
 MIN_CHUNK_BYTES = 4 * 1024 * 1024

@@ -62,7 +62,8 @@ def parse_on_spark(
     from datadsn.engine.backends.spark import get_session
     from datadsn.ingest.pseudonymize import SecretError
     from datadsn.ingest.run import ChunkResult, IngestSummary, plan_chunks
-    from datadsn.ingest.worker import WorkerError, peak_kib
+    from datadsn.ingest.worker import WorkerError
+    from datadsn.resources import peak_kib
 
     spark = get_session(master)
     context = _context(spark)

@@ -19,13 +19,13 @@ import atexit
 import contextlib
 import os
 import pickle
-import resource
 import signal
 import subprocess
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from datadsn.ingest.sources import walk
+from datadsn.resources import peak_kib
 
 if TYPE_CHECKING:
     from datadsn.ingest.run import ChunkResult, ChunkTask
@@ -192,23 +192,6 @@ def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
             except Exception:
                 message = answer("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
         send(message)
-
-
-def peak_kib() -> int:
-    """This process's peak resident memory (KiB), since it started its program.
-
-    Linux carries ``ru_maxrss`` across ``exec``: a command started by a large process (a
-    benchmark that has just built 500 MB of input) would report its parent's size. The high-water
-    mark of the process's own memory map (VmHWM) starts afresh at ``exec``.
-    """
-    try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from datadsn.engine import backends, locks, models, schedule
 from datadsn.engine.backends import Backend
 from datadsn.engine.runner import Step, table_from_lists
 from datadsn.engine.warehouse import Warehouse
+from datadsn.resources import peak_kib
 
 from . import archive, history, salaries_archive, snapshot
 from .carry import Carry
@@ -67,6 +68,10 @@ class RunSummary:
     several_establishments: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # the run's row of chargements
     seconds: dict[str, float] = field(default_factory=dict)
+    # CPU seconds per step and fixed cost, where they can be told apart (see _run_pipeline), and
+    # the process's peak memory (MiB) when each ended: the one that raises it is where it goes
+    cpu: dict[str, float] = field(default_factory=dict)
+    peak_mib: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
 
 
@@ -248,19 +253,25 @@ def _run_pipeline(
     report: Progress,
     summary: RunSummary,
     total: int,
+    own_cpu: bool,
 ) -> None:
     """The steps of the pipeline, two at a time where their inputs allow (engine/schedule.py);
-    a step's time is its own wall time (two steps may overlap)."""
+    a step's time is its own wall time (two steps may overlap). With ``own_cpu`` (DuckDB on one
+    thread per step, which runs a query in the thread that asks it), a step's CPU time is that
+    of its thread; otherwise engine threads work for both steps at once and it is not kept."""
     steps = pipeline()
     started: list[str] = []
 
     def run_one(cur: Backend, task: schedule.Task) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         if task.name in steps.models:
             steps.models[task.name].run(cur)
         else:
             steps.python[task.name].run(cur, context)
         summary.seconds[task.name] = time.perf_counter() - t0
+        if own_cpu:
+            summary.cpu[task.name] = time.thread_time() - c0
+        summary.peak_mib[task.name] = peak_kib() / 1024
 
     def on_start(task: schedule.Task) -> None:
         started.append(task.name)
@@ -336,9 +347,11 @@ def consolidate(
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
         check_run(store, month)
-        with backends.session(engine, threads or step_threads(), master) as db:
+        threads = threads or step_threads()
+        with backends.session(engine, threads, master) as db:
             report = progress or (lambda label, done, total: None)
-            _run(store, db, month, report, summary, refresh_catalog, clock)
+            own_cpu = db.engine == "duckdb" and threads == 1
+            _run(store, db, month, report, summary, refresh_catalog, clock, own_cpu)
     summary.total_seconds = time.perf_counter() - started
     return summary
 
@@ -351,45 +364,54 @@ def _run(
     summary: RunSummary,
     refresh_catalog: bool,
     clock: Clock,
+    own_cpu: bool,
 ) -> None:
     """The run of :func:`consolidate`, under the warehouse's lock."""
     labels = step_labels()
     total = len(labels)
     snapshot.clean_leftovers(store)
     folder = _previous_folder(store, month)
-    t0 = time.perf_counter()
     report(labels[0], 0, total)
-    # The state's tables load while the pending declarations are read: neither needs the
-    # other, and loading the employees and contracts grows with the state.
-    archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
-    side = db.cursor()
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            prepared = pool.submit(_prepare, side, folder, month, archived["salaries"], clock())
-            summary.declarations = load_pending(db, store, month, folder)
-            summary.beyond_retention = beyond_retention(db, store, month, folder)
-            prepared.result()
-    finally:
-        side.close()
-    carry = Carry(folder, month)
-    carry.load(db)
-    archive.load(db, folder, archived["contrats"])
-    summary.seconds[labels[0]] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pipeline()  # the model files, read once per process: a fixed cost of a fresh command
-    summary.seconds[DEPENDENCIES] = time.perf_counter() - t0
-    _run_pipeline(db, Context(carry, archived["contrats"], clock), report, summary, total)
+    with _phase(summary, labels[0]):
+        # The state's tables load while the pending declarations are read: neither needs the
+        # other, and loading the employees and contracts grows with the state.
+        archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
+        side = db.cursor()
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                prepared = pool.submit(_prepare, side, folder, month, archived["salaries"], clock())
+                summary.declarations = load_pending(db, store, month, folder)
+                summary.beyond_retention = beyond_retention(db, store, month, folder)
+                prepared.result()
+        finally:
+            side.close()
+        carry = Carry(folder, month)
+        carry.load(db)
+        archive.load(db, folder, archived["contrats"])
+    with _phase(summary, DEPENDENCIES):
+        pipeline()  # the model files, read once per process: a fixed cost of a fresh command
+    context = Context(carry, archived["contrats"], clock)
+    _run_pipeline(db, context, report, summary, total, own_cpu)
     summary.counts = _totals(db)
     rows = db.rows("SELECT count(*) FROM stg_declarations_multiples")
     summary.several_establishments = int(rows[0][0]) if rows else 0
     report(labels[-1], total - 1, total)
-    t0 = time.perf_counter()
-    tmp = snapshot.temp_dir(store, month)
-    _write_snapshot(db, tmp, carry, archived)
-    snapshot.publish(store, month, tmp)
-    summary.seconds[labels[-1]] = time.perf_counter() - t0
+    with _phase(summary, labels[-1]):
+        tmp = snapshot.temp_dir(store, month)
+        _write_snapshot(db, tmp, carry, archived)
+        snapshot.publish(store, month, tmp)
     if refresh_catalog:  # a --through run refreshes once, at its last month
-        t0 = time.perf_counter()
-        store.refresh_catalog()
-        summary.seconds[CATALOGUE] = time.perf_counter() - t0
+        with _phase(summary, CATALOGUE):
+            store.refresh_catalog()
     report(labels[-1], total, total)
+
+
+@contextmanager
+def _phase(summary: RunSummary, label: str) -> Iterator[None]:
+    """Time a part of a run that no step runs beside: its wall and CPU time (every thread of
+    the process works for it) and the peak memory when it ends."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    yield
+    summary.seconds[label] = time.perf_counter() - t0
+    summary.cpu[label] = time.process_time() - c0
+    summary.peak_mib[label] = peak_kib() / 1024
