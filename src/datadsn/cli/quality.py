@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -144,12 +145,13 @@ def _run_month(
     master: str | None,
 ) -> RunSummary:
     """One month; a failure after its snapshot was published (the catalogue rebuild) says so."""
+    from datadsn.engine.backends.duck import pandas_hidden
     from datadsn.quality.consolidate import consolidate
     from datadsn.quality.snapshot import current_month
 
     before = current_month(store)
     try:
-        with writing(store.root):
+        with writing(store.root), pandas_hidden() if engine == "duckdb" else nullcontext():
             return consolidate(
                 store,
                 month,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,3 +104,31 @@ def duckdb_own(threads: int | None = None) -> Iterator[DuckDBBackend]:
         yield DuckDBBackend(con)
     finally:
         con.close()
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+@contextmanager
+def pandas_hidden() -> Iterator[None]:
+    """Run a command on DuckDB as if pandas were not installed (unless already imported).
+
+    Wherever pandas is installed (the development environment, the Spark Connect extra), DuckDB's
+    Python client imports it before binding any parameter or Arrow table, in case a value is a
+    pandas object: 0.3 CPU-s and 0.25 s of every fresh ``datadsn consolidate``, a tenth of a
+    month of 20,000 employees. No DuckDB run of the product hands it pandas objects, and the
+    production image has no pandas. DuckDB tries the import again later, so a process that
+    imports pandas after the command can still hand it data frames."""
+    if "pandas" in sys.modules:
+        yield
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
