@@ -53,6 +53,15 @@ def consolidate_command(
             help="Écrire le profil de la commande (secondes par étape et coûts fixes) en JSON.",
         ),
     ] = None,
+    plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--plans",
+            help="Écrire le plan profilé de chaque étape (DuckDB) dans ce dossier, un "
+            "sous-dossier par mois, et afficher les étapes les plus lourdes et les jointures "
+            "« delim ».",
+        ),
+    ] = None,
 ) -> None:
     """Consolider les déclarations brutes en base de qualité (un instantané par mois)."""
     started = time.perf_counter()
@@ -65,6 +74,8 @@ def consolidate_command(
     if (month is None) == (through is None):
         raise UsageError("indiquez soit --month AAAA-MM, soit --through AAAA-MM")
     chosen = engine_name(engine)
+    if plans is not None and chosen != "duckdb":
+        raise UsageError("--plans : les plans profilés sont ceux de DuckDB (--engine duckdb)")
     store = common.warehouse(warehouse)
     if not store.raw.exists():
         raise UsageError(f"aucune donnée brute dans {store.root} : lancez `datadsn ingest`")
@@ -103,7 +114,8 @@ def consolidate_command(
             def report(label: str, done: int, total: int, task=task, bar=bar) -> None:
                 bar.update(task, description=label, completed=done, total=total)
 
-            s = _run_month(store, m, report, m == months[-1], chosen, master)
+            folder = plans / m if plans is not None else None
+            s = _run_month(store, m, report, m == months[-1], chosen, master, folder)
             summaries.append(s)
         if s.beyond_retention:
             warnings.append(
@@ -130,6 +142,8 @@ def consolidate_command(
     for warning in warnings:
         err.print(f"[yellow]Attention :[/] {warning}")
     console.print(f"Instantané publié : {store.root / 'quality' / months[-1]}")
+    if plans is not None:
+        _print_plans(plans / months[-1])
     if profile_json is not None:
         from datadsn.bench.fresh import write_profile
 
@@ -143,6 +157,7 @@ def _run_month(
     refresh_catalog: bool,
     engine: str,
     master: str | None,
+    plans: Path | None = None,
 ) -> RunSummary:
     """One month; a failure after its snapshot was published (the catalogue rebuild) says so."""
     from datadsn.engine.backends.duck import pandas_hidden
@@ -159,6 +174,7 @@ def _run_month(
                 refresh_catalog=refresh_catalog,
                 engine=engine,
                 master=master,
+                plans=plans,
             )
     except Exception as exc:
         if before == month or current_month(store) != month:
@@ -168,6 +184,39 @@ def _run_month(
             f"reconstruit : {explain(exc)} ; corrigez puis relancez "
             f"`datadsn consolidate --month {month}`"
         ) from exc
+
+
+def _print_plans(folder: Path, shown: int = 15) -> None:
+    """The heaviest steps of a profiled month and every delim join (engine/plans.py)."""
+    from datadsn.engine.plans import read_all
+
+    steps = read_all(folder)
+    console.print(f"Plans profilés : {folder}")
+    table = Table(title="Étapes les plus lourdes (temps des opérateurs DuckDB)")
+    table.add_column("étape", overflow="fold")
+    table.add_column("opérateurs (s)", justify="right")
+    table.add_column("le plus lourd", overflow="fold")
+    table.add_column("s", justify="right")
+    table.add_column("lignes", justify="right")
+    for plan in steps[:shown]:
+        top = plan.heaviest
+        table.add_row(
+            plan.step,
+            f"{plan.seconds:.3f}",
+            top.name if top else "-",
+            f"{top.seconds:.3f}" if top else "-",
+            f"{top.rows:,}" if top else "-",
+        )
+    console.print(table)
+    delim = [(plan.step, op) for plan in steps for op in plan.delim_joins]
+    if not delim:
+        console.print("Aucune jointure « delim » (EXISTS corrélé) dans les plans.")
+        return
+    console.print(
+        "Jointures « delim » (un EXISTS corrélé ; à écrire en jointure si l'entrée est grande) :"
+    )
+    for step, op in sorted(delim, key=lambda item: -item[1].rows):
+        console.print(f"  {step} : {op.name}, entrée de {op.rows:,} lignes, {op.seconds:.3f} s")
 
 
 def evaluate_command(

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 from datadsn import __version__, months
 from datadsn.engine import backends, locks, models, schedule
 from datadsn.engine.backends import Backend
+from datadsn.engine.plans import profiled
 from datadsn.engine.runner import Step, table_from_lists
 from datadsn.engine.warehouse import Warehouse
 from datadsn.resources import peak_kib
@@ -254,18 +255,27 @@ def _run_pipeline(
     summary: RunSummary,
     total: int,
     own_cpu: bool,
+    plans: Path | None = None,
 ) -> None:
     """The steps of the pipeline, two at a time where their inputs allow (engine/schedule.py);
     a step's time is its own wall time (two steps may overlap). With ``own_cpu`` (DuckDB on one
     thread per step, which runs a query in the thread that asks it), a step's CPU time is that
-    of its thread; otherwise engine threads work for both steps at once and it is not kept."""
+    of its thread; otherwise engine threads work for both steps at once and it is not kept. With
+    ``plans``, each table step's profiled plan is written there (engine/plans.py)."""
     steps = pipeline()
     started: list[str] = []
+
+    def traced(cur: Backend, model: models.Model) -> AbstractContextManager[None]:
+        if plans is None or model.kind != "table":  # a view's plan runs in its readers
+            return nullcontext()
+        return profiled(cur, plans / f"{model.name}.json")
 
     def run_one(cur: Backend, task: schedule.Task) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
         if task.name in steps.models:
-            steps.models[task.name].run(cur)
+            model = steps.models[task.name]
+            with traced(cur, model):
+                model.run(cur)
         else:
             steps.python[task.name].run(cur, context)
         summary.seconds[task.name] = time.perf_counter() - t0
@@ -338,11 +348,13 @@ def consolidate(
     clock: Clock = dt.datetime.now,
     engine: str | None = None,
     master: str | None = None,
+    plans: Path | None = None,
 ) -> RunSummary:
     """Consolidate ``month`` into ``quality/<month>`` and publish it atomically. ``clock``
     gives the run's times (``chargements.debut`` and ``fin``): a fixed one makes two runs on
     the same inputs publish identical files. ``engine``: ``duckdb`` or ``spark`` (default
-    ``DATADSN_ENGINE``, else DuckDB); ``master``: Spark's (engine/backends/spark.py)."""
+    ``DATADSN_ENGINE``, else DuckDB); ``master``: Spark's (engine/backends/spark.py);
+    ``plans``: a folder for the profiled plan of each table step (DuckDB only)."""
     started = time.perf_counter()
     summary = RunSummary(month=month, declarations=0)
     with _exclusive(store):
@@ -351,7 +363,7 @@ def consolidate(
         with backends.session(engine, threads, master) as db:
             report = progress or (lambda label, done, total: None)
             own_cpu = db.engine == "duckdb" and threads == 1
-            _run(store, db, month, report, summary, refresh_catalog, clock, own_cpu)
+            _run(store, db, month, report, summary, refresh_catalog, clock, own_cpu, plans)
     summary.total_seconds = time.perf_counter() - started
     return summary
 
@@ -365,6 +377,7 @@ def _run(
     refresh_catalog: bool,
     clock: Clock,
     own_cpu: bool,
+    plans: Path | None,
 ) -> None:
     """The run of :func:`consolidate`, under the warehouse's lock."""
     labels = step_labels()
@@ -391,7 +404,7 @@ def _run(
     with _phase(summary, DEPENDENCIES):
         pipeline()  # the model files, read once per process: a fixed cost of a fresh command
     context = Context(carry, archived["contrats"], clock)
-    _run_pipeline(db, context, report, summary, total, own_cpu)
+    _run_pipeline(db, context, report, summary, total, own_cpu, plans)
     summary.counts = _totals(db)
     rows = db.rows("SELECT count(*) FROM stg_declarations_multiples")
     summary.several_establishments = int(rows[0][0]) if rows else 0
