@@ -213,7 +213,7 @@ def _print_plans(folder: Path, shown: int = 15) -> None:
         console.print("Aucune jointure « delim » (EXISTS corrélé) dans les plans.")
         return
     console.print(
-        "Jointures « delim » (un EXISTS corrélé ; à écrire en jointure si l'entrée est grande) :"
+        "Jointures « delim » (un EXISTS corrélé : à écrire en jointure si l'entrée est grande) :"
     )
     for step, op in sorted(delim, key=lambda item: -item[1].rows):
         console.print(f"  {step} : {op.name}, entrée de {op.rows:,} lignes, {op.seconds:.3f} s")
