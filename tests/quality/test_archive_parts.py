@@ -49,3 +49,26 @@ def test_archive_parts_publish_what_whole_rewrites_publish(
         for m in MONTHS
     ]
     assert max(withdrawn) > 0, withdrawn
+
+
+def test_an_archive_file_of_an_older_version_reads_a_newer_column_as_null(
+    tmp_path: Path,
+) -> None:
+    """A column added to contracts after some archive files were written: the run after the
+    upgrade reads those files by column name (the new column NULL for their rows), as it reads
+    an older working file and the employees' archive, instead of failing on a binder error."""
+    from datadsn.quality.history import ARCHIVES, part_files
+    from tests.quality.scenario import Contrat, Salarie, Scenario, declaration
+
+    sc = Scenario(tmp_path)
+    ended = Salarie(contrats=[Contrat(fin=("2023-01-20", "031")), Contrat(numero="C0002")])
+    sc.run("2023-01", declaration("2023-01", salaries=[ended]))
+    (older,) = part_files(snapshot_dir(sc.store, "2023-01"), ARCHIVES["contrats"]).values()
+    newest = "version_declaration"  # as if the column came with the upgrade
+    rewritten = older.with_name("older.parquet")
+    duckdb.sql(f"COPY (SELECT * EXCLUDE ({newest}) FROM read_parquet('{older}')) TO '{rewritten}'")
+    rewritten.replace(older.resolve())  # the snapshot's own file (published versions are links)
+    later = Salarie(contrats=[Contrat(numero="C0002")])
+    sc.run("2023-02", declaration("2023-02", salaries=[later]))
+    rows = sc.rows(f"SELECT contrat_key, {newest} IS NULL FROM contrats ORDER BY 1")
+    assert rows == [("C0001_2022-01-01", True), ("C0002_2022-01-01", False)]

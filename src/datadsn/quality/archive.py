@@ -76,22 +76,26 @@ def valid_rows(db: Backend, files: dict[str, Path], parts: bool) -> str:
     """The rows of archive ``files`` not withdrawn (``prev_contrats_retraits``), with, if
     ``parts``, the file each is in (``partie``, from the scan's ``filename`` column, which
     every backend gives). One scan for the files without withdrawn rows, one for the others:
-    a scan per file cost the load 0.3 s at month 24."""
+    a scan per file cost the load 0.3 s at month 24. An archive file outlives the version that
+    wrote it: the files are scanned by column name and a column none of them has reads as NULL,
+    as in the employees' archive, instead of failing the run (the columns come from the
+    engine's binding of the scan, which costs the load of month 72 of 20,000 employees about
+    0.02 s for its 171 files)."""
     touched = {r[0] for r in db.rows("SELECT DISTINCT partie FROM prev_contrats_retraits")}
-    cols = ", ".join(TABLES[TABLE])
     queries = []
     for dirty in (False, True):
         chosen = [p for name, p in files.items() if (name in touched) == dirty]
         if not chosen:
             continue
-        listed = ", ".join(history.quote(p) for p in chosen)
+        scan = history.scan(chosen, uniform=False)
+        cols = select_list(TABLE, set(db.columns(f"SELECT * FROM {scan}")))
         if not (dirty or parts):
-            queries.append(f"SELECT {cols} FROM read_parquet([{listed}])")
+            queries.append(f"SELECT {cols} FROM {scan}")
             continue
         columns = ", ".join(f"a.{c}" for c in TABLES[TABLE]) + (", a.partie" if parts else "")
         query = (
             f"SELECT {columns} FROM (SELECT {cols}, {history.PART} AS partie "
-            f"FROM read_parquet([{listed}], filename = true)) a"
+            f"FROM {history.scan(chosen, uniform=False, filename=True)}) a"
         )
         if dirty:  # a join, not a NOT EXISTS, which DuckDB plans as a delim join
             query += (
@@ -161,7 +165,7 @@ def publish(db: Backend, tmp: Path, files: dict[str, Path], month: str) -> None:
             db.write_parquet(settled, tmp / FOLDER / f"{m}+{month}.parquet", order_by=KEYS[TABLE])
         else:
             kept = " UNION ALL ".join(
-                f"SELECT {cols} FROM read_parquet({history.quote(path)}) WHERE contrat_id NOT IN "
+                f"SELECT * FROM ({history.files_sql(TABLE, [path])}) k WHERE contrat_id NOT IN "
                 f"(SELECT contrat_id FROM contrats_retraits_tous WHERE partie = '{name}')"
                 for name, path in parts.items()
             )
