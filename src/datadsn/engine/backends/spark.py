@@ -54,7 +54,7 @@ _JAVA_HOMES = "/usr/lib/jvm/java-17-openjdk-*"
 # Session settings (all SQL ones, which a Spark Connect client may set too) that make Spark read
 # and write what DuckDB does: strings for partition folders,
 # timestamps without time zone as INT64 microseconds, UTC.
-CONFIG = {
+CONFIG: dict[str, str | int | float | bool | None] = {  # the type PySpark's config(map=) takes
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
@@ -282,8 +282,7 @@ def _classic(master: str | None) -> SparkSession:
     builder = SparkSession.builder.appName("datadsn")
     if not os.environ.get("PYSPARK_GATEWAY_PORT"):  # else spark-submit's --master and --conf apply
         builder = _local_settings(builder, master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER)
-    for key, value in CONFIG.items():
-        builder = builder.config(key, value)
+    builder = builder.config(map=CONFIG)
     # PySpark turns any session into a Connect one while SPARK_REMOTE is set: --master wins
     with _without(REMOTE_ENV, "SPARK_CONNECT_MODE_ENABLED"):
         session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
@@ -326,9 +325,7 @@ def _connect(remote: str) -> SparkSession:
     builder = ConnectSession.builder.remote(remote)
     if os.environ.get(PARTITIONS_ENV):
         builder = builder.config("spark.sql.shuffle.partitions", os.environ[PARTITIONS_ENV])
-    for key, value in CONFIG.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    session = builder.config(map=CONFIG).getOrCreate()
     atexit.register(_release, remote, session)
     return cast("SparkSession", session)  # the same API, another class
 
