@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from datadsn.engine.backends import Backend
+from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.runner import quote_path
 
 
@@ -44,10 +45,10 @@ class StepPlan:
 def profiled(db: Backend, target: Path) -> Iterator[None]:
     """Profile the statements run on ``db`` (a DuckDB cursor) into ``target``: the last one's
     plan stays there. Other engines run unprofiled."""
-    con = getattr(db, "con", None)
-    if db.engine != "duckdb" or con is None:
+    if not isinstance(db, DuckDBBackend):
         yield
         return
+    con = db.con
     target.parent.mkdir(parents=True, exist_ok=True)
     con.execute("PRAGMA enable_profiling = 'json'")
     con.execute(f"PRAGMA profiling_output = {quote_path(target)}")
