@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from datadsn.cli import app
+from datadsn.cli.common import console
 from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.plans import profiled, read, read_all
 from datadsn.quality.consolidate import consolidate, pipeline
@@ -58,15 +59,18 @@ def test_a_run_writes_the_plan_of_each_table_step(tmp_path: Path) -> None:
     assert read(tmp_path / "plans" / "contrats.json").heaviest is not None
 
 
-def test_consolidate_plans_prints_the_heaviest_steps(tmp_path: Path) -> None:
+def test_consolidate_plans_prints_the_heaviest_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "_width", 200)  # no step name folded in its cell (restored after)
     sc = Scenario(tmp_path / "w")
     sc.ingest(declaration("2023-01"))
     runner = CliRunner()
     args = ["consolidate", "--month", "2023-01", "-w", str(sc.store.root)]
-    # Wide enough that no step name is folded; which steps are the heaviest depends on timing.
-    result = runner.invoke(app, [*args, "--plans", str(tmp_path / "p")], env={"COLUMNS": "200"})
+    result = runner.invoke(app, [*args, "--plans", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
     shown = [plan.step for plan in read_all(tmp_path / "p" / "2023-01")[:15]]
+    # which steps are the heaviest depends on timing: those of the written plans
     assert "Plans profilés" in result.output and all(step in result.output for step in shown)
     assert (tmp_path / "p" / "2023-01" / "int_contrats_charges.json").exists()
     refused = runner.invoke(app, [*args, "--plans", str(tmp_path / "q"), "--engine", "spark"])
