@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from datadsn.engine import faults, publication
+from datadsn.engine.backends.duck import texts_query
 from datadsn.engine.warehouse import (
     CATALOGUE_STATE,
     Warehouse,
@@ -31,8 +31,11 @@ from .schema import INTERNAL, TABLES
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 MONTH_SCHEMAS = 12  # past months with their own schema; older ones via quality_historique
 # The files of each published month the catalogue reads, kept in the catalogue under the
-# version the month's link names (see ``_listing``).
-LISTING = f"{CATALOGUE_STATE}.fichiers_instantanes"
+# version the month's link names (see ``_listing``), with their columns in DuckDB's types. The
+# listing of earlier versions, in polars' type names, is dropped: mixing both would make every
+# scan of an older month bind by name.
+LISTING = f"{CATALOGUE_STATE}.fichiers_publies"
+_OLD_LISTING = f"{CATALOGUE_STATE}.fichiers_instantanes"
 
 
 def quality_root(store: Warehouse) -> Path:
@@ -120,6 +123,7 @@ def _listing(
     changes, so a rebuild lists only the months published since the last one (reading the
     footers of the files they do not share with the month before), instead of every file of
     every month. Returns the months listed now."""
+    con.execute(f"DROP TABLE IF EXISTS {_OLD_LISTING}")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {LISTING} (mois VARCHAR, version VARCHAR, tableau VARCHAR, "
         "role VARCHAR, fichier VARCHAR, identite VARCHAR, colonnes VARCHAR)"
@@ -148,14 +152,12 @@ def _listing(
             info = path.stat()
             identity = f"{info.st_dev}:{info.st_ino}"
             if identity not in known:
-                footer = pl.read_parquet_schema(path)
-                known[identity] = json.dumps([[c, str(t)] for c, t in footer.items()])
+                footer = con.execute(f"DESCRIBE SELECT * FROM {history.scan([path], True)}")
+                known[identity] = json.dumps([[c, t] for c, t, *_ in footer.fetchall()])
             rows.append((month, versions[month], table, role, str(path), identity, known[identity]))
     names = ("mois", "version", "tableau", "role", "fichier", "identite", "colonnes")
-    listed_now = pl.DataFrame(rows, schema=names, orient="row")  # one insert, not one per row
-    con.register("fichiers_listes", listed_now)
-    con.execute(f"INSERT INTO {LISTING} SELECT * FROM fichiers_listes")
-    con.unregister("fichiers_listes")
+    query, params = texts_query({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    con.execute(f"INSERT INTO {LISTING} {query}", params)  # one insert, not one per row
     return new
 
 

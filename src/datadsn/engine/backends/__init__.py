@@ -3,8 +3,9 @@
 Steps, inputs and publication are written once against :class:`Backend`, in the project's
 portable SQL (DuckDB dialect, ARCHITECTURE.md rule 4): the DuckDB backend runs it as it is, the
 Spark backend transpiles it with SQLGlot and registers the Parquet files it names. A backend
-materialises a query as a named table or view, loads Arrow tables, reads results back, and
-writes one sorted Parquet file; user values travel as bound parameters (``?``), never pasted.
+materialises a query as a named table or view, loads Arrow tables or lists of texts, reads
+results back, and writes one sorted Parquet file; user values travel as bound parameters
+(``?``), never pasted.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:  # pyarrow costs a fresh command 0.2 CPU-s: imported where used
+    import pyarrow as pa
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "DATADSN_ENGINE"
@@ -64,6 +66,10 @@ class Backend(Protocol):
 
     def from_arrow(self, name: str, table: pa.Table) -> None:
         """Table ``name`` holding an Arrow table's rows."""
+        ...
+
+    def from_texts(self, name: str, columns: Mapping[str, Sequence[str | None]]) -> None:
+        """Table ``name`` of VARCHAR columns from Python lists of one length (None is NULL)."""
         ...
 
     def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...

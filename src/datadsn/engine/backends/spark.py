@@ -211,6 +211,9 @@ class SparkBackend:
         schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
         self._name(name, self.spark.createDataFrame(table, schema=schema))
 
+    def from_texts(self, name: str, columns: Mapping[str, Sequence[str | None]]) -> None:
+        self.from_arrow(name, pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}))
+
     def to_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         return self._df(sql, params).toArrow()
 
