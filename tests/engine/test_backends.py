@@ -124,6 +124,16 @@ def test_arrow_in_and_out_and_one_sorted_parquet_file(db: Backend, tmp_path: Pat
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.parquet"]  # nothing left over
 
 
+def test_texts_in_with_nulls_quotes_and_no_rows(db: Backend) -> None:
+    odd = 'l\'été "cité" \\ ;'
+    db.from_texts("t", {"a": ["x", None, odd], "b": ["1", "2", None]})
+    assert sorted(db.rows("SELECT a, b FROM t"), key=repr) == sorted(
+        [("x", "1"), (None, "2"), (odd, None)], key=repr
+    )
+    db.from_texts("v", {"a": []})
+    assert db.rows("SELECT count(*) FROM v") == [(0,)]
+
+
 def test_translate_registers_parquet_scans() -> None:
     sql, scans = translate(
         "SELECT * FROM read_parquet(['/x/a.parquet', '/x/b.parquet'], union_by_name = true, "
