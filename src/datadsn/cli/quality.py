@@ -193,9 +193,9 @@ def _print_plans(folder: Path, shown: int = 15) -> None:
     steps = read_all(folder)
     console.print(f"Plans profilés : {folder}")
     table = Table(title="Étapes les plus lourdes (temps des opérateurs DuckDB)")
-    table.add_column("étape", overflow="fold")
-    table.add_column("opérateurs (s)", justify="right")
-    table.add_column("le plus lourd", overflow="fold")
+    table.add_column("étape", no_wrap=True)  # a step name stays whole, to be searched
+    table.add_column("total (s)", justify="right")
+    table.add_column("opérateur le plus lourd", overflow="fold")
     table.add_column("s", justify="right")
     table.add_column("lignes", justify="right")
     for plan in steps[:shown]:
