@@ -128,9 +128,8 @@ def _listing(
         f"CREATE TABLE IF NOT EXISTS {LISTING} (mois VARCHAR, version VARCHAR, tableau VARCHAR, "
         "role VARCHAR, fichier VARCHAR, identite VARCHAR, colonnes VARCHAR)"
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE versions_publiees (mois VARCHAR, version VARCHAR)")
-    if versions:
-        con.executemany("INSERT INTO versions_publiees VALUES (?, ?)", list(versions.items()))
+    published, params = texts_query({"mois": list(versions), "version": list(versions.values())})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE versions_publiees AS {published}", params)
     con.execute(
         f"DELETE FROM {LISTING} l WHERE NOT EXISTS (SELECT 1 FROM versions_publiees v "
         "WHERE v.mois = l.mois AND v.version = l.version)"
