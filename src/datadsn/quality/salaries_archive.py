@@ -31,6 +31,9 @@ FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
 # the month file of an archived row: the month of its last declaration
 MONTH = "strftime(date_derniere_declaration, '%Y-%m')"
+# orders the temporary workers' copies after the employees (a copy's flag is true, an employee's
+# NULL); no comma, as the Spark backend splits ``order_by`` on commas
+COPY_LAST = "allocated_from_ett IS NOT NULL"
 
 
 def load(db: Backend, folder: Path | None, files: dict[str, Path]) -> None:
@@ -73,7 +76,10 @@ def publish(db: Backend, tmp: Path, files: dict[str, Path], month: str) -> None:
     db.write_parquet(
         f"SELECT {cols} FROM salaries WHERE allocated_from_ett OR {MONTH} >= '{month}'",
         tmp / f"{TABLE}.parquet",
-        order_by=KEYS[TABLE],
+        # the employees, then the copies (each by id): the next run loads the employees only
+        # and skips the copies' row groups (two thirds of the rows at month 6 of issue 23's
+        # input, where the load took 0.155 s of CPU against 0.09)
+        order_by=f"{COPY_LAST}, {KEYS[TABLE]}",
     )
     # employees of this run's rows last declared before its month (those of the previous
     # working set not declared again, and any row changed by a late file or a merge)
