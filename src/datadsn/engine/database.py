@@ -32,7 +32,9 @@ def _process_database() -> duckdb.DuckDBPyConnection:
 def read_cursor() -> duckdb.DuckDBPyConnection:
     """A cursor on the process's database, from any thread, in a run or not, for a query that
     creates nothing (a file's columns, say): a database of its own cost 12 ms to open."""
-    return _process_database().cursor()
+    database = _process_database()
+    with _created:  # one thread at a time registers a cursor on the shared connection
+        return database.cursor()
 
 
 @contextmanager
