@@ -119,17 +119,21 @@ def scan(files: list[Path], uniform: bool, filename: bool = False) -> str:
     return f"read_parquet([{listed}]{options})"
 
 
-def present_columns(files: list[Path]) -> set[str]:
-    """The columns found in any of ``files`` (their footers only), as DuckDB binds them: pyarrow
-    or polars for this cost a fresh command their import, 0.2 to 0.3 CPU-s."""
-    if not files:
-        return set()
+def described(files: list[Path]) -> list[tuple[str, str]]:
+    """The name and type of each column of ``files`` (their footers only, by column name), as
+    DuckDB binds them: pyarrow or polars for this cost a fresh command their import, 0.2 to
+    0.3 CPU-s."""
     cursor = read_cursor()
     try:
-        described = cursor.execute(f"DESCRIBE SELECT * FROM {scan(files, False)}").fetchall()
+        rows = cursor.execute(f"DESCRIBE SELECT * FROM {scan(files, False)}").fetchall()
     finally:
         cursor.close()
-    return {r[0] for r in described}
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def present_columns(files: list[Path]) -> set[str]:
+    """The columns found in any of ``files``."""
+    return {name for name, _ in described(files)} if files else set()
 
 
 def footers(files: list[Path]) -> tuple[set[str], bool]:

@@ -151,8 +151,7 @@ def _listing(
             info = path.stat()
             identity = f"{info.st_dev}:{info.st_ino}"
             if identity not in known:
-                footer = con.execute(f"DESCRIBE SELECT * FROM {history.scan([path], True)}")
-                known[identity] = json.dumps([[c, t] for c, t, *_ in footer.fetchall()])
+                known[identity] = json.dumps([list(c) for c in history.described([path])])
             rows.append((month, versions[month], table, role, str(path), identity, known[identity]))
     names = ("mois", "version", "tableau", "role", "fichier", "identite", "colonnes")
     query, params = texts_query({n: [r[i] for r in rows] for i, n in enumerate(names)})
