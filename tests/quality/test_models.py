@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+from datadsn.engine import models
 from datadsn.engine.backends import Backend
 from datadsn.engine.backends.duck import DuckDBBackend
 from datadsn.engine.warehouse import Warehouse
+from datadsn.quality import archive, inputs, salaries_archive
 from datadsn.quality import consolidate as consolidate_module
 from datadsn.quality.carry import Carry
-from datadsn.quality.consolidate import consolidate, pipeline
+from datadsn.quality.consolidate import READ_AFTER_STEPS, consolidate, pipeline
 from datadsn.quality.history import table_sql
 from datadsn.quality.schema import PUBLISHED
 from datadsn.quality.snapshot import published_months, snapshot_dir
@@ -23,24 +27,34 @@ from tests.economy import consolidated_economy
 from tests.quality.scenario import Scenario, declaration
 
 # (month, model) -> (rows, distinct keys, rows with a null in the key) of each model declaring a
-# key, counted in the run's own tables before publication
+# key, counted in the run's own table as soon as the step has built it (a run drops its tables
+# once no step reads them)
 IN_RUN: dict[tuple[str, str], tuple[int, int, int]] = {}
+# month -> the tables of the run's database when publication starts
+AT_PUBLICATION: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module")
 def economy(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """Four months of a small economy with every kind of noise (merges, interim, late files)."""
     root = tmp_path_factory.mktemp("economie")
+    run_model = models.Model.run
     write = consolidate_module._write_snapshot
 
-    def count_keys(db: Backend, tmp: Path, carry: Carry, *rest: Any) -> None:
-        for name, model in pipeline().models.items():
-            if model.key:
-                IN_RUN[(carry.month, name)] = _key_counts(db, name, model.key)
+    def count_keys(model: models.Model, db: Backend) -> None:
+        run_model(model, db)
+        if model.key:
+            (month,) = db.rows("SELECT strftime(mois, '%Y-%m') FROM run_params")[0]
+            IN_RUN[(month, model.name)] = _key_counts(db, model.name, model.key)
+
+    def list_tables(db: Backend, tmp: Path, carry: Carry, *rest: Any) -> None:
+        rows = db.rows("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+        AT_PUBLICATION[carry.month] = {r[0] for r in rows}
         write(db, tmp, carry, *rest)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(consolidate_module, "_write_snapshot", count_keys)
+        patch.setattr(models.Model, "run", count_keys)
+        patch.setattr(consolidate_module, "_write_snapshot", list_tables)
         return consolidated_economy(
             root, employers=12, months=("2023-01", "2023-04"), seed=3, noise="heavy"
         )
@@ -62,6 +76,38 @@ def test_each_declared_key_is_unique_and_never_null_in_every_run(economy: Wareho
     assert {name for _, name in IN_RUN} == declared and "contrats_reglees" in declared
     for (month, name), (rows, distinct, with_null) in IN_RUN.items():
         assert (distinct, with_null) == (rows, 0), (month, name, rows)
+
+
+def test_a_run_drops_the_tables_no_step_reads_any_more(economy: Warehouse) -> None:
+    """The steps' tables go once their last reader has finished (engine/release.py); what the
+    publication reads stays."""
+    tables = {n for n, m in pipeline().models.items() if m.kind == "table"}
+    published = {t for t in PUBLISHED if t in tables}
+    assert set(AT_PUBLICATION) == {"2023-01", "2023-02", "2023-03", "2023-04"}
+    for month, present in AT_PUBLICATION.items():
+        assert published | READ_AFTER_STEPS <= present, month
+        gone = {"stg_contrats", "int_contrats_charges", "int_liens_contrats", "prev_salaries"}
+        assert not gone & present, (month, gone & present)
+        assert len(tables & present) < len(tables) / 2, month
+
+
+def test_the_code_after_the_steps_names_only_the_tables_a_run_keeps() -> None:
+    """A table the publication reads must be in READ_AFTER_STEPS (or published), else a run
+    would have dropped it: the names in the source of the code that runs after the steps."""
+    after = [
+        consolidate_module._run,
+        consolidate_module._totals,
+        consolidate_module._write_snapshot,
+        archive.publish,
+        salaries_archive.publish,
+        Carry.publish,
+        inputs.write_seen,
+    ]
+    droppable = consolidate_module._releases(pipeline())._droppable
+    named = set()
+    for code in after:
+        named |= set(re.findall(r"[a-z_][a-z0-9_]*", inspect.getsource(code))) & droppable
+    assert named - set(PUBLISHED) == READ_AFTER_STEPS
 
 
 def test_each_declared_key_is_unique_and_never_null_in_every_published_mart(

@@ -208,11 +208,13 @@ def run(
     depends: dict[str, set[str]] | None = None,
     workers: int = WORKERS,
     on_start: Callable[[Task], None] | None = None,
+    on_done: Callable[[Task], None] | None = None,
 ) -> None:
     """Run every task once its dependencies are done, at most ``workers`` at a time, each
     thread on its own cursor (``depends``: from :func:`dependencies` when not given). Of the
     tasks ready, the one with the longest chain of tasks waiting on it starts first (see
-    :func:`chain_lengths`). The first failure stops the scheduling and is raised."""
+    :func:`chain_lengths`). ``on_done`` is called in the calling thread after each task
+    succeeds. The first failure stops the scheduling and is raised."""
     needs = depends if depends is not None else dependencies(tasks)
     chains = chain_lengths(tasks, needs)
     local = threading.local()
@@ -251,6 +253,8 @@ def run(
                     task = running.pop(future)
                     future.result()  # re-raises the step's error
                     done.add(task.name)
+                    if on_done:
+                        on_done(task)
     finally:
         for cur in cursors:
             cur.close()

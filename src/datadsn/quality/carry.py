@@ -20,6 +20,7 @@ from .schema import KEYS, select_list
 
 # tables whose rewritten months are those of the run's declarations
 DECLARED = ("declarations", "contrats_mois", "activites_sources")
+UNITS = "prev_unites_activite"  # see Carry.load_units
 
 
 @dataclass
@@ -49,13 +50,13 @@ class Carry:
         self.load_units(db, declared)
 
     def load_units(self, db: Backend, declared: list[str]) -> None:
-        """``prev_unites_activite``: the activity unit each contract declared in the stored
-        months among the 3 before each declared month, for the activity lines whose unit is
-        missing or was rejected (int_heures_declarees)."""
+        """``prev_unites_activite`` (``UNITS``): the activity unit each contract declared in the
+        stored months among the 3 before each declared month, for the activity lines whose unit
+        is missing or was rejected (int_heures_declarees)."""
         wanted = sorted({months.shift(d, -k) for d in declared for k in (1, 2, 3)})
         stored = history.stored_sql(self.folder, "contrats_mois", wanted)
         db.create(
-            "prev_unites_activite",
+            UNITS,
             f"SELECT contrat_id, mois, unite_mesure_activite FROM ({stored}) s "
             "WHERE unite_mesure_activite IS NOT NULL",
         )

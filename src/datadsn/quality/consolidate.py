@@ -21,12 +21,13 @@ from datadsn import __version__, months
 from datadsn.engine import backends, locks, models, schedule
 from datadsn.engine.backends import Backend
 from datadsn.engine.plans import profiled
+from datadsn.engine.release import Releases
 from datadsn.engine.runner import Step, table_from_lists
 from datadsn.engine.warehouse import Warehouse
 from datadsn.resources import peak_kib
 
 from . import archive, history, salaries_archive, snapshot
-from .carry import Carry
+from .carry import DECLARED, UNITS, Carry
 from .inputs import (
     beyond_retention,
     load_pending,
@@ -53,6 +54,13 @@ Progress = Callable[[str, int, int], None]
 # dependencies (once per process) and rebuilding the warehouse catalogue after publishing.
 DEPENDENCIES = "dépendances des étapes"
 CATALOGUE = "catalogue"
+# What the code after the steps reads besides the published tables (_run, _totals, the
+# publication: archive.py, salaries_archive.py): kept to the end of the run, where the other
+# tables go once their last step has read them (engine/release.py; a test reads this code for
+# the names it uses).
+READ_AFTER_STEPS = frozenset(
+    {"stg_declarations_multiples", "int_salaries", "int_salaries_retirees", "contrats_reglees"}
+)
 
 
 class ConsolidationError(RuntimeError):
@@ -287,7 +295,29 @@ def _run_pipeline(
         started.append(task.name)
         report(task.name, len(started), total)
 
-    schedule.run(db, steps.tasks, run_one, steps.depends, on_start=on_start)
+    releases = _releases(steps)
+
+    def on_done(task: schedule.Task) -> None:
+        for name in releases.finished(task.name):
+            db.drop(name)
+
+    schedule.run(db, steps.tasks, run_one, steps.depends, on_start=on_start, on_done=on_done)
+
+
+def _releases(steps: models.Pipeline) -> Releases:
+    """When each table the steps build can go: read by no step left, nor after the steps."""
+    reads = {t.name: (t.inputs() or set()) - t.outputs() for t in steps.tasks}
+    views = [n for n, m in steps.models.items() if m.kind == "view"]
+    tables = [n for n, m in steps.models.items() if m.kind == "table"]
+    return Releases(reads, views, [*tables, *_loaded()], kept=set(TABLES) | READ_AFTER_STEPS)
+
+
+def _loaded() -> set[str]:
+    """The tables of the previous state a run loads before its steps (the others are views on
+    its files)."""
+    previous = {f"prev_{t}" for t, m in PUBLISHED.items() if m.previous == "table"}
+    declared = {f"prev_{t}" for t in DECLARED}
+    return previous | declared | {UNITS, salaries_archive.LOADED}
 
 
 def step_threads() -> int:

@@ -27,6 +27,7 @@ from . import history
 from .schema import KEYS, TABLES, select_list
 
 TABLE = "salaries"
+LOADED = "prev_salaries_archives"
 FOLDER = history.ARCHIVES[TABLE]
 WITHDRAWN_NAME = history.WITHDRAWN[TABLE][0]
 # the month file of an archived row: the month of its last declaration
@@ -54,15 +55,15 @@ def load(db: Backend, folder: Path | None, files: dict[str, Path]) -> None:
             "prev_salaries_retraits", {"salarie_id": "VARCHAR", "date_derniere_declaration": "DATE"}
         )
     if folder is None or not files:
-        db.create_empty("prev_salaries_archives", TABLES[TABLE])
+        db.create_empty(LOADED, TABLES[TABLE])
         return
-    db.create("prev_salaries_archives", history.files_sql(TABLE, list(files.values())))
+    db.create(LOADED, history.files_sql(TABLE, list(files.values())))
     if not listed_withdrawn:
         return
     # deleting the few withdrawn rows after loading took half the time of an anti-join in the
     # load (DuckDB decorrelates it through every archived id)
     db.delete(
-        "prev_salaries_archives",
+        LOADED,
         "a",
         "EXISTS (SELECT 1 FROM prev_salaries_retraits w WHERE "
         f"{history.withdrawn_match(TABLE, 'w', 'a')})",
