@@ -32,20 +32,3 @@ def test_runs_share_one_database() -> None:
         first = database._database
     with database.run_connection():
         assert database._database is first is not None
-
-
-def test_the_database_keeps_its_freed_blocks() -> None:
-    """Freed blocks stay with the database for its next tables, rather than going back to the
-    system and being faulted in again (engine/database.KEPT_BLOCKS)."""
-    with database.run_connection() as con:
-        kept, limit = con.execute(
-            "SELECT (SELECT value FROM duckdb_settings() WHERE name = 'block_allocator_memory'),"
-            " (SELECT value FROM duckdb_settings() WHERE name = 'memory_limit')"
-        ).fetchone()
-    assert 0 < _bytes(kept) < _bytes(limit)  # a share of the limit
-
-
-def _bytes(size: str) -> float:
-    number, unit = size.split()
-    units = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-    return float(number) * units[unit]

@@ -6,10 +6,6 @@ of the same process (``consolidate --through``, the benchmark) faulted it all in
 connection to one database kept for the life of the process instead, and leaves it empty:
 every table and view it created is dropped at its end, failed or not, so nothing of one run
 can reach the next. Runs of one process take turns (a lock): their tables share one catalogue.
-
-Within a run too, DuckDB handed each freed block back to the system and faulted a fresh one in
-for the next table or hash table: the database keeps its freed blocks instead
-(``KEPT_BLOCKS``).
 """
 
 from __future__ import annotations
@@ -23,11 +19,6 @@ import duckdb
 _database: duckdb.DuckDBPyConnection | None = None
 _created = threading.Lock()  # guards the creation of the database
 _lock = threading.Lock()  # runs take turns
-# Memory of freed blocks the database keeps for its next ones, in DuckDB's terms (a share of its
-# memory limit; never handed back while the process lives). At month 6 of issue 23's input a
-# fresh consolidation made 375,000 page faults instead of 475,000, and spent 0.35 to 0.45 fewer
-# system CPU-s (docs/benchmarks.md); 1 GB to 16 GB gave the same there.
-KEPT_BLOCKS = "25%"
 
 
 def _process_database() -> duckdb.DuckDBPyConnection:
@@ -35,9 +26,6 @@ def _process_database() -> duckdb.DuckDBPyConnection:
     with _created:
         if _database is None:
             _database = duckdb.connect()
-            # a SET, not a connect option: given there, a share of the memory limit aborts
-            # the process (DuckDB 1.5 reads the limit before it exists)
-            _database.execute(f"SET block_allocator_memory = '{KEPT_BLOCKS}'")
         return _database
 
 
