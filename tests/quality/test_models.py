@@ -86,7 +86,7 @@ def test_a_run_drops_the_tables_no_step_reads_any_more(economy: Warehouse) -> No
     assert set(AT_PUBLICATION) == {"2023-01", "2023-02", "2023-03", "2023-04"}
     for month, present in AT_PUBLICATION.items():
         assert published | READ_AFTER_STEPS <= present, month
-        gone = {"stg_contrats", "int_contrats_charges", "int_liens_contrats", "prev_salaries"}
+        gone = {"stg_contrats", "int_contrats_charges", "int_liens_contrats", "prev_contrats"}
         assert not gone & present, (month, gone & present)
         assert len(tables & present) < len(tables) / 2, month
 

@@ -417,7 +417,7 @@ def _run(
     report(labels[0], 0, total)
     with _phase(summary, labels[0]):
         # The state's tables load while the pending declarations are read: neither needs the
-        # other, and loading the employees and contracts grows with the state.
+        # other, and loading the contracts and archived employees grows with the state.
         archived = {t: archive.carried(folder, month, t) for t in history.ARCHIVES}
         side = db.cursor()
         try:

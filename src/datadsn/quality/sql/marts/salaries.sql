@@ -4,7 +4,10 @@
 -- A view: the mart only copies or filters a table for the publication (copying 83,000
 -- employees took 40 ms of the critical path at month 24).
 -- @key salarie_id
--- @previous table
+-- @previous view
+-- Read by one step (int_salaries_charges), which scans the previous file in place: loading its
+-- 98,000 employees as a table cost a month-6 command of issue 23's input 3.7% of its CPU (median
+-- ratio 0.963 over 6 alternated rounds).
 -- @column salarie_id VARCHAR
 -- @column etablissement_id VARCHAR
 -- @column siret VARCHAR
