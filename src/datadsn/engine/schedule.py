@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol, TypeVar, cast
 
 import duckdb
@@ -34,14 +35,21 @@ class Task:
     reads: frozenset[str] | None = None
     writes: frozenset[str] | None = None
 
-    def inputs(self) -> set[str] | None:
-        """The tables the step reads (None: not declared)."""
+    def inputs(self) -> frozenset[str] | None:
+        """The tables the step reads (None: not declared), read from its SQL once per process:
+        ordering the steps and releasing their tables both ask (0.025 s for the consolidation's
+        steps)."""
         if self.sql is not None:
-            return tables_read(self.sql)
-        return None if self.reads is None else set(self.reads)
+            return _sql_inputs(self.sql)
+        return self.reads
 
     def outputs(self) -> frozenset[str]:
         return self.writes if self.writes is not None else frozenset({self.name})
+
+
+@cache
+def _sql_inputs(sql: str) -> frozenset[str]:
+    return frozenset(tables_read(sql))
 
 
 # Keywords that end a FROM clause at its own depth of parentheses.
@@ -132,7 +140,7 @@ def dependencies(tasks: Sequence[Task]) -> dict[str, set[str]]:
     produced: list[str] = []
     for task in tasks:
         reads = task.inputs()
-        out[task.name] = set(produced) if reads is None else reads & set(produced)
+        out[task.name] = set(produced) if reads is None else set(reads) & set(produced)
         produced.append(task.name)
     return out
 

@@ -306,7 +306,7 @@ def _run_pipeline(
 
 def _releases(steps: models.Pipeline) -> Releases:
     """When each table the steps build can go: read by no step left, nor after the steps."""
-    reads = {t.name: (t.inputs() or set()) - t.outputs() for t in steps.tasks}
+    reads = {t.name: (t.inputs() or frozenset()) - t.outputs() for t in steps.tasks}
     views = [n for n, m in steps.models.items() if m.kind == "view"]
     tables = [n for n, m in steps.models.items() if m.kind == "table"]
     return Releases(reads, views, [*tables, *_loaded()], kept=set(TABLES) | READ_AFTER_STEPS)
