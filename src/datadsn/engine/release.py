@@ -10,6 +10,7 @@ kept: :class:`Releases` never frees a name it is told to keep, nor what a kept v
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 
@@ -31,10 +32,8 @@ class Releases:
         self._views = set(views)
         self._droppable = set(droppable)
         self._kept = set(kept)
-        self._waiting: dict[str, int] = {}
-        for names in self._reads.values():
-            for name in names:
-                self._waiting[name] = self._waiting.get(name, 0) + 1
+        # readers not finished, per name
+        self._waiting = Counter(name for names in self._reads.values() for name in names)
 
     def finished(self, step: str) -> list[str]:
         """The names free once ``step`` has finished, in a stable order. A view's reads wait
