@@ -23,6 +23,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -86,6 +87,8 @@ def parse_on_spark(
             with _reporting(context, progress, total, len(tasks)):
                 answers = job.collect()
     except Exception as exc:
+        if context is not None:
+            _settle(context)
         raise WorkerError(f"une tâche Spark d'ingestion a échoué : {_reason(exc)}") from exc
     errors = [error for _, _, error in answers if error]
     if errors:
@@ -96,6 +99,20 @@ def parse_on_spark(
         progress(total, total)
     summary.peak_mb = round(peak_kib() / 1024, 1)  # the driver's (executors report none)
     return summary
+
+
+def _settle(context: SparkContext, seconds: float = 10.0) -> None:
+    """After a failed job, cancel it and wait (at most ``seconds``) until no task runs: the
+    other tasks, dying or killed, print their Java traces on the same console, and one printed
+    after the command's French message left it buried (seen in the test of a task that dies
+    without retry)."""
+    context.cancelAllJobs()
+    tracker = context._jsc.sc().statusTracker()  # the executors' view, which PySpark lacks
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(e.numRunningTasks() for e in tracker.getExecutorInfos()):
+            return
+        time.sleep(0.05)
 
 
 def _context(spark: SparkSession) -> SparkContext | None:
